@@ -1,0 +1,158 @@
+/**
+ * Column builders for the three tables the stream transform writes, one per
+ * hour partition. Hand-specialised (one array per column, fixed property names)
+ * because this is the per-record hot path; the Parquet encoder still maps every
+ * column through `glue-schemas/`, and a test checks these builders produce
+ * exactly the declared columns.
+ */
+import type { TradeRow } from '../../src/domain/features.js';
+import { dateOfDay, type HourPartition, US_PER_HOUR } from '../../src/domain/time.js';
+import type { Rejection, TradeSource } from '../../src/domain/trade.js';
+import type { ColumnValues } from './parquet.js';
+
+/** Where a stream record came from. */
+export interface RecordOrigin {
+  readonly streamName: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly arrivalUs: number;
+}
+
+/** Hours since the epoch: the partition index of a microsecond timestamp. */
+export function hourIndex(timeUs: number): number {
+  return Math.floor(timeUs / US_PER_HOUR);
+}
+
+export function partitionOfHourIndex(h: number): HourPartition {
+  return { dt: dateOfDay(Math.floor(h / 24)), hour: ((h % 24) + 24) % 24 };
+}
+
+abstract class PartitionedColumns<C extends Record<string, unknown[]>> {
+  private readonly parts = new Map<number, C>();
+  rows = 0;
+
+  protected abstract empty(): C;
+
+  protected part(hour: number): C {
+    let c = this.parts.get(hour);
+    if (c === undefined) {
+      c = this.empty();
+      this.parts.set(hour, c);
+    }
+    this.rows++;
+    return c;
+  }
+
+  /** Partitions and their column arrays, in first-seen order. */
+  partitions(): { partition: HourPartition; columns: Readonly<Record<string, ColumnValues>> }[] {
+    return [...this.parts.entries()].map(([h, columns]) => ({ partition: partitionOfHourIndex(h), columns: columns as Record<string, ColumnValues> }));
+  }
+}
+
+function tradeColumns() {
+  return {
+    symbol: [] as string[],
+    trade_id: [] as number[],
+    price: [] as number[],
+    quantity: [] as number[],
+    quote_quantity: [] as number[],
+    is_buyer_maker: [] as boolean[],
+    trade_time: [] as number[],
+    event_time: [] as number[],
+    day_of_week: [] as number[],
+    minute: [] as number[],
+    ingest_time: [] as number[],
+    source: [] as string[],
+  };
+}
+
+/** `trades` rows, partitioned by the hour of trade_time (the `hour` feature is the partition value). */
+export class TradeRows extends PartitionedColumns<ReturnType<typeof tradeColumns>> {
+  protected empty() {
+    return tradeColumns();
+  }
+
+  add(r: TradeRow): void {
+    const c = this.part(hourIndex(r.trade_time));
+    c.symbol.push(r.symbol);
+    c.trade_id.push(r.trade_id);
+    c.price.push(r.price);
+    c.quantity.push(r.quantity);
+    c.quote_quantity.push(r.quote_quantity);
+    c.is_buyer_maker.push(r.is_buyer_maker);
+    c.trade_time.push(r.trade_time);
+    c.event_time.push(r.event_time);
+    c.day_of_week.push(r.day_of_week);
+    c.minute.push(r.minute);
+    c.ingest_time.push(r.ingest_time);
+    c.source.push(r.source);
+  }
+}
+
+function rawColumns() {
+  return {
+    stream_name: [] as string[],
+    shard_id: [] as string[],
+    sequence_number: [] as string[],
+    partition_key: [] as string[],
+    arrival_time: [] as number[],
+    data: [] as (string | Uint8Array)[],
+    ingest_time: [] as number[],
+  };
+}
+
+/** `raw_events` rows, partitioned by the hour of arrival. */
+export class RawRows extends PartitionedColumns<ReturnType<typeof rawColumns>> {
+  protected empty() {
+    return rawColumns();
+  }
+
+  /** @param data the payload as valid UTF-8 bytes (kept as bytes: no re-encoding) or text */
+  add(o: RecordOrigin, data: string | Uint8Array, ingestUs: number): void {
+    const c = this.part(hourIndex(o.arrivalUs));
+    c.stream_name.push(o.streamName);
+    c.shard_id.push(o.shardId);
+    c.sequence_number.push(o.sequenceNumber);
+    c.partition_key.push(o.partitionKey);
+    c.arrival_time.push(o.arrivalUs);
+    c.data.push(data);
+    c.ingest_time.push(ingestUs);
+  }
+}
+
+function quarantineColumns() {
+  return {
+    source: [] as string[],
+    reason_code: [] as string[],
+    reason_message: [] as string[],
+    raw_payload: [] as string[],
+    stream_name: [] as string[],
+    shard_id: [] as string[],
+    sequence_number: [] as string[],
+    partition_key: [] as string[],
+    arrival_time: [] as number[],
+    ingest_time: [] as number[],
+  };
+}
+
+/** `quarantine` rows, partitioned by the hour they were processed. */
+export class QuarantineRows extends PartitionedColumns<ReturnType<typeof quarantineColumns>> {
+  protected empty() {
+    return quarantineColumns();
+  }
+
+  add(o: RecordOrigin, source: TradeSource | 'unknown', rejection: Rejection, payload: string, ingestUs: number): void {
+    const c = this.part(hourIndex(ingestUs));
+    c.source.push(source);
+    c.reason_code.push(rejection.code);
+    c.reason_message.push(rejection.message);
+    c.raw_payload.push(payload);
+    c.stream_name.push(o.streamName);
+    c.shard_id.push(o.shardId);
+    c.sequence_number.push(o.sequenceNumber);
+    c.partition_key.push(o.partitionKey);
+    c.arrival_time.push(o.arrivalUs);
+    c.ingest_time.push(ingestUs);
+  }
+}

@@ -1,0 +1,37 @@
+/** {@link LakeWriter} on Amazon S3 with the AWS SDK v3. */
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { LakeWriter } from './lake-writer.js';
+
+export class S3LakeWriter implements LakeWriter {
+  readonly location: string;
+  /**
+   * @param s3 configured client (region, endpoint for emulators)
+   * @param bucket lake bucket name
+   * @param prefix optional key prefix inside the bucket (no leading slash)
+   */
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly prefix = '',
+  ) {
+    if (!bucket) throw new Error('S3LakeWriter: bucket name is required (set LAKE_BUCKET)');
+    this.location = `s3://${bucket}/${prefix}`;
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    // PutObject replaces atomically: a retried batch overwrites its own object.
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: 'application/vnd.apache.parquet' }),
+    );
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      if (chunk.length === 0) continue;
+      await this.s3.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((k) => ({ Key: this.prefix + k })), Quiet: true } }),
+      );
+    }
+  }
+}

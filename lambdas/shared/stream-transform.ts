@@ -1,0 +1,191 @@
+/**
+ * The stream transform: Kinesis records in, `trades` / `quarantine` / `raw_events`
+ * Parquet objects out, partial batch response back. This is the code the Lambda
+ * entry point (`lambdas/stream-transform/handler.ts`) and the local runtime both
+ * run; only the injected {@link LakeWriter} differs.
+ *
+ * Delivery semantics (Kinesis is at-least-once):
+ * - An invalid record is quarantined with its reason and is NOT reported as a
+ *   failure, so it never blocks the shard.
+ * - A record whose processing throws (an unexpected, possibly transient fault) is
+ *   reported in `batchItemFailures`. Lambda resumes from the lowest reported
+ *   sequence number, so only the records *before* it are written; everything
+ *   from it on is redelivered and written by the retry.
+ * - Object keys are `<shardId>-<firstSeq>-<lastSeq>.parquet` of the records
+ *   written: a redelivered identical batch overwrites its own objects.
+ * - If writing fails, the objects this invocation already wrote are deleted
+ *   (best effort) and the error is rethrown so the whole batch is retried or
+ *   bisected; a bisected retry then cannot leave a stale superset file behind.
+ */
+import { BatchProcessorSync, EventType } from '@aws-lambda-powertools/batch';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { parsePayload } from '../../src/domain/binance.js';
+import { tradeFeatures } from '../../src/domain/features.js';
+import type { ReasonCode } from '../../src/domain/trade.js';
+import { QUARANTINE, RAW_EVENTS, TRADES } from '../../src/schema/table-schema.js';
+import { lakeKey, type LakeWriter } from './lake-writer.js';
+import { encodeParquet } from './parquet.js';
+import { QuarantineRows, RawRows, type RecordOrigin, TradeRows } from './lake-rows.js';
+import { isUtf8 } from 'node:buffer';
+
+/** What one invocation did (for metrics and the local runtime's summary). */
+export interface BatchSummary {
+  readonly records: number;
+  readonly trades: number;
+  readonly quarantined: number;
+  readonly quarantinedByReason: Readonly<Partial<Record<ReasonCode, number>>>;
+  /** Records reported back as failed (to be redelivered). */
+  readonly failed: number;
+  readonly objectsWritten: number;
+  readonly bytesWritten: number;
+}
+
+/** Minimal logger shape (Powertools Logger satisfies it). */
+export interface TransformLogger {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface StreamTransformDeps {
+  readonly lake: LakeWriter;
+  /** Processing clock in ms since epoch (default `Date.now`). */
+  readonly clock?: () => number;
+  readonly logger?: TransformLogger;
+  /** Called once per invocation after the objects are written. */
+  readonly onBatch?: (summary: BatchSummary) => void;
+}
+
+export type StreamTransformHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
+
+/** `arn:aws:kinesis:region:acct:stream/NAME` -> `NAME`. */
+export function streamNameOf(arn: string | undefined): string {
+  if (!arn) return 'unknown';
+  const i = arn.lastIndexOf('stream/');
+  return i >= 0 ? arn.slice(i + 7) : arn;
+}
+
+/** `shardId-000000000001:4959...` -> `shardId-000000000001`. */
+export function shardIdOf(eventId: string | undefined): string {
+  if (!eventId) return 'shardId-unknown';
+  const i = eventId.indexOf(':');
+  return i >= 0 ? eventId.slice(0, i) : eventId;
+}
+
+class BatchAccumulator {
+  readonly trades = new TradeRows();
+  readonly quarantine = new QuarantineRows();
+  readonly raw = new RawRows();
+  readonly byReason: Partial<Record<ReasonCode, number>> = {};
+  readonly ctx: { nowUs: number };
+  private lastArn: string | undefined;
+  private lastStream = '';
+
+  constructor(private readonly ingestUs: number) {
+    this.ctx = { nowUs: ingestUs };
+  }
+
+  add(record: KinesisStreamRecord): void {
+    const k = record.kinesis;
+    if (typeof k?.data !== 'string') throw new TypeError('record has no base64 data');
+    const bytes = Buffer.from(k.data, 'base64');
+    const text = bytes.toString('utf8');
+    if (record.eventSourceARN !== this.lastArn) {
+      this.lastArn = record.eventSourceARN;
+      this.lastStream = streamNameOf(record.eventSourceARN);
+    }
+    const origin: RecordOrigin = {
+      streamName: this.lastStream,
+      shardId: shardIdOf(record.eventID),
+      sequenceNumber: k.sequenceNumber,
+      partitionKey: k.partitionKey,
+      arrivalUs: Math.round((k.approximateArrivalTimestamp ?? this.ingestUs / 1e6) * 1e6),
+    };
+    // Keep valid UTF-8 as the bytes we already have; invalid bytes are stored replaced (U+FFFD).
+    this.raw.add(origin, isUtf8(bytes) ? bytes : text, this.ingestUs);
+    const r = parsePayload(text, k.partitionKey, this.ctx);
+    if (r.ok) {
+      this.trades.add(tradeFeatures(r.trade, this.ingestUs));
+      return;
+    }
+    this.byReason[r.rejection.code] = (this.byReason[r.rejection.code] ?? 0) + 1;
+    this.quarantine.add(origin, r.source, r.rejection, text, this.ingestUs);
+  }
+}
+
+/**
+ * Builds the stream-transform handler around a lake writer.
+ * @example
+ *   export const handler = createStreamTransform({ lake: new S3LakeWriter(s3, bucket) });
+ */
+export function createStreamTransform(deps: StreamTransformDeps): StreamTransformHandler {
+  const clock = deps.clock ?? Date.now;
+  // Reused across invocations: register() resets it and processing is synchronous.
+  const processor = new BatchProcessorSync(EventType.KinesisDataStreams);
+  return async function streamTransform(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+    const records = event.Records ?? [];
+    const ingestUs = clock() * 1000;
+    // Validate and derive every record through the Powertools batch processor.
+    let acc = new BatchAccumulator(ingestUs);
+    const current = () => acc;
+    processor.register(records, (r: KinesisStreamRecord) => current().add(r), { throwOnFullBatchFailure: true });
+    processor.processSync();
+    const response = processor.response() as KinesisStreamBatchResponse;
+    const failedSeqs = new Set(processor.failureMessages.map((m) => (m as KinesisStreamRecord).kinesis.sequenceNumber));
+    let written = records;
+    if (failedSeqs.size > 0) {
+      // Lambda redelivers from the first failed record on: write only the prefix before it.
+      const first = records.findIndex((r) => failedSeqs.has(r.kinesis.sequenceNumber));
+      written = records.slice(0, first);
+      acc = new BatchAccumulator(ingestUs);
+      for (const r of written) acc.add(r);
+      deps.logger?.warn('records failed; writing the prefix before the first failure', {
+        failed: failedSeqs.size,
+        firstFailedSequenceNumber: records[first]?.kinesis.sequenceNumber,
+      });
+    }
+    // One Parquet object per table and hour partition, keyed by the written range.
+    const keysWritten: string[] = [];
+    let bytes = 0;
+    if (written.length > 0) {
+      const first = written[0]!;
+      const last = written[written.length - 1]!;
+      const fileName = `${shardIdOf(first.eventID)}-${first.kinesis.sequenceNumber}-${last.kinesis.sequenceNumber}.parquet`;
+      const objects: { key: string; body: Uint8Array }[] = [];
+      const tables = [
+        [RAW_EVENTS, acc.raw],
+        [QUARANTINE, acc.quarantine],
+        [TRADES, acc.trades],
+      ] as const;
+      for (const [table, rows] of tables) {
+        for (const p of rows.partitions()) {
+          objects.push({ key: lakeKey(table, p.partition, fileName), body: encodeParquet(table, p.columns) });
+        }
+      }
+      try {
+        await Promise.all(
+          objects.map(async (o) => {
+            await deps.lake.put(o.key, o.body);
+            keysWritten.push(o.key);
+            bytes += o.body.byteLength;
+          }),
+        );
+      } catch (err) {
+        deps.logger?.error('lake write failed; removing this attempt\'s objects and failing the batch', { error: String(err) });
+        await deps.lake.delete(keysWritten).catch(() => undefined);
+        throw err;
+      }
+    }
+    const summary: BatchSummary = {
+      records: written.length,
+      trades: acc.trades.rows,
+      quarantined: acc.quarantine.rows,
+      quarantinedByReason: acc.byReason,
+      failed: failedSeqs.size,
+      objectsWritten: keysWritten.length,
+      bytesWritten: bytes,
+    };
+    deps.onBatch?.(summary);
+    return { batchItemFailures: response.batchItemFailures ?? [] };
+  };
+}

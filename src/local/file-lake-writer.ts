@@ -1,0 +1,33 @@
+/** {@link LakeWriter} on the local file system: the embedded stand-in for the S3 lake bucket. */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { LakeWriter } from '../../lambdas/shared/lake-writer.js';
+
+export class FileLakeWriter implements LakeWriter {
+  readonly location: string;
+  private readonly dirs = new Set<string>();
+  private tmpCounter = 0;
+
+  /** @param root directory that plays the bucket (e.g. `.ticklake/lake`) */
+  constructor(readonly root: string) {
+    this.location = root;
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const path = join(this.root, key);
+    const dir = dirname(path);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    // Write to a temporary name, then rename: readers (and a crash) never see half a file,
+    // and a retried batch atomically replaces its own object, as S3 PutObject does.
+    const tmp = `${path}.${process.pid}.${this.tmpCounter++}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, path);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((k) => rm(join(this.root, k), { force: true })));
+  }
+}

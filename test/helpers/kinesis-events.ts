@@ -1,0 +1,57 @@
+/** Event factories: AWS Lambda Kinesis events shaped exactly as the service sends them. */
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+
+export interface RecordSpec {
+  data: string;
+  partitionKey?: string;
+  sequenceNumber?: string;
+  arrivalSeconds?: number;
+}
+
+export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/ticklake-events';
+
+/** Sequence numbers shaped like Kinesis's (56 digits), increasing with `n`. */
+export function sequenceNumber(n: number): string {
+  return '4963' + String(n).padStart(52, '0');
+}
+
+export function kinesisRecord(spec: RecordSpec, shardId = 'shardId-000000000000', n = 0): KinesisStreamRecord {
+  const seq = spec.sequenceNumber ?? sequenceNumber(n);
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: spec.partitionKey ?? 'BTCUSDT',
+      sequenceNumber: seq,
+      data: Buffer.from(spec.data, 'utf8').toString('base64'),
+      approximateArrivalTimestamp: spec.arrivalSeconds ?? 1_793_577_600.123,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${seq}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::123456789012:role/ticklake-stream-transform',
+    awsRegion: 'eu-west-1',
+    eventSourceARN: STREAM_ARN,
+  };
+}
+
+/** A Kinesis event whose records carry `payloads` in order on one shard. */
+export function kinesisEvent(payloads: (string | RecordSpec)[], shardId = 'shardId-000000000000', firstN = 1): KinesisStreamEvent {
+  return {
+    Records: payloads.map((p, i) => kinesisRecord(typeof p === 'string' ? { data: p } : p, shardId, firstN + i)),
+  };
+}
+
+/** A valid Binance trade stream message. */
+export function tradeMessage(over: Partial<Record<'E' | 's' | 't' | 'p' | 'q' | 'T' | 'm', unknown>> = {}, withOrderIds = false): string {
+  const T = (over.T as number | undefined) ?? 1_793_577_600_123;
+  const msg: Record<string, unknown> = { e: 'trade', E: (over.E as number | undefined) ?? T + 3, s: over.s ?? 'BTCUSDT', t: over.t ?? 5_000_000_001, p: over.p ?? '97123.45000000', q: over.q ?? '0.01200000' };
+  if (withOrderIds) {
+    msg.b = 88_000_000_001;
+    msg.a = 88_000_000_002;
+  }
+  msg.T = T;
+  msg.m = over.m ?? true;
+  msg.M = true;
+  return JSON.stringify(msg);
+}
