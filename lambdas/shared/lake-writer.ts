@@ -10,6 +10,8 @@ import type { TableSchema } from '../../src/schema/table-schema.js';
 export interface LakeWriter {
   /** Writes (or atomically replaces) the object at `key`. */
   put(key: string, body: Uint8Array): Promise<void>;
+  /** Reads an object, or undefined when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
   /** Removes objects; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
   /** Human-readable location of the lake root (for messages). */

@@ -1,5 +1,5 @@
 /** {@link LakeWriter} on Amazon S3 with the AWS SDK v3. */
-import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LakeWriter } from './lake-writer.js';
 
 export class S3LakeWriter implements LakeWriter {
@@ -23,6 +23,16 @@ export class S3LakeWriter implements LakeWriter {
     await this.s3.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: 'application/vnd.apache.parquet' }),
     );
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw e;
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {

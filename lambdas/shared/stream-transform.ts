@@ -13,9 +13,15 @@
  *   from it on is redelivered and written by the retry.
  * - Object keys are `<shardId>-<firstSeq>-<lastSeq>.parquet` of the records
  *   written: a redelivered identical batch overwrites its own objects.
+ * - A retry need not be identical: after a function error Lambda bisects the
+ *   batch, and a partial failure shortens it. Each batch therefore leaves a
+ *   small marker, `_batches/<stream>/<shardId>/<firstSeq>.json`, listing the
+ *   objects it wrote; a later batch starting at the same record deletes the
+ *   objects of the earlier attempt it supersedes (in every partition they
+ *   touched) after writing its own. A superset file can never stay beside its
+ *   subsets, so rows are not doubled.
  * - If writing fails, the objects this invocation already wrote are deleted
- *   (best effort) and the error is rethrown so the whole batch is retried or
- *   bisected; a bisected retry then cannot leave a stale superset file behind.
+ *   (best effort) and the error is rethrown so the whole batch is retried.
  */
 import { BatchProcessorSync, EventType } from '@aws-lambda-powertools/batch';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
@@ -113,6 +119,24 @@ class BatchAccumulator {
   }
 }
 
+/** What a batch wrote, kept so a later attempt at the same batch can replace it. */
+interface BatchMarker {
+  readonly objects: readonly string[];
+  readonly lastSequenceNumber: string;
+  readonly records: number;
+}
+
+/** Lake key of the marker of the batch starting at `firstSeq` (outside every table's location). */
+export function batchMarkerKey(stream: string, shardId: string, firstSeq: string): string {
+  return `_batches/${stream}/${shardId}/${firstSeq}.json`;
+}
+
+async function readMarker(lake: LakeWriter, key: string): Promise<readonly string[]> {
+  const body = await lake.get(key);
+  if (!body) return [];
+  return (JSON.parse(Buffer.from(body).toString('utf8')) as BatchMarker).objects;
+}
+
 /**
  * Builds the stream-transform handler around a lake writer.
  * @example
@@ -162,7 +186,9 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
           objects.push({ key: lakeKey(table, p.partition, fileName), body: encodeParquet(table, p.columns) });
         }
       }
+      const marker = batchMarkerKey(streamNameOf(first.eventSourceARN), shardIdOf(first.eventID), first.kinesis.sequenceNumber);
       try {
+        const previous = await readMarker(deps.lake, marker);
         await Promise.all(
           objects.map(async (o) => {
             await deps.lake.put(o.key, o.body);
@@ -170,6 +196,14 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
             bytes += o.body.byteLength;
           }),
         );
+        const current = new Set(objects.map((o) => o.key));
+        const stale = previous.filter((k) => !current.has(k));
+        if (stale.length > 0) {
+          await deps.lake.delete(stale);
+          deps.logger?.info('replaced the objects of an earlier attempt at this batch', { stale: stale.length });
+        }
+        const body: BatchMarker = { objects: [...current], lastSequenceNumber: last.kinesis.sequenceNumber, records: written.length };
+        await deps.lake.put(marker, Buffer.from(JSON.stringify(body)));
       } catch (err) {
         deps.logger?.error('lake write failed; removing this attempt\'s objects and failing the batch', { error: String(err) });
         await deps.lake.delete(keysWritten).catch(() => undefined);

@@ -1,5 +1,5 @@
 /** {@link LakeWriter} on the local file system: the embedded stand-in for the S3 lake bucket. */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LakeWriter } from '../../lambdas/shared/lake-writer.js';
 
@@ -25,6 +25,15 @@ export class FileLakeWriter implements LakeWriter {
     const tmp = `${path}.${process.pid}.${this.tmpCounter++}.tmp`;
     await writeFile(tmp, body);
     await rename(tmp, path);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(join(this.root, key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { DUCKDB_TYPE, LakeSql } from '../src/local/lake-sql.js';
+import { TABLES, type TableSchema } from '../src/schema/table-schema.js';
+import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
+import { duck, parquetFiles, readWithHyparquet, tempDir } from './helpers/lake-files.js';
+
+/** Parquet physical/converted type each Glue type must be written as. */
+const PARQUET_OF: Record<string, string> = {
+  string: 'BYTE_ARRAY/UTF8',
+  bigint: 'INT64/',
+  int: 'INT32/',
+  double: 'DOUBLE/',
+  boolean: 'BOOLEAN/',
+  timestamp: 'INT64/TIMESTAMP_MICROS',
+  date: 'INT32/DATE',
+};
+
+async function writeOneBatch() {
+  const root = tempDir();
+  const handler = createStreamTransform({ lake: new FileLakeWriter(root), clock: () => Date.UTC(2026, 10, 2, 12) });
+  const T = Date.UTC(2026, 10, 2, 11, 30);
+  await handler(kinesisEvent([tradeMessage({ t: 7, T }), tradeMessage({ t: 8, T: T + 5, m: false }), '{"e":"trade"}', '']));
+  return root;
+}
+
+const handlerTables = ['trades', 'quarantine', 'raw_events'].map((n) => TABLES[n]!);
+
+describe('lake files follow glue-schemas/', () => {
+  it.each(handlerTables.map((t) => [t.name, t] as const))('%s: Parquet columns and types equal the schema (DuckDB)', async (_name, table: TableSchema) => {
+    // Prepare
+    const root = await writeOneBatch();
+    const files = parquetFiles(join(root, table.zone, table.name));
+    expect(files.length).toBeGreaterThan(0);
+    // Act
+    const described = await duck(`DESCRIBE SELECT * FROM read_parquet('${join(root, table.zone, table.name, files[0]!)}', hive_partitioning = false)`);
+    // Assess
+    expect(described.map((d) => [d.column_name, d.column_type])).toEqual(table.columns.map((c) => [c.name, DUCKDB_TYPE[c.type]]));
+  });
+
+  it.each(handlerTables.map((t) => [t.name, t] as const))('%s: Parquet physical types equal the schema (hyparquet, a second reader)', async (_name, table: TableSchema) => {
+    // Prepare
+    const root = await writeOneBatch();
+    const file = join(root, table.zone, table.name, parquetFiles(join(root, table.zone, table.name))[0]!);
+    // Act
+    const { schema } = await readWithHyparquet(file);
+    // Assess
+    expect(schema.map((s) => `${s.name}:${s.type}/${s.converted_type ?? ''}`)).toEqual(table.columns.map((c) => `${c.name}:${PARQUET_OF[c.type]}`));
+  });
+
+  it('hyparquet reads back the same trade values DuckDB does', async () => {
+    // Prepare
+    const root = await writeOneBatch();
+    const dir = join(root, 'curated', 'trades');
+    const file = join(dir, parquetFiles(dir)[0]!);
+    // Act
+    const { rows } = await readWithHyparquet(file);
+    const viaDuck = await duck(`SELECT trade_id, price, quantity, is_buyer_maker, epoch_us(trade_time) AS us FROM read_parquet('${file}') ORDER BY trade_id`);
+    // Assess
+    expect(rows.map((r) => [Number(r.trade_id), r.price, r.quantity, r.is_buyer_maker])).toEqual(viaDuck.map((r) => [Number(r.trade_id), r.price, r.quantity, r.is_buyer_maker]));
+    expect(rows.map((r) => (r.trade_time as Date).getTime() * 1000)).toEqual(viaDuck.map((r) => Number(r.us)));
+    expect(rows[1]!.is_buyer_maker).toBe(false);
+  });
+
+  it('the local SQL views expose every schema column and partition key with its type', async () => {
+    // Prepare
+    const root = await writeOneBatch();
+    const sql = await LakeSql.open(root);
+    try {
+      for (const table of handlerTables) {
+        // Act
+        const r = await sql.query(`DESCRIBE ${table.name}`);
+        // Assess
+        const expected = [...table.columns, ...table.partitionKeys].map((c) => [c.name, DUCKDB_TYPE[c.type]]);
+        expect(r.rows.map((row) => [row[0], row[1]])).toEqual(expected);
+      }
+    } finally {
+      sql.close();
+    }
+  });
+
+  it('views of tables with no files yet are empty but typed', async () => {
+    // Prepare
+    const sql = await LakeSql.open(tempDir());
+    try {
+      // Act
+      const r = await sql.query('SELECT count(*) AS n FROM trades');
+      const d = await sql.query('DESCRIBE trades');
+      // Assess
+      expect(r.rows).toEqual([[0]]);
+      expect(d.rows.length).toBe(TABLES.trades!.columns.length + TABLES.trades!.partitionKeys.length);
+    } finally {
+      sql.close();
+    }
+  });
+});
