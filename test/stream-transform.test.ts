@@ -130,7 +130,7 @@ describe('stream transform handler', () => {
     // Assess
     expect(batches).toHaveLength(1);
     expect(batches[0]).toMatchObject({ records: 6, trades: 4, quarantined: 2, failed: 0 });
-    expect(batches[0]!.quarantinedByReason).toEqual({ EMPTY_PAYLOAD: 1, MALFORMED_CSV: 1 });
+    expect(batches[0]!.quarantinedByReason).toEqual({ EMPTY_PAYLOAD: 1, UNKNOWN_FORMAT: 1 });
   });
 
   it('accepts historical CSV lines with the symbol in the partition key', async () => {

@@ -212,5 +212,8 @@ export function parsePayload(text: string, symbolHint: string, ctx: ValidationCo
   }
   const c = text.charCodeAt(0);
   if (c === 123 /* { */ || c === 91 /* [ */) return parseTradeMessage(text, ctx);
+  if (text.indexOf(',') < 0) {
+    return fail('unknown', reject('UNKNOWN_FORMAT', 'neither a JSON trade message nor a Binance CSV line'));
+  }
   return parseCsvTrade(text, symbolHint, ctx);
 }

@@ -111,7 +111,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
 
   let produced = before?.consumed ?? 0;
   let producerDone = alreadyComplete;
-  const report = () => opts.onProgress?.({ produced, processed: totals.records + dlq.sent, ...(opts.totalHint ? { total: opts.totalHint } : {}) });
+  // Once the producer is done the true total is known; until then use the hint.
+  const report = () => {
+    const total = producerDone ? produced : opts.totalHint;
+    opts.onProgress?.({ produced, processed: totals.records + dlq.sent, ...(total ? { total } : {}) });
+  };
   const ticker = setInterval(report, 250);
   let recordsIn = 0;
   try {
@@ -124,6 +128,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
             produced = n;
           },
         }).finally(() => {
+          produced = loadProducerState(statePath)?.consumed ?? produced;
           producerDone = true;
         });
     const consuming = Promise.all(pollers.map((p) => p.run(() => producerDone)));

@@ -15,8 +15,8 @@ import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { constants as zc, crc32, createDeflateRaw, createGunzip, type DeflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
-import { CSV_HEADER, type RecordFormat } from '../sim/binance-format.js';
-import { configSymbols, simulateRecords, simulationWindowUs, type SymbolSpec } from '../sim/market.js';
+import { CSV_HEADER, MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sim/binance-format.js';
+import { configSymbols, recordPipeline, simulationWindowUs, type SymbolSpec } from '../sim/market.js';
 
 // ---------------------------------------------------------------------------
 // Reading
@@ -232,8 +232,8 @@ interface FilePlan {
 }
 
 const FILE_EXT_RE = /\.(csv|jsonl|json|ndjson|zip)$/i;
-/** Flush to the stream once this many UTF-16 units are buffered (~1 MiB of ASCII). */
-const FLUSH_AT = 1 << 20;
+/** Size of the buffers records are encoded into and written from. */
+const CHUNK_BYTES = 1 << 20;
 
 /**
  * Writes simulated trades to disk in Binance's formats, streamed with
@@ -292,10 +292,14 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
   const onProgress = options.onProgress;
   let records = 0;
   let malformed = 0;
-  let buf = '';
+  // Records are encoded straight into 1 MiB buffers; a full buffer is handed
+  // to the sink (which may still hold it) and a fresh one is taken.
+  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let off = 0;
+  const limit = CHUNK_BYTES - MAX_ENCODED_RECORD_BYTES;
   try {
-    if (options.format === 'csv' && options.header !== false) buf = CSV_HEADER + '\n';
-    const recs = simulateRecords({
+    if (options.format === 'csv' && options.header !== false) off = buf.write(CSV_HEADER + '\n', 0, 'latin1');
+    const { trades, format, encode, shouldCorrupt, malform } = recordPipeline({
       format: options.format,
       symbols: plan.symbols,
       seed: options.seed,
@@ -306,17 +310,24 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
       withOrderIds: options.withOrderIds,
       trimZeros: options.trimZeros,
     });
-    for (const r of recs) {
-      buf += r.payload + '\n';
-      records++;
-      if (r.malformed !== undefined) malformed++;
-      if (buf.length >= FLUSH_AT) {
-        await sink.write(buf);
-        buf = '';
+    for (const trade of trades) {
+      if (off > limit) {
+        await sink.write(buf.subarray(0, off));
+        buf = Buffer.allocUnsafe(CHUNK_BYTES);
+        off = 0;
         onProgress?.(progressBase + records);
       }
+      if (shouldCorrupt()) {
+        const text = malform(format(trade)).payload + '\n';
+        if (Buffer.byteLength(text) > CHUNK_BYTES - off) throw new RangeError('malformed record longer than a write chunk');
+        off += buf.write(text, off, 'utf8');
+        malformed++;
+      } else {
+        off = encode(trade, buf, off);
+      }
+      records++;
     }
-    if (buf.length > 0) await sink.write(buf);
+    if (off > 0) await sink.write(buf.subarray(0, off));
     onProgress?.(progressBase + records);
     const sizes = await sink.close();
     return { path: plan.path, zipEntry: plan.zipEntry, symbols: plan.symbols.map((s) => s.symbol), records, malformed, ...sizes };
@@ -327,7 +338,8 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
 }
 
 interface Sink {
-  write(text: string): Promise<void>;
+  /** Takes ownership of `data`: the caller must not reuse it. */
+  write(data: Buffer): Promise<void>;
   close(): Promise<{ bytes: number; textBytes: number }>;
   destroy(): void;
 }
@@ -345,10 +357,9 @@ class FileSink implements Sink {
     this.file = createWriteStream(path, { highWaterMark: 4 << 20 });
   }
 
-  async write(text: string): Promise<void> {
-    const buf = Buffer.from(text, 'utf8');
-    this.textBytes += buf.length;
-    await writeWithBackpressure(this.file, buf);
+  async write(data: Buffer): Promise<void> {
+    this.textBytes += data.length;
+    await writeWithBackpressure(this.file, data);
   }
 
   async close(): Promise<{ bytes: number; textBytes: number }> {
@@ -411,13 +422,12 @@ class ZipSink implements Sink {
     return Buffer.concat([h, this.name]);
   }
 
-  async write(text: string): Promise<void> {
+  async write(data: Buffer): Promise<void> {
     await this.headerDone;
-    const buf = Buffer.from(text, 'utf8');
-    this.crc = crc32(buf, this.crc);
-    this.textBytes += buf.length;
+    this.crc = crc32(data, this.crc);
+    this.textBytes += data.length;
     if (this.textBytes > ZIP_MAX) throw new RangeError('zip entry would exceed 4 GiB (ZIP64 is not supported): write CSV uncompressed');
-    if (!this.deflate.write(buf)) await once(this.deflate, 'drain');
+    if (!this.deflate.write(data)) await once(this.deflate, 'drain');
   }
 
   async close(): Promise<{ bytes: number; textBytes: number }> {

@@ -1,0 +1,259 @@
+/**
+ * The `ticklake` command line: demo, replay, simulate, query, tables.
+ * Every command has --help; bad arguments and unreadable inputs end with a
+ * one-line error and a non-zero exit code.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { basename, resolve } from 'node:path';
+import { LakeSql, parquetFileCount } from '../local/lake-sql.js';
+import { DEFAULT_SHARDS, DEFAULT_STREAM } from '../local/pipeline.js';
+import { fileSource, inputSize } from '../local/sources.js';
+import { simulatorSource } from '../local/sources.js';
+import { writeSimulatedFile } from '../local/trade-files.js';
+import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS } from '../sim/market.js';
+import { TABLES } from '../schema/table-schema.js';
+import { bytes, formatResult, num, type OutputFormat } from './format.js';
+import { createProgress } from './progress.js';
+import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
+
+/** Error shown as one line, exit code 2. */
+export class UsageError extends Error {}
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+const share = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a share between 0 and 1, e.g. 0.001');
+  return n;
+};
+const symbols = (v: string) => {
+  const list = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
+  if (list.length === 0) throw new InvalidArgumentError('give at least one symbol');
+  if (unknown.length > 0) throw new InvalidArgumentError(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
+  return list;
+};
+const rate = (v: string) => {
+  if (v === 'max') return undefined;
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be records per second (a positive number) or "max"');
+  return n;
+};
+const isoTime = (v: string) => {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO date-time, e.g. 2026-11-02T00:00:00Z');
+  return t;
+};
+
+const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (lake, stream, checkpoints); default $TICKLAKE_DATA_DIR or ./.ticklake');
+const shardsOption = () => new Option('--shards <n>', 'shards of the local stream (fixed when the stream is created)').default(DEFAULT_SHARDS).argParser(int('--shards', 1, 64));
+const batchOption = () => new Option('--batch-size <n>', 'records per handler invocation (event source BatchSize)').default(10_000).argParser(int('--batch-size', 1, 10_000));
+const quietOption = () => new Option('-q, --quiet', 'no progress output');
+
+export function buildProgram(): Command {
+  const program = new Command('ticklake')
+    .description('ticklake: a serverless streaming market-data pipeline, run locally.\nThe same stream handler that runs in AWS Lambda, a Kinesis-like local stream, a Parquet lake and DuckDB SQL.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'ticklake: ')) })
+    // Before the subcommands are added, so they inherit it: errors come back to main().
+    .exitOverride();
+
+  program
+    .command('demo')
+    .description('Simulate a realistic market (seeded) and replay it through the stream handler into the local lake, then print a summary. What `npm start` runs.')
+    .addOption(dataDirOption())
+    .option('--symbols <list>', 'comma-separated simulator symbols', symbols, ['BTCUSDT', 'ETHUSDT'])
+    .option('--minutes <n>', 'simulated market minutes', positive('--minutes'), 180)
+    .option('--seed <n>', 'random seed (same seed, same market)', int('--seed', 0, 2 ** 31), 42)
+    .addOption(new Option('--start <iso>', 'simulated start time (UTC)').argParser(isoTime).default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()))
+    .option('--malformed-share <x>', 'share of records corrupted on purpose, to exercise the quarantine', share, 0.001)
+    .option('--rate <n|max>', 'records per second to put on the stream, or max', rate)
+    .addOption(shardsOption())
+    .addOption(batchOption())
+    .option('--fresh', 'delete the data directory first and start over')
+    .addOption(quietOption())
+    .action(async (o) => {
+      const dataDir = resolveDataDir(o.dataDir);
+      if (o.fresh) resetDataDir(dataDir);
+      const syms = o.symbols as string[];
+      const jobId = `demo-${syms.join('_')}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}`;
+      const expected = Math.round(syms.reduce((a, s) => a + SYMBOL_PRESETS[s]!.meanRatePerSec, 0) * o.minutes * 60);
+      const rep = await runJobWithProgress(
+        {
+          dataDir,
+          jobId,
+          shards: o.shards,
+          ...(o.rate ? { rate: o.rate } : {}),
+          eventSource: { batchSize: o.batchSize },
+          totalHint: expected,
+          source: () => simulatorSource({ symbols: syms, minutes: o.minutes, seed: o.seed, startTimeMs: o.start, malformedShare: o.malformedShare }),
+        },
+        'demo',
+        o.quiet,
+      );
+      const start = new Date(o.start).toISOString().replace(':00.000Z', 'Z');
+      console.log(formatReport(rep, `ticklake demo: ${syms.join(' + ')} trades, ${o.minutes} simulated minutes from ${start}, seed ${o.seed}, through the stream-transform handler (${o.shards} shards, batches of ${num(o.batchSize)})`, dataDir));
+    });
+
+  program
+    .command('replay')
+    .description('Replay a Binance trade file (historical CSV or .zip, or JSON lines of stream messages) through the stream handler into the local lake.')
+    .requiredOption('--input <file>', 'a .csv/.zip (id,price,qty,quote_qty,time,is_buyer_maker,is_best_match) or .jsonl file')
+    .option('--symbol <S>', 'symbol of a CSV file (default: from a Binance file name such as BTCUSDT-trades-2026-11-02.zip)')
+    .option('--rate <n|max>', 'records per second to put on the stream, or max', rate)
+    .addOption(dataDirOption())
+    .addOption(shardsOption())
+    .addOption(batchOption())
+    .option('--fresh', 'delete the data directory first and start over')
+    .addOption(quietOption())
+    .action(async (o) => {
+      const input = resolve(o.input as string);
+      let size: number;
+      try {
+        size = inputSize(input);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const dataDir = resolveDataDir(o.dataDir);
+      if (o.fresh) resetDataDir(dataDir);
+      const symbol = o.symbol ? String(o.symbol).toUpperCase() : undefined;
+      // Fail on a missing symbol before any work starts.
+      const probe = fileSource(input, symbol ? { symbol } : {});
+      await probe.next().catch((e: Error) => {
+        throw new UsageError(e.message);
+      });
+      await probe.return(undefined);
+      const jobId = `replay-${basename(input)}-${size}-${symbol ?? ''}`;
+      const rep = await runJobWithProgress(
+        {
+          dataDir,
+          jobId,
+          shards: o.shards,
+          ...(o.rate ? { rate: o.rate } : {}),
+          eventSource: { batchSize: o.batchSize },
+          source: () => fileSource(input, symbol ? { symbol } : {}),
+        },
+        'replay',
+        o.quiet,
+      );
+      console.log(formatReport(rep, `ticklake replay: ${input} through the stream-transform handler (${o.shards} shards)`, dataDir));
+    });
+
+  program
+    .command('simulate')
+    .description('Write simulated trades in Binance formats: historical CSV (one file per symbol, as Binance publishes) or JSON lines of stream messages.')
+    .requiredOption('--out <path>', 'output file (.csv, .jsonl, .zip) or directory (files named like Binance: BTCUSDT-trades-2026-11-02.csv)')
+    .addOption(new Option('--format <f>', 'csv (historical files) or jsonl (stream messages)').choices(['csv', 'jsonl']).default('csv'))
+    .option('--minutes <n>', 'simulated minutes', positive('--minutes'), 60)
+    .option('--symbols <list>', 'comma-separated simulator symbols', symbols, ['BTCUSDT'])
+    .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 31), 42)
+    .addOption(new Option('--start <iso>', 'simulated start time (UTC)').argParser(isoTime).default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()))
+    .addOption(new Option('--time-unit <u>', 'CSV time unit (Binance: ms before 2025, us from 2025)').choices(['ms', 'us']))
+    .option('--no-header', 'omit the CSV header line (as in older Binance files)')
+    .option('--malformed-share <x>', 'share of records corrupted on purpose', share, 0)
+    .option('--with-order-ids', 'stream messages with the older "b"/"a" order-id fields')
+    .option('--zip', 'write a .zip holding the file, as Binance publishes them')
+    .addOption(quietOption())
+    .action(async (o) => {
+      const progress = createProgress('simulate', 'records', !o.quiet);
+      const res = await writeSimulatedFile({
+        out: o.out,
+        format: o.format,
+        minutes: o.minutes,
+        symbols: o.symbols,
+        seed: o.seed,
+        startTimeMs: o.start,
+        ...(o.timeUnit ? { timeUnit: o.timeUnit } : {}),
+        header: o.header,
+        malformedShare: o.malformedShare,
+        withOrderIds: Boolean(o.withOrderIds),
+        zip: Boolean(o.zip),
+        onProgress: (n) => progress.update(n),
+      });
+      progress.stop();
+      for (const f of res.files) console.log(`${f.path}  ${num(f.records)} records (${num(f.malformed)} malformed), ${bytes(f.bytes)}`);
+    });
+
+  program
+    .command('query')
+    .description('Run SQL over the lake tables with DuckDB (views named after the tables: ' + Object.keys(TABLES).join(', ') + ').')
+    .argument('<sql>', 'one SQL statement, e.g. "SELECT symbol, count(*) FROM trades GROUP BY 1"')
+    .addOption(new Option('--format <f>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .addOption(dataDirOption())
+    .action(async (text: string, o) => {
+      const sql = await LakeSql.open(resolveDataDir(o.dataDir) + '/lake');
+      try {
+        const r = await sql.query(text).catch((e: Error) => {
+          throw new UsageError(`query failed: ${e.message.split('\n')[0]}`);
+        });
+        process.stdout.write(formatResult(r, o.format as OutputFormat) + '\n');
+      } finally {
+        sql.close();
+      }
+    });
+
+  program
+    .command('tables')
+    .description('List the lake tables with their columns, partition keys, files and row counts.')
+    .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(dataDirOption())
+    .action(async (o) => {
+      const lake = resolveDataDir(o.dataDir) + '/lake';
+      const sql = await LakeSql.open(lake);
+      try {
+        const out = [];
+        for (const t of Object.values(TABLES)) {
+          out.push({
+            table: t.name,
+            zone: t.zone,
+            rows: await sql.count(t.name),
+            files: parquetFileCount(lake, t),
+            columns: t.columns.map((c) => `${c.name} ${c.type}`),
+            partitionKeys: t.partitionKeys.map((c) => `${c.name} ${c.type}`),
+            description: t.description,
+          });
+        }
+        if (o.format === 'json') {
+          process.stdout.write(JSON.stringify(out) + '\n');
+          return;
+        }
+        for (const t of out) {
+          console.log(`${t.table}  (${t.zone}; ${num(t.rows)} rows in ${num(t.files)} files)`);
+          console.log(`  ${t.description}`);
+          console.log(`  columns: ${t.columns.join(', ')}`);
+          console.log(`  partitioned by: ${t.partitionKeys.join(', ')}\n`);
+        }
+      } finally {
+        sql.close();
+      }
+    });
+
+  return program;
+}
+
+/** Entry point: parses argv, runs the command, maps errors to one line and an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // Commander already printed help or the error.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    process.stderr.write(`ticklake: ${(e as Error).message}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+export { DEFAULT_STREAM };
