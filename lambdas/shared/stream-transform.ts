@@ -64,6 +64,15 @@ export interface StreamTransformDeps {
 
 export type StreamTransformHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
 
+/**
+ * The symbol a partition key names: producers use `SYMBOL` or, to spread a busy
+ * symbol over shards, `SYMBOL/<n>`. CSV lines carry no symbol and rely on it.
+ */
+export function symbolOfKey(partitionKey: string): string {
+  const i = partitionKey.indexOf('/');
+  return i < 0 ? partitionKey : partitionKey.slice(0, i);
+}
+
 /** `arn:aws:kinesis:region:acct:stream/NAME` -> `NAME`. */
 export function streamNameOf(arn: string | undefined): string {
   if (!arn) return 'unknown';
@@ -109,7 +118,7 @@ class BatchAccumulator {
     };
     // Keep valid UTF-8 as the bytes we already have; invalid bytes are stored replaced (U+FFFD).
     this.raw.add(origin, isUtf8(bytes) ? bytes : text, this.ingestUs);
-    const r = parsePayload(text, k.partitionKey, this.ctx);
+    const r = parsePayload(text, symbolOfKey(k.partitionKey), this.ctx);
     if (r.ok) {
       this.trades.add(tradeFeatures(r.trade, this.ingestUs));
       return;

@@ -173,7 +173,9 @@ function tradeFromFields({ E, s, t, p, q, T, m }: TradeMessageFields, ctx: Valid
   const timeUs = T * 1000;
   const tErr = checkTradeTime(timeUs, ctx);
   if (tErr) return fail('binance-ws', tErr);
-  const eventUs = Number.isFinite(E) && E > 0 ? E * 1000 : timeUs;
+  // Times are whole microseconds (the lake stores them as INT64).
+  if (!Number.isInteger(T)) return fail('binance-ws', reject('WRONG_TYPE', `field "T" must be an integer (ms), got ${T}`));
+  const eventUs = Number.isSafeInteger(E) && E > 0 && E * 1000 <= Number.MAX_SAFE_INTEGER ? E * 1000 : timeUs;
   return {
     ok: true,
     trade: {

@@ -75,7 +75,9 @@ export function checkTradeTime(timeUs: number, ctx: ValidationContext): Rejectio
     return reject('TIME_OUT_OF_RANGE', `trade time ${timeUs} us is before 2017-07-01`);
   }
   if (timeUs > ctx.nowUs + MAX_FUTURE_SKEW_US) {
-    return reject('TIME_OUT_OF_RANGE', `trade time ${new Date(timeUs / 1000).toISOString()} is more than 24 h after the processing clock`);
+    // Date covers +-8.64e15 ms only; toISOString throws beyond it.
+    const when = Math.abs(timeUs / 1000) <= 8.64e15 ? new Date(timeUs / 1000).toISOString() : `${timeUs} us`;
+    return reject('TIME_OUT_OF_RANGE', `trade time ${when} is more than 24 h after the processing clock`);
   }
   return undefined;
 }

@@ -77,11 +77,12 @@ class ShardLog {
   constructor(
     readonly index: number,
     readonly path: string,
+    readOnly = false,
   ) {
-    this.fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+    this.fd = openSync(path, readOnly ? 'r' : existsSync(path) ? 'r+' : 'w+');
     this.size = fstatSync(this.fd).size;
     this.counter = 0;
-    this.recover();
+    if (!readOnly) this.recover();
     this.committed = this.size;
   }
 
@@ -143,9 +144,28 @@ export class LocalStream {
   private constructor(
     readonly dir: string,
     readonly meta: StreamMeta,
+    /** Committed sizes published by the producer in another thread (reader-only streams). */
+    private readonly sharedCommitted?: BigInt64Array,
   ) {
     this.arn = `arn:aws:kinesis:local:000000000000:stream/${meta.name}`;
-    this.logs = Array.from({ length: meta.shards }, (_, i) => new ShardLog(i, join(dir, `${shardId(i)}.log`)));
+    this.logs = Array.from({ length: meta.shards }, (_, i) => new ShardLog(i, join(dir, `${shardId(i)}.log`), sharedCommitted !== undefined));
+  }
+
+  /**
+   * Opens an existing stream for reading only, in another thread than its
+   * producer: readers see what the producer has committed to `committed`
+   * (one slot per shard, written by {@link publishCommitted}).
+   */
+  static openReader(dir: string, committed: BigInt64Array): LocalStream {
+    const meta = JSON.parse(readFileSync(join(dir, 'stream.json'), 'utf8')) as StreamMeta;
+    return new LocalStream(dir, meta, committed);
+  }
+
+  /** Copies this (producer-side) stream's committed sizes to a shared array for reader threads. */
+  publishCommitted(target: BigInt64Array): void {
+    this.logs.forEach((l, i) => {
+      Atomics.store(target, i, BigInt(l.committed));
+    });
   }
 
   /**
@@ -228,6 +248,7 @@ export class LocalStream {
 
   /** Bytes readable on shard `i` (its committed size). */
   committedSize(i: number): number {
+    if (this.sharedCommitted) return Number(Atomics.load(this.sharedCommitted, i));
     return this.logs[i]?.committed ?? 0;
   }
 
@@ -235,11 +256,11 @@ export class LocalStream {
   reader(i: number, offset = 0): ShardReader {
     const l = this.logs[i];
     if (!l) throw new Error(`no shard ${i}`);
-    return new ShardReader(l, offset);
+    return new ShardReader(l.fd, () => this.committedSize(i), offset);
   }
 
   close(): void {
-    this.flush();
+    if (!this.sharedCommitted) this.flush();
     for (const l of this.logs) closeSync(l.fd);
   }
 }
@@ -251,7 +272,8 @@ export class ShardReader {
   private pos: number;
 
   constructor(
-    private readonly log: ShardLog,
+    private readonly fd: number,
+    private readonly committed: () => number,
     offset: number,
   ) {
     this.bufStart = offset;
@@ -304,11 +326,11 @@ export class ShardReader {
 
   /** Loads more of the log after the current position; false when nothing new is durable. */
   private fill(): boolean {
-    const available = this.log.committed - this.pos;
+    const available = this.committed() - this.pos;
     if (available <= 0) return false;
     const want = Math.min(available, Math.max(4 << 20, this.buf.length - (this.pos - this.bufStart)));
     const next = Buffer.allocUnsafe(want);
-    const n = readSync(this.log.fd, next, 0, want, this.pos);
+    const n = readSync(this.fd, next, 0, want, this.pos);
     this.buf = next.subarray(0, n);
     this.bufStart = this.pos;
     return n > 0;

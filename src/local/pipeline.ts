@@ -13,15 +13,18 @@
  *   dead-letter/<stream>.jsonl                           on-failure destination (SQS stand-in)
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createStreamTransform, type BatchSummary } from '../../lambdas/shared/stream-transform.js';
 import type { ReasonCode } from '../domain/trade.js';
 import { CheckpointStore } from './checkpoints.js';
-import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, ShardPoller } from './event-source.js';
+import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
 import { FileLakeWriter } from './file-lake-writer.js';
 import { LocalStream } from './local-stream.js';
 import { JsonlDeadLetters } from './on-failure.js';
 import { loadProducerState, produce, type SourceRecord } from './producer.js';
+import type { ShardWorkerData, ShardWorkerMessage } from './shard-worker.js';
 
 export const DEFAULT_STREAM = 'ticklake-events';
 export const DEFAULT_CONSUMER = 'stream-transform';
@@ -58,8 +61,18 @@ export interface PipelineOptions {
   readonly rate?: number;
   readonly eventSource?: Partial<EventSourceSettings>;
   readonly onProgress?: (p: PipelineProgress) => void;
-  /** Processing clock (ms); the simulator's trades must not be 'in the future' of it. */
+  /** Processing clock (ms); the simulator's trades must not be 'in the future' of it. In-process pollers only. */
   readonly clock?: () => number;
+  /**
+   * Worker threads running the shard pollers (0 = run them in this thread).
+   * Default: one per core, at most one per shard.
+   */
+  readonly workers?: number;
+}
+
+/** Default worker threads for the shard pollers. */
+export function defaultWorkers(shards: number): number {
+  return Math.max(1, Math.min(shards, availableParallelism()));
 }
 
 export interface PipelineSummary {
@@ -102,23 +115,25 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
     totals.bytes += s.bytesWritten;
     for (const [k, v] of Object.entries(s.quarantinedByReason)) byReason[k as ReasonCode] = (byReason[k as ReasonCode] ?? 0) + (v ?? 0);
   };
-  // The same handler function Lambda runs, around a local lake writer.
-  const handler = createStreamTransform({ lake, onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
   const settings: EventSourceSettings = { ...DEFAULT_EVENT_SOURCE_SETTINGS, ...opts.eventSource };
-  const checkpoints = new CheckpointStore(paths.checkpoints);
+  const workers = opts.workers ?? (opts.clock ? 0 : defaultWorkers(stream.shardCount));
   const dlq = new JsonlDeadLetters(paths.deadLetter);
-  const pollers = stream.shardIds().map((_, i) => new ShardPoller(stream, i, handler, checkpoints, dlq, settings, opts.clock));
+  const stats: PollerStats[] = [];
+  let deadLettered = 0;
 
   let produced = before?.consumed ?? 0;
   let producerDone = alreadyComplete;
   // Once the producer is done the true total is known; until then use the hint.
   const report = () => {
     const total = producerDone ? produced : opts.totalHint;
-    opts.onProgress?.({ produced, processed: totals.records + dlq.sent, ...(total ? { total } : {}) });
+    opts.onProgress?.({ produced, processed: totals.records + deadLettered + dlq.sent, ...(total ? { total } : {}) });
   };
   const ticker = setInterval(report, 250);
   let recordsIn = 0;
+  const shared = new BigInt64Array(new SharedArrayBuffer(8 * (stream.shardCount + 1)));
+  const publish = () => stream.publishCommitted(shared);
   try {
+    // produce() truncates uncommitted appends synchronously, before readers start.
     const producing = alreadyComplete
       ? Promise.resolve(0)
       : produce(stream, opts.source(), {
@@ -127,25 +142,70 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
           onProgress: (n) => {
             produced = n;
           },
+          onCommit: publish,
         }).finally(() => {
           produced = loadProducerState(statePath)?.consumed ?? produced;
           producerDone = true;
+          publish();
+          Atomics.store(shared, stream.shardCount, 1n);
         });
-    const consuming = Promise.all(pollers.map((p) => p.run(() => producerDone)));
+    publish();
+    if (alreadyComplete) Atomics.store(shared, stream.shardCount, 1n);
+    let consuming: Promise<unknown>;
+    if (workers > 0) {
+      const groups: number[][] = Array.from({ length: workers }, () => []);
+      stream.shardIds().forEach((_, i) => groups[i % workers]!.push(i));
+      consuming = Promise.all(
+        groups
+          .filter((g) => g.length > 0)
+          .map(
+            (shardIndexes) =>
+              new Promise<void>((resolveWorker, rejectWorker) => {
+                const data: ShardWorkerData = {
+                  streamDir: paths.stream,
+                  lakeRoot: paths.lake,
+                  checkpointDir: paths.checkpoints,
+                  deadLetterPath: paths.deadLetter,
+                  shardIndexes,
+                  settings,
+                  shared: shared.buffer as SharedArrayBuffer,
+                };
+                const w = new Worker(new URL('./shard-worker-entry.mjs', import.meta.url), { workerData: data });
+                w.on('message', (m: ShardWorkerMessage) => {
+                  if (m.type === 'batch') onBatch(m.summary);
+                  else if (m.type === 'done') {
+                    stats.push(...m.stats);
+                    deadLettered += m.deadLettered;
+                    void w.terminate().then(() => resolveWorker());
+                  } else rejectWorker(new Error(`shard worker failed: ${m.message}`));
+                });
+                w.on('error', rejectWorker);
+                w.on('exit', (code) => {
+                  if (code !== 0 && code !== 1) rejectWorker(new Error(`shard worker exited with code ${code}`));
+                });
+              }),
+          ),
+      );
+    } else {
+      // The same handler function Lambda runs, around a local lake writer.
+      const handler = createStreamTransform({ lake, onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
+      const checkpoints = new CheckpointStore(paths.checkpoints);
+      const pollers = stream.shardIds().map((_, i) => new ShardPoller(stream, i, handler, checkpoints, dlq, settings, opts.clock));
+      consuming = Promise.all(pollers.map((p) => p.run(() => producerDone))).then(() => stats.push(...pollers.map((p) => p.stats)));
+    }
     [recordsIn] = await Promise.all([producing, consuming]);
   } finally {
     clearInterval(ticker);
     stream.close();
   }
   report();
-  const stats = pollers.map((p) => p.stats);
   return {
     recordsIn,
     recordsProcessed: totals.records,
     trades: totals.trades,
     quarantined: totals.quarantined,
     quarantinedByReason: byReason,
-    deadLettered: dlq.sent,
+    deadLettered: deadLettered + dlq.sent,
     invocations: stats.reduce((a, s) => a + s.invocations, 0),
     retries: stats.reduce((a, s) => a + s.retries, 0),
     objectsWritten: totals.objects,

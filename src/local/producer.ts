@@ -30,6 +30,8 @@ export interface ProducerOptions {
   /** Target records per second; undefined = as fast as possible. */
   readonly rate?: number;
   readonly onProgress?: (consumed: number) => void;
+  /** Called after each commit (e.g. to publish committed sizes to reader threads). */
+  readonly onCommit?: () => void;
   readonly clock?: () => number;
 }
 
@@ -83,6 +85,7 @@ export async function produce(
       stream.flush(false);
       saveState(opts.statePath, { consumed, sizes: stream.sizes(), done: false });
       stream.commit();
+      opts.onCommit?.();
       opts.onProgress?.(consumed);
       arrival = clock();
       if (opts.rate) {
@@ -98,6 +101,7 @@ export async function produce(
   stream.flush(false);
   saveState(opts.statePath, { consumed, sizes: stream.sizes(), done: true });
   stream.commit();
+  opts.onCommit?.();
   opts.onProgress?.(consumed);
   return put;
 }

@@ -12,11 +12,37 @@ import { readLineBatches, symbolFromFileName, type ReadProgress } from './trade-
 
 const BATCH = 2_000;
 
+/**
+ * Sub-keys per symbol. A Kinesis shard takes at most 1,000 records/s, and a busy
+ * symbol bursts far above that, so producers spread a symbol over
+ * `SYMBOL/0` ... `SYMBOL/15`; the handler reads the symbol before the `/`.
+ * Per-symbol order across shards is not needed: everything downstream is keyed
+ * by (symbol, trade_id) and aggregated by trade time.
+ */
+export const KEY_SPREAD = 16;
+
+/** Cycles through the spread partition keys of each symbol. */
+export class PartitionKeys {
+  private readonly keys = new Map<string, string[]>();
+  private n = 0;
+  constructor(private readonly spread = KEY_SPREAD) {}
+
+  next(symbol: string): string {
+    let k = this.keys.get(symbol);
+    if (!k) {
+      k = Array.from({ length: this.spread }, (_, i) => (this.spread === 1 ? symbol : `${symbol}/${i}`));
+      this.keys.set(symbol, k);
+    }
+    return k[this.n++ % this.spread]!;
+  }
+}
+
 /** Simulated Binance stream messages (the demo's market). */
 export function* simulatorSource(options: Omit<RecordOptions, 'format'> & { format?: RecordOptions['format'] }): Generator<SourceRecord[]> {
   let batch: SourceRecord[] = [];
+  const keys = new PartitionKeys();
   for (const r of simulateRecords({ format: 'jsonl', ...options })) {
-    batch.push({ partitionKey: r.partitionKey, payload: r.payload });
+    batch.push({ partitionKey: keys.next(r.partitionKey), payload: r.payload });
     if (batch.length === BATCH) {
       yield batch;
       batch = [];
@@ -52,15 +78,16 @@ export async function* fileSource(path: string, options: FileSourceOptions = {})
   if (kind === 'csv' && !symbol) {
     throw new Error(`cannot tell the symbol of ${path}: Binance CSV files have no symbol column; pass --symbol (e.g. --symbol BTCUSDT) or use Binance's file name (BTCUSDT-trades-YYYY-MM-DD.csv)`);
   }
+  const keys = new PartitionKeys();
   for await (const lines of readLineBatches(path, options.onProgress ? { onProgress: options.onProgress } : {})) {
     const batch: SourceRecord[] = [];
     for (const line of lines) {
       if (kind === 'csv') {
         if (isCsvHeader(line)) continue;
-        batch.push({ partitionKey: symbol!, payload: line });
+        batch.push({ partitionKey: keys.next(symbol!), payload: line });
       } else {
         const m = SYMBOL_IN_MESSAGE.exec(line);
-        batch.push({ partitionKey: options.symbol ?? m?.[1] ?? 'unknown', payload: line });
+        batch.push({ partitionKey: keys.next(options.symbol ?? m?.[1] ?? 'unknown'), payload: line });
       }
     }
     if (batch.length > 0) yield batch;

@@ -13,7 +13,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { constants as zc, crc32, createDeflateRaw, createGunzip, type DeflateRaw } from 'node:zlib';
+import { crc32, createDeflateRaw, createGunzip, type DeflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { CSV_HEADER, MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sim/binance-format.js';
 import { configSymbols, recordPipeline, simulationWindowUs, type SymbolSpec } from '../sim/market.js';
@@ -198,6 +198,11 @@ export interface WriteSimulatedFileOptions {
    * path; a file path with another extension gets its extension replaced by `.zip`.
    */
   readonly zip?: boolean;
+  /**
+   * Deflate level 1-9 for zips. Default 1: about 4x faster than 6 for files
+   * about 25 % larger (measured ~27 % vs ~21 % of the CSV size).
+   */
+  readonly zipLevel?: number;
   /** Called about once per MiB written with the records written so far. */
   readonly onProgress?: (recordsWritten: number) => void;
 }
@@ -288,7 +293,7 @@ function planFiles(options: WriteSimulatedFileOptions): FilePlan[] {
 
 async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, progressBase: number): Promise<WrittenFile> {
   await mkdir(dirname(plan.path), { recursive: true });
-  const sink = plan.zipEntry ? new ZipSink(plan.path, plan.zipEntry, options.startTimeMs) : new FileSink(plan.path);
+  const sink = plan.zipEntry ? new ZipSink(plan.path, plan.zipEntry, options.startTimeMs, options.zipLevel ?? 1) : new FileSink(plan.path);
   const onProgress = options.onProgress;
   let records = 0;
   let malformed = 0;
@@ -393,9 +398,10 @@ class ZipSink implements Sink {
   private compressed = 0;
   private readonly headerDone: Promise<void>;
 
-  constructor(path: string, entryName: string, startTimeMs: number | undefined) {
+  constructor(path: string, entryName: string, startTimeMs: number | undefined, level: number) {
+    if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`zipLevel must be 1-9, got ${level}`);
     this.file = createWriteStream(path, { highWaterMark: 4 << 20 });
-    this.deflate = createDeflateRaw({ level: zc.Z_DEFAULT_COMPRESSION, chunkSize: 1 << 20 });
+    this.deflate = createDeflateRaw({ level, chunkSize: 1 << 20 });
     this.name = Buffer.from(entryName, 'utf8');
     // Timestamp the entry with the simulated day so output is reproducible.
     const d = new Date(startTimeMs ?? simulationWindowUs().startUs / 1000);

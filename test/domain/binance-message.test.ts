@@ -382,7 +382,7 @@ describe('reason codes', () => {
   });
 
   it.each([
-    ['T', `{"e":"trade","E":${EVENT_MS},"s":"BTCUSDT","t":1,"p":"1","q":"1","T":${TRADE_MS}.0001,"m":true,"M":true}`],
+    ['T', `{"e":"trade","E":${EVENT_MS},"s":"BTCUSDT","t":1,"p":"1","q":"1","T":${TRADE_MS}.0005,"m":true,"M":true}`],
     ['T', `{"e":"trade","E":${EVENT_MS},"s":"BTCUSDT","t":1,"p":"1","q":"1","T":${TRADE_MS}.5,"m":true,"M":true}`],
   ])('rejects a fractional %s (times are whole milliseconds) with WRONG_TYPE', (field, text) => {
     // Prepare
@@ -397,7 +397,8 @@ describe('reason codes', () => {
   });
 
   it.each([
-    ['fractional', `${EVENT_MS}.0001`],
+    ['fractional', `${EVENT_MS}.5`],
+    ['fractional below a microsecond', `${EVENT_MS}.0005`],
     ['beyond 2^53 us', '9999999999999999'],
     ['negative', '-5'],
   ])('falls back to the trade time when E is %s', (_name, eText) => {
@@ -455,7 +456,7 @@ const fieldsArb = fc.record({
   orderIds: fc.option(fc.tuple(fc.maxSafeNat(), fc.maxSafeNat()), { nil: undefined }),
   T: fc.oneof(
     { weight: 5, arbitrary: fc.integer({ min: LAUNCH_MS, max: NOW_MS + DAY_MS }) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 9999999999999999 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) },
   ),
   m: fc.boolean(),
   M: fc.boolean(),
