@@ -1,0 +1,111 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { duck, tempDir } from './helpers/lake-files.js';
+
+const CLI = join(import.meta.dirname, '..', 'bin', 'ticklake.js');
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TICKLAKE_DATA_DIR: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the CLI and SIGKILLs it after `ms`; resolves when it is gone. */
+function runAndKill(args: string[], ms: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+describe('ticklake CLI', () => {
+  it('replays a Binance CSV to the lake exactly once even when killed twice mid-run', async () => {
+    // Prepare: 20 simulated minutes of BTCUSDT with 1% malformed lines, as a Binance-named CSV
+    const dir = tempDir();
+    const sim = run(['simulate', '--out', dir, '--format', 'csv', '--minutes', '20', '--seed', '5', '--malformed-share', '0.01', '--quiet']);
+    expect(sim.code).toBe(0);
+    const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.csv'))!);
+    const lines = (await duck(`SELECT count(*) AS n FROM read_csv('${file}', header = true, all_varchar = true, columns = {'a': 'VARCHAR'}, delim = '\\x01', quote = '')`))[0]!.n;
+    const dataDir = join(dir, 'data');
+    const args = ['replay', '--input', file, '--data-dir', dataDir, '--quiet', '--batch-size', '500', '--rate', '20000'];
+    const producerState = () => {
+      const dir = join(dataDir, 'stream', 'ticklake-events', 'producers');
+      return JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!), 'utf8')) as { consumed: number; done: boolean };
+    };
+    // Act: kill it twice mid-run, then let it finish
+    await runAndKill(args, 3_000);
+    const afterFirst = producerState();
+    await runAndKill(args, 3_000);
+    const afterSecond = producerState();
+    const last = run(args);
+    // Assess: both kills landed mid-run, and the run after them finished the job
+    expect(afterFirst.done).toBe(false);
+    expect(afterSecond.done).toBe(false);
+    expect(afterSecond.consumed).toBeGreaterThan(afterFirst.consumed);
+    expect(last.code, last.stderr).toBe(0);
+    const lake = join(dataDir, 'lake');
+    const trades = (await duck(`SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM read_parquet('${lake}/curated/trades/**/*.parquet')`))[0]!;
+    const quarantined = (await duck(`SELECT count(*) AS n FROM read_parquet('${lake}/quarantine/quarantine/**/*.parquet')`))[0]!;
+    const raw = (await duck(`SELECT count(*) AS n, count(DISTINCT (shard_id, sequence_number)) AS d FROM read_parquet('${lake}/raw/raw_events/**/*.parquet')`))[0]!;
+    expect(trades.n).toBe(trades.d);
+    expect(raw.n).toBe(raw.d);
+    expect(raw.n).toBe(BigInt(lines as bigint));
+    expect(trades.n + quarantined.n).toBe(raw.n);
+    expect(quarantined.n).toBeGreaterThan(0n);
+  }, 120_000);
+
+  it('query --format json prints a JSON array of row objects and nothing else', () => {
+    // Prepare
+    const dataDir = tempDir();
+    // Act
+    const r = run(['query', '--data-dir', dataDir, '--format', 'json', 'SELECT 1 AS a, \'x\' AS b, 5000000000::BIGINT AS c']);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ a: 1, b: 'x', c: 5_000_000_000 }]);
+  });
+
+  it('query --format csv quotes fields that need it', () => {
+    // Act
+    const r = run(['query', '--data-dir', tempDir(), '--format', 'csv', `SELECT 'a,b' AS x, 'say "hi"' AS y`]);
+    // Assess
+    expect(r.stdout.trim().split('\n')).toEqual(['x,y', '"a,b","say ""hi"""']);
+  });
+
+  it('tables lists every lake table with its columns', () => {
+    // Act
+    const r = run(['tables', '--data-dir', tempDir(), '--format', 'json']);
+    // Assess
+    const tables = JSON.parse(r.stdout) as { table: string; rows: number; columns: string[] }[];
+    expect(tables.map((t) => t.table)).toEqual(expect.arrayContaining(['trades', 'quarantine', 'raw_events']));
+    expect(tables.find((t) => t.table === 'trades')!.columns).toContain('trade_time timestamp');
+  });
+
+  it.each([
+    [['demo', '--minutes', 'abc'], /--minutes must be a positive number/],
+    [['replay', '--input', '/no/such/file.csv'], /cannot read input .*no such file/],
+    [['replay'], /required option '--input <file>'/],
+    [['query', 'SELECT * FROM nowhere'], /query failed/],
+    [['frobnicate'], /unknown command/],
+  ])('fails with a one-line error and exit code 2 for %j', (args, message) => {
+    // Act
+    const r = run(args as string[]);
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(message);
+  });
+
+  it('has --help on every command', () => {
+    for (const cmd of ['demo', 'replay', 'simulate', 'query', 'tables']) {
+      // Act
+      const r = run([cmd, '--help']);
+      // Assess
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`Usage: ticklake ${cmd}`));
+    }
+  });
+});
