@@ -55,7 +55,7 @@ describe('ticklake CLI', () => {
     expect(trades.n).toBe(trades.d);
     expect(raw.n).toBe(raw.d);
     expect(raw.n).toBe(BigInt(lines as bigint));
-    expect(trades.n + quarantined.n).toBe(raw.n);
+    expect((trades.n as bigint) + (quarantined.n as bigint)).toBe(raw.n);
     expect(quarantined.n).toBeGreaterThan(0n);
   }, 120_000);
 

@@ -141,44 +141,46 @@ describe('simulateTrades', () => {
   it('produces valid, exchange-shaped trades: ticks, steps, exact quote, ids, times', () => {
     // Prepare
     const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT'];
-    const { startUs, endUs } = simulationWindowUs({ minutes: 10 });
+    const { startUs, endUs } = simulationWindowUs({ minutes: 5 });
     const specs = new Map(symbols.map((s) => [s, resolveSymbol(s)]));
     const lastId = new Map<string, number>();
+    const problems: string[] = [];
+    const check = (ok: boolean, what: string, t: SimTrade): void => {
+      if (!ok && problems.length < 10) problems.push(`${what}: ${JSON.stringify(t)}`);
+    };
+    const decimal8 = /^\d+\.\d{8}$/;
 
     // Act
-    const trades = [...simulateTrades({ symbols, minutes: 10, seed: 11 })];
+    const trades = [...simulateTrades({ symbols, minutes: 5, seed: 11 })];
 
-    // Assess
-    expect(new Set(trades.map((t) => t.symbol))).toEqual(new Set(symbols));
+    // Assess (plain checks per trade, one assertion at the end: ~100k trades)
     let prevTime = -Infinity;
     for (const t of trades) {
       const spec = specs.get(t.symbol)!;
-      expect(t.price).toMatch(/^\d+\.\d{8}$/);
-      expect(t.qty).toMatch(/^\d+\.\d{8}$/);
-      expect(t.quoteQty).toMatch(/^\d+\.\d{8}$/);
+      check(decimal8.test(t.price) && decimal8.test(t.qty) && decimal8.test(t.quoteQty), '8-decimal text', t);
       const price = units8(t.price);
       const qty = units8(t.qty);
-      expect(price > 0n).toBe(true);
-      expect(qty > 0n).toBe(true);
+      check(price > 0n && qty > 0n, 'positive price and qty', t);
       // Multiples of the tick and step: digits past their decimals are zeros.
-      expect(price % 10n ** BigInt(8 - decimalsOf(spec.tickSize))).toBe(0n);
-      expect(qty % 10n ** BigInt(8 - decimalsOf(spec.qtyStep))).toBe(0n);
+      check(price % 10n ** BigInt(8 - decimalsOf(spec.tickSize)) === 0n, 'price on a tick', t);
+      check(qty % 10n ** BigInt(8 - decimalsOf(spec.qtyStep)) === 0n, 'qty on a step', t);
       // quote = price x qty exactly (products here have at most 8 decimals).
-      expect(units8(t.quoteQty) * 10n ** 8n).toBe(price * qty);
+      check(units8(t.quoteQty) * 10n ** 8n === price * qty, 'quote = price x qty', t);
       const prev = lastId.get(t.symbol);
-      expect(t.id).toBe(prev === undefined ? spec.firstTradeId : prev + 1);
+      check(t.id === (prev === undefined ? spec.firstTradeId : prev + 1), 'ids +1 per symbol', t);
       lastId.set(t.symbol, t.id);
-      expect(t.tradeTimeUs).toBeGreaterThanOrEqual(prevTime);
+      check(t.tradeTimeUs >= prevTime, 'time order', t);
       prevTime = t.tradeTimeUs;
-      expect(t.tradeTimeUs).toBeGreaterThanOrEqual(startUs);
-      expect(t.tradeTimeUs).toBeLessThan(endUs);
+      check(t.tradeTimeUs >= startUs && t.tradeTimeUs < endUs, 'inside the window', t);
       const tradeMs = Math.floor(t.tradeTimeUs / 1000);
-      expect(t.eventTimeMs).toBeGreaterThanOrEqual(tradeMs + 1);
-      expect(t.eventTimeMs).toBeLessThanOrEqual(tradeMs + 61);
-      expect(t.isBestMatch).toBe(true);
+      check(t.eventTimeMs >= tradeMs + 1 && t.eventTimeMs <= tradeMs + 61, 'E a few ms after T', t);
+      check(t.isBestMatch, 'M true', t);
       // The taker's order is the newer one.
-      expect(t.isBuyerMaker ? t.sellerOrderId > t.buyerOrderId : t.buyerOrderId > t.sellerOrderId).toBe(true);
+      check(t.isBuyerMaker ? t.sellerOrderId > t.buyerOrderId : t.buyerOrderId > t.sellerOrderId, 'taker order newer', t);
     }
+    expect(new Set(trades.map((t) => t.symbol))).toEqual(new Set(symbols));
+    expect(trades.length).toBeGreaterThan(50_000);
+    expect(problems).toEqual([]);
   });
 
   it('has a balanced buyer-maker flag that still comes in runs', () => {
@@ -194,7 +196,9 @@ describe('simulateTrades', () => {
     expect(trades).toHaveLength(100_000);
     expect(makers / trades.length).toBeGreaterThan(0.45);
     expect(makers / trades.length).toBeLessThan(0.55);
-    expect(trades.length / runs).toBeGreaterThan(1.5);
+    // Independent fair flags give runs of 2 on average; order-flow persistence
+    // and multi-fill orders make them longer.
+    expect(trades.length / runs).toBeGreaterThan(3);
   });
 
   it('has heavy-tailed 1-second returns and bursty per-second trade counts', () => {
@@ -456,15 +460,15 @@ describe('malformed records', () => {
       const bad = mixed.filter((r) => r.malformed !== undefined);
 
       // Assess
-      expect(again).toEqual(mixed);
+      expect(again.map((r) => r.payload).join('\n')).toBe(mixed.map((r) => r.payload).join('\n'));
       expect(mixed).toHaveLength(clean.length);
       expect(bad.length / mixed.length).toBeGreaterThan(0.18);
       expect(bad.length / mixed.length).toBeLessThan(0.22);
       expect(new Set(bad.map((r) => r.malformedKind))).toEqual(new Set(format === 'csv' ? CSV_MALFORMED_KINDS : JSONL_MALFORMED_KINDS));
-      mixed.forEach((r, i) => {
-        if (r.malformed === undefined) expect(r).toEqual(clean[i]);
-        expect(r.partitionKey).toBe(clean[i]!.partitionKey);
-      });
+      const changed = mixed.filter(
+        (r, i) => r.partitionKey !== clean[i]!.partitionKey || (r.malformed === undefined && r.payload !== clean[i]!.payload),
+      );
+      expect(changed).toEqual([]);
     }
   });
 

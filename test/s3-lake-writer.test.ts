@@ -1,0 +1,71 @@
+import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3LakeWriter } from '../lambdas/shared/s3-lake-writer.js';
+import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
+import { tempDir } from './helpers/lake-files.js';
+
+// s3rver is a real S3-compatible HTTP server: the real SDK v3 client talks to it over HTTP.
+let server: S3rver;
+let s3: S3Client;
+const BUCKET = 'ticklake-lake-test';
+
+beforeAll(async () => {
+  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: tempDir('s3rver-'), configureBuckets: [{ name: BUCKET, configs: [] }] });
+  const addr = (await server.run()) as AddressInfo;
+  s3 = new S3Client({
+    region: 'eu-west-1',
+    endpoint: `http://127.0.0.1:${addr.port}`,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await server?.close();
+});
+
+async function keys(prefix = ''): Promise<string[]> {
+  const r = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (r.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+describe('S3 lake writer (AWS SDK v3 against s3rver over HTTP)', () => {
+  it('puts, gets and deletes objects', async () => {
+    // Prepare
+    const lake = new S3LakeWriter(s3, BUCKET, 'p/');
+    // Act
+    await lake.put('a/b.parquet', new Uint8Array([1, 2, 3]));
+    const got = await lake.get('a/b.parquet');
+    const missing = await lake.get('a/none.parquet');
+    await lake.delete(['a/b.parquet', 'a/never-existed.parquet']);
+    // Assess
+    expect([...got!]).toEqual([1, 2, 3]);
+    expect(missing).toBeUndefined();
+    expect(await keys('p/')).toEqual([]);
+  });
+
+  it('the stream handler writes its Parquet objects and batch marker to the bucket, idempotently', async () => {
+    // Prepare
+    const handler = createStreamTransform({ lake: new S3LakeWriter(s3, BUCKET), clock: () => Date.UTC(2026, 10, 2, 12) });
+    const event = kinesisEvent([tradeMessage({ t: 1, T: Date.UTC(2026, 10, 2, 9) }), 'oops']);
+    // Act
+    await handler(event);
+    const first = await keys();
+    await handler(event);
+    // Assess
+    expect(await keys()).toEqual(first);
+    expect(first.filter((k) => k.startsWith('curated/trades/dt=2026-11-02/hour=09/'))).toHaveLength(1);
+    expect(first.filter((k) => k.startsWith('quarantine/quarantine/'))).toHaveLength(1);
+    expect(first.filter((k) => k.startsWith('raw/raw_events/'))).toHaveLength(1);
+    const marker = first.find((k) => k.startsWith('_batches/ticklake-events/shardId-000000000000/'))!;
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: marker }))).Body!.transformToString();
+    expect(JSON.parse(body).objects).toHaveLength(3);
+    const head = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: first.find((k) => k.startsWith('curated/'))! }));
+    const bytes = await head.Body!.transformToByteArray();
+    expect(Buffer.from(bytes.subarray(0, 4)).toString()).toBe('PAR1');
+  });
+});
