@@ -26,7 +26,7 @@ async function writeOneBatch() {
   return root;
 }
 
-const handlerTables = ['trades', 'quarantine', 'raw_events'].map((n) => TABLES[n]!);
+const handlerTables = ['trades', 'quarantine', 'raw_events', 'bar_partials'].map((n) => TABLES[n]!);
 
 describe('lake files follow glue-schemas/', () => {
   it.each(handlerTables.map((t) => [t.name, t] as const))('%s: Parquet columns and types equal the schema (DuckDB)', async (_name, table: TableSchema) => {

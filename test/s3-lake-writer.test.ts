@@ -63,7 +63,8 @@ describe('S3 lake writer (AWS SDK v3 against s3rver over HTTP)', () => {
     expect(first.filter((k) => k.startsWith('raw/raw_events/'))).toHaveLength(1);
     const marker = first.find((k) => k.startsWith('_batches/ticklake-events/shardId-000000000000/'))!;
     const body = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: marker }))).Body!.transformToString();
-    expect(JSON.parse(body).objects).toHaveLength(3);
+    expect(JSON.parse(body).objects).toHaveLength(4);
+    expect(first.filter((k) => k.startsWith('aggregate/bar_partials/dt=2026-11-02/hour=09/'))).toHaveLength(1);
     const head = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: first.find((k) => k.startsWith('curated/'))! }));
     const bytes = await head.Body!.transformToByteArray();
     expect(Buffer.from(bytes.subarray(0, 4)).toString()).toBe('PAR1');

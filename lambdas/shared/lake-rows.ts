@@ -5,6 +5,7 @@
  * column through `glue-schemas/`, and a test checks these builders produce
  * exactly the declared columns.
  */
+import type { BarPartial } from '../../src/domain/bars.js';
 import type { TradeRow } from '../../src/domain/features.js';
 import { dateOfDay, type HourPartition, US_PER_HOUR } from '../../src/domain/time.js';
 import type { Rejection, TradeSource } from '../../src/domain/trade.js';
@@ -154,5 +155,40 @@ export class QuarantineRows extends PartitionedColumns<ReturnType<typeof quarant
     c.partition_key.push(o.partitionKey);
     c.arrival_time.push(o.arrivalUs);
     c.ingest_time.push(ingestUs);
+  }
+}
+
+function barPartialColumns() {
+  return {
+    symbol: [] as string[],
+    minute_start: [] as number[],
+    open_time: [] as number[],
+    open_trade_id: [] as number[],
+    open: [] as number[],
+    close_time: [] as number[],
+    close_trade_id: [] as number[],
+    close: [] as number[],
+    high: [] as number[],
+    low: [] as number[],
+    sum_price: [] as number[],
+    volume: [] as number[],
+    quote_volume: [] as number[],
+    sum_quote_quantity: [] as number[],
+    trade_count: [] as number[],
+    buyer_maker_count: [] as number[],
+    batch_id: [] as string[],
+  };
+}
+
+/** `bar_partials` rows, partitioned by the hour of the minute. */
+export class BarPartialRows extends PartitionedColumns<ReturnType<typeof barPartialColumns>> {
+  protected empty() {
+    return barPartialColumns();
+  }
+
+  add(p: BarPartial, batchId: string): void {
+    const c = this.part(hourIndex(p.minute_start));
+    for (const k of Object.keys(p) as (keyof BarPartial)[]) (c[k] as (string | number)[]).push(p[k]);
+    c.batch_id.push(batchId);
   }
 }

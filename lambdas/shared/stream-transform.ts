@@ -1,6 +1,6 @@
 /**
  * The stream transform: Kinesis records in, `trades` / `quarantine` / `raw_events`
- * Parquet objects out, partial batch response back. This is the code the Lambda
+ * / `bar_partials` Parquet objects out, partial batch response back. This is the code the Lambda
  * entry point (`lambdas/stream-transform/handler.ts`) and the local runtime both
  * run; only the injected {@link LakeWriter} differs.
  *
@@ -28,10 +28,11 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecor
 import { parsePayload } from '../../src/domain/binance.js';
 import { tradeFeatures } from '../../src/domain/features.js';
 import type { ReasonCode } from '../../src/domain/trade.js';
-import { QUARANTINE, RAW_EVENTS, TRADES } from '../../src/schema/table-schema.js';
+import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, TRADES } from '../../src/schema/table-schema.js';
+import { BarAccumulator } from '../../src/domain/bars.js';
 import { lakeKey, type LakeWriter } from './lake-writer.js';
 import { encodeParquet } from './parquet.js';
-import { QuarantineRows, RawRows, type RecordOrigin, TradeRows } from './lake-rows.js';
+import { BarPartialRows, QuarantineRows, RawRows, type RecordOrigin, TradeRows } from './lake-rows.js';
 import { isUtf8 } from 'node:buffer';
 
 /** What one invocation did (for metrics and the local runtime's summary). */
@@ -91,6 +92,7 @@ class BatchAccumulator {
   readonly trades = new TradeRows();
   readonly quarantine = new QuarantineRows();
   readonly raw = new RawRows();
+  readonly bars = new BarAccumulator();
   readonly byReason: Partial<Record<ReasonCode, number>> = {};
   readonly ctx: { nowUs: number };
   private lastArn: string | undefined;
@@ -120,7 +122,9 @@ class BatchAccumulator {
     this.raw.add(origin, isUtf8(bytes) ? bytes : text, this.ingestUs);
     const r = parsePayload(text, symbolOfKey(k.partitionKey), this.ctx);
     if (r.ok) {
-      this.trades.add(tradeFeatures(r.trade, this.ingestUs));
+      const row = tradeFeatures(r.trade, this.ingestUs);
+      this.trades.add(row);
+      this.bars.add(row);
       return;
     }
     this.byReason[r.rejection.code] = (this.byReason[r.rejection.code] ?? 0) + 1;
@@ -183,12 +187,16 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
     if (written.length > 0) {
       const first = written[0]!;
       const last = written[written.length - 1]!;
-      const fileName = `${shardIdOf(first.eventID)}-${first.kinesis.sequenceNumber}-${last.kinesis.sequenceNumber}.parquet`;
+      const batchId = `${shardIdOf(first.eventID)}-${first.kinesis.sequenceNumber}-${last.kinesis.sequenceNumber}`;
+      const fileName = `${batchId}.parquet`;
+      const barRows = new BarPartialRows();
+      for (const p of acc.bars.partials()) barRows.add(p, batchId);
       const objects: { key: string; body: Uint8Array }[] = [];
       const tables = [
         [RAW_EVENTS, acc.raw],
         [QUARANTINE, acc.quarantine],
         [TRADES, acc.trades],
+        [BAR_PARTIALS, barRows],
       ] as const;
       for (const [table, rows] of tables) {
         for (const p of rows.partitions()) {

@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import type { GlueType, TableSchema } from '../schema/table-schema.js';
 import { TABLES } from '../schema/table-schema.js';
+import { barsFromPartialsSql } from '../sql/bars.js';
+
+/** Tables that are views over other tables, with their defining query (shared with Athena). */
+export const DERIVED_TABLES: Readonly<Record<string, () => string>> = {
+  bars_1m: () => barsFromPartialsSql('bar_partials'),
+};
 
 /** DuckDB type for each Glue type. */
 export const DUCKDB_TYPE: Record<GlueType, string> = {
@@ -47,6 +53,11 @@ export function parquetFileCount(lakeRoot: string, t: TableSchema): number {
 /** The CREATE VIEW statement for a table (an empty, typed view when it has no files yet). */
 export function viewSql(lakeRoot: string, t: TableSchema): string {
   const cols = [...t.columns, ...t.partitionKeys];
+  const derived = DERIVED_TABLES[t.name];
+  if (derived) {
+    const select = cols.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ');
+    return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} FROM (${derived()})`;
+  }
   if (parquetFileCount(lakeRoot, t) === 0) {
     const select = cols.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ');
     return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} WHERE false`;

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import tradesJson from '../../glue-schemas/trades.json' with { type: 'json' };
 import quarantineJson from '../../glue-schemas/quarantine.json' with { type: 'json' };
 import rawEventsJson from '../../glue-schemas/raw_events.json' with { type: 'json' };
+import barPartialsJson from '../../glue-schemas/bar_partials.json' with { type: 'json' };
+import bars1mJson from '../../glue-schemas/bars_1m.json' with { type: 'json' };
 
 /** Glue / Athena column types used by ticklake tables. */
 export const GLUE_TYPES = ['string', 'bigint', 'int', 'double', 'boolean', 'timestamp', 'date'] as const;
@@ -59,10 +61,14 @@ export function parseTableSchema(doc: unknown, origin = 'schema'): TableSchema {
 export const TRADES = parseTableSchema(tradesJson, 'glue-schemas/trades.json');
 export const QUARANTINE = parseTableSchema(quarantineJson, 'glue-schemas/quarantine.json');
 export const RAW_EVENTS = parseTableSchema(rawEventsJson, 'glue-schemas/raw_events.json');
+export const BAR_PARTIALS = parseTableSchema(barPartialsJson, 'glue-schemas/bar_partials.json');
+export const BARS_1M = parseTableSchema(bars1mJson, 'glue-schemas/bars_1m.json');
 
 /** Every lake table, by name. Later capabilities register theirs here. */
 export const TABLES: Readonly<Record<string, TableSchema>> = {
   trades: TRADES,
   quarantine: QUARANTINE,
   raw_events: RAW_EVENTS,
+  bar_partials: BAR_PARTIALS,
+  bars_1m: BARS_1M,
 };
