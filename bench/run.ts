@@ -10,8 +10,12 @@
  *   replay_trades_per_s       local end-to-end replay of a Binance CSV (stream, pollers, handler, lake files)
  *   replay_peak_rss_mb        peak RSS of that replay process
  *   replay_trades             trades in the replayed file
+ *   backfill_trades_per_s     `ticklake backfill` of the same Binance CSV (validate, trades + quarantine + bar partials Parquet)
+ *   duckdb_csv_bar_query_s    DuckDB's own best time for the same minute-bar query straight over that CSV
+ *   backfill_vs_duckdb_ratio  backfill wall time / that best time
+ *   bar_query_30d_ms          reading 30 days of one symbol's bars from the bars_1m view (43,200 minutes)
  *
- * Options: --json, --replay-trades N (default 10,000,000), --skip-replay
+ * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,10 +26,15 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { simulateRecords } from '../src/sim/market.js';
 import { CSV_HEADER } from '../src/sim/binance-format.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { backfill } from '../src/local/backfill.js';
+import { LakeSql } from '../src/local/lake-sql.js';
+import { barsFromTradesSql } from '../src/sql/bars.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const skipReplay = args.includes('--skip-replay');
+const skipBackfill = args.includes('--skip-backfill');
 const replayTrades = Number(args[args.indexOf('--replay-trades') + 1] ?? NaN) || 10_000_000;
 const figures: Record<string, number> = {};
 const log = (line: string) => {
@@ -87,10 +96,10 @@ fig('json_parse_records_per_s', Math.round(parseRate), 'records/s', '(base64 dec
 fig('handler_vs_json_parse', Number((handlerRate / parseRate).toFixed(3)), 'x');
 
 // --- local end-to-end replay ------------------------------------------------------
-if (!skipReplay) {
-  const dir = join(tmpdir(), 'ticklake-bench');
-  const file = join(dir, `BTCUSDT-trades-bench-${replayTrades}.csv`);
-  if (!existsSync(file)) {
+const dir = join(tmpdir(), 'ticklake-bench');
+const file = join(dir, `BTCUSDT-trades-bench-${replayTrades}.csv`);
+if ((!skipReplay || !skipBackfill) && !existsSync(file)) {
+  {
     log(`generating ${replayTrades.toLocaleString('en-US')} trades of Binance CSV in ${file} ...`);
     // A symbol with a high trade rate so the file covers hours, not weeks; exactly N lines.
     mkdirSync(dir, { recursive: true });
@@ -115,6 +124,8 @@ if (!skipReplay) {
     await once(out, 'finish');
     if (n < replayTrades) throw new Error(`simulator produced only ${n} trades`);
   }
+}
+if (!skipReplay) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ticklake-bench-replay-'));
   try {
     const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay-child.ts'), file, dataDir, 'BTCUSDT'], { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -124,6 +135,68 @@ if (!skipReplay) {
     fig('replay_peak_rss_mb', Math.round(r.maxRssMb), 'MB');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// --- backfill vs DuckDB's own bar query ----------------------------------------------
+if (!skipBackfill) {
+  const lake = mkdtempSync(join(tmpdir(), 'ticklake-bench-backfill-'));
+  try {
+    const t0 = performance.now();
+    const s = await backfill({ input: file, symbol: 'BTCUSDT', lakeRoot: lake });
+    const backfillS = (performance.now() - t0) / 1000;
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const columns = "{'id':'BIGINT','price':'DOUBLE','qty':'DOUBLE','quote_qty':'DOUBLE','time':'BIGINT','is_buyer_maker':'BOOLEAN','is_best_match':'BOOLEAN'}";
+    const trades = `(SELECT 'BTCUSDT' AS symbol, id AS trade_id, price, qty AS quantity, quote_qty AS quote_quantity, is_buyer_maker, make_timestamp(CASE WHEN time >= 100000000000000 THEN time ELSE time * 1000 END) AS trade_time FROM read_csv('${file}', header = true, columns = ${columns}))`;
+    let bestDuck = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t = performance.now();
+      await c.runAndReadAll(`SELECT count(*) FROM (${barsFromTradesSql(trades)})`);
+      bestDuck = Math.min(bestDuck, (performance.now() - t) / 1000);
+    }
+    c.closeSync();
+    db.closeSync();
+    fig('backfill_trades_per_s', Math.round(s.lines / backfillS), 'trades/s', `(${s.trades.toLocaleString('en-US')} trades, ${backfillS.toFixed(1)} s wall)`);
+    fig('duckdb_csv_bar_query_s', Number(bestDuck.toFixed(3)), 's', '(best of 3: minute bars straight over the CSV)');
+    fig('backfill_vs_duckdb_ratio', Number((backfillS / bestDuck).toFixed(2)), 'x');
+  } finally {
+    rmSync(lake, { recursive: true, force: true });
+  }
+}
+
+// --- 30 days of bars -------------------------------------------------------------
+{
+  const lake = mkdtempSync(join(tmpdir(), 'ticklake-bench-bars-'));
+  try {
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    // Two partials per minute (as when a minute spans batches), 30 days, two symbols.
+    const out = join(lake, 'aggregate', 'bar_partials');
+    mkdirSync(out, { recursive: true });
+    await c.run(`COPY (
+      SELECT s AS symbol, m AS minute_start, m AS open_time, CAST(k AS BIGINT) AS open_trade_id, 100.0 + k % 7 AS open,
+        m + INTERVAL 59 SECOND AS close_time, CAST(k + 1 AS BIGINT) AS close_trade_id, 100.0 + k % 5 AS close, 108.0 AS high, 99.0 AS low,
+        200.0 AS sum_price, 3.0 AS volume, 300.0 AS quote_volume, 300.0 AS sum_quote_quantity, CAST(2 AS BIGINT) AS trade_count, CAST(1 AS BIGINT) AS buyer_maker_count,
+        'bench-' || k % 2 AS batch_id, strftime(m, '%Y-%m-%d') AS dt, lpad(CAST(hour(m) AS VARCHAR), 2, '0') AS hour
+      FROM (SELECT unnest(['BTCUSDT', 'ETHUSDT']) AS s), (SELECT range AS k, TIMESTAMP '2026-10-01' + to_minutes(range // 2) AS m FROM range(0, 2 * 30 * 1440))
+    ) TO '${out}' (FORMAT PARQUET, PARTITION_BY (dt, hour))`);
+    c.closeSync();
+    db.closeSync();
+    const sql = await LakeSql.open(lake);
+    let best = Infinity;
+    let n = 0;
+    for (let r = 0; r < 4; r++) {
+      const t = performance.now();
+      const res = await sql.query(`SELECT * FROM bars_1m WHERE symbol = 'BTCUSDT' AND minute_start >= TIMESTAMP '2026-10-01' AND minute_start < TIMESTAMP '2026-10-31' ORDER BY minute_start`);
+      n = res.rows.length;
+      if (r > 0) best = Math.min(best, performance.now() - t);
+    }
+    sql.close();
+    if (n !== 30 * 1440) throw new Error(`expected ${30 * 1440} bars, got ${n}`);
+    fig('bar_query_30d_ms', Math.round(best), 'ms', `(${n.toLocaleString('en-US')} bars of one symbol from 30 days of partials, best of 3)`);
+  } finally {
+    rmSync(lake, { recursive: true, force: true });
   }
 }
 

@@ -6,6 +6,7 @@
  * Both directions stream in large chunks with backpressure, so a day of
  * BTCUSDT (~10 million trades, ~0.8 GB of CSV) never sits in memory.
  */
+import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
@@ -154,6 +155,22 @@ function openZipEntry(path: string, wanted: string | undefined): Promise<ByteSou
       zip.readEntry();
     });
   });
+}
+
+/**
+ * Extracts the text entry of a trade file to `outPath` (streamed; for a `.zip`
+ * the CSV inside it, for `.gz` the decompressed text, otherwise a copy), so an
+ * engine that reads plain files (DuckDB) can scan it.
+ */
+export async function extractTradeFile(path: string, outPath: string, options: Pick<ReadLinesOptions, 'zipEntry'> = {}): Promise<number> {
+  const src = await openByteSource(path, options);
+  try {
+    const out = createWriteStream(outPath);
+    await pipeline(src.stream, out);
+    return (await stat(outPath)).size;
+  } finally {
+    src.close();
+  }
 }
 
 /** The symbol in a Binance file name such as `BTCUSDT-trades-2026-11-02.zip`, if any. */
