@@ -6,9 +6,10 @@
  * exactly the declared columns.
  */
 import type { BarPartial } from '../../src/domain/bars.js';
+import type { SectorVolume, StockTick } from '../../src/domain/stocks.js';
 import type { TradeRow } from '../../src/domain/features.js';
 import { dateOfDay, type HourPartition, US_PER_HOUR } from '../../src/domain/time.js';
-import type { Rejection, TradeSource } from '../../src/domain/trade.js';
+import type { RecordSource, Rejection } from '../../src/domain/trade.js';
 import type { ColumnValues } from './parquet.js';
 
 /** Where a stream record came from. */
@@ -143,7 +144,7 @@ export class QuarantineRows extends PartitionedColumns<ReturnType<typeof quarant
     return quarantineColumns();
   }
 
-  add(o: RecordOrigin, source: TradeSource | 'unknown', rejection: Rejection, payload: string, ingestUs: number): void {
+  add(o: RecordOrigin, source: RecordSource, rejection: Rejection, payload: string, ingestUs: number): void {
     const c = this.part(hourIndex(ingestUs));
     c.source.push(source);
     c.reason_code.push(rejection.code);
@@ -190,5 +191,66 @@ export class BarPartialRows extends PartitionedColumns<ReturnType<typeof barPart
     const c = this.part(hourIndex(p.minute_start));
     for (const k of Object.keys(p) as (keyof BarPartial)[]) (c[k] as (string | number)[]).push(p[k]);
     c.batch_id.push(batchId);
+  }
+}
+
+function stockTickColumns() {
+  return {
+    id: [] as number[],
+    created_at: [] as number[],
+    ticker: [] as string[],
+    sector: [] as string[],
+    volume: [] as number[],
+    market_cap: [] as number[],
+    price: [] as number[],
+    ingest_time: [] as number[],
+  };
+}
+
+/** `stock_ticks` rows, partitioned by the hour of created_at. */
+export class StockTickRows extends PartitionedColumns<ReturnType<typeof stockTickColumns>> {
+  readonly ticks: StockTick[] = [];
+
+  protected empty() {
+    return stockTickColumns();
+  }
+
+  add(t: StockTick, ingestUs: number): void {
+    const c = this.part(hourIndex(t.created_at));
+    c.id.push(t.id);
+    c.created_at.push(t.created_at);
+    c.ticker.push(t.ticker);
+    c.sector.push(t.sector);
+    c.volume.push(t.volume);
+    c.market_cap.push(t.market_cap);
+    c.price.push(t.price);
+    c.ingest_time.push(ingestUs);
+    this.ticks.push(t);
+  }
+}
+
+function sectorVolumeColumns() {
+  return {
+    processing_id: [] as string[],
+    processed_at: [] as number[],
+    sector: [] as string[],
+    total_volume: [] as number[],
+    date: [] as number[],
+  };
+}
+
+/** `sector_volume` rows of one batch, partitioned by the hour it was processed. */
+export class SectorVolumeRows extends PartitionedColumns<ReturnType<typeof sectorVolumeColumns>> {
+  protected empty() {
+    return sectorVolumeColumns();
+  }
+
+  add(v: SectorVolume, processingId: string, processedAtUs: number): void {
+    const c = this.part(hourIndex(processedAtUs));
+    c.processing_id.push(processingId);
+    c.processed_at.push(processedAtUs);
+    c.sector.push(v.sector);
+    c.total_volume.push(v.total_volume);
+    c.date.push(Date.parse(`${v.date}T00:00:00Z`) / 86_400_000);
   }
 }

@@ -27,18 +27,21 @@ import { BatchProcessorSync, EventType } from '@aws-lambda-powertools/batch';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { parsePayload } from '../../src/domain/binance.js';
 import { tradeFeatures } from '../../src/domain/features.js';
-import type { ReasonCode } from '../../src/domain/trade.js';
-import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, TRADES } from '../../src/schema/table-schema.js';
+import type { ReasonCode, RecordSource, Rejection } from '../../src/domain/trade.js';
+import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, SECTOR_VOLUME, STOCK_TICKS, TRADES } from '../../src/schema/table-schema.js';
+import { type CompanyProfile, isStockTickMessage, sectorVolumes, stockTickFrom } from '../../src/domain/stocks.js';
+import { COMPANY_PROFILES } from '../../src/sim/stocks.js';
 import { BarAccumulator } from '../../src/domain/bars.js';
 import { lakeKey, type LakeWriter } from './lake-writer.js';
 import { encodeParquet } from './parquet.js';
-import { BarPartialRows, QuarantineRows, RawRows, type RecordOrigin, TradeRows } from './lake-rows.js';
+import { BarPartialRows, QuarantineRows, RawRows, type RecordOrigin, SectorVolumeRows, StockTickRows, TradeRows } from './lake-rows.js';
 import { isUtf8 } from 'node:buffer';
 
 /** What one invocation did (for metrics and the local runtime's summary). */
 export interface BatchSummary {
   readonly records: number;
   readonly trades: number;
+  readonly stockTicks: number;
   readonly quarantined: number;
   readonly quarantinedByReason: Readonly<Partial<Record<ReasonCode, number>>>;
   /** Records reported back as failed (to be redelivered). */
@@ -93,6 +96,7 @@ class BatchAccumulator {
   readonly quarantine = new QuarantineRows();
   readonly raw = new RawRows();
   readonly bars = new BarAccumulator();
+  readonly stocks = new StockTickRows();
   readonly byReason: Partial<Record<ReasonCode, number>> = {};
   readonly ctx: { nowUs: number };
   private lastArn: string | undefined;
@@ -120,6 +124,10 @@ class BatchAccumulator {
     };
     // Keep valid UTF-8 as the bytes we already have; invalid bytes are stored replaced (U+FFFD).
     this.raw.add(origin, isUtf8(bytes) ? bytes : text, this.ingestUs);
+    if (text.charCodeAt(0) === 123 && text.includes('"stock-ticks"')) {
+      this.addStockTick(origin, text);
+      return;
+    }
     const r = parsePayload(text, symbolOfKey(k.partitionKey), this.ctx);
     if (r.ok) {
       const row = tradeFeatures(r.trade, this.ingestUs);
@@ -127,10 +135,35 @@ class BatchAccumulator {
       this.bars.add(row);
       return;
     }
-    this.byReason[r.rejection.code] = (this.byReason[r.rejection.code] ?? 0) + 1;
-    this.quarantine.add(origin, r.source, r.rejection, text, this.ingestUs);
+    this.reject(origin, r.source, r.rejection, text);
+  }
+
+  /** Routes a stock-ticks message (one stream carries every source; see README). */
+  private addStockTick(origin: RecordOrigin, text: string): void {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      this.reject(origin, 'stock-ticks', { code: 'MALFORMED_JSON', message: `not valid JSON: ${(e as Error).message}` }, text);
+      return;
+    }
+    if (!isStockTickMessage(doc)) {
+      this.reject(origin, 'unknown', { code: 'UNKNOWN_FORMAT', message: 'JSON payload is neither a trade nor a stock tick' }, text);
+      return;
+    }
+    const r = stockTickFrom(doc, PROFILES, this.ctx);
+    if (r.ok) this.stocks.add(r.tick, this.ingestUs);
+    else this.reject(origin, 'stock-ticks', r.rejection, text);
+  }
+
+  private reject(origin: RecordOrigin, source: RecordSource, rejection: Rejection, text: string): void {
+    this.byReason[rejection.code] = (this.byReason[rejection.code] ?? 0) + 1;
+    this.quarantine.add(origin, source, rejection, text, this.ingestUs);
   }
 }
+
+/** The company_profile dimension, bundled with the function. */
+const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.map((p) => [p.ticker, p]));
 
 /** What a batch wrote, kept so a later attempt at the same batch can replace it. */
 interface BatchMarker {
@@ -191,12 +224,16 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
       const fileName = `${batchId}.parquet`;
       const barRows = new BarPartialRows();
       for (const p of acc.bars.partials()) barRows.add(p, batchId);
+      const sectorRows = new SectorVolumeRows();
+      for (const v of sectorVolumes(acc.stocks.ticks)) sectorRows.add(v, batchId, ingestUs);
       const objects: { key: string; body: Uint8Array }[] = [];
       const tables = [
         [RAW_EVENTS, acc.raw],
         [QUARANTINE, acc.quarantine],
         [TRADES, acc.trades],
         [BAR_PARTIALS, barRows],
+        [STOCK_TICKS, acc.stocks],
+        [SECTOR_VOLUME, sectorRows],
       ] as const;
       for (const [table, rows] of tables) {
         for (const p of rows.partitions()) {
@@ -230,6 +267,7 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
     const summary: BatchSummary = {
       records: written.length,
       trades: acc.trades.rows,
+      stockTicks: acc.stocks.rows,
       quarantined: acc.quarantine.rows,
       quarantinedByReason: acc.byReason,
       failed: failedSeqs.size,

@@ -76,6 +76,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed (same seed, same market)', int('--seed', 0, 2 ** 31), 42)
     .addOption(new Option('--start <iso>', 'simulated start time (UTC)').argParser(isoTime).default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()))
     .option('--malformed-share <x>', 'share of records corrupted on purpose, to exercise the quarantine', share, 0.001)
+    .option('--no-stocks', 'leave out the stock-trading source (ticks for the company_profile tickers every ~10 s)')
     .option('--rate <n|max>', 'records per second to put on the stream, or max', rate)
     .addOption(shardsOption())
     .addOption(batchOption())
@@ -85,7 +86,7 @@ export function buildProgram(): Command {
       const dataDir = resolveDataDir(o.dataDir);
       if (o.fresh) resetDataDir(dataDir);
       const syms = o.symbols as string[];
-      const jobId = `demo-${syms.join('_')}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}`;
+      const jobId = `demo-${syms.join('_')}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}${o.stocks ? '-stocks' : ''}`;
       const expected = Math.round(syms.reduce((a, s) => a + SYMBOL_PRESETS[s]!.meanRatePerSec, 0) * o.minutes * 60);
       const rep = await runJobWithProgress(
         {
@@ -95,7 +96,7 @@ export function buildProgram(): Command {
           ...(o.rate ? { rate: o.rate } : {}),
           eventSource: { batchSize: o.batchSize },
           totalHint: expected,
-          source: () => simulatorSource({ symbols: syms, minutes: o.minutes, seed: o.seed, startTimeMs: o.start, malformedShare: o.malformedShare }),
+          source: () => simulatorSource({ symbols: syms, minutes: o.minutes, seed: o.seed, startTimeMs: o.start, malformedShare: o.malformedShare, stocks: o.stocks }),
         },
         'demo',
         o.quiet,

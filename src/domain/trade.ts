@@ -15,6 +15,9 @@
 /** Payload formats the stream transform understands. */
 export type TradeSource = 'binance-ws' | 'binance-csv';
 
+/** Every payload source the stream transform routes (trades and stock ticks). */
+export type RecordSource = TradeSource | 'stock-ticks' | 'unknown';
+
 /** A validated trade, normalised from either Binance format. */
 export interface Trade {
   /** Upper-case symbol, e.g. BTCUSDT. */
@@ -49,6 +52,10 @@ export const REASON_CODES = [
   'BAD_SYMBOL',
   'BAD_TRADE_ID',
   'TIME_OUT_OF_RANGE',
+  'UNKNOWN_TICKER',
+  'SECTOR_MISMATCH',
+  'MARKET_CAP_MISMATCH',
+  'NON_POSITIVE_VOLUME',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

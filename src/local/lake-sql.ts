@@ -9,11 +9,23 @@ import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import type { GlueType, TableSchema } from '../schema/table-schema.js';
 import { TABLES } from '../schema/table-schema.js';
+import { fileURLToPath } from 'node:url';
 import { barsFromPartialsSql } from '../sql/bars.js';
+import { volumeByDaySql, volumeTodaySql } from '../sql/stocks.js';
 
-/** Tables that are views over other tables, with their defining query (shared with Athena). */
+/** The shipped company_profile dimension. */
+export const COMPANY_PROFILE_FILE = fileURLToPath(new URL('../../data/company_profile.json', import.meta.url));
+
+/** Tables that are views over other tables or shipped data, with their defining query (shared with Athena). */
 export const DERIVED_TABLES: Readonly<Record<string, () => string>> = {
   bars_1m: () => barsFromPartialsSql('bar_partials'),
+  company_profile: () => `SELECT * FROM read_json(${sqlString(COMPANY_PROFILE_FILE)}, format = 'array')`,
+};
+
+/** Views that are not lake tables (named queries in Athena). */
+export const NAMED_VIEWS: Readonly<Record<string, () => string>> = {
+  volume_today: () => volumeTodaySql(),
+  volume_by_day: () => volumeByDaySql(),
 };
 
 /** DuckDB type for each Glue type. */
@@ -35,7 +47,9 @@ export interface QueryResult {
 }
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 /** Directory of a table under the lake root. */
@@ -65,7 +79,8 @@ export function viewSql(lakeRoot: string, t: TableSchema): string {
   const glob = join(tableDir(lakeRoot, t), '**', '*.parquet');
   const hiveTypes = t.partitionKeys.map((p) => `${sqlString(p.name)}: ${DUCKDB_TYPE[p.type]}`).join(', ');
   const select = cols.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ');
-  return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {${hiveTypes}})`;
+  const hive = t.partitionKeys.length > 0 ? `hive_partitioning = true, hive_types = {${hiveTypes}}` : 'hive_partitioning = false';
+  return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} FROM read_parquet(${sqlString(glob)}, ${hive})`;
 }
 
 /** An embedded SQL session over the lake. */
@@ -82,6 +97,7 @@ export class LakeSql {
     const connection = await instance.connect();
     const sql = new LakeSql(instance, connection, lakeRoot);
     for (const t of Object.values(tables)) await connection.run(viewSql(lakeRoot, t));
+    for (const [name, q] of Object.entries(NAMED_VIEWS)) await connection.run(`CREATE OR REPLACE VIEW ${ident(name)} AS ${q()}`);
     return sql;
   }
 

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isCsvHeader } from '../domain/binance.js';
 import { simulateRecords, type RecordOptions } from '../sim/market.js';
+import { simulateStockTicks } from '../sim/stocks.js';
 import type { SourceRecord } from './producer.js';
 import { readLineBatches, symbolFromFileName, type ReadProgress } from './trade-files.js';
 
@@ -37,16 +38,37 @@ export class PartitionKeys {
   }
 }
 
-/** Simulated Binance stream messages (the demo's market). */
-export function* simulatorSource(options: Omit<RecordOptions, 'format'> & { format?: RecordOptions['format'] }): Generator<SourceRecord[]> {
+/**
+ * Simulated Binance stream messages (the demo's market), optionally with the
+ * stock-trading source's ticks on the same stream, interleaved in time order.
+ */
+export function* simulatorSource(
+  options: Omit<RecordOptions, 'format'> & { format?: RecordOptions['format']; stocks?: boolean },
+): Generator<SourceRecord[]> {
   let batch: SourceRecord[] = [];
   const keys = new PartitionKeys();
+  const ticks = options.stocks
+    ? simulateStockTicks({ minutes: options.minutes ?? 60, seed: options.seed ?? 1, ...(options.startTimeMs !== undefined ? { startTimeMs: options.startTimeMs } : {}) })
+    : undefined;
+  let nextTick = ticks?.next();
   for (const r of simulateRecords({ format: 'jsonl', ...options })) {
+    // Stock ticks due before this trade go first (trade time read from the message's "T").
+    if (nextTick && !nextTick.done) {
+      const tradeMs = Number(/"T":(\d+)/.exec(r.payload)?.[1] ?? Infinity);
+      while (nextTick && !nextTick.done && nextTick.value.timeMs <= tradeMs) {
+        batch.push({ partitionKey: nextTick.value.partitionKey, payload: nextTick.value.payload });
+        nextTick = ticks!.next();
+      }
+    }
     batch.push({ partitionKey: keys.next(r.partitionKey), payload: r.payload });
     if (batch.length === BATCH) {
       yield batch;
       batch = [];
     }
+  }
+  while (nextTick && !nextTick.done) {
+    batch.push({ partitionKey: nextTick.value.partitionKey, payload: nextTick.value.payload });
+    nextTick = ticks!.next();
   }
   if (batch.length > 0) yield batch;
 }

@@ -8,6 +8,9 @@ import quarantineJson from '../../glue-schemas/quarantine.json' with { type: 'js
 import rawEventsJson from '../../glue-schemas/raw_events.json' with { type: 'json' };
 import barPartialsJson from '../../glue-schemas/bar_partials.json' with { type: 'json' };
 import bars1mJson from '../../glue-schemas/bars_1m.json' with { type: 'json' };
+import companyProfileJson from '../../glue-schemas/company_profile.json' with { type: 'json' };
+import stockTicksJson from '../../glue-schemas/stock_ticks.json' with { type: 'json' };
+import sectorVolumeJson from '../../glue-schemas/sector_volume.json' with { type: 'json' };
 
 /** Glue / Athena column types used by ticklake tables. */
 export const GLUE_TYPES = ['string', 'bigint', 'int', 'double', 'boolean', 'timestamp', 'date'] as const;
@@ -63,6 +66,9 @@ export const QUARANTINE = parseTableSchema(quarantineJson, 'glue-schemas/quarant
 export const RAW_EVENTS = parseTableSchema(rawEventsJson, 'glue-schemas/raw_events.json');
 export const BAR_PARTIALS = parseTableSchema(barPartialsJson, 'glue-schemas/bar_partials.json');
 export const BARS_1M = parseTableSchema(bars1mJson, 'glue-schemas/bars_1m.json');
+export const COMPANY_PROFILE = parseTableSchema(companyProfileJson, 'glue-schemas/company_profile.json');
+export const STOCK_TICKS = parseTableSchema(stockTicksJson, 'glue-schemas/stock_ticks.json');
+export const SECTOR_VOLUME = parseTableSchema(sectorVolumeJson, 'glue-schemas/sector_volume.json');
 
 /** Every lake table, by name. Later capabilities register theirs here. */
 export const TABLES: Readonly<Record<string, TableSchema>> = {
@@ -71,4 +77,7 @@ export const TABLES: Readonly<Record<string, TableSchema>> = {
   raw_events: RAW_EVENTS,
   bar_partials: BAR_PARTIALS,
   bars_1m: BARS_1M,
+  company_profile: COMPANY_PROFILE,
+  stock_ticks: STOCK_TICKS,
+  sector_volume: SECTOR_VOLUME,
 };

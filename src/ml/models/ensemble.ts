@@ -1,0 +1,60 @@
+/** Shared plumbing of the tree ensembles: artifact state and prediction. */
+import type { FeatureMatrix } from '../features.js';
+import { predictTree, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from './hist-tree.js';
+
+/** Serialised trees of an ensemble. */
+export interface EnsembleState {
+  /** Added to the tree sum (GBT: the training mean of y; forest: 0). */
+  readonly baseScore: number;
+  /** Multiplies the tree sum (forest: 1 / nTrees; GBT: 1, the learning rate is in the leaves). */
+  readonly treeScale: number;
+  readonly trees: TreeJSON[];
+  /** Total split gain per feature over all trees (importance), same order as the features. */
+  readonly gainByFeature: number[];
+}
+
+/** Fitted trees plus how to combine them. */
+export class TreeEnsemble {
+  constructor(
+    readonly trees: readonly Tree[],
+    readonly baseScore: number,
+    readonly treeScale: number,
+    readonly gainByFeature: readonly number[],
+  ) {}
+
+  predict(x: ArrayLike<number>): number {
+    let s = 0;
+    for (let t = 0; t < this.trees.length; t++) s += predictTree(this.trees[t]!, x);
+    return this.baseScore + this.treeScale * s;
+  }
+
+  predictMatrix(X: FeatureMatrix): Float64Array {
+    const out = new Float64Array(X.rows);
+    for (let r = 0; r < X.rows; r++) out[r] = this.predict(X.data.subarray(r * X.cols, (r + 1) * X.cols));
+    return out;
+  }
+
+  toState(): EnsembleState {
+    return { baseScore: this.baseScore, treeScale: this.treeScale, trees: this.trees.map(treeToJSON), gainByFeature: [...this.gainByFeature] };
+  }
+
+  static fromState(s: EnsembleState, nFeatures: number): TreeEnsemble {
+    if (!Array.isArray(s.trees) || typeof s.baseScore !== 'number' || typeof s.treeScale !== 'number') throw new Error('ensemble artifact state is malformed');
+    return new TreeEnsemble(
+      s.trees.map((t) => treeFromJSON(t, nFeatures)),
+      s.baseScore,
+      s.treeScale,
+      s.gainByFeature ?? [],
+    );
+  }
+}
+
+/** Integer config check shared by the ensembles. */
+export function checkInt(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${v}`);
+}
+
+/** Fraction config check shared by the ensembles: (0, 1]. */
+export function checkFraction(name: string, v: number): void {
+  if (!(v > 0 && v <= 1)) throw new RangeError(`${name} must be in (0, 1], got ${v}`);
+}

@@ -1,0 +1,121 @@
+/**
+ * The measurements ticklake writes to the time-series store, as pure mappings
+ * from plain row objects (lake rows, bar rows, prediction rows) to points.
+ *
+ * | measurement  | tags                     | fields |
+ * |--------------|--------------------------|--------|
+ * | `trade`      | symbol                   | price, quantity, quote_quantity (float); market_maker (0/1), day_of_week, hour, minute (integer); trade_id (integer) |
+ * | `bar_1m`     | symbol                   | open, high, low, close, vwap, avg_price, volume, quote_volume, buyer_maker_share (float), trade_count (integer); avg_quantity, avg_quote_quantity when the row has them |
+ * | `prediction` | symbol, model_id, kind   | predicted, actual (float; actual when known) |
+ *
+ * `trade` keeps the old Spark job's feature fields (there named `dayofweek`
+ * and `minutes`; here the lake's column names). Time is the trade time.
+ */
+import type { FieldValue, Point } from './point.js';
+
+export const MEASUREMENTS = { trade: 'trade', bar1m: 'bar_1m', prediction: 'prediction' } as const;
+
+/** The columns of a curated `trades` row that the `trade` measurement uses (times in microseconds). */
+export interface TradeLike {
+  readonly symbol: string;
+  readonly trade_id: number;
+  readonly price: number;
+  readonly quantity: number;
+  readonly quote_quantity: number;
+  readonly is_buyer_maker: boolean;
+  readonly trade_time: number;
+  readonly day_of_week: number;
+  readonly hour: number;
+  readonly minute: number;
+}
+
+/**
+ * A trade as a `trade` point. Binance timestamps are milliseconds (before
+ * 2025) or microseconds, and a busy symbol has many trades in the same
+ * millisecond; with time alone as the key they would overwrite each other in
+ * every store. The point therefore carries `nanos = trade_id mod 1000`: trades
+ * of the same microsecond have consecutive ids, so up to 1000 of them stay
+ * distinct, and the written time stays within 1 µs of the trade time.
+ */
+export function tradePoint(t: TradeLike): Point {
+  return {
+    measurement: MEASUREMENTS.trade,
+    tags: { symbol: t.symbol },
+    fields: {
+      price: t.price,
+      quantity: t.quantity,
+      quote_quantity: t.quote_quantity,
+      market_maker: t.is_buyer_maker ? 1n : 0n,
+      day_of_week: BigInt(t.day_of_week),
+      hour: BigInt(t.hour),
+      minute: BigInt(t.minute),
+      trade_id: BigInt(t.trade_id),
+    },
+    time: t.trade_time,
+    nanos: ((t.trade_id % 1000) + 1000) % 1000,
+  };
+}
+
+/** The columns of a `bars_1m` row (minute_start in microseconds). */
+export interface BarLike {
+  readonly symbol: string;
+  readonly minute_start: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly vwap: number;
+  readonly avg_price: number;
+  readonly volume: number;
+  readonly quote_volume: number;
+  readonly trade_count: number | bigint;
+  readonly buyer_maker_share: number;
+  readonly avg_quantity?: number;
+  readonly avg_quote_quantity?: number;
+}
+
+/** A minute bar as a `bar_1m` point at the minute's start. */
+export function barPoint(b: BarLike): Point {
+  const fields: Record<string, FieldValue> = {
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+    vwap: b.vwap,
+    avg_price: b.avg_price,
+    volume: b.volume,
+    quote_volume: b.quote_volume,
+    trade_count: BigInt(b.trade_count),
+    buyer_maker_share: b.buyer_maker_share,
+  };
+  if (b.avg_quantity !== undefined) fields.avg_quantity = b.avg_quantity;
+  if (b.avg_quote_quantity !== undefined) fields.avg_quote_quantity = b.avg_quote_quantity;
+  return { measurement: MEASUREMENTS.bar1m, tags: { symbol: b.symbol }, fields, time: b.minute_start };
+}
+
+/** A model's forecast (and, once known, the actual value) for one symbol and instant. */
+export interface PredictionLike {
+  readonly symbol: string;
+  readonly model_id: string;
+  /** What is predicted, e.g. `avg_price_1m` or `log_return_1m`. */
+  readonly kind: string;
+  /** Microseconds since the epoch: the instant the prediction is for. */
+  readonly target_time: number;
+  readonly predicted: number;
+  readonly actual?: number | null;
+}
+
+/**
+ * A prediction as a `prediction` point. Writing the same prediction again
+ * with `actual` filled in completes the point (same identity, fields merged).
+ */
+export function predictionPoint(p: PredictionLike): Point {
+  const fields: Record<string, FieldValue> = { predicted: p.predicted };
+  if (p.actual !== undefined && p.actual !== null) fields.actual = p.actual;
+  return {
+    measurement: MEASUREMENTS.prediction,
+    tags: { symbol: p.symbol, model_id: p.model_id, kind: p.kind },
+    fields,
+    time: p.target_time,
+  };
+}
