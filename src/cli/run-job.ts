@@ -1,7 +1,7 @@
 /** Runs a local pipeline job with progress output and prints its summary. */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { LakeSql, parquetFileCount } from '../local/lake-sql.js';
+import { DERIVED_TABLES, LakeSql, parquetFileCount } from '../local/lake-sql.js';
 import { runPipeline, type PipelineOptions, type PipelineSummary } from '../local/pipeline.js';
 import { TABLES } from '../schema/table-schema.js';
 import { bytes, num } from './format.js';
@@ -70,7 +70,10 @@ export function formatReport(rep: JobReport, title: string, dataDir: string): st
   kv('throughput', s.recordsProcessed > 0 ? `${num(s.recordsProcessed / s.seconds)} records/s (${s.seconds.toFixed(1)} s wall)` : `- (${s.seconds.toFixed(1)} s wall)`);
   kv('dead-lettered', `${num(s.deadLettered)}${s.deadLettered ? `  -> ${s.paths.deadLetter}` : ''}`);
   lines.push('', '  rows in the lake (all jobs in this data directory)');
-  for (const [t, n] of Object.entries(rep.tableRows)) kv(`  ${t}`, `${num(n).padStart(12)}  (${num(parquetFileCount(s.paths.lake, TABLES[t]!))} files)`);
+  for (const [t, n] of Object.entries(rep.tableRows)) {
+    const where = DERIVED_TABLES[t] ? 'view' : `${num(parquetFileCount(s.paths.lake, TABLES[t]!))} files`;
+    kv(`  ${t}`, `${num(n).padStart(12)}  (${where})`);
+  }
   lines.push('', '  quarantined by reason');
   if (rep.reasons.length === 0) kv('  (none)', '');
   for (const r of rep.reasons) kv(`  ${r.reason}`, num(r.n).padStart(12));
@@ -83,7 +86,7 @@ export function formatReport(rep: JobReport, title: string, dataDir: string): st
     '',
     'Try:',
     `  npm run -s ticklake -- query${dd} "SELECT symbol, count(*) AS trades, min(price) AS low, max(price) AS high, round(sum(quote_quantity)) AS quote_volume FROM trades GROUP BY symbol ORDER BY symbol"`,
-    `  npm run -s ticklake -- query${dd} "SELECT symbol, date_trunc('minute', trade_time) AS minute, count(*) AS n, round(avg(price), 2) AS avg_price FROM trades GROUP BY ALL ORDER BY minute DESC, symbol LIMIT 10"`,
+    `  npm run -s ticklake -- query${dd} "SELECT symbol, minute_start, open, high, low, close, round(vwap, 2) AS vwap, trade_count FROM bars_1m ORDER BY minute_start DESC, symbol LIMIT 10"`,
     `  npm run -s ticklake -- query${dd} --format json "SELECT reason_code, reason_message, raw_payload FROM quarantine LIMIT 5"`,
   );
   return lines.join('\n');
