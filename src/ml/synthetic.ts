@@ -52,8 +52,10 @@ export const SYNTHETIC_START_US = Date.UTC(2026, 10, 2) * 1000;
 
 const MINUTES_PER_YEAR = 365.25 * 24 * 60;
 const SUB_STEPS = 12;
-const GARCH_ALPHA = 0.06;
-const GARCH_BETA = 0.92;
+const GARCH_ALPHA = 0.05;
+const GARCH_BETA = 0.93;
+/** Cap of the conditional variance, as a multiple of the long-run variance. */
+const MAX_VARIANCE_RATIO = 25;
 const JUMP_P = 0.003;
 
 /** Volatility and activity multiplier by UTC time: busier on weekday afternoons (US open), calmer at weekends. */
@@ -92,7 +94,7 @@ export function syntheticBars(config: SyntheticBarsConfig = {}): Bar[] {
   const bars: Bar[] = [];
   for (let m = 0; m < minutes; m++) {
     const t = startUs + m * MINUTE_US;
-    variance = omega + GARCH_ALPHA * lastReturn * lastReturn + GARCH_BETA * variance;
+    variance = Math.min(MAX_VARIANCE_RATIO * sigmaBar * sigmaBar, omega + GARCH_ALPHA * lastReturn * lastReturn + GARCH_BETA * variance);
     const season = seasonality(t);
     const sigma = Math.sqrt(variance) * season;
     const jump = rng.next() < JUMP_P ? 4 + 4 * rng.next() : 1;
@@ -135,7 +137,8 @@ export function syntheticBars(config: SyntheticBarsConfig = {}): Bar[] {
       if (s < n) low = Math.min(low, ask);
       close = rng.next() < s / n ? bid : ask;
     }
-    lastReturn = logMid - startMid;
+    // The GARCH recursion sees the de-seasonalised diffusive return (jumps are a separate component).
+    lastReturn = (logMid - startMid) / (season * jump);
     if (noTrades) continue;
     bars.push({
       symbol,

@@ -292,6 +292,7 @@ export class TreeGrower {
       return feature.length - 1;
     };
     const nCand = Math.max(1, Math.round(nodeFeatureFraction * features.length));
+    if (nCand < features.length && rng === undefined) throw new Error('per-node feature sampling needs a random source');
     const candidates = Int32Array.from(features);
 
     let G = 0;

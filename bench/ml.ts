@@ -1,0 +1,112 @@
+/**
+ * `npx tsx bench/ml.ts`: cost of the forecasting core on one machine.
+ *
+ * Trains every model kind with its default hyperparameters on 7 days of
+ * 1-minute bars of one symbol (10,080 training rows), scores them on the next
+ * day against persistence, picks the champion, then replays that day bar by bar
+ * through the live predictor.
+ *
+ * Figures (one per line; `--json` prints them as one JSON object):
+ *   train_all_models_s          feature build for the training window + fit of every model
+ *                               (persistence, ridge, random forest, GBT) incl. in-sample metrics
+ *                               and artifact serialisation; target < 30 s
+ *   predict_ms_per_bar          per closed bar: feature update + champion forecast; target < 1 ms
+ *   predict_ms_per_bar_slowest  the same with the slowest model kind as champion
+ *   train_s_<kind>              fit time of each kind
+ *   train_rows / eval_rows      rows used
+ *
+ * Options: --json, --target close|avgPrice (default close), --seed N (default 1)
+ */
+import { chooseChampion } from '../src/ml/champion.js';
+import { evaluateModels } from '../src/ml/evaluate.js';
+import { buildDataset, splitByTime, type TargetSpec } from '../src/ml/features.js';
+import { MINUTE_US } from '../src/ml/bar.js';
+import { MODEL_KINDS, type ModelArtifact } from '../src/ml/models/index.js';
+import { LivePredictor } from '../src/ml/predict.js';
+import { syntheticBars } from '../src/ml/synthetic.js';
+import { trainModel, type TrainedModel } from '../src/ml/train.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const field = opt('--target') ?? 'close';
+if (field !== 'close' && field !== 'avgPrice') throw new Error(`--target must be close or avgPrice, got ${field}`);
+const seed = Number(opt('--seed') ?? 1);
+const target: TargetSpec = { field, horizon: 1 };
+
+const figures: Record<string, number | string> = {};
+const log = (line: string) => {
+  if (!json) console.log(line);
+};
+const fig = (key: string, value: number, unit: string, note = '') => {
+  figures[key] = value;
+  log(`${key.padEnd(28)} ${value.toLocaleString('en-US', { maximumFractionDigits: 4 }).padStart(12)} ${unit}${note ? `  ${note}` : ''}`);
+};
+
+// 60 warm-up minutes + 10,080 training rows + the target of the last one, then one evaluation day.
+const TRAIN_ROWS = 7 * 1440;
+const boundaryIndex = 60 + TRAIN_ROWS + 1;
+// Training ends and the evaluation day starts at Monday 2026-11-09 00:00 UTC (the weekly training run).
+const boundaryUs = Date.UTC(2026, 10, 9) * 1000;
+const bars = syntheticBars({ symbol: 'BTCUSDT', startUs: boundaryUs - boundaryIndex * MINUTE_US, minutes: boundaryIndex + 1440, seed });
+const trainingDate = new Date(boundaryUs / 1000).toISOString().slice(0, 10);
+const evalDate = trainingDate;
+
+let t0 = performance.now();
+const trainBars = bars.filter((b) => b.minuteStartUs < boundaryUs);
+const trainDs = splitByTime(buildDataset(trainBars, target), boundaryUs).train;
+const featureS = (performance.now() - t0) / 1000;
+const trained: TrainedModel[] = [];
+const trainS: Record<string, number> = {};
+let artifactBytes = 0;
+for (const kind of MODEL_KINDS) {
+  t0 = performance.now();
+  const m = trainModel(kind, trainDs, { trainingDate });
+  artifactBytes += JSON.stringify(m.artifact).length;
+  trainS[kind] = (performance.now() - t0) / 1000;
+  trained.push(m);
+}
+const totalTrainS = featureS + Object.values(trainS).reduce((a, b) => a + b, 0);
+
+const evaluation = splitByTime(buildDataset(bars, target), boundaryUs, boundaryUs + 1440 * MINUTE_US).evaluation;
+const board = evaluateModels(trained, evaluation);
+const decision = chooseChampion(board);
+
+/** Mean cost per bar of feeding the evaluation day to a predictor of `artifact`, after warm-up. */
+function predictMsPerBar(artifact: ModelArtifact): number {
+  const predictor = LivePredictor.fromArtifact(JSON.parse(JSON.stringify(artifact)) as ModelArtifact);
+  for (const b of trainBars.slice(-200)) predictor.onBar(b);
+  const day = bars.filter((b) => b.minuteStartUs >= boundaryUs);
+  let sink = 0;
+  const start = performance.now();
+  for (const b of day) sink += predictor.onBar(b)?.predicted ?? 0;
+  const ms = (performance.now() - start) / day.length;
+  if (!Number.isFinite(sink)) throw new Error('non-finite forecast');
+  return ms;
+}
+const perKindPredict = Object.fromEntries(trained.map((m) => [m.kind, predictMsPerBar(m.artifact)]));
+const champion = trained.find((m) => m.modelId === decision.championId)!;
+
+log(`# ${trainDs.y.length} training rows (the 7 days before ${trainingDate}), ${evaluation.y.length} evaluation rows (${evalDate}), target ${target.field} h=${target.horizon}, seed ${seed}`);
+fig('train_all_models_s', Number(totalTrainS.toFixed(3)), 's', `(features ${featureS.toFixed(3)} s + ${MODEL_KINDS.map((k) => `${k} ${trainS[k]!.toFixed(3)}`).join(', ')})`);
+fig('predict_ms_per_bar', Number(perKindPredict[champion.kind]!.toFixed(4)), 'ms', `(champion: ${decision.championId})`);
+const slowest = MODEL_KINDS.reduce((a, b) => (perKindPredict[b]! > perKindPredict[a]! ? b : a));
+fig('predict_ms_per_bar_slowest', Number(perKindPredict[slowest]!.toFixed(4)), 'ms', `(${slowest})`);
+for (const k of MODEL_KINDS) fig(`train_s_${k}`, Number(trainS[k]!.toFixed(3)), 's');
+fig('train_rows', trainDs.y.length, 'rows');
+fig('eval_rows', evaluation.y.length, 'rows');
+fig('artifact_bytes_total', artifactBytes, 'bytes');
+figures['champion'] = decision.championId;
+
+log('');
+log(`leaderboard ${evalDate} (price metrics; skill = 1 - RMSE / RMSE_persistence)`);
+log(`${'model'.padEnd(30)} ${'train_rmse'.padStart(10)} ${'train_r2'.padStart(9)} ${'rmse'.padStart(9)} ${'mae'.padStart(9)} ${'r2'.padStart(9)} ${'skill'.padStart(8)}`);
+for (const e of board) {
+  const rec = trained.find((m) => m.modelId === e.modelId)!.record;
+  const mark = e.modelId === decision.championId ? '  <- champion' : '';
+  log(`${e.modelId.padEnd(30)} ${rec.train_rmse.toFixed(2).padStart(10)} ${rec.train_r2.toFixed(5).padStart(9)} ${e.rmse.toFixed(2).padStart(9)} ${e.mae.toFixed(2).padStart(9)} ${e.r2.toFixed(5).padStart(9)} ${e.skillVsBaseline.toFixed(4).padStart(8)}${mark}`);
+}
+if (json) console.log(JSON.stringify(figures));
