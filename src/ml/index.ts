@@ -10,6 +10,6 @@ export * from './features.js';
 export * from './models/index.js';
 export * from './predict.js';
 export * from './registry.js';
-export * from './rng.js';
+export { Rng as SeededRng } from '../sim/random.js';
 export * from './synthetic.js';
 export * from './train.js';

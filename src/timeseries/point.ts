@@ -105,9 +105,11 @@ export class TimeSeriesWriteError extends Error {
 const INT64_MIN = -(2n ** 63n);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
 /** True when a string is well-formed UTF-16 (it can be encoded as UTF-8 and read back unchanged). */
 export function isWellFormed(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  return nativeWellFormed ? nativeWellFormed.call(s) : !LONE_SURROGATE.test(s);
 }
 const INT64_MAX = 2n ** 63n - 1n;
 

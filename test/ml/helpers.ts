@@ -1,7 +1,7 @@
 /** Shared fixtures of the ml tests. */
 import type { Bar } from '../../src/ml/bar.js';
 import type { FeatureMatrix } from '../../src/ml/features.js';
-import { SeededRng } from '../../src/ml/rng.js';
+import { Rng as SeededRng } from '../../src/sim/random.js';
 
 /** A minute-aligned start: Monday 2026-11-02 00:00 UTC in µs. */
 export const T0 = Date.UTC(2026, 10, 2) * 1000;

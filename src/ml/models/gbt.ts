@@ -5,7 +5,7 @@
  * shrinkage, on an optional row subsample and column subsample per tree.
  */
 import type { FeatureMatrix } from '../features.js';
-import { SeededRng } from '../rng.js';
+import { Rng as SeededRng } from '../../sim/random.js';
 import { checkFraction, checkInt, TreeEnsemble, type EnsembleState } from './ensemble.js';
 import { binMatrix, predictTreeBinned, TreeGrower, type Tree } from './hist-tree.js';
 import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, checkTrainingData, type ArtifactMeta, type ModelArtifact, type Regressor } from './types.js';

@@ -4,7 +4,7 @@
  * the features at every node; the forecast is the mean of the trees.
  */
 import type { FeatureMatrix } from '../features.js';
-import { SeededRng } from '../rng.js';
+import { Rng as SeededRng } from '../../sim/random.js';
 import { checkFraction, checkInt, TreeEnsemble, type EnsembleState } from './ensemble.js';
 import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
 import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, checkTrainingData, type ArtifactMeta, type ModelArtifact, type Regressor } from './types.js';
