@@ -3,6 +3,9 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { DERIVED_TABLES, LakeSql, parquetFileCount } from '../local/lake-sql.js';
 import { runPipeline, type PipelineOptions, type PipelineSummary } from '../local/pipeline.js';
+import { publishClosedBars } from '../local/bar-publisher.js';
+import { EmbeddedTimeSeriesStore } from '../timeseries/embedded-store.js';
+import { embeddedDir } from '../timeseries/factory.js';
 import { TABLES } from '../schema/table-schema.js';
 import { bytes, num } from './format.js';
 import { createProgress } from './progress.js';
@@ -34,6 +37,9 @@ function dirBytes(dir: string): number {
 
 export interface JobReport {
   readonly summary: PipelineSummary;
+  /** Closed bars published to the embedded time-series store by this run. */
+  readonly barsPublished: number;
+  readonly timeSeriesPath: string;
   readonly tableRows: Readonly<Record<string, number>>;
   readonly reasons: readonly { reason: string; n: number }[];
 }
@@ -48,13 +54,18 @@ export async function runJobWithProgress(opts: Omit<PipelineOptions, 'onProgress
     progress.stop();
   }
   const sql = await LakeSql.open(summary.paths.lake);
+  const tsDir = embeddedDir(opts.dataDir);
+  const store = await EmbeddedTimeSeriesStore.open(tsDir);
   try {
+    // The dashboards' view: closed minute bars into the embedded time-series store.
+    const published = await publishClosedBars({ sql, sink: store, statePath: join(tsDir, 'published-bars.json') });
     const tableRows: Record<string, number> = {};
     for (const t of Object.values(TABLES)) tableRows[t.name] = await sql.count(t.name);
     const r = await sql.query('SELECT reason_code, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1');
-    return { summary, tableRows, reasons: r.rows.map((row) => ({ reason: String(row[0]), n: Number(row[1]) })) };
+    return { summary, tableRows, reasons: r.rows.map((row) => ({ reason: String(row[0]), n: Number(row[1]) })), barsPublished: published.closed + published.corrections, timeSeriesPath: store.path };
   } finally {
     sql.close();
+    await store.close();
   }
 }
 
@@ -80,6 +91,7 @@ export function formatReport(rep: JobReport, title: string, dataDir: string): st
   lines.push('');
   const rel = relative(process.cwd(), s.paths.lake) || '.';
   kv('lake', `${rel.startsWith('..') ? s.paths.lake : rel}  (${bytes(dirBytes(s.paths.lake))}, Hive-partitioned Parquet)`);
+  kv('time-series store', `${rep.timeSeriesPath} (${num(rep.barsPublished)} closed bars published by this run)`);
   kv('stream and checkpoints', dataDir);
   const dd = dataDir === resolve('.ticklake') ? '' : ` --data-dir ${JSON.stringify(dataDir)}`;
   lines.push(
