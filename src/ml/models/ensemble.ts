@@ -1,6 +1,7 @@
 /** Shared plumbing of the tree ensembles: artifact state and prediction. */
 import type { FeatureMatrix } from '../features.js';
 import { predictTree, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from './hist-tree.js';
+import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, type ArtifactMeta, type ModelArtifact, type ModelKind, type ParamValue, type Regressor } from './types.js';
 
 /** Serialised trees of an ensemble. */
 export interface EnsembleState {
@@ -57,4 +58,46 @@ export function checkInt(name: string, v: number, min: number, max = Number.MAX_
 /** Fraction config check shared by the ensembles: (0, 1]. */
 export function checkFraction(name: string, v: number): void {
   if (!(v > 0 && v <= 1)) throw new RangeError(`${name} must be in (0, 1], got ${v}`);
+}
+
+/** What the tree-ensemble models share: prediction, importance and artifacts around a fitted {@link TreeEnsemble}. */
+export abstract class EnsembleRegressor implements Regressor {
+  abstract readonly kind: ModelKind;
+  abstract readonly params: Readonly<Record<string, ParamValue>>;
+  protected ensemble: TreeEnsemble | undefined;
+  protected nFeatures = 0;
+  protected nTrainRows = 0;
+
+  abstract fit(X: FeatureMatrix, y: Float64Array): this;
+
+  protected fitted(): TreeEnsemble {
+    if (this.ensemble === undefined) throw new Error(`${this.kind} model is not fitted`);
+    return this.ensemble;
+  }
+
+  predict(x: ArrayLike<number>): number {
+    return this.fitted().predict(x);
+  }
+
+  predictMatrix(X: FeatureMatrix): Float64Array {
+    return this.fitted().predictMatrix(X);
+  }
+
+  /** Total split gain per feature (importance). */
+  featureGains(): readonly number[] {
+    return this.fitted().gainByFeature;
+  }
+
+  toJSON(meta: ArtifactMeta = {}): ModelArtifact<EnsembleState> {
+    return { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, kind: this.kind, params: this.params, nFeatures: this.nFeatures, nTrainRows: this.nTrainRows, meta, state: this.fitted().toState() };
+  }
+
+  /** Loads the fitted state of an artifact of this model's kind into this model. */
+  protected restore(a: ModelArtifact): this {
+    checkArtifact(a, this.kind);
+    this.nFeatures = a.nFeatures;
+    this.nTrainRows = a.nTrainRows;
+    this.ensemble = TreeEnsemble.fromState(a.state as EnsembleState, a.nFeatures);
+    return this;
+  }
 }

@@ -6,9 +6,9 @@
  */
 import type { FeatureMatrix } from '../features.js';
 import { Rng as SeededRng } from '../../sim/random.js';
-import { checkFraction, checkInt, TreeEnsemble, type EnsembleState } from './ensemble.js';
+import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
 import { binMatrix, predictTreeBinned, TreeGrower, type Tree } from './hist-tree.js';
-import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, checkTrainingData, type ArtifactMeta, type ModelArtifact, type Regressor } from './types.js';
+import { checkTrainingData, type ModelArtifact } from './types.js';
 
 /** Gradient-boosting hyperparameters. */
 export interface GbtConfig {
@@ -49,14 +49,12 @@ export const DEFAULT_GBT_CONFIG: GbtConfig = {
 };
 
 /** Gradient-boosted histogram regression trees. */
-export class GbtModel implements Regressor {
+export class GbtModel extends EnsembleRegressor {
   readonly kind = 'gbt' as const;
   readonly config: GbtConfig;
-  private ensemble: TreeEnsemble | undefined;
-  private nFeatures = 0;
-  private nTrainRows = 0;
 
   constructor(config: Partial<GbtConfig> = {}) {
+    super();
     this.config = { ...DEFAULT_GBT_CONFIG, ...config };
     const c = this.config;
     checkInt('nIterations', c.nIterations, 1);
@@ -132,35 +130,8 @@ export class GbtModel implements Regressor {
     return this;
   }
 
-  private fitted(): TreeEnsemble {
-    if (this.ensemble === undefined) throw new Error('gbt model is not fitted');
-    return this.ensemble;
-  }
-
-  predict(x: ArrayLike<number>): number {
-    return this.fitted().predict(x);
-  }
-
-  predictMatrix(X: FeatureMatrix): Float64Array {
-    return this.fitted().predictMatrix(X);
-  }
-
-  /** Total split gain per feature (importance). */
-  featureGains(): readonly number[] {
-    return this.fitted().gainByFeature;
-  }
-
-  toJSON(meta: ArtifactMeta = {}): ModelArtifact<EnsembleState> {
-    return { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, kind: this.kind, params: this.params, nFeatures: this.nFeatures, nTrainRows: this.nTrainRows, meta, state: this.fitted().toState() };
-  }
-
   /** Restores a model from its artifact. */
   static fromJSON(a: ModelArtifact): GbtModel {
-    checkArtifact(a, 'gbt');
-    const m = new GbtModel(a.params as Partial<GbtConfig>);
-    m.nFeatures = a.nFeatures;
-    m.nTrainRows = a.nTrainRows;
-    m.ensemble = TreeEnsemble.fromState(a.state as EnsembleState, a.nFeatures);
-    return m;
+    return new GbtModel(a.params as Partial<GbtConfig>).restore(a);
   }
 }

@@ -5,9 +5,9 @@
  */
 import type { FeatureMatrix } from '../features.js';
 import { Rng as SeededRng } from '../../sim/random.js';
-import { checkFraction, checkInt, TreeEnsemble, type EnsembleState } from './ensemble.js';
+import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
 import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
-import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, checkTrainingData, type ArtifactMeta, type ModelArtifact, type Regressor } from './types.js';
+import { checkTrainingData, type ModelArtifact } from './types.js';
 
 /** Random-forest hyperparameters. */
 export interface RandomForestConfig {
@@ -45,14 +45,12 @@ export const DEFAULT_RANDOM_FOREST_CONFIG: RandomForestConfig = {
 };
 
 /** Random forest of histogram regression trees. */
-export class RandomForestModel implements Regressor {
+export class RandomForestModel extends EnsembleRegressor {
   readonly kind = 'random_forest' as const;
   readonly config: RandomForestConfig;
-  private ensemble: TreeEnsemble | undefined;
-  private nFeatures = 0;
-  private nTrainRows = 0;
 
   constructor(config: Partial<RandomForestConfig> = {}) {
+    super();
     this.config = { ...DEFAULT_RANDOM_FOREST_CONFIG, ...config };
     const c = this.config;
     checkInt('nTrees', c.nTrees, 1);
@@ -109,35 +107,8 @@ export class RandomForestModel implements Regressor {
     return this;
   }
 
-  private fitted(): TreeEnsemble {
-    if (this.ensemble === undefined) throw new Error('random forest is not fitted');
-    return this.ensemble;
-  }
-
-  predict(x: ArrayLike<number>): number {
-    return this.fitted().predict(x);
-  }
-
-  predictMatrix(X: FeatureMatrix): Float64Array {
-    return this.fitted().predictMatrix(X);
-  }
-
-  /** Total split gain per feature (importance). */
-  featureGains(): readonly number[] {
-    return this.fitted().gainByFeature;
-  }
-
-  toJSON(meta: ArtifactMeta = {}): ModelArtifact<EnsembleState> {
-    return { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, kind: this.kind, params: this.params, nFeatures: this.nFeatures, nTrainRows: this.nTrainRows, meta, state: this.fitted().toState() };
-  }
-
   /** Restores a model from its artifact. */
   static fromJSON(a: ModelArtifact): RandomForestModel {
-    checkArtifact(a, 'random_forest');
-    const m = new RandomForestModel(a.params as Partial<RandomForestConfig>);
-    m.nFeatures = a.nFeatures;
-    m.nTrainRows = a.nTrainRows;
-    m.ensemble = TreeEnsemble.fromState(a.state as EnsembleState, a.nFeatures);
-    return m;
+    return new RandomForestModel(a.params as Partial<RandomForestConfig>).restore(a);
   }
 }
