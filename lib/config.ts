@@ -1,0 +1,266 @@
+/**
+ * Typed deployment configuration, read from CDK context (`cdk.json` "context"
+ * plus `-c key=value` on the command line) and validated before any construct
+ * is created, so a typo or an impossible combination fails with one readable
+ * message instead of a half-synthesized app.
+ *
+ * Values given with `-c` always arrive as strings; numbers and booleans are
+ * coerced here.
+ */
+import { z } from 'zod';
+
+/** CloudWatch Logs retention values accepted by CloudFormation (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const SCHEDULE_FIELD = /^[0-9A-Z*?,\-/#LW]+$/;
+
+/**
+ * Checks an EventBridge Scheduler expression: `cron(min hour day-of-month month
+ * day-of-week year)` with exactly one of the two day fields set to `?`, or
+ * `rate(n unit)`.
+ */
+export function scheduleExpressionProblem(expr: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expr);
+  if (rate) return Number(rate[1]) >= 1 ? undefined : 'rate value must be at least 1';
+  const cron = /^cron\((.*)\)$/.exec(expr);
+  if (!cron) return 'expected cron(minutes hours day-of-month month day-of-week year) or rate(n unit)';
+  const fields = cron[1]!.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    return `cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`;
+  }
+  const bad = fields.find((f) => !SCHEDULE_FIELD.test(f.toUpperCase()));
+  if (bad) return `cron field "${bad}" has characters outside 0-9 * ? , - / # L W and names`;
+  const [, , dom, , dow] = fields;
+  if ((dom === '?') === (dow === '?')) return 'exactly one of day-of-month and day-of-week must be "?"';
+  return undefined;
+}
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const boolFrom = z.preprocess((v) => {
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (s === 'true' || s === '1' || s === 'yes') return true;
+    if (s === 'false' || s === '0' || s === 'no') return false;
+  }
+  return v;
+}, z.boolean());
+
+const scheduleExpr = z.string().superRefine((s, ctx) => {
+  const problem = scheduleExpressionProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (got "${s}")` });
+});
+
+const optionalString = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().optional());
+
+/** The configuration schema: every key, its type, range and default. */
+export const configSchema = z
+  .object({
+    /** Deployment name; prefixes stack and resource names. */
+    stage: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/, '2-16 chars: lower case letters, digits and "-", starting with a letter')
+      .default('dev'),
+    /** Target account / region; default to the CLI's (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION). */
+    account: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{12}$/, '12 digits').optional()),
+    region: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name such as eu-west-1').optional(),
+    ),
+
+    /** Ingestion engine: a Kinesis data stream (default) or an MSK Serverless cluster. */
+    ingestion: z.enum(['kinesis', 'msk']).default('kinesis'),
+    kinesisCapacityMode: z.enum(['on-demand', 'provisioned']).default('on-demand'),
+    /** Shards, required with kinesisCapacityMode=provisioned. */
+    kinesisShardCount: intFrom(1, 500).optional(),
+    /** Stream (Kinesis) retention in hours, 24 h to 365 days. */
+    streamRetentionHours: intFrom(24, 8760).default(24),
+    /** Kafka topic the MSK event source reads (created by you: MSK Serverless has no topic API). */
+    mskTopic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).default('ticklake-events'),
+
+    /** Time-series engine. LiveAnalytics is closed to new AWS customers since 2025-06-20. */
+    timeSeries: z.enum(['timestream-liveanalytics', 'timestream-influxdb', 'none']).default('none'),
+    timestreamMemoryRetentionHours: intFrom(1, 8766).default(24),
+    timestreamMagneticRetentionDays: intFrom(1, 73000).default(365),
+    influxDbInstanceType: z
+      .enum([
+        'db.influx.medium',
+        'db.influx.large',
+        'db.influx.xlarge',
+        'db.influx.2xlarge',
+        'db.influx.4xlarge',
+        'db.influx.8xlarge',
+        'db.influx.12xlarge',
+        'db.influx.16xlarge',
+      ])
+      .default('db.influx.medium'),
+    influxDbStorageGiB: intFrom(20, 16384).default(20),
+
+    /** Lake retention per zone in days; 0 keeps the data forever. */
+    rawRetentionDays: intFrom(0, 36500).default(30),
+    quarantineRetentionDays: intFrom(0, 36500).default(90),
+    curatedRetentionDays: intFrom(0, 36500).default(0),
+    aggregateRetentionDays: intFrom(0, 36500).default(0),
+    athenaResultsRetentionDays: intFrom(1, 3650).default(7),
+    /** Athena per-query scan limit in GB (the workgroup cancels bigger scans). */
+    athenaBytesScannedCutoffGb: z.coerce.number().min(0.01).max(1_000_000).default(10),
+
+    /** EventBridge Scheduler expressions (UTC unless scheduleTimeZone says otherwise). */
+    trainingSchedule: scheduleExpr.default('cron(0 3 ? * MON *)'),
+    evaluationSchedule: scheduleExpr.default('cron(30 4 * * ? *)'),
+    scheduleTimeZone: z
+      .string()
+      .refine(
+        (tz) => {
+          try {
+            new Intl.DateTimeFormat('en', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'not an IANA time zone (e.g. UTC, Europe/Paris)' },
+      )
+      .default('UTC'),
+    schedulesEnabled: boolFrom.default(true),
+
+    /** Alarm notifications go to this address (a subscription to confirm by e-mail). */
+    alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email('not an e-mail address').optional()),
+    iteratorAgeAlarmSeconds: intFrom(30, 604800).default(300),
+
+    /** What happens to data (buckets, stream, time-series store) when a stack is deleted. */
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+
+    /** Lambda settings shared by the functions. */
+    lambdaRuntime: z.enum(['nodejs22.x', 'nodejs24.x']).default('nodejs22.x'),
+    lambdaArchitecture: z.enum(['arm64', 'x86_64']).default('arm64'),
+    transformMemoryMb: intFrom(128, 10240).default(1024),
+    transformTimeoutSeconds: intFrom(10, 900).default(120),
+    logRetentionDays: z.coerce
+      .number()
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        message: `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+
+    /** Event source (stream -> Lambda) safety settings. */
+    streamBatchSize: intFrom(1, 10000).default(5000),
+    streamBatchingWindowSeconds: intFrom(0, 300).default(30),
+    streamParallelizationFactor: intFrom(1, 10).default(2),
+    streamRetryAttempts: intFrom(0, 10000).default(3),
+    streamMaxRecordAgeHours: intFrom(1, 168).default(12),
+    streamStartingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
+
+    /** Description shown in the CloudFormation console; free text. */
+    description: optionalString,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.kinesisCapacityMode === 'provisioned' && c.kinesisShardCount === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kinesisShardCount'],
+        message: 'required when kinesisCapacityMode=provisioned (e.g. -c kinesisShardCount=1)',
+      });
+    }
+    if (c.kinesisCapacityMode === 'on-demand' && c.kinesisShardCount !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kinesisShardCount'],
+        message: 'only applies when kinesisCapacityMode=provisioned; on-demand streams size themselves',
+      });
+    }
+    if (c.ingestion === 'kinesis' && c.streamMaxRecordAgeHours >= c.streamRetentionHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['streamMaxRecordAgeHours'],
+        message: `must be shorter than streamRetentionHours (${c.streamRetentionHours}) so a record skipped to the dead-letter queue can still be re-read from the stream`,
+      });
+    }
+    if (c.removalPolicy === 'destroy' && /^prod/.test(c.stage)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['removalPolicy'],
+        message: `removalPolicy=destroy is refused for stage "${c.stage}": production data is only destroyed by deleting the retained buckets by hand`,
+      });
+    }
+  });
+
+export type TicklakeConfig = z.infer<typeof configSchema>;
+
+/** Every configuration key (for the docs table and for typo detection). */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof TicklakeConfig)[];
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** Keys the CDK CLI or feature flags put into the context: never ticklake settings. */
+function isForeignKey(key: string): boolean {
+  return key.includes(':') || key.includes('/') || key.startsWith('@') || key === 'acknowledged-issue-numbers';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid ticklake configuration (cdk.json "context" and -c key=value):\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'See docs/deploy.md#configuration for every key, its default and its range.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the configuration from a flat context object. Unknown keys that look
+ * like a typo of a known key are errors; other foreign keys (CDK feature flags,
+ * CLI settings) are ignored.
+ */
+export function parseConfig(context: Record<string, unknown>): TicklakeConfig {
+  const known = new Set<string>(CONFIG_KEYS);
+  const input: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(context)) {
+    if (known.has(key)) {
+      input[key] = value;
+      continue;
+    }
+    if (isForeignKey(key)) continue;
+    const close = CONFIG_KEYS.filter((k) => levenshtein(k.toLowerCase(), key.toLowerCase()) <= 2);
+    if (close.length > 0) problems.push(`unknown key "${key}": did you mean "${close.join('" or "')}"?`);
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.') || '(config)';
+      const given = issue.path.length > 0 ? input[String(issue.path[0])] : undefined;
+      problems.push(`${key}: ${issue.message}${given !== undefined ? ` (given: ${JSON.stringify(given)})` : ''}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data!;
+}
+
+/** Reads and validates the configuration visible at `scope` (cdk.json, cdk.context.json, -c). */
+export function configFromContext(scope: { node: { getAllContext(): Record<string, unknown> } }): TicklakeConfig {
+  return parseConfig(scope.node.getAllContext());
+}
+
+/** Lower-case, hyphenated resource name prefix, e.g. `ticklake-dev`. */
+export function namePrefix(config: Pick<TicklakeConfig, 'stage'>): string {
+  return `ticklake-${config.stage}`;
+}
+
+/** Glue / Athena identifiers allow no hyphens. */
+export function catalogName(config: Pick<TicklakeConfig, 'stage'>): string {
+  return `ticklake_${config.stage.replace(/-/g, '_')}`;
+}

@@ -1,0 +1,63 @@
+/**
+ * The lake layout as the catalog sees it, derived from the table schemas
+ * (`glue-schemas/*.json` via `TABLES`): where each table lives and the Athena
+ * partition projection that makes every `dt=/hour=` prefix queryable without a
+ * crawler or `MSCK REPAIR TABLE`.
+ *
+ * Layout: `s3://<lake bucket>/<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet`.
+ */
+import type { TableSchema } from '../src/schema/table-schema.js';
+
+/** Zones that hold lake tables, each a top-level prefix of the lake bucket. */
+export const LAKE_ZONES = ['raw', 'curated', 'quarantine', 'aggregate', 'models'] as const;
+export type LakeZone = (typeof LAKE_ZONES)[number];
+
+/** First day the `dt` projection covers: older than any Binance spot data ticklake replays. */
+export const PROJECTION_START_DATE = '2017-01-01';
+
+/**
+ * Name of the lake bucket: predictable, so stacks and people can address it
+ * without a cross-stack export (`account` / `region` may be CloudFormation
+ * pseudo-parameter tokens). At most 58 characters for a 16-character stage.
+ */
+export function lakeBucketName(stage: string, account: string, region: string): string {
+  return `ticklake-${stage}-lake-${account}-${region}`;
+}
+
+/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/`. */
+export function tablePrefix(table: Pick<TableSchema, 'zone' | 'name'>): string {
+  return `${table.zone}/${table.name}/`;
+}
+
+/** Table location, e.g. `s3://bucket/curated/trades/`. */
+export function tableLocation(bucketName: string, table: Pick<TableSchema, 'zone' | 'name'>): string {
+  return `s3://${bucketName}/${tablePrefix(table)}`;
+}
+
+/**
+ * Partition projection table properties for the standard `dt` / `hour`
+ * partitioning (none for an unpartitioned table, e.g. a small dimension).
+ * Throws when a table is partitioned differently, so a new schema cannot
+ * silently get a projection that does not match its paths.
+ */
+export function projectionParameters(bucketName: string, table: TableSchema): Record<string, string> {
+  const keys = table.partitionKeys.map((k) => `${k.name}:${k.type}`).join(',');
+  if (keys === '') return {};
+  if (keys !== 'dt:string,hour:int') {
+    throw new Error(
+      `table ${table.name}: partition keys must be dt:string,hour:int for the lake layout's projection (got ${keys || 'none'})`,
+    );
+  }
+  return {
+    'projection.enabled': 'true',
+    'projection.dt.type': 'date',
+    'projection.dt.format': 'yyyy-MM-dd',
+    'projection.dt.range': `${PROJECTION_START_DATE},NOW`,
+    'projection.dt.interval': '1',
+    'projection.dt.interval.unit': 'DAYS',
+    'projection.hour.type': 'integer',
+    'projection.hour.range': '0,23',
+    'projection.hour.digits': '2',
+    'storage.location.template': `${tableLocation(bucketName, table)}dt=\${dt}/hour=\${hour}/`,
+  };
+}

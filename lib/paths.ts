@@ -1,0 +1,12 @@
+/** Filesystem locations the infrastructure code needs (absolute, independent of the cwd). */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const LOCK_FILE = join(PROJECT_ROOT, 'package-lock.json');
+export const GLUE_SCHEMA_DIR = join(PROJECT_ROOT, 'glue-schemas');
+
+/** Lambda entry points (TypeScript, bundled by esbuild at synth time). */
+export const STREAM_TRANSFORM_ENTRY = join(PROJECT_ROOT, 'lambdas', 'stream-transform', 'handler.ts');
+/** Optional: the time-series writer; the time-series stack deploys the store without it until it exists. */
+export const TIMESERIES_WRITER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'timeseries-writer', 'handler.ts');

@@ -1,0 +1,94 @@
+/**
+ * Ingestion: where events arrive. An encrypted Kinesis data stream (on-demand
+ * or provisioned), or, with `ingestion=msk`, an MSK Serverless cluster with IAM
+ * authentication in a private VPC.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as msk from 'aws-cdk-lib/aws-msk';
+import type { Construct } from 'constructs';
+import { namePrefix, type TicklakeConfig } from '../config.js';
+
+/** Port of MSK Serverless brokers with SASL/IAM over TLS. */
+export const MSK_IAM_PORT = 9098;
+
+export interface IngestionStackProps extends StackProps {
+  readonly config: TicklakeConfig;
+}
+
+export interface MskIngestion {
+  readonly clusterArn: string;
+  readonly clusterName: string;
+  readonly topic: string;
+  readonly vpc: ec2.Vpc;
+  /** Attach to clients (producers and event source mappings); it may reach the brokers. */
+  readonly clientSecurityGroup: ec2.SecurityGroup;
+}
+
+export class IngestionStack extends Stack {
+  /** The Kinesis stream (ingestion=kinesis). */
+  readonly stream?: kinesis.Stream;
+  /** The MSK Serverless cluster (ingestion=msk). */
+  readonly msk?: MskIngestion;
+
+  constructor(scope: Construct, id: string, props: IngestionStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const prefix = namePrefix(config);
+
+    if (config.ingestion === 'kinesis') {
+      const provisioned = config.kinesisCapacityMode === 'provisioned';
+      this.stream = new kinesis.Stream(this, 'Events', {
+        streamName: `${prefix}-events`,
+        streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
+        shardCount: provisioned ? config.kinesisShardCount : undefined,
+        retentionPeriod: Duration.hours(config.streamRetentionHours),
+        // AWS-managed key aws/kinesis: encrypted at rest without a key to pay for or manage.
+        encryption: kinesis.StreamEncryption.MANAGED,
+        removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      });
+      new CfnOutput(this, 'StreamName', { value: this.stream.streamName, description: 'Kinesis stream producers write to' });
+      new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });
+      return;
+    }
+
+    const flowLogs = new logs.LogGroup(this, 'VpcFlowLogs', {
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      vpcName: `${prefix}-ingestion`,
+      maxAzs: 3,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'brokers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+    const clientSecurityGroup = new ec2.SecurityGroup(this, 'KafkaClients', {
+      vpc,
+      description: 'ticklake MSK Serverless brokers and their clients (SASL/IAM over TLS on 9098)',
+      allowAllOutbound: false,
+    });
+    clientSecurityGroup.addIngressRule(clientSecurityGroup, ec2.Port.tcp(MSK_IAM_PORT), 'Kafka clients in this group reach the brokers');
+    clientSecurityGroup.addEgressRule(clientSecurityGroup, ec2.Port.tcp(MSK_IAM_PORT), 'Brokers and clients in this group');
+    clientSecurityGroup.addEgressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'AWS endpoints inside the VPC');
+
+    const cluster = new msk.CfnServerlessCluster(this, 'Kafka', {
+      clusterName: prefix,
+      clientAuthentication: { sasl: { iam: { enabled: true } } },
+      vpcConfigs: [
+        {
+          subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
+          securityGroups: [clientSecurityGroup.securityGroupId],
+        },
+      ],
+    });
+    cluster.applyRemovalPolicy(config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+
+    this.msk = { clusterArn: cluster.attrArn, clusterName: prefix, topic: config.mskTopic, vpc, clientSecurityGroup };
+    new CfnOutput(this, 'KafkaClusterArn', { value: cluster.attrArn, description: 'aws kafka get-bootstrap-brokers --cluster-arn <this>' });
+    new CfnOutput(this, 'KafkaTopic', { value: config.mskTopic, description: 'Create it once with kafka-topics.sh (MSK Serverless has no topic API)' });
+    new CfnOutput(this, 'KafkaClientSecurityGroupId', { value: clientSecurityGroup.securityGroupId });
+  }
+}

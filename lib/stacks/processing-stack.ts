@@ -1,0 +1,108 @@
+/**
+ * Processing: the stream-transform function (validate, enrich, write Parquet
+ * into the lake's raw / curated / quarantine zones) and its event source with
+ * the safety settings of {@link StreamSubscription}.
+ *
+ * The function may only put and delete objects under the prefixes of the three
+ * tables it writes; it cannot read or list the lake.
+ */
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, TRADES, type TableSchema } from '../../src/schema/table-schema.js';
+import { namePrefix, type TicklakeConfig } from '../config.js';
+import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, type StreamSource } from '../constructs/stream-subscription.js';
+import { TicklakeFunction } from '../constructs/ticklake-function.js';
+import { tablePrefix } from '../lake-layout.js';
+import { acknowledge, wildcardResourceFinding } from '../nag.js';
+import { STREAM_TRANSFORM_ENTRY } from '../paths.js';
+import type { MskIngestion } from './ingestion-stack.js';
+
+/**
+ * The lake tables the stream transform writes (and nothing else). Kept in step
+ * with lambdas/shared/stream-transform.ts by test/infra/ingestion-processing.test.ts,
+ * which runs the transform and compares what it touches with these grants.
+ */
+export const STREAM_TRANSFORM_TABLES: readonly TableSchema[] = [RAW_EVENTS, TRADES, QUARANTINE, BAR_PARTIALS];
+
+/** Where the transform keeps its per-batch markers (outside every table location). */
+export const BATCH_MARKER_PREFIX = '_batches/';
+
+/** Powertools service name of the stream transform (metrics dimension `service`). */
+export const STREAM_TRANSFORM_SERVICE = 'stream-transform';
+
+export interface ProcessingStackProps extends StackProps {
+  readonly config: TicklakeConfig;
+  /** Name of the lake bucket (see lakeBucketName); addressed by name, not by export. */
+  readonly lakeBucketName: string;
+  readonly stream?: kinesis.IStream;
+  readonly msk?: MskIngestion;
+  /** Override the handler entry (tests); defaults to lambdas/stream-transform/handler.ts. */
+  readonly entry?: string;
+}
+
+export class ProcessingStack extends Stack {
+  readonly transform: TicklakeFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly eventSource: StreamSafetySettings;
+
+  constructor(scope: Construct, id: string, props: ProcessingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const prefix = namePrefix(config);
+    const functionName = `${prefix}-stream-transform`;
+
+    this.transform = new TicklakeFunction(this, 'StreamTransform', {
+      config,
+      entry: props.entry ?? STREAM_TRANSFORM_ENTRY,
+      functionName,
+      description: 'Validates and enriches stream records and writes them to the lake as Parquet (raw, curated, quarantine)',
+      serviceName: STREAM_TRANSFORM_SERVICE,
+      memorySize: config.transformMemoryMb,
+      timeout: Duration.seconds(config.transformTimeoutSeconds),
+      environment: { LAKE_BUCKET: props.lakeBucketName },
+      wildcardResourceReason: config.ingestion === 'msk' ? MSK_WILDCARD_REASON : undefined,
+    });
+
+    const lake = s3.Bucket.fromBucketName(this, 'LakeBucket', props.lakeBucketName);
+    const lakeGrants = s3.BucketGrants.fromBucket(lake);
+    for (const table of STREAM_TRANSFORM_TABLES) {
+      // PutObject writes a batch's files; DeleteObject removes the files of a superseded or half-written attempt.
+      const keys = `${tablePrefix(table)}*`;
+      lakeGrants.actionsOnObjectKeys(this.transform.role, keys, 's3:PutObject', 's3:DeleteObject');
+      acknowledge(
+        this.transform.role,
+        wildcardResourceFinding(this, lake.arnForObjects(keys)),
+        `Object-level S3 permissions need a key pattern: PutObject/DeleteObject are limited to the ${table.name} table prefix (${tablePrefix(table)}) of the lake bucket; no read of table data, no other prefixes`,
+      );
+    }
+    // Batch markers: read the previous attempt's marker, write this attempt's.
+    const markers = `${BATCH_MARKER_PREFIX}*`;
+    lakeGrants.actionsOnObjectKeys(this.transform.role, markers, 's3:GetObject', 's3:PutObject');
+    acknowledge(
+      this.transform.role,
+      wildcardResourceFinding(this, lake.arnForObjects(markers)),
+      `Object-level S3 permissions need a key pattern: the transform reads and writes only its small per-batch marker files under ${BATCH_MARKER_PREFIX}, never table data`,
+    );
+    // Without ListBucket, GetObject of a marker that does not exist yet answers 403
+    // instead of 404 (NoSuchKey), and every first attempt at a batch would fail.
+    iam.Grant.addToPrincipal({ grantee: this.transform.role, actions: ['s3:ListBucket'], resourceArns: [lake.bucketArn] });
+
+    const source: StreamSource =
+      config.ingestion === 'msk'
+        ? { kind: 'msk', clusterArn: props.msk!.clusterArn, topic: props.msk!.topic, consumerGroupId: functionName }
+        : { kind: 'kinesis', stream: props.stream! };
+    const subscription = new StreamSubscription(this, 'Source', {
+      config,
+      function: this.transform.function,
+      source,
+      deadLetterQueueName: `${functionName}-dead-letters`,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.deadLetterQueue = subscription.deadLetterQueue;
+    this.eventSource = subscription.settings;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Assembles the ticklake stacks, split by lifecycle so that replacing compute
+ * never touches data:
+ *
+ *   storage        buckets (lake, Athena results, model artifacts, access logs)
+ *   catalog        Glue database + tables (partition projection), Athena workgroup, saved queries
+ *   ingestion      Kinesis stream, or MSK Serverless cluster and its VPC
+ *   processing     stream-transform function and its event source
+ *   timeseries     Timestream LiveAnalytics or Timestream for InfluxDB (+ writer), if enabled
+ *   orchestration  training / evaluation state machines and their schedules
+ *   observability  dashboard, alarms, alarm topic
+ */
+import { existsSync } from 'node:fs';
+import { type App, type Environment, Tags } from 'aws-cdk-lib';
+import { namePrefix, type TicklakeConfig } from './config.js';
+import { TIMESERIES_WRITER_ENTRY } from './paths.js';
+import { CatalogStack } from './stacks/catalog-stack.js';
+import { IngestionStack } from './stacks/ingestion-stack.js';
+import { ObservabilityStack } from './stacks/observability-stack.js';
+import { type ModelFunctions, OrchestrationStack } from './stacks/orchestration-stack.js';
+import { ProcessingStack } from './stacks/processing-stack.js';
+import { StorageStack } from './stacks/storage-stack.js';
+import { TimeSeriesStack } from './stacks/time-series-stack.js';
+
+export interface TicklakeStacks {
+  readonly storage: StorageStack;
+  readonly catalog: CatalogStack;
+  readonly ingestion: IngestionStack;
+  readonly processing: ProcessingStack;
+  readonly timeSeries?: TimeSeriesStack;
+  readonly orchestration: OrchestrationStack;
+  readonly observability: ObservabilityStack;
+}
+
+export interface TicklakeAppOptions {
+  /** Stream-transform entry override (tests). */
+  readonly streamTransformEntry?: string;
+  /**
+   * Time-series writer entry. Defaults to lambdas/timeseries-writer/handler.ts
+   * when that file exists; `null` deploys the store without a writer.
+   */
+  readonly timeSeriesWriterEntry?: string | null;
+  /** The ML functions, once they exist; the model workflows stay "not configured" without them. */
+  readonly modelFunctions?: ModelFunctions;
+}
+
+/** Stack names, e.g. `ticklake-dev-storage`. */
+export function stackNames(config: Pick<TicklakeConfig, 'stage'>) {
+  const p = namePrefix(config);
+  return {
+    storage: `${p}-storage`,
+    catalog: `${p}-catalog`,
+    ingestion: `${p}-ingestion`,
+    processing: `${p}-processing`,
+    timeSeries: `${p}-timeseries`,
+    orchestration: `${p}-orchestration`,
+    observability: `${p}-observability`,
+  } as const;
+}
+
+export function createTicklake(app: App, config: TicklakeConfig, options: TicklakeAppOptions = {}): TicklakeStacks {
+  const env: Environment = {
+    account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT,
+    region: config.region ?? process.env.CDK_DEFAULT_REGION,
+  };
+  const names = stackNames(config);
+  const common = { env, config, terminationProtection: false };
+  const describe = (what: string) => `ticklake (${config.stage}) - ${what}${config.description ? ` - ${config.description}` : ''}`;
+
+  const storage = new StorageStack(app, names.storage, {
+    ...common,
+    stackName: names.storage,
+    description: describe('lake, Athena results and model artifact buckets'),
+  });
+  const catalog = new CatalogStack(app, names.catalog, {
+    ...common,
+    stackName: names.catalog,
+    description: describe('Glue tables with partition projection, Athena workgroup and saved queries'),
+    lakeBucketName: storage.lakeBucketName,
+    athenaResultsBucket: storage.athenaResultsBucket,
+  });
+  const ingestion = new IngestionStack(app, names.ingestion, {
+    ...common,
+    stackName: names.ingestion,
+    description: describe(config.ingestion === 'msk' ? 'MSK Serverless cluster' : 'Kinesis data stream'),
+  });
+  const processing = new ProcessingStack(app, names.processing, {
+    ...common,
+    stackName: names.processing,
+    description: describe('stream-transform function and its event source'),
+    lakeBucketName: storage.lakeBucketName,
+    stream: ingestion.stream,
+    msk: ingestion.msk,
+    entry: options.streamTransformEntry,
+  });
+
+  // Addressed by name: make the order explicit.
+  catalog.addStackDependency(storage);
+  processing.addStackDependency(storage);
+
+  let timeSeries: TimeSeriesStack | undefined;
+  if (config.timeSeries !== 'none') {
+    const writerEntry =
+      options.timeSeriesWriterEntry === null
+        ? undefined
+        : (options.timeSeriesWriterEntry ?? (existsSync(TIMESERIES_WRITER_ENTRY) ? TIMESERIES_WRITER_ENTRY : undefined));
+    timeSeries = new TimeSeriesStack(app, names.timeSeries, {
+      ...common,
+      stackName: names.timeSeries,
+      description: describe(`time-series store (${config.timeSeries})`),
+      stream: ingestion.stream,
+      msk: ingestion.msk,
+      writerEntry,
+    });
+  }
+
+  const orchestration = new OrchestrationStack(app, names.orchestration, {
+    ...common,
+    stackName: names.orchestration,
+    description: describe('model training and evaluation state machines and schedules'),
+    modelFunctions: options.modelFunctions,
+  });
+
+  const observability = new ObservabilityStack(app, names.observability, {
+    ...common,
+    stackName: names.observability,
+    description: describe('dashboard, alarms and alarm topic'),
+    stream: ingestion.stream,
+    msk: ingestion.msk,
+    transform: { label: 'stream transform', function: processing.transform.function, deadLetterQueue: processing.deadLetterQueue },
+    timeSeriesWriter:
+      timeSeries?.writer && timeSeries.writerDeadLetterQueue
+        ? { label: 'time-series writer', function: timeSeries.writer.function, deadLetterQueue: timeSeries.writerDeadLetterQueue }
+        : undefined,
+    trainingStateMachine: orchestration.trainingStateMachine,
+    evaluationStateMachine: orchestration.evaluationStateMachine,
+    modelsConfigured: orchestration.modelsConfigured,
+    schedulerDeadLetterQueue: orchestration.schedulerDeadLetterQueue,
+  });
+
+  Tags.of(app).add('project', 'ticklake');
+  Tags.of(app).add('stage', config.stage);
+  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability };
+}

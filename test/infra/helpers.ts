@@ -1,0 +1,130 @@
+/**
+ * Shared helpers for the infrastructure tests: build the app exactly as
+ * bin/app.ts does (cdk.json context + overrides), optionally without bundling,
+ * and evaluate the CloudFormation intrinsics a test needs to read a value.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type TicklakeConfig, parseConfig } from '../../lib/config.js';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+import { createTicklake, type TicklakeAppOptions, type TicklakeStacks } from '../../lib/ticklake-app.js';
+
+// Environment-agnostic stacks in tests, whatever the shell exports.
+delete process.env.CDK_DEFAULT_ACCOUNT;
+delete process.env.CDK_DEFAULT_REGION;
+
+/** Cloud assemblies of this test file, removed when it ends. */
+const OUT_ROOT = mkdtempSync(join(tmpdir(), 'ticklake-infra-test-'));
+afterAll(() => rmSync(OUT_ROOT, { recursive: true, force: true }));
+
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context;
+
+/** A trivial handler used where a test needs a function entry that is not the real one. */
+export const FIXTURE_HANDLER = join(PROJECT_ROOT, 'test', 'infra', 'fixtures', 'noop-handler.ts');
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly config: TicklakeConfig;
+  readonly stacks: TicklakeStacks;
+  template(stack: Stack): Template;
+}
+
+/**
+ * Builds the ticklake app with cdk.json's context plus `overrides`.
+ * `bundle: false` skips esbuild (context aws:cdk:bundling-stacks = []), which
+ * keeps unit tests fast; the full-app test bundles for real.
+ */
+export function buildApp(
+  overrides: Record<string, unknown> = {},
+  options: TicklakeAppOptions & { bundle?: boolean; extend?: (app: App) => TicklakeAppOptions } = {},
+): BuiltApp {
+  const context = { ...CDK_JSON_CONTEXT, ...overrides, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+  const app = new App({ context, outdir: mkdtempSync(join(OUT_ROOT, 'app-')) });
+  const config = parseConfig(app.node.getAllContext());
+  const stacks = createTicklake(app, config, { ...options, ...options.extend?.(app) });
+  const cache = new Map<Stack, Template>();
+  return {
+    app,
+    config,
+    stacks,
+    template(stack) {
+      let t = cache.get(stack);
+      if (!t) {
+        t = Template.fromStack(stack);
+        cache.set(stack, t);
+      }
+      return t;
+    },
+  };
+}
+
+export const FAKE_ACCOUNT = '123456789012';
+export const FAKE_REGION = 'us-east-1';
+
+/**
+ * Evaluates the intrinsics that appear in ticklake templates (Join, Select,
+ * Split, Ref, GetAtt, ImportValue) with fake but well-formed values: a GetAtt
+ * or ImportValue of an ARN becomes a Lambda-style ARN named after the reference
+ * unless `imports` knows the export.
+ */
+export function evaluate(value: unknown, imports: (exportName: string) => string | undefined = () => undefined): unknown {
+  const ev = (v: unknown) => evaluate(v, imports);
+  if (Array.isArray(value)) return value.map(ev);
+  if (!value || typeof value !== 'object') return value;
+  const o = value as Record<string, unknown>;
+  if ('Fn::Join' in o) {
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return (ev(parts) as unknown[]).join(sep);
+  }
+  if ('Fn::Select' in o) {
+    const [i, list] = o['Fn::Select'] as [number, unknown];
+    return (ev(list) as unknown[])[Number(i)];
+  }
+  if ('Fn::Split' in o) {
+    const [sep, s] = o['Fn::Split'] as [string, unknown];
+    return String(ev(s)).split(sep);
+  }
+  if ('Ref' in o) {
+    const r = String(o.Ref);
+    if (r === 'AWS::AccountId') return FAKE_ACCOUNT;
+    if (r === 'AWS::Region') return FAKE_REGION;
+    if (r === 'AWS::Partition') return 'aws';
+    if (r === 'AWS::URLSuffix') return 'amazonaws.com';
+    return r;
+  }
+  const arnFor = (name: string) =>
+    `arn:aws:lambda:${FAKE_REGION}:${FAKE_ACCOUNT}:function:${name.replace(/[^a-zA-Z0-9-_]/g, '-').slice(0, 64)}`;
+  if ('Fn::GetAtt' in o) {
+    const [res] = o['Fn::GetAtt'] as [string, string];
+    return arnFor(res);
+  }
+  if ('Fn::ImportValue' in o) {
+    const name = String(ev(o['Fn::ImportValue']));
+    return imports(name) ?? arnFor(name.split(':').pop()!);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, ev(v)]));
+}
+
+/** Resources of one type in a template, as [logicalId, resource] pairs. */
+export function resourcesOf(t: Template, type: string): [string, { Properties: Record<string, any> }][] {
+  return Object.entries(t.findResources(type)) as [string, { Properties: Record<string, any> }][];
+}
+
+/** aws-local-stepfunctions needs Promise.withResolvers (Node 22); add it on Node 20. */
+export function polyfillPromiseWithResolvers(): void {
+  const P = Promise as unknown as { withResolvers?: () => unknown };
+  if (typeof P.withResolvers === 'function') return;
+  P.withResolvers = function withResolvers<T>() {
+    let resolve!: (v: T | PromiseLike<T>) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LakeWriter } from '../../lambdas/shared/lake-writer.js';
+import { createStreamTransform } from '../../lambdas/shared/stream-transform.js';
+import { STREAM_TRANSFORM_ENTRY } from '../../lib/paths.js';
+import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
+import { kinesisEvent, tradeMessage } from '../helpers/kinesis-events.js';
+import { STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
+import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
+
+let kinesis: BuiltApp;
+let msk: BuiltApp;
+beforeAll(() => {
+  kinesis = buildApp();
+  msk = buildApp({ ingestion: 'msk' });
+});
+
+/** Every IAM policy statement in every stack of an app. */
+function allStatements(b: BuiltApp): { stack: string; statement: any }[] {
+  const out: { stack: string; statement: any }[] = [];
+  for (const stack of Object.values(b.stacks)) {
+    if (!stack) continue;
+    const t = b.template(stack);
+    for (const [, p] of resourcesOf(t, 'AWS::IAM::Policy')) {
+      for (const statement of p.Properties.PolicyDocument.Statement) out.push({ stack: stack.stackName, statement });
+    }
+    for (const [, r] of resourcesOf(t, 'AWS::IAM::Role')) {
+      for (const pol of r.Properties.Policies ?? []) {
+        for (const statement of pol.PolicyDocument.Statement) out.push({ stack: stack.stackName, statement });
+      }
+    }
+  }
+  return out;
+}
+
+describe('ingestion stack', () => {
+  it('Kinesis stream: on-demand, encrypted with the AWS managed key, 24 h retention, retained', () => {
+    const t = kinesis.template(kinesis.stacks.ingestion);
+    t.hasResource('AWS::Kinesis::Stream', {
+      Properties: {
+        Name: 'ticklake-dev-events',
+        StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+        RetentionPeriodHours: 24,
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('provisioned mode takes the configured shard count', () => {
+    const b = buildApp({ kinesisCapacityMode: 'provisioned', kinesisShardCount: '4', streamRetentionHours: '72' });
+    b.template(b.stacks.ingestion).hasResourceProperties('AWS::Kinesis::Stream', {
+      ShardCount: 4,
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      RetentionPeriodHours: 72,
+    });
+  });
+
+  it('MSK Serverless: IAM authentication only, private subnets, flow logs, no stream', () => {
+    const t = msk.template(msk.stacks.ingestion);
+    t.resourceCountIs('AWS::Kinesis::Stream', 0);
+    t.hasResourceProperties('AWS::MSK::ServerlessCluster', {
+      ClusterName: 'ticklake-dev',
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+    });
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9098, ToPort: 9098, IpProtocol: 'tcp' });
+  });
+});
+
+describe('processing stack: the stream-transform function', () => {
+  it('NodejsFunction on nodejs22.x / arm64 with ESM bundle, JSON logs, tracing and Powertools environment', () => {
+    const t = kinesis.template(kinesis.stacks.processing);
+    const [[, fn]] = resourcesOf(t, 'AWS::Lambda::Function');
+    const p = fn.Properties;
+    expect(p).toMatchObject({
+      FunctionName: 'ticklake-dev-stream-transform',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Timeout: 120,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+    });
+    expect(evaluate(p.Environment.Variables)).toMatchObject({
+      LAKE_BUCKET: `ticklake-dev-lake-${FAKE_ACCOUNT}-${FAKE_REGION}`,
+      POWERTOOLS_SERVICE_NAME: 'stream-transform',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: 'ticklake',
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/ticklake-dev-stream-transform', RetentionInDays: 30 });
+  });
+
+  it('Kinesis event source: explicit safety settings, partial batch responses, SQS on-failure destination', () => {
+    const t = kinesis.template(kinesis.stacks.processing);
+    const [[, esm]] = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+    expect(esm.Properties).toMatchObject({
+      BatchSize: 5000,
+      MaximumBatchingWindowInSeconds: 30,
+      ParallelizationFactor: 2,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 12 * 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      StartingPosition: 'TRIM_HORIZON',
+    });
+    expect(esm.Properties.EventSourceArn['Fn::ImportValue']).toMatch(/ticklake-dev-ingestion/);
+    const [[dlqId, dlq]] = resourcesOf(t, 'AWS::SQS::Queue');
+    expect(esm.Properties.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+    expect(dlq.Properties).toMatchObject({ QueueName: 'ticklake-dev-stream-transform-dead-letters', SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86400 });
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('retry bound, record age and batch settings follow the configuration', () => {
+    const b = buildApp({ streamRetryAttempts: '10', streamMaxRecordAgeHours: '2', streamBatchSize: '100', streamBatchingWindowSeconds: '0', streamParallelizationFactor: '1' });
+    b.template(b.stacks.processing).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 7200,
+      BatchSize: 100,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+    });
+  });
+
+  it('MSK event source: same safety settings with provisioned pollers and IAM-scoped Kafka permissions', () => {
+    const t = msk.template(msk.stacks.processing);
+    const [[, esm]] = resourcesOf(t, 'AWS::Lambda::EventSourceMapping');
+    expect(esm.Properties).toMatchObject({
+      Topics: ['ticklake-events'],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'ticklake-dev-stream-transform' },
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 12 * 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+    });
+    expect(esm.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    const cluster = (name: string) => (name.includes('Kafka') ? `arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:cluster/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1` : undefined);
+    const statements = allStatements(msk).filter((s) => s.stack === 'ticklake-dev-processing').map((s) => s.statement);
+    const topic = statements.find((s) => [s.Action].flat().includes('kafka-cluster:ReadData'));
+    // cluster ARN arn:aws:kafka:<r>:<a>:cluster/<name>/<uuid> -> topic/<name>/<uuid>/<topic>
+    expect(evaluate(topic.Resource, cluster)).toBe(`arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:topic/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1/ticklake-events`);
+    expect(evaluate(topic.Resource, cluster)).toMatch(/^arn:aws:kafka:[^:]+:\d{12}:topic\/[^/]+\/[^/]+\/ticklake-events$/);
+    const group = statements.find((s) => [s.Action].flat().includes('kafka-cluster:AlterGroup'));
+    expect(evaluate(group.Resource, cluster)).toMatch(/:group\/[^/]+\/[^/]+\/ticklake-dev-stream-transform$/);
+  });
+
+  it("grants exactly what the stream transform does to the lake, found by running it (fails on drift)", async () => {
+    // Run the real transform against an in-memory lake and record every operation.
+    const store = new Map<string, Uint8Array>();
+    const ops: { action: string; key: string }[] = [];
+    const lake: LakeWriter = {
+      location: 'memory://lake/',
+      async put(key, body) {
+        ops.push({ action: 's3:PutObject', key });
+        store.set(key, body);
+      },
+      async get(key) {
+        ops.push({ action: 's3:GetObject', key });
+        return store.get(key);
+      },
+      async delete(keys) {
+        for (const key of keys) {
+          ops.push({ action: 's3:DeleteObject', key });
+          store.delete(key);
+        }
+      },
+    };
+    const transform = createStreamTransform({ lake, clock: () => 1_793_577_700_000 });
+    const payloads = [tradeMessage({ t: 1 }), tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 })];
+    await transform(kinesisEvent(payloads));
+    // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
+    await transform(kinesisEvent(payloads.slice(0, 2)));
+
+    const statements = allStatements(kinesis)
+      .filter((s) => s.stack === 'ticklake-dev-processing')
+      .map((s) => s.statement)
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
+    const bucketArn = `arn:aws:s3:::ticklake-dev-lake-${FAKE_ACCOUNT}-${FAKE_REGION}`;
+    const granted = statements.flatMap((s) =>
+      [s.Action].flat().flatMap((action: string) => [s.Resource].flat().map((r: unknown) => ({ action, resource: String(evaluate(r)) }))),
+    );
+    const allows = (action: string, key: string) =>
+      granted.some((g) => g.action === action && g.resource.endsWith('*') && `${bucketArn}/${key}`.startsWith(g.resource.slice(0, -1)));
+    for (const op of ops) expect(allows(op.action, op.key), `${op.action} ${op.key}`).toBe(true);
+
+    // and nothing beyond that: every granted object pattern was used by the run
+    for (const g of granted.filter((x) => x.resource.startsWith(`${bucketArn}/`))) {
+      const prefix = g.resource.slice(bucketArn.length + 1, -1);
+      expect(ops.some((o) => o.key.startsWith(prefix) && o.action === g.action), `${g.action} ${prefix}`).toBe(true);
+    }
+    // ListBucket (bucket ARN only) turns the GetObject of a missing marker into 404 instead of 403
+    expect(granted.filter((g) => g.action === 's3:ListBucket').map((g) => g.resource)).toEqual([bucketArn]);
+    expect(granted.some((g) => g.resource === '*' || g.resource === `${bucketArn}/*`)).toBe(false);
+    // the run exercised each written table and the markers
+    expect(new Set(ops.map((o) => o.key.split('/').slice(0, 2).join('/')))).toEqual(
+      new Set([...STREAM_TRANSFORM_TABLES.map((t) => `${t.zone}/${t.name}`), `_batches/${'ticklake-events'}`]),
+    );
+  });
+
+  it('no IAM statement anywhere grants a wildcard action, and "*" resources only for services without resource-level permissions', () => {
+    const allowedOnStar = /^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|ec2:(CreateNetworkInterface|DescribeNetworkInterfaces|DeleteNetworkInterface|DescribeSubnets|DescribeVpcs|DescribeSecurityGroups|AssignPrivateIpAddresses|UnassignPrivateIpAddresses)$|timestream:DescribeEndpoints$)/;
+    for (const b of [
+      kinesis,
+      msk,
+      buildApp({ timeSeries: 'timestream-liveanalytics' }, { timeSeriesWriterEntry: FIXTURE_HANDLER }),
+      buildApp({ ingestion: 'msk', timeSeries: 'timestream-influxdb' }, { timeSeriesWriterEntry: FIXTURE_HANDLER }),
+    ]) {
+      for (const { stack, statement } of allStatements(b)) {
+        const actions = [statement.Action].flat() as string[];
+        for (const a of actions) expect(a, `${stack}: ${a}`).not.toMatch(/\*/);
+        if ([statement.Resource].flat().includes('*')) {
+          for (const a of actions) expect(a, `${stack}: ${a} on *`).toMatch(allowedOnStar);
+        }
+      }
+    }
+  });
+
+  it('the dashboard metric names are the ones the handler publishes', () => {
+    const handler = readFileSync(STREAM_TRANSFORM_ENTRY, 'utf8');
+    for (const m of STREAM_TRANSFORM_METRICS) expect(handler, m).toContain(`'${m}'`);
+    expect(handler).toMatch(/namespace: 'ticklake'/);
+    expect(handler).toMatch(/serviceName: 'stream-transform'/);
+  });
+});
