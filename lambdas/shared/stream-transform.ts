@@ -165,6 +165,9 @@ class BatchAccumulator {
 /** The company_profile dimension, bundled with the function. */
 const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.map((p) => [p.ticker, p]));
 
+/** The lake tables the stream transform writes (the processing stack grants exactly these). */
+export const STREAM_TRANSFORM_TABLES = [RAW_EVENTS, QUARANTINE, TRADES, BAR_PARTIALS, STOCK_TICKS, SECTOR_VOLUME] as const;
+
 /** What a batch wrote, kept so a later attempt at the same batch can replace it. */
 interface BatchMarker {
   readonly objects: readonly string[];

@@ -6,10 +6,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent } from 'aws-lambda';
+import { isMskEvent, mskToKinesisEvents } from '../shared/msk-event.js';
 import { S3LakeWriter } from '../shared/s3-lake-writer.js';
 import { createStreamTransform } from '../shared/stream-transform.js';
 
-const logger = new Logger({ serviceName: 'ticklake-stream-transform' });
+// Service name from POWERTOOLS_SERVICE_NAME (set by the processing stack), as the metrics dimension.
+const logger = new Logger();
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'stream-transform' });
 
 const transform = createStreamTransform({
@@ -26,9 +29,21 @@ const transform = createStreamTransform({
   },
 });
 
-export const handler: typeof transform = async (event) => {
+/**
+ * Kinesis events get a partial batch response. MSK events are processed per
+ * topic-partition; the Kafka event source has no partial batch response, so any
+ * record failure fails the invocation and the batch is retried (deterministic
+ * keys and batch markers keep the retry from doubling rows).
+ */
+export const handler = async (event: KinesisStreamEvent | MSKEvent): Promise<KinesisStreamBatchResponse | void> => {
   try {
-    return await transform(event);
+    if (!isMskEvent(event)) return await transform(event);
+    for (const partition of mskToKinesisEvents(event)) {
+      const res = await transform(partition);
+      if (res.batchItemFailures.length > 0) {
+        throw new Error(`${res.batchItemFailures.length} record(s) of ${partition.Records[0]?.eventID.split(':')[0]} failed; retrying the batch`);
+      }
+    }
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -1,6 +1,6 @@
 /**
- * What the local runtime defines as SQL rather than files, and how each maps to
- * Athena (kept equal to src/local/lake-sql.ts by test/infra/storage-catalog.test.ts):
+ * What the local runtime defines as SQL rather than files (src/sql/views.ts, the
+ * same definitions the DuckDB views use), and how each maps to Athena:
  *
  * - lake tables that are views over other tables (`bars_1m`): no Glue table at a
  *   location nothing writes to; a saved query `create-view-<name>` creates the
@@ -13,19 +13,13 @@
  *   `create-view-<name>` queries.
  */
 import { join } from 'node:path';
-import { barsFromPartialsSql } from '../../src/sql/bars.js';
-import { volumeByDaySql, volumeTodaySql } from '../../src/sql/stocks.js';
+import { NAMED_VIEWS, VIEW_TABLES } from '../../src/sql/views.js';
 import { PROJECT_ROOT } from '../paths.js';
 
-export const DERIVED_VIEWS: Readonly<Record<string, () => string>> = {
-  bars_1m: () => barsFromPartialsSql('bar_partials'),
-};
+export { NAMED_VIEWS };
+export const DERIVED_VIEWS: Readonly<Record<string, () => string>> = VIEW_TABLES;
 
 export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = {
   company_profile: join(PROJECT_ROOT, 'data', 'company_profile.json'),
 };
 
-export const NAMED_VIEWS: Readonly<Record<string, () => string>> = {
-  volume_today: () => volumeTodaySql(),
-  volume_by_day: () => volumeByDaySql(),
-};

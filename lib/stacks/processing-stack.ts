@@ -12,7 +12,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, TRADES, type TableSchema } from '../../src/schema/table-schema.js';
+import type { TableSchema } from '../../src/schema/table-schema.js';
+import { STREAM_TRANSFORM_TABLES as WRITTEN_TABLES } from '../../lambdas/shared/stream-transform.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, type StreamSource } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
@@ -22,11 +23,11 @@ import { STREAM_TRANSFORM_ENTRY } from '../paths.js';
 import type { MskIngestion } from './ingestion-stack.js';
 
 /**
- * The lake tables the stream transform writes (and nothing else). Kept in step
- * with lambdas/shared/stream-transform.ts by test/infra/ingestion-processing.test.ts,
- * which runs the transform and compares what it touches with these grants.
+ * The lake tables the stream transform writes (and nothing else), as the
+ * transform itself declares them; test/infra/ingestion-processing.test.ts runs
+ * the transform and compares what it touches with these grants.
  */
-export const STREAM_TRANSFORM_TABLES: readonly TableSchema[] = [RAW_EVENTS, TRADES, QUARANTINE, BAR_PARTIALS];
+export const STREAM_TRANSFORM_TABLES: readonly TableSchema[] = WRITTEN_TABLES;
 
 /** Where the transform keeps its per-batch markers (outside every table location). */
 export const BATCH_MARKER_PREFIX = '_batches/';

@@ -10,22 +10,18 @@ import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/nod
 import type { GlueType, TableSchema } from '../schema/table-schema.js';
 import { TABLES } from '../schema/table-schema.js';
 import { fileURLToPath } from 'node:url';
-import { barsFromPartialsSql } from '../sql/bars.js';
-import { volumeByDaySql, volumeTodaySql } from '../sql/stocks.js';
+import { NAMED_VIEWS, VIEW_TABLES } from '../sql/views.js';
+
+export { NAMED_VIEWS };
 
 /** The shipped company_profile dimension. */
 export const COMPANY_PROFILE_FILE = fileURLToPath(new URL('../../data/company_profile.json', import.meta.url));
 
 /** Tables that are views over other tables or shipped data, with their defining query (shared with Athena). */
 export const DERIVED_TABLES: Readonly<Record<string, () => string>> = {
-  bars_1m: () => barsFromPartialsSql('bar_partials'),
+  ...VIEW_TABLES,
+  // Locally the shipped dimension is read in place; in the cloud it is seeded into its Glue table.
   company_profile: () => `SELECT * FROM read_json(${sqlString(COMPANY_PROFILE_FILE)}, format = 'array')`,
-};
-
-/** Views that are not lake tables (named queries in Athena). */
-export const NAMED_VIEWS: Readonly<Record<string, () => string>> = {
-  volume_today: () => volumeTodaySql(),
-  volume_by_day: () => volumeByDaySql(),
 };
 
 /** DuckDB type for each Glue type. */

@@ -173,10 +173,11 @@ describe('processing stack: the stream-transform function', () => {
       },
     };
     const transform = createStreamTransform({ lake, clock: () => 1_793_577_700_000 });
-    const payloads = [tradeMessage({ t: 1 }), tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 })];
+    const tick = JSON.stringify({ source: 'stock-ticks', id: 1, created_at: '2026-11-02T00:30:00.000Z', ticker: 'AAPL', sector: 'Technology', volume: 100, market_cap: 229.5 * 14_840_390_000, price: 229.5 });
+    const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 })];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
-    await transform(kinesisEvent(payloads.slice(0, 2)));
+    await transform(kinesisEvent(payloads.slice(0, 3)));
 
     const statements = allStatements(kinesis)
       .filter((s) => s.stack === 'ticklake-dev-processing')
