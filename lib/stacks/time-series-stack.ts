@@ -189,7 +189,7 @@ export class TimeSeriesStack extends Stack {
       config,
       entry: props.writerEntry,
       functionName,
-      description: `Writes trades and minute bars from the stream to ${config.timeSeries}`,
+      description: `Writes trade points from the stream to ${config.timeSeries}`,
       serviceName: TIMESERIES_WRITER_SERVICE,
       memorySize: 512,
       timeout: Duration.seconds(60),

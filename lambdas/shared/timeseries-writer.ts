@@ -1,0 +1,44 @@
+/**
+ * The time-series writer: a second consumer of the stream that writes every
+ * valid trade as a `trade` point (the old pipeline's InfluxDB measurement:
+ * price, quantity, quote quantity, market maker, day of week, hour, minute) to
+ * the configured store. Invalid records are skipped here: the stream transform
+ * quarantines them. Points the store refuses are logged with their reason and
+ * counted (never dropped silently); a failed write fails the batch so the event
+ * source retries it, and retries upsert the same points (same time, tags).
+ */
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { parsePayload } from '../../src/domain/binance.js';
+import { tradeFeatures } from '../../src/domain/features.js';
+import { tradePoint } from '../../src/timeseries/measurements.js';
+import type { Point, RejectedPoint, TimeSeriesSink } from '../../src/timeseries/point.js';
+import { symbolOfKey, type TransformLogger } from './stream-transform.js';
+
+export interface TimeSeriesWriterDeps {
+  readonly sink: TimeSeriesSink;
+  readonly clock?: () => number;
+  readonly logger?: TransformLogger;
+  /** Called once per invocation with what was written and refused. */
+  readonly onBatch?: (s: { readonly points: number; readonly written: number; readonly rejected: readonly RejectedPoint[] }) => void;
+}
+
+/** Builds the writer handler around a sink. */
+export function createTimeSeriesWriter(deps: TimeSeriesWriterDeps): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
+  const clock = deps.clock ?? Date.now;
+  return async (event) => {
+    const ctx = { nowUs: clock() * 1000 };
+    const points: Point[] = [];
+    for (const r of event.Records ?? []) {
+      const data = r.kinesis?.data;
+      if (typeof data !== 'string') continue;
+      const text = Buffer.from(data, 'base64').toString('utf8');
+      const p = parsePayload(text, symbolOfKey(r.kinesis.partitionKey), ctx);
+      if (p.ok) points.push(tradePoint(tradeFeatures(p.trade, ctx.nowUs)));
+    }
+    if (points.length === 0) return { batchItemFailures: [] };
+    const res = await deps.sink.write(points);
+    for (const rej of res.rejected.slice(0, 20)) deps.logger?.warn('time-series store refused a point', { code: rej.code, reason: rej.reason, symbol: rej.point.tags.symbol, time: rej.point.time });
+    deps.onBatch?.({ points: points.length, written: res.written, rejected: res.rejected });
+    return { batchItemFailures: [] };
+  };
+}
