@@ -257,7 +257,7 @@ export function dailyEvaluationDefinition(tasks: DailyEvaluationTasks): MlAslDef
         onError: s.failed,
       }),
       [s.publish]: lambdaTask(tasks.publishEvaluation, {
-        parameters: { 'plan.$': '$.plan', 'scores.$': '$.scores', 'decision.$': '$.decision', 'startedAt.$': '$.startedAt' },
+        parameters: { 'plan.$': '$.plan', 'scores.$': '$.scores', 'decision.$': '$.decision' },
         resultPath: '$.published',
         timeoutSeconds: 120,
         next: s.succeeded,

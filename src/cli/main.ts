@@ -16,6 +16,7 @@ import { TABLES } from '../schema/table-schema.js';
 import { bytes, formatResult, num, type OutputFormat } from './format.js';
 import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
+import { registerMlCommands } from './ml-commands.js';
 
 /** Error shown as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -266,6 +267,7 @@ export function buildProgram(): Command {
       }
     });
 
+  registerMlCommands(program);
   return program;
 }
 

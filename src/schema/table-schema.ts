@@ -11,6 +11,10 @@ import bars1mJson from '../../glue-schemas/bars_1m.json' with { type: 'json' };
 import companyProfileJson from '../../glue-schemas/company_profile.json' with { type: 'json' };
 import stockTicksJson from '../../glue-schemas/stock_ticks.json' with { type: 'json' };
 import sectorVolumeJson from '../../glue-schemas/sector_volume.json' with { type: 'json' };
+import modelsJson from '../../glue-schemas/models.json' with { type: 'json' };
+import modelEvaluationsJson from '../../glue-schemas/model_evaluations.json' with { type: 'json' };
+import predictionsJson from '../../glue-schemas/predictions.json' with { type: 'json' };
+import championChangesJson from '../../glue-schemas/champion_changes.json' with { type: 'json' };
 
 /** Glue / Athena column types used by ticklake tables. */
 export const GLUE_TYPES = ['string', 'bigint', 'int', 'double', 'boolean', 'timestamp', 'date'] as const;
@@ -69,6 +73,10 @@ export const BARS_1M = parseTableSchema(bars1mJson, 'glue-schemas/bars_1m.json')
 export const COMPANY_PROFILE = parseTableSchema(companyProfileJson, 'glue-schemas/company_profile.json');
 export const STOCK_TICKS = parseTableSchema(stockTicksJson, 'glue-schemas/stock_ticks.json');
 export const SECTOR_VOLUME = parseTableSchema(sectorVolumeJson, 'glue-schemas/sector_volume.json');
+export const MODELS = parseTableSchema(modelsJson, 'glue-schemas/models.json');
+export const MODEL_EVALUATIONS = parseTableSchema(modelEvaluationsJson, 'glue-schemas/model_evaluations.json');
+export const PREDICTIONS = parseTableSchema(predictionsJson, 'glue-schemas/predictions.json');
+export const CHAMPION_CHANGES = parseTableSchema(championChangesJson, 'glue-schemas/champion_changes.json');
 
 /** Every lake table, by name. Later capabilities register theirs here. */
 export const TABLES: Readonly<Record<string, TableSchema>> = {
@@ -80,4 +88,8 @@ export const TABLES: Readonly<Record<string, TableSchema>> = {
   company_profile: COMPANY_PROFILE,
   stock_ticks: STOCK_TICKS,
   sector_volume: SECTOR_VOLUME,
+  models: MODELS,
+  model_evaluations: MODEL_EVALUATIONS,
+  predictions: PREDICTIONS,
+  champion_changes: CHAMPION_CHANGES,
 };

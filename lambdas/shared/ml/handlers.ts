@@ -174,6 +174,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
         minTrainRows: config.minTrainRows,
         symbols: [...symbols].sort(),
         startedAt,
+        runTime: request.scheduledTime ?? startedAt,
       };
       log('training planned', { runId: plan.runId, window: [plan.windowStart, plan.windowEnd], kinds, symbols: plan.symbols });
       return plan;
@@ -210,7 +211,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       if (missing.length > 0) throw new MlStepError('ticklake.RegistryInconsistent', `run ${plan.runId} registered no ${missing.join(', ')} model`);
       if (kinds.filter((k) => k === 'persistence').length !== 1) throw new MlStepError('ticklake.RegistryInconsistent', `run ${plan.runId} must register exactly one persistence baseline`);
       const modelIds = models.map((m) => m.modelId);
-      await store.setActiveModels({ runId: plan.runId, trainingDate: plan.trainingDate, modelIds, target: plan.target, activatedAt: plan.startedAt });
+      await store.setActiveModels({ runId: plan.runId, trainingDate: plan.trainingDate, modelIds, target: plan.target, activatedAt: plan.runTime });
       log('models activated', { runId: plan.runId, modelIds });
       return { trainingDate: plan.trainingDate, activeModelIds: modelIds };
     },
@@ -225,7 +226,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       }
       const dayStartUs = dateToDayNumber(evalDate) * US_PER_DAY;
       const dayEndUs = dayStartUs + US_PER_DAY;
-      const base = { runId: `evaluate-${evalDate}`, evalDate, dayStartUs, dayEndUs, startedAt };
+      const base = { runId: `evaluate-${evalDate}`, evalDate, dayStartUs, dayEndUs, startedAt, runTime: request.scheduledTime ?? startedAt };
       const notReady = (reason: string): EvaluationPlan => ({ ...base, ready: false, reason, symbols: [], target: null, models: [], baselineId: null, currentChampions: {}, excluded: [] });
 
       const active = await store.getActiveModels();
@@ -265,9 +266,13 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           kind = before?.modelKind;
         }
         if (id !== null && kind === 'persistence') id = baselineId; // every persistence model makes the same forecast
-        if (id !== null && !candidates.some((c) => c.modelId === id) && !excluded.some((e) => e.modelId === id)) {
+        const retained = candidates.findIndex((c) => c.modelId === id);
+        if (retained >= 0 && candidates[retained]!.symbols !== undefined) {
+          candidates[retained] = { ...candidates[retained]!, symbols: [...candidates[retained]!.symbols!, symbol] };
+        } else if (id !== null && retained < 0 && !excluded.some((e) => e.modelId === id)) {
+          // A champion from an earlier training keeps competing, for its own symbol only.
           const r = await store.getRecord(id);
-          if (r !== undefined && r.train_end < dayStartUs && (await store.getArtifact(id)) !== undefined) candidates.push({ modelId: id, kind: r.kind });
+          if (r !== undefined && r.train_end < dayStartUs && (await store.getArtifact(id)) !== undefined) candidates.push({ modelId: id, kind: r.kind, symbols: [symbol] });
         }
         currentChampions[symbol] = id;
       }
@@ -283,15 +288,20 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
         // Another forecast target cannot be compared on the same rows: unscored, hence not eligible.
         return { modelId: model.modelId, kind: model.kind, bySymbol: plan.symbols.map((symbol) => ({ symbol, n: 0, rmse: null, mae: null, r2: null, baselineRmse: null, skillVsBaseline: null })) };
       }
-      const ds = await datasetOf(plan.dayStartUs, plan.dayEndUs, plan.target, plan.symbols);
-      return { modelId: model.modelId, kind: model.kind, bySymbol: metricsBySymbol(regressor, ds, plan.symbols) };
+      const symbols = model.symbols ?? plan.symbols;
+      const ds = await datasetOf(plan.dayStartUs, plan.dayEndUs, plan.target, symbols);
+      return { modelId: model.modelId, kind: model.kind, bySymbol: metricsBySymbol(regressor, ds, symbols) };
     },
 
     async chooseChampion({ plan, scores }) {
       const decisions: SymbolDecision[] = [];
       const skipped: { symbol: string; reason: string }[] = [];
       for (const symbol of plan.symbols) {
-        const candidates: ChampionCandidate[] = scores.map((s) => {
+        const competes = (id: string) => {
+          const m = plan.models.find((c) => c.modelId === id);
+          return m === undefined || m.symbols === undefined || m.symbols.includes(symbol);
+        };
+        const candidates: ChampionCandidate[] = scores.filter((s) => competes(s.modelId)).map((s) => {
           const m = s.bySymbol.find((b) => b.symbol === symbol);
           return { modelId: s.modelId, kind: s.kind, rmse: m?.rmse ?? Number.NaN, n: m?.n ?? 0 };
         });
@@ -320,7 +330,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       return { evalDate: plan.evalDate, decisions, skipped };
     },
 
-    async publishEvaluation({ scores, decision, startedAt }) {
+    async publishEvaluation({ plan, scores, decision }) {
       const evalDate = decision.evalDate;
       const metricsOf = (modelId: string, symbol: string) => scores.find((s) => s.modelId === modelId)?.bySymbol.find((b) => b.symbol === symbol);
 
@@ -358,7 +368,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       const champions: Record<string, string> = {};
       const changes: ChampionChangeEntry[] = [];
       const stale: string[] = [];
-      const changedAtUs = parseTime(startedAt, 'startedAt') * 1000;
+      const changedAtUs = parseTime(plan.runTime, 'runTime') * 1000;
       for (const d of decision.decisions) {
         champions[d.symbol] = d.championId;
         const current = await store.getChampion(d.symbol);
@@ -379,7 +389,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
             symbol: d.symbol,
             modelKind: d.championKind,
             skillVsBaseline: skill,
-            changedAt: startedAt,
+            changedAt: plan.runTime,
           };
           await writeChampionChangeRow(lake, {
             symbol: d.symbol,

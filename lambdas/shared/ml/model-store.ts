@@ -142,15 +142,15 @@ export class BlobModelStore implements MlModelStore {
     return this.artifactUri(modelId);
   }
 
-  getArtifact(modelId: string): Promise<ModelArtifact | undefined> {
+  async getArtifact(modelId: string): Promise<ModelArtifact | undefined> {
     return this.getJson<ModelArtifact>(`artifacts/${checkName('model id', modelId)}.json`);
   }
 
-  putRecord(record: ModelRecord): Promise<void> {
+  async putRecord(record: ModelRecord): Promise<void> {
     return this.putJson(`registry/${checkName('model id', record.model_id)}.json`, record);
   }
 
-  getRecord(modelId: string): Promise<ModelRecord | undefined> {
+  async getRecord(modelId: string): Promise<ModelRecord | undefined> {
     return this.getJson<ModelRecord>(`registry/${checkName('model id', modelId)}.json`);
   }
 
@@ -160,15 +160,15 @@ export class BlobModelStore implements MlModelStore {
     return out.filter((r): r is ModelRecord => r !== undefined).sort((a, b) => (a.model_id < b.model_id ? -1 : a.model_id > b.model_id ? 1 : 0));
   }
 
-  getActiveModels(): Promise<ActiveModels | undefined> {
+  async getActiveModels(): Promise<ActiveModels | undefined> {
     return this.getJson<ActiveModels>('active.json');
   }
 
-  setActiveModels(active: ActiveModels): Promise<void> {
+  async setActiveModels(active: ActiveModels): Promise<void> {
     return this.putJson('active.json', active);
   }
 
-  getChampion(symbol: string): Promise<ChampionPointer | undefined> {
+  async getChampion(symbol: string): Promise<ChampionPointer | undefined> {
     return this.getJson<ChampionPointer>(`champions/${checkName('symbol', symbol)}.json`);
   }
 
@@ -199,11 +199,11 @@ export class BlobModelStore implements MlModelStore {
     return entries.sort((a, b) => (a.evalDate < b.evalDate ? -1 : a.evalDate > b.evalDate ? 1 : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   }
 
-  getState(name: string): Promise<unknown> {
+  async getState(name: string): Promise<unknown> {
     return this.getJson<unknown>(`state/${checkName('state name', name)}.json`);
   }
 
-  putState(name: string, value: unknown): Promise<void> {
+  async putState(name: string, value: unknown): Promise<void> {
     return this.putJson(`state/${checkName('state name', name)}.json`, value);
   }
 

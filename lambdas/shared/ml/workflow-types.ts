@@ -66,6 +66,8 @@ export interface TrainingPlan {
   readonly symbols: readonly string[];
   /** Execution start time, ISO 8601. */
   readonly startedAt: string;
+  /** The run's time: the schedule's scheduledTime, else the start time (a backtest's simulated clock). */
+  readonly runTime: string;
 }
 
 /** Price metrics of one model on one symbol's rows; null when nothing was scored. */
@@ -136,6 +138,11 @@ export interface ActivateOutput {
 export interface CandidateModel {
   readonly modelId: string;
   readonly kind: ModelKind;
+  /**
+   * Only for these symbols: a champion kept from an earlier training competes
+   * for the symbols it is champion of. Absent: every symbol (the active models).
+   */
+  readonly symbols?: readonly string[];
 }
 
 /** An evaluation run, resolved by PlanEvaluation. */
@@ -159,6 +166,8 @@ export interface EvaluationPlan {
   /** Active models left out, with the reason (e.g. trained on data of the day). */
   readonly excluded: readonly { readonly modelId: string; readonly reason: string }[];
   readonly startedAt: string;
+  /** The run's time: the schedule's scheduledTime, else the start time; champion changes are stamped with it. */
+  readonly runTime: string;
 }
 
 /** Input of EvaluateModel (one Map iteration). */
@@ -220,7 +229,6 @@ export interface PublishInput {
   readonly plan: EvaluationPlan;
   readonly scores: readonly ModelScore[];
   readonly decision: ChampionDecisions;
-  readonly startedAt: string;
 }
 
 /** Output of PublishEvaluation. */
