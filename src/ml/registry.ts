@@ -1,6 +1,6 @@
 /**
  * Model registry records, shaped like the lake tables `models` and
- * `model_evaluations` (schemas in `schemas/*.json`), and the interface of the
+ * `model_evaluations` (schemas in `glue-schemas/`), and the interface of the
  * model store that keeps artifacts and the champion pointer (S3 in the cloud,
  * files locally; adapters live outside this pure module).
  *

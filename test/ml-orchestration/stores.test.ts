@@ -11,6 +11,8 @@ import { DuckDbBarSource } from '../../src/local/ml/duckdb-bar-source.js';
 import { BlobModelStore, type BlobStore, type ChampionChangeEntry } from '../../lambdas/shared/ml/model-store.js';
 import { S3BlobStore } from '../../lambdas/shared/ml/s3-blob-store.js';
 import { AthenaBarSource, AthenaQueryError, createAthenaApi, type AthenaApi } from '../../lambdas/shared/ml/athena-bar-source.js';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { mockClient } from 'aws-sdk-client-mock';
 import { cloudMlDependencies } from '../../lambdas/shared/ml/cloud.js';
 import { DEFAULT_ML_CONFIG, mlConfigFromEnv } from '../../lambdas/shared/ml/config.js';
 import { tempDir } from '../helpers/lake-files.js';
@@ -128,7 +130,7 @@ describe('bar sources', () => {
     expect(calls[0]).toMatch(/symbol IN \('BTCUSDT'\)/);
   });
 
-  it('Athena: a failed query is an error with the reason; the SDK adapter is a documented stub', async () => {
+  it('Athena: a failed query is an error with the reason', async () => {
     const api: AthenaApi = {
       startQueryExecution: async () => ({ QueryExecutionId: 'q-2' }),
       getQueryExecution: async () => ({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND' } } }),
@@ -137,7 +139,27 @@ describe('bar sources', () => {
     const source = new AthenaBarSource(api, { database: 'd', workGroup: 'w', sleep: async () => undefined });
     await expect(source.symbols({ startUs: T0, endUs: T0 + 60_000_000 })).rejects.toThrow(AthenaQueryError);
     await expect(source.symbols({ startUs: T0, endUs: T0 + 60_000_000 })).rejects.toThrow(/FAILED: TABLE_NOT_FOUND/);
-    expect(() => createAthenaApi()).toThrow(/@aws-sdk\/client-athena is not installed/);
+  });
+
+  it('Athena: the real SDK v3 client (mocked with aws-sdk-client-mock) runs a bars query to completion', async () => {
+    // Prepare
+    const athena = mockClient(AthenaClient);
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-9' });
+    athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'symbol' }] }, { Data: [{ VarCharValue: 'BTCUSDT' }] }] } });
+    const source = new AthenaBarSource(createAthenaApi(), { database: 'ticklake_dev', workGroup: 'ticklake-dev', sleep: async () => undefined });
+    try {
+      // Act
+      const symbols = await source.symbols({ startUs: T0, endUs: T0 + 60_000_000 });
+      // Assess
+      expect(symbols).toEqual(['BTCUSDT']);
+      const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+      expect(start).toMatchObject({ WorkGroup: 'ticklake-dev', QueryExecutionContext: { Database: 'ticklake_dev' } });
+      expect(start.QueryString).toMatch(/bars_1m/);
+      expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(2);
+    } finally {
+      athena.restore();
+    }
   });
 });
 
@@ -162,6 +184,14 @@ describe('Lambda configuration', () => {
     const deps = cloudMlDependencies({ LAKE_BUCKET: 'lake', MODEL_BUCKET: 'models', GLUE_DATABASE: 'db', ATHENA_WORKGROUP: 'wg' }, { s3 });
     expect(deps.store.location).toBe('s3://models/model-store/');
     expect(deps.lake.location).toBe('s3://lake/');
-    await expect(deps.bars.symbols({ startUs: T0, endUs: T0 + 60_000_000 })).rejects.toThrow(/client-athena is not installed/);
+    // The Athena client is created on first use: reading bars reaches the (mocked) service.
+    const athena = mockClient(AthenaClient);
+    athena.on(StartQueryExecutionCommand).rejects(new Error('AccessDeniedException: not authorized'));
+    try {
+      await expect(deps.bars.symbols({ startUs: T0, endUs: T0 + 60_000_000 })).rejects.toThrow(/AccessDenied/);
+      expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input).toMatchObject({ WorkGroup: 'wg', QueryExecutionContext: { Database: 'db' } });
+    } finally {
+      athena.restore();
+    }
   });
 });

@@ -5,12 +5,8 @@
  * against a fake. It talks to Athena through {@link AthenaApi}, the three
  * methods of the aggregated `Athena` client of `@aws-sdk/client-athena`, so
  * `new Athena({})` satisfies it as is.
- *
- * NOT WIRED YET: `@aws-sdk/client-athena` is not a dependency of the project
- * (the pinned AWS SDK version, 3.1169.0, is not on this machine's registry), so
- * {@link createAthenaApi} throws. To enable it: add the dependency and
- * return `new Athena({})` there.
  */
+import { Athena } from '@aws-sdk/client-athena';
 import { ATHENA } from '../../../src/sql/dialect.js';
 import type { Bar } from '../../../src/ml/bar.js';
 import { barFromRow, barsQuerySql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from './bar-source.js';
@@ -100,12 +96,7 @@ export class AthenaBarSource implements BarSource {
   }
 }
 
-/**
- * The Athena client for Lambda. Stub: throws until `@aws-sdk/client-athena`
- * is a dependency (see the module comment).
- */
+/** The Athena client for Lambda (region and credentials from the function's environment). */
 export function createAthenaApi(): AthenaApi {
-  throw new Error(
-    'Athena bar source not available: @aws-sdk/client-athena is not installed (version 3.1169.0, pinned with the other AWS SDK clients, is not on the registry). Add it and return new Athena({}) from createAthenaApi().',
-  );
+  return new Athena({});
 }
