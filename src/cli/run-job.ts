@@ -6,6 +6,8 @@ import { runPipeline, type PipelineOptions, type PipelineSummary } from '../loca
 import { publishClosedBars } from '../local/bar-publisher.js';
 import { EmbeddedTimeSeriesStore } from '../timeseries/embedded-store.js';
 import { embeddedDir } from '../timeseries/factory.js';
+import { openLocalLivePredictions } from '../local/ml/local-ml.js';
+import type { PredictionStats } from '../../lambdas/shared/ml/live-predictions.js';
 import { TABLES } from '../schema/table-schema.js';
 import { bytes, num } from './format.js';
 import { createProgress } from './progress.js';
@@ -40,6 +42,8 @@ export interface JobReport {
   /** Closed bars published to the embedded time-series store by this run. */
   readonly barsPublished: number;
   readonly timeSeriesPath: string;
+  /** Live forecasts made for the newly closed bars (undefined if none were attempted). */
+  readonly predictions?: PredictionStats;
   readonly tableRows: Readonly<Record<string, number>>;
   readonly reasons: readonly { reason: string; n: number }[];
 }
@@ -53,16 +57,20 @@ export async function runJobWithProgress(opts: Omit<PipelineOptions, 'onProgress
   } finally {
     progress.stop();
   }
+  let predictions: PredictionStats | undefined;
   const sql = await LakeSql.open(summary.paths.lake);
   const tsDir = embeddedDir(opts.dataDir);
   const store = await EmbeddedTimeSeriesStore.open(tsDir);
   try {
-    // The dashboards' view: closed minute bars into the embedded time-series store.
-    const published = await publishClosedBars({ sql, sink: store, statePath: join(tsDir, 'published-bars.json') });
+    // The dashboards' view: closed minute bars into the embedded time-series store, and the
+    // champion's forecast of the next minute for each (once models are trained and evaluated).
+    const live = openLocalLivePredictions(opts.dataDir, store);
+    const published = await publishClosedBars({ sql, sink: store, statePath: join(tsDir, 'published-bars.json'), onClosed: async (bars) => void (await live.onClosed(bars)) });
+    predictions = live.stats();
     const tableRows: Record<string, number> = {};
     for (const t of Object.values(TABLES)) tableRows[t.name] = await sql.count(t.name);
     const r = await sql.query('SELECT reason_code, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1');
-    return { summary, tableRows, reasons: r.rows.map((row) => ({ reason: String(row[0]), n: Number(row[1]) })), barsPublished: published.closed + published.corrections, timeSeriesPath: store.path };
+    return { summary, tableRows, reasons: r.rows.map((row) => ({ reason: String(row[0]), n: Number(row[1]) })), barsPublished: published.closed + published.corrections, timeSeriesPath: store.path, predictions };
   } finally {
     sql.close();
     await store.close();
@@ -92,6 +100,15 @@ export function formatReport(rep: JobReport, title: string, dataDir: string): st
   const rel = relative(process.cwd(), s.paths.lake) || '.';
   kv('lake', `${rel.startsWith('..') ? s.paths.lake : rel}  (${bytes(dirBytes(s.paths.lake))}, Hive-partitioned Parquet)`);
   kv('time-series store', `${rep.timeSeriesPath} (${num(rep.barsPublished)} closed bars published by this run)`);
+  const p = rep.predictions;
+  if (p && p.bars > 0) {
+    kv(
+      'live predictions',
+      p.predictions > 0
+        ? `${num(p.predictions)} next-minute forecasts by the champions (${p.predictMsPerBar.toFixed(3)} ms per bar)`
+        : 'none: no champion yet (run `ticklake train`, then `ticklake evaluate`)',
+    );
+  }
   kv('stream and checkpoints', dataDir);
   const dd = dataDir === resolve('.ticklake') ? '' : ` --data-dir ${JSON.stringify(dataDir)}`;
   lines.push(
