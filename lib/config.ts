@@ -107,9 +107,14 @@ export const configSchema = z
     /** Athena per-query scan limit in GB (the workgroup cancels bigger scans). */
     athenaBytesScannedCutoffGb: z.coerce.number().min(0.01).max(1_000_000).default(10),
 
-    /** EventBridge Scheduler expressions (UTC unless scheduleTimeZone says otherwise). */
+    /**
+     * EventBridge Scheduler expressions (UTC unless scheduleTimeZone says
+     * otherwise). The daily evaluation runs before the weekly training on the
+     * training day, so the outgoing models are scored on their last day before
+     * they are replaced.
+     */
     trainingSchedule: scheduleExpr.default('cron(0 3 ? * MON *)'),
-    evaluationSchedule: scheduleExpr.default('cron(30 4 * * ? *)'),
+    evaluationSchedule: scheduleExpr.default('cron(30 0 * * ? *)'),
     scheduleTimeZone: z
       .string()
       .refine(

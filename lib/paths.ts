@@ -10,3 +10,16 @@ export const GLUE_SCHEMA_DIR = join(PROJECT_ROOT, 'glue-schemas');
 export const STREAM_TRANSFORM_ENTRY = join(PROJECT_ROOT, 'lambdas', 'stream-transform', 'handler.ts');
 /** Optional: the time-series writer; the time-series stack deploys the store without it until it exists. */
 export const TIMESERIES_WRITER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'timeseries-writer', 'handler.ts');
+
+/** The forecasting functions (lambdas/ml), by step. */
+export const ML_ENTRIES = {
+  planTraining: join(PROJECT_ROOT, 'lambdas', 'ml', 'plan-training.ts'),
+  train: join(PROJECT_ROOT, 'lambdas', 'ml', 'train.ts'),
+  register: join(PROJECT_ROOT, 'lambdas', 'ml', 'register.ts'),
+  activate: join(PROJECT_ROOT, 'lambdas', 'ml', 'activate.ts'),
+  planEvaluation: join(PROJECT_ROOT, 'lambdas', 'ml', 'plan-evaluation.ts'),
+  evaluate: join(PROJECT_ROOT, 'lambdas', 'ml', 'evaluate.ts'),
+  chooseChampion: join(PROJECT_ROOT, 'lambdas', 'ml', 'choose-champion.ts'),
+  publish: join(PROJECT_ROOT, 'lambdas', 'ml', 'publish.ts'),
+  predict: join(PROJECT_ROOT, 'lambdas', 'ml', 'predict.ts'),
+} as const;

@@ -7,7 +7,7 @@
  *   ingestion      Kinesis stream, or MSK Serverless cluster and its VPC
  *   processing     stream-transform function and its event source
  *   timeseries     Timestream LiveAnalytics or Timestream for InfluxDB (+ writer), if enabled
- *   orchestration  training / evaluation state machines and their schedules
+ *   orchestration  forecasting functions, training / evaluation state machines and their schedules
  *   observability  dashboard, alarms, alarm topic
  */
 import { existsSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { TIMESERIES_WRITER_ENTRY } from './paths.js';
 import { CatalogStack } from './stacks/catalog-stack.js';
 import { IngestionStack } from './stacks/ingestion-stack.js';
 import { ObservabilityStack } from './stacks/observability-stack.js';
-import { type ModelFunctions, OrchestrationStack } from './stacks/orchestration-stack.js';
+import { OrchestrationStack } from './stacks/orchestration-stack.js';
 import { ProcessingStack } from './stacks/processing-stack.js';
 import { StorageStack } from './stacks/storage-stack.js';
 import { TimeSeriesStack } from './stacks/time-series-stack.js';
@@ -40,8 +40,6 @@ export interface TicklakeAppOptions {
    * when that file exists; `null` deploys the store without a writer.
    */
   readonly timeSeriesWriterEntry?: string | null;
-  /** The ML functions, once they exist; the model workflows stay "not configured" without them. */
-  readonly modelFunctions?: ModelFunctions;
 }
 
 /** Stack names, e.g. `ticklake-dev-storage`. */
@@ -117,9 +115,16 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
   const orchestration = new OrchestrationStack(app, names.orchestration, {
     ...common,
     stackName: names.orchestration,
-    description: describe('model training and evaluation state machines and schedules'),
-    modelFunctions: options.modelFunctions,
+    description: describe('forecasting functions, model training and evaluation state machines and schedules'),
+    lakeBucketName: storage.lakeBucketName,
+    modelArtifactsBucket: storage.modelArtifactsBucket,
+    athenaResultsBucket: storage.athenaResultsBucket,
+    databaseName: catalog.databaseName,
+    workGroupName: catalog.workGroupName,
   });
+  // The lake bucket, Glue database and workgroup are addressed by name.
+  orchestration.addStackDependency(storage);
+  orchestration.addStackDependency(catalog);
 
   const observability = new ObservabilityStack(app, names.observability, {
     ...common,

@@ -50,6 +50,14 @@ export interface TicklakeFunctionProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Why further grants of this function need a wildcard resource (added to the cdk-nag acknowledgement). */
   readonly wildcardResourceReason?: string;
+  /**
+   * Why the function needs no asynchronous-invocation dead-letter queue
+   * (cdk-nag Serverless-LambdaDLQ); defaults to the event-source-mapping reason
+   * of the stream consumers.
+   */
+  readonly noDeadLetterQueueReason?: string;
+  /** Reserved concurrency (e.g. 1 for a function that must never run twice at once). */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export class TicklakeFunction extends Construct {
@@ -109,6 +117,7 @@ export class TicklakeFunction extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: LOCK_FILE,
       environment: {
@@ -146,7 +155,8 @@ export class TicklakeFunction extends Construct {
     acknowledge(
       this.function,
       'Serverless-LambdaDLQ',
-      'Invoked only synchronously by its event source mapping; failed batches go to the mapping on-failure destination (SQS), so an async dead-letter queue would never receive anything',
+      props.noDeadLetterQueueReason ??
+        'Invoked only synchronously by its event source mapping; failed batches go to the mapping on-failure destination (SQS), so an async dead-letter queue would never receive anything',
     );
     if (runtime !== lambda.Runtime.NODEJS_24_X) {
       const reason =

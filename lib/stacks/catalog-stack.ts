@@ -23,6 +23,9 @@ export const PARQUET_SERDE = {
   serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
 } as const;
 
+/** Key prefix of the Athena query results inside the results bucket (the workgroup enforces it). */
+export const ATHENA_RESULTS_PREFIX = 'athena/';
+
 /** Glue limits column comments to 255 characters. */
 const comment = (s: string) => (s.length <= 255 ? s : `${s.slice(0, 252)}...`);
 
@@ -100,7 +103,7 @@ export class CatalogStack extends Stack {
         bytesScannedCutoffPerQuery: Math.max(10 * 1024 * 1024, Math.round(config.athenaBytesScannedCutoffGb * 1024 ** 3)),
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${props.athenaResultsBucket.bucketName}/athena/`,
+          outputLocation: `s3://${props.athenaResultsBucket.bucketName}/${ATHENA_RESULTS_PREFIX}`,
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
           expectedBucketOwner: this.account,
         },

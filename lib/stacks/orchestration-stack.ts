@@ -1,69 +1,242 @@
 /**
- * Orchestration: the weekly training and daily evaluation state machines
- * (definitions from {@link trainingDefinition} / {@link evaluationDefinition},
- * the same documents the local runtime runs) and an EventBridge Scheduler
- * schedule for each, with retries and a dead-letter queue for start failures.
+ * Orchestration: the forecasting functions (`lambdas/ml`), the weekly training
+ * and daily evaluation state machines (definitions from
+ * {@link weeklyTrainingDefinition} / {@link dailyEvaluationDefinition}, the
+ * same documents the local runtime runs) and an EventBridge Scheduler schedule
+ * for each, with retries and a dead-letter queue for start failures.
  *
- * Without `modelFunctions` the state machines are deployed in their
- * "not configured" form: a run records its input and fails with
- * `ticklake.ModelFunctionsNotDeployed`. Nothing pretends to train.
+ * Each function gets only what its step needs (see {@link ML_FUNCTIONS}): the
+ * model store prefix of the model-artifact bucket, `PutObject` on the prefixes
+ * of the lake tables it writes, and, for the steps that read bars, Athena on the
+ * ticklake workgroup, Glue read of `bars_1m` / `bar_partials`, read of the
+ * `bar_partials` files and read/write of the Athena results prefix. Each state
+ * machine may invoke exactly the functions of its own workflow.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { BAR_PARTIALS, BARS_1M, CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, type TableSchema } from '../../src/schema/table-schema.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
-import { acknowledge } from '../nag.js';
-import { type AslDefinition, evaluationDefinition, trainingDefinition } from '../orchestration/model-workflows.js';
+import { TicklakeFunction } from '../constructs/ticklake-function.js';
+import { tablePrefix } from '../lake-layout.js';
+import { acknowledge, wildcardResourceFinding } from '../nag.js';
+import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../orchestration/ml-workflows.js';
+import { ML_ENTRIES } from '../paths.js';
+import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
 
-/** The ML functions, once they exist. */
-export interface ModelFunctions {
-  readonly trainCandidates: lambda.IFunction;
-  readonly promoteBest: lambda.IFunction;
-  readonly evaluate: lambda.IFunction;
+/** Key prefix of the model store inside the model-artifact bucket (`MODEL_PREFIX`). */
+export const MODEL_STORE_PREFIX = 'model-store/';
+
+/** The lake tables the steps read bars from through Athena (`bars_1m` is a view over `bar_partials`). */
+export const BAR_TABLES: readonly TableSchema[] = [BARS_1M, BAR_PARTIALS];
+
+/** A forecasting function: its entry, size and grants. */
+export interface MlFunctionSpec {
+  /** Function name suffix: `ticklake-<stage>-ml-<name>`. */
+  readonly name: string;
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  /** Access to the model store: none, read (get + list) or read/write (get, put, list). */
+  readonly modelStore?: 'read' | 'readWrite';
+  /** Queries `bars_1m` with Athena. */
+  readonly athena: boolean;
+  /** Lake tables it writes rows to (PutObject under each table prefix). */
+  readonly writesTables: readonly TableSchema[];
 }
+
+/** The steps of both workflows. */
+export const ML_FUNCTIONS = {
+  planTraining: {
+    name: 'plan-training',
+    entry: ML_ENTRIES.planTraining,
+    description: 'Weekly training: resolves the training window, model kinds, target and version',
+    memorySize: 512,
+    timeout: Duration.minutes(2),
+    modelStore: 'read',
+    athena: true,
+    writesTables: [],
+  },
+  train: {
+    name: 'train',
+    entry: ML_ENTRIES.train,
+    description: 'Weekly training: fits one model kind on the window and stores its artifact',
+    memorySize: 3008,
+    timeout: Duration.minutes(15),
+    modelStore: 'readWrite',
+    athena: true,
+    writesTables: [],
+  },
+  register: {
+    name: 'register',
+    entry: ML_ENTRIES.register,
+    description: 'Weekly training: writes the models row and the registry entry of one trained model',
+    memorySize: 512,
+    timeout: Duration.minutes(2),
+    modelStore: 'readWrite',
+    athena: false,
+    writesTables: [MODELS],
+  },
+  activate: {
+    name: 'activate',
+    entry: ML_ENTRIES.activate,
+    description: "Weekly training: makes the run's models the active set",
+    memorySize: 256,
+    timeout: Duration.minutes(1),
+    modelStore: 'readWrite',
+    athena: false,
+    writesTables: [],
+  },
+  planEvaluation: {
+    name: 'plan-evaluation',
+    entry: ML_ENTRIES.planEvaluation,
+    description: 'Daily evaluation: resolves the day, the symbols and the candidate models',
+    memorySize: 512,
+    timeout: Duration.minutes(2),
+    modelStore: 'read',
+    athena: true,
+    writesTables: [],
+  },
+  evaluate: {
+    name: 'evaluate',
+    entry: ML_ENTRIES.evaluate,
+    description: 'Daily evaluation: scores one model per symbol on the day, with the persistence comparison',
+    memorySize: 1769,
+    timeout: Duration.minutes(10),
+    modelStore: 'read',
+    athena: true,
+    writesTables: [],
+  },
+  chooseChampion: {
+    name: 'choose-champion',
+    entry: ML_ENTRIES.chooseChampion,
+    description: 'Daily evaluation: applies the champion rule per symbol (never worse than persistence)',
+    memorySize: 256,
+    timeout: Duration.minutes(1),
+    athena: false,
+    writesTables: [],
+  },
+  publish: {
+    name: 'publish',
+    entry: ML_ENTRIES.publish,
+    description: 'Daily evaluation: writes model_evaluations and champion_changes, then moves the champion pointers',
+    memorySize: 512,
+    timeout: Duration.minutes(2),
+    modelStore: 'readWrite',
+    athena: false,
+    writesTables: [MODEL_EVALUATIONS, CHAMPION_CHANGES],
+  },
+} as const satisfies Record<string, MlFunctionSpec>;
+
+export type MlFunctionKey = keyof typeof ML_FUNCTIONS;
+
+/** Which functions each state machine invokes. */
+export const TRAINING_FUNCTIONS = ['planTraining', 'train', 'register', 'activate'] as const satisfies readonly MlFunctionKey[];
+export const EVALUATION_FUNCTIONS = ['planEvaluation', 'evaluate', 'chooseChampion', 'publish'] as const satisfies readonly MlFunctionKey[];
 
 export interface OrchestrationStackProps extends StackProps {
   readonly config: TicklakeConfig;
-  readonly modelFunctions?: ModelFunctions;
+  /** Name of the lake bucket (see lakeBucketName); addressed by name, not by export. */
+  readonly lakeBucketName: string;
+  /** The model-artifact bucket (the model store, `MODEL_BUCKET`). */
+  readonly modelArtifactsBucket: s3.IBucket;
+  /** The Athena query-results bucket the workgroup writes to. */
+  readonly athenaResultsBucket: s3.IBucket;
+  /** Glue database holding `bars_1m` (`GLUE_DATABASE`). */
+  readonly databaseName: string;
+  /** Athena workgroup the steps query with (`ATHENA_WORKGROUP`). */
+  readonly workGroupName: string;
 }
 
 export class OrchestrationStack extends Stack {
+  readonly functions: Record<MlFunctionKey, TicklakeFunction>;
   readonly trainingStateMachine: sfn.StateMachine;
   readonly evaluationStateMachine: sfn.StateMachine;
   readonly trainingSchedule: scheduler.Schedule;
   readonly evaluationSchedule: scheduler.Schedule;
   readonly schedulerDeadLetterQueue: sqs.Queue;
-  /** False while the state machines are in their "not configured" form. */
-  readonly modelsConfigured: boolean;
+  /** The state machines run the ML functions (alarms on failed runs make sense). */
+  readonly modelsConfigured = true;
 
   constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
     super(scope, id, props);
-    const { config, modelFunctions: fns } = props;
+    const { config } = props;
     const prefix = namePrefix(config);
-    this.modelsConfigured = fns !== undefined;
+
+    const lake = s3.Bucket.fromBucketName(this, 'LakeBucket', props.lakeBucketName);
+    const modelBucket = this.importBucket('ModelArtifactsBucket', props.modelArtifactsBucket);
+    const resultsBucket = this.importBucket('AthenaResultsBucket', props.athenaResultsBucket);
+    const environment = {
+      LAKE_BUCKET: props.lakeBucketName,
+      MODEL_BUCKET: modelBucket.bucketName,
+      MODEL_PREFIX: MODEL_STORE_PREFIX,
+      GLUE_DATABASE: props.databaseName,
+      ATHENA_WORKGROUP: props.workGroupName,
+    };
+
+    const fns = {} as Record<MlFunctionKey, TicklakeFunction>;
+    for (const [key, spec] of Object.entries(ML_FUNCTIONS) as [MlFunctionKey, MlFunctionSpec][]) {
+      const fn = new TicklakeFunction(this, `Ml-${spec.name}`, {
+        config,
+        entry: spec.entry,
+        functionName: `${prefix}-ml-${spec.name}`,
+        description: spec.description,
+        serviceName: `ml-${spec.name}`,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        environment,
+        noDeadLetterQueueReason:
+          'Invoked only synchronously by a Step Functions Task state, which retries transient Lambda errors and records every failure in the execution history (and fails the run); an asynchronous dead-letter queue would never receive anything',
+      });
+      this.grantModelStore(fn, spec, modelBucket);
+      for (const table of spec.writesTables) this.grantTableWrite(fn, lake, table);
+      if (spec.athena) this.grantAthena(fn, lake, resultsBucket, props);
+      fns[key] = fn;
+    }
+    this.functions = fns;
 
     this.trainingStateMachine = this.stateMachine(
       'Training',
       `${prefix}-train-models`,
-      trainingDefinition(fns && { trainCandidates: fns.trainCandidates.functionArn, promoteBest: fns.promoteBest.functionArn }),
+      weeklyTrainingDefinition({
+        planTraining: fns.planTraining.function.functionArn,
+        trainModel: fns.train.function.functionArn,
+        registerModel: fns.register.function.functionArn,
+        activateModels: fns.activate.function.functionArn,
+      }),
       config,
     );
     this.evaluationStateMachine = this.stateMachine(
       'Evaluation',
       `${prefix}-evaluate-models`,
-      evaluationDefinition(fns && { evaluate: fns.evaluate.functionArn }),
+      dailyEvaluationDefinition({
+        planEvaluation: fns.planEvaluation.function.functionArn,
+        evaluateModel: fns.evaluate.function.functionArn,
+        chooseChampion: fns.chooseChampion.function.functionArn,
+        publishEvaluation: fns.publish.function.functionArn,
+      }),
       config,
     );
-    if (fns) {
-      fns.trainCandidates.grantInvoke(this.trainingStateMachine);
-      fns.promoteBest.grantInvoke(this.trainingStateMachine);
-      fns.evaluate.grantInvoke(this.evaluationStateMachine);
-    }
+    const grantInvoke = (sm: sfn.StateMachine, keys: readonly MlFunctionKey[]) => {
+      for (const k of keys) {
+        const fn = fns[k].function;
+        fn.grantInvoke(sm);
+        acknowledge(
+          sm.role,
+          wildcardResourceFinding(this, `${fn.functionArn}:*`),
+          `lambda:InvokeFunction on the versions and aliases of ${fn.node.path.split('/').slice(-2, -1)[0]} (the "<arn>:*" form grantInvoke adds), one of the functions of this workflow only`,
+        );
+      }
+    };
+    grantInvoke(this.trainingStateMachine, TRAINING_FUNCTIONS);
+    grantInvoke(this.evaluationStateMachine, EVALUATION_FUNCTIONS);
 
     this.schedulerDeadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       queueName: `${prefix}-schedule-dead-letters`,
@@ -123,10 +296,105 @@ export class OrchestrationStack extends Stack {
 
     new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingStateMachine.stateMachineArn });
     new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.evaluationStateMachine.stateMachineArn });
-    new CfnOutput(this, 'ModelFunctionsConfigured', { value: String(this.modelsConfigured) });
   }
 
-  private stateMachine(id: string, name: string, definition: AslDefinition, config: TicklakeConfig): sfn.StateMachine {
+  /**
+   * A bucket of another stack through explicit exports, so its ARN is an
+   * import in this stack's templates from the start (and the cdk-nag finding ids
+   * of grants on it can be named here).
+   */
+  private importBucket(id: string, bucket: s3.IBucket): s3.IBucket {
+    const producer = Stack.of(bucket);
+    if (producer === this) return bucket;
+    return s3.Bucket.fromBucketAttributes(this, id, {
+      bucketArn: producer.exportValue(bucket.bucketArn),
+      bucketName: producer.exportValue(bucket.bucketName),
+    });
+  }
+
+  /** Model store: GetObject (and PutObject) under the model-store prefix, ListBucket (missing pointers answer 404, not 403). */
+  private grantModelStore(fn: TicklakeFunction, spec: MlFunctionSpec, bucket: s3.IBucket): void {
+    if (!spec.modelStore) return;
+    const keys = `${MODEL_STORE_PREFIX}*`;
+    const actions = spec.modelStore === 'readWrite' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'];
+    s3.BucketGrants.fromBucket(bucket).actionsOnObjectKeys(fn.role, keys, ...actions);
+    iam.Grant.addToPrincipal({ grantee: fn.role, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+    acknowledge(
+      fn.role,
+      wildcardResourceFinding(this, bucket.arnForObjects(keys)),
+      `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under the model store prefix (${MODEL_STORE_PREFIX}) of the model-artifact bucket, where artifacts and pointers have run-specific names`,
+    );
+  }
+
+  /** PutObject under one lake table's prefix (the rows of one step). */
+  private grantTableWrite(fn: TicklakeFunction, lake: s3.IBucket, table: TableSchema): void {
+    const keys = `${tablePrefix(table)}*`;
+    s3.BucketGrants.fromBucket(lake).actionsOnObjectKeys(fn.role, keys, 's3:PutObject');
+    acknowledge(
+      fn.role,
+      wildcardResourceFinding(this, lake.arnForObjects(keys)),
+      `Object-level S3 permissions need a key pattern: PutObject only under the ${table.name} table prefix (${tablePrefix(table)}) of the lake bucket, whose file names carry the run and date; no read, no delete, no other prefix`,
+    );
+  }
+
+  /**
+   * Querying `bars_1m` with Athena as the function: the query API on the one
+   * workgroup, Glue read of the database and the two bar tables, the
+   * `bar_partials` files (Athena reads them with the caller's credentials) and
+   * the workgroup's result prefix.
+   */
+  private grantAthena(fn: TicklakeFunction, lake: s3.IBucket, results: s3.IBucket, props: OrchestrationStackProps): void {
+    const workGroupArn = this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName });
+    iam.Grant.addToPrincipal({
+      grantee: fn.role,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
+      resourceArns: [workGroupArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: fn.role,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+      resourceArns: [
+        this.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+        this.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+        ...BAR_TABLES.map((t) => this.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${t.name}` })),
+      ],
+    });
+
+    const barKeys = `${tablePrefix(BAR_PARTIALS)}*`;
+    s3.BucketGrants.fromBucket(lake).actionsOnObjectKeys(fn.role, barKeys, 's3:GetObject');
+    iam.Grant.addToPrincipal({
+      grantee: fn.role,
+      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+      resourceArns: [lake.bucketArn],
+    });
+    acknowledge(
+      fn.role,
+      wildcardResourceFinding(this, lake.arnForObjects(barKeys)),
+      `Athena reads the files of a query with the caller's credentials: GetObject only under the ${BAR_PARTIALS.name} table prefix (${tablePrefix(BAR_PARTIALS)}, the files behind the ${BARS_1M.name} view), whose dt=/hour= partitions are open-ended`,
+    );
+
+    const resultKeys = `${ATHENA_RESULTS_PREFIX}*`;
+    s3.BucketGrants.fromBucket(results).actionsOnObjectKeys(
+      fn.role,
+      resultKeys,
+      's3:GetObject',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+    );
+    iam.Grant.addToPrincipal({
+      grantee: fn.role,
+      actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+      resourceArns: [results.bucketArn],
+    });
+    acknowledge(
+      fn.role,
+      wildcardResourceFinding(this, results.arnForObjects(resultKeys)),
+      `Athena writes and reads the query results with the caller's credentials under the workgroup's enforced result prefix (${ATHENA_RESULTS_PREFIX}) of the results bucket, one object per query id`,
+    );
+  }
+
+  private stateMachine(id: string, name: string, definition: MlAslDefinition, config: TicklakeConfig): sfn.StateMachine {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       logGroupName: `/aws/vendedlogs/states/${name}`,
       retention: config.logRetentionDays as logs.RetentionDays,

@@ -33,6 +33,19 @@ beforeAll(async () => {
   result = { ...r, seconds: (Date.now() - started) / 1000 };
 }, 180_000);
 
+/** Asset directory of each function, by function name (from the asset-path metadata of the templates). */
+function functionAssets(): Record<string, string> {
+  const byName: Record<string, string> = {};
+  for (const [id, a] of Object.entries(manifest().artifacts)) {
+    if (a.type !== 'aws:cloudformation:stack') continue;
+    const t = JSON.parse(readFileSync(join(out, `${id}.template.json`), 'utf8')) as { Resources: Record<string, any> };
+    for (const r of Object.values(t.Resources)) {
+      if (r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path']) byName[String(r.Properties.FunctionName)] = join(out, r.Metadata['aws:asset:path']);
+    }
+  }
+  return byName;
+}
+
 function manifest(): { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> } {
   return JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
 }
@@ -58,8 +71,9 @@ describe('npx cdk synth (offline, no Docker)', () => {
 
   it('bundles the stream transform with esbuild into one ES module, SDK included, no native SQL engine', () => {
     const assets = readdirSync(out).filter((d) => d.startsWith('asset.') && existsSync(join(out, d, 'index.mjs')));
-    expect(assets).toHaveLength(1);
-    const dir = join(out, assets[0]!);
+    const byFunction = functionAssets();
+    expect(assets).toHaveLength(Object.keys(byFunction).length);
+    const dir = byFunction['ticklake-dev-stream-transform']!;
     const code = readFileSync(join(dir, 'index.mjs'));
     const text = code.toString('utf8');
     expect(text.startsWith("import { createRequire as __ticklakeCreateRequire } from 'node:module'")).toBe(true);
@@ -76,12 +90,30 @@ describe('npx cdk synth (offline, no Docker)', () => {
   });
 
   it('the bundle loads as an ES module and its handler answers an empty Kinesis batch', async () => {
-    const [asset] = readdirSync(out).filter((d) => d.startsWith('asset.') && existsSync(join(out, d, 'index.mjs')));
+    const dir = functionAssets()['ticklake-dev-stream-transform']!;
     process.env.LAKE_BUCKET = 'bundle-smoke-test';
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    const mod = (await import(pathToFileURL(join(out, asset!, 'index.mjs')).href)) as { handler: (e: unknown, c: unknown) => Promise<unknown> };
+    const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: (e: unknown, c: unknown) => Promise<unknown> };
     expect(typeof mod.handler).toBe('function');
     await expect(mod.handler({ Records: [] }, {})).resolves.toEqual({ batchItemFailures: [] });
+  });
+
+  it('bundles every forecasting function into one ES module that loads and exports its handler', async () => {
+    const ml = Object.entries(functionAssets()).filter(([name]) => name.startsWith('ticklake-dev-ml-'));
+    expect(ml.map(([name]) => name).sort()).toEqual(
+      ['activate', 'choose-champion', 'evaluate', 'plan-evaluation', 'plan-training', 'publish', 'register', 'train'].map((n) => `ticklake-dev-ml-${n}`),
+    );
+    process.env.LAKE_BUCKET = 'bundle-smoke-test';
+    process.env.MODEL_BUCKET = 'bundle-smoke-test-models';
+    for (const [name, dir] of ml) {
+      expect(readdirSync(dir).sort(), name).toEqual(['index.mjs', 'index.mjs.map']);
+      const code = readFileSync(join(dir, 'index.mjs'));
+      expect(/@duckdb|duckdb\.node/.test(code.toString('utf8')), name).toBe(false);
+      const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler?: unknown };
+      expect(typeof mod.handler, name).toBe('function');
+      console.log(`${name} bundle: ${(code.length / 1024).toFixed(0)} KiB minified, ${(gzipSync(code).length / 1024).toFixed(0)} KiB gzipped`);
+      expect(code.length).toBeLessThan(3 * 1024 * 1024);
+    }
   });
 
   it('templates carry no cdk-nag acknowledgement on a stack as a whole', () => {

@@ -35,9 +35,11 @@ describe('observability stack', () => {
     const a = alarms(built);
     const topicRef = (props: any) => JSON.stringify(props.AlarmActions);
     expect(Object.keys(a).sort()).toEqual([
+      'ticklake-dev-evaluation-failed',
       'ticklake-dev-iterator-age',
       'ticklake-dev-schedule-dead-letters',
       'ticklake-dev-stream-write-throttled',
+      'ticklake-dev-training-failed',
       'ticklake-dev-transform-dead-letters',
       'ticklake-dev-transform-errors',
       'ticklake-dev-transform-throttles',
@@ -64,6 +66,9 @@ describe('observability stack', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
+    for (const name of ['ticklake-dev-training-failed', 'ticklake-dev-evaluation-failed']) {
+      expect(a[name]).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Statistic: 'Sum', Threshold: 1 });
+    }
     expect(evaluate(a['ticklake-dev-iterator-age'].Dimensions)).toEqual([{ Name: 'FunctionName', Value: expect.stringContaining('StreamTransform') }]);
   });
 
@@ -90,7 +95,7 @@ describe('observability stack', () => {
     ]) {
       expect(metrics, m).toContain(m);
     }
-    expect(widgets.some((w) => w.properties.title === 'Alarms' && w.properties.alarms.length === 6)).toBe(true);
+    expect(widgets.some((w) => w.properties.title === 'Alarms' && w.properties.alarms.length === 8)).toBe(true);
   });
 
   it('with MSK: offset lag instead of iterator age', () => {
