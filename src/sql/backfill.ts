@@ -112,7 +112,7 @@ export function validTradesSql(checked: string, d: SqlDialect, ctx: BackfillCont
   CAST(minute(${ts}) AS INTEGER) AS minute,
   ${d.timestampLiteral(ctx.nowUs)} AS ingest_time,
   'binance-csv' AS source,
-  substr(CAST(${ts} AS VARCHAR), 1, 10) AS dt,
+  CAST(CAST(${ts} AS DATE) AS VARCHAR) AS dt,
   CAST(hour(${ts}) AS INTEGER) AS hour
 FROM ${checked}
 WHERE ok`;
