@@ -15,7 +15,10 @@
  *   backfill_vs_duckdb_ratio  backfill wall time / that best time
  *   bar_query_30d_ms          reading 30 days of one symbol's bars from the bars_1m view (43,200 minutes)
  *
- * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill
+ *   train_all_models_s        training every model kind on 7 days of one symbol's minute bars (bench/ml.ts)
+ *   predict_ms_per_bar        feature update + champion prediction for one new bar
+ *
+ * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -198,6 +201,14 @@ if (!skipBackfill) {
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }
+}
+
+// --- forecasting models (bench/ml.ts, in its own process) --------------------------
+if (!args.includes('--skip-ml')) {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ml.ts'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] });
+  const ml = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string>;
+  fig('train_all_models_s', Number(ml.train_all_models_s), 's', `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of one symbol)`);
+  fig('predict_ms_per_bar', Number(ml.predict_ms_per_bar), 'ms', '(features + champion prediction for one new bar)');
 }
 
 if (json) process.stdout.write(JSON.stringify(figures) + '\n');
