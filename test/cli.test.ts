@@ -11,13 +11,21 @@ function run(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts the CLI and SIGKILLs it after `ms`; resolves when it is gone. */
-function runAndKill(args: string[], ms: number): Promise<number | null> {
+/** Starts the CLI and SIGKILLs it as soon as `when()` holds (polled); resolves when it is gone. */
+function runAndKillWhen(args: string[], when: () => boolean): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    const timer = setInterval(() => {
+      let hit = false;
+      try {
+        hit = when();
+      } catch {
+        // state not written yet
+      }
+      if (hit) child.kill('SIGKILL');
+    }, 20);
     child.on('exit', (code) => {
-      clearTimeout(timer);
+      clearInterval(timer);
       resolve(code);
     });
   });
@@ -37,10 +45,11 @@ describe('ticklake CLI', () => {
       const dir = join(dataDir, 'stream', 'ticklake-events', 'producers');
       return JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!), 'utf8')) as { consumed: number; done: boolean };
     };
-    // Act: kill it twice mid-run, then let it finish
-    await runAndKill(args, 3_000);
+    // Act: kill it twice mid-run (a quarter and half of the way through), then let it finish
+    const total = Number(lines);
+    await runAndKillWhen(args, () => producerState().consumed >= total / 4);
     const afterFirst = producerState();
-    await runAndKill(args, 3_000);
+    await runAndKillWhen(args, () => producerState().consumed >= total / 2);
     const afterSecond = producerState();
     const last = run(args);
     // Assess: both kills landed mid-run, and the run after them finished the job
