@@ -21,7 +21,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BAR_PARTIALS, BARS_1M, CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, type TableSchema } from '../../src/schema/table-schema.js';
+import { BAR_PARTIALS, BARS_1M, CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../src/schema/table-schema.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { tablePrefix } from '../lake-layout.js';
@@ -137,6 +137,22 @@ export const ML_FUNCTIONS = {
 
 export type MlFunctionKey = keyof typeof ML_FUNCTIONS;
 
+/**
+ * Live predictions: every minute a schedule invokes it with the scheduled time;
+ * it forecasts the next minute for each bar closed since its last run (catching
+ * up to an hour of missed runs) and writes `predictions` rows.
+ */
+export const PREDICT_FUNCTION: MlFunctionSpec = {
+  name: 'predict',
+  entry: ML_ENTRIES.predict,
+  description: "Live predictions: each symbol's champion forecasts the next minute as bars close; writes predictions rows",
+  memorySize: 1024,
+  timeout: Duration.minutes(1),
+  modelStore: 'readWrite',
+  athena: true,
+  writesTables: [PREDICTIONS],
+};
+
 /** Which functions each state machine invokes. */
 export const TRAINING_FUNCTIONS = ['planTraining', 'train', 'register', 'activate'] as const satisfies readonly MlFunctionKey[];
 export const EVALUATION_FUNCTIONS = ['planEvaluation', 'evaluate', 'chooseChampion', 'publish'] as const satisfies readonly MlFunctionKey[];
@@ -162,6 +178,8 @@ export class OrchestrationStack extends Stack {
   readonly trainingSchedule: scheduler.Schedule;
   readonly evaluationSchedule: scheduler.Schedule;
   readonly schedulerDeadLetterQueue: sqs.Queue;
+  readonly predictFunction: TicklakeFunction;
+  readonly predictionSchedule: scheduler.Schedule;
   /** The state machines run the ML functions (alarms on failed runs make sense). */
   readonly modelsConfigured = true;
 
@@ -201,6 +219,26 @@ export class OrchestrationStack extends Stack {
       fns[key] = fn;
     }
     this.functions = fns;
+
+    const predict = PREDICT_FUNCTION;
+    this.predictFunction = new TicklakeFunction(this, `Ml-${predict.name}`, {
+      config,
+      entry: predict.entry,
+      functionName: `${prefix}-ml-${predict.name}`,
+      description: predict.description,
+      serviceName: `ml-${predict.name}`,
+      memorySize: predict.memorySize,
+      timeout: predict.timeout,
+      // Points to a time-series store are written by the local runtime; in the cloud the rows go to the lake.
+      environment: { ...environment, TIME_SERIES_ENGINE: 'none' },
+      // One writer of the predictor's pending-forecast state, bars in order.
+      reservedConcurrentExecutions: 1,
+      noDeadLetterQueueReason:
+        'Invoked every minute by an EventBridge Scheduler target that has its own retries and dead-letter queue; a run that still fails is caught up by the next one, which forecasts every bar closed since the last successful run',
+    });
+    this.grantModelStore(this.predictFunction, predict, modelBucket);
+    for (const table of predict.writesTables) this.grantTableWrite(this.predictFunction, lake, table);
+    this.grantAthena(this.predictFunction, lake, resultsBucket, props);
 
     this.trainingStateMachine = this.stateMachine(
       'Training',
@@ -293,6 +331,31 @@ export class OrchestrationStack extends Stack {
       'daily-evaluation',
       'Starts the daily model evaluation',
     );
+
+    const predictInvoker = new iam.Role(this, 'PredictionScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Lets the live-predictions schedule invoke the predict function',
+    });
+    acknowledge(
+      predictInvoker,
+      wildcardResourceFinding(this, `${this.predictFunction.function.functionArn}:*`),
+      'lambda:InvokeFunction on the versions and aliases of the predict function only (the "<arn>:*" form the Lambda target grant adds)',
+    );
+    this.predictionSchedule = new scheduler.Schedule(this, 'PredictionSchedule', {
+      scheduleName: `${prefix}-live-predictions`,
+      scheduleGroup: group,
+      description: 'Forecasts the next minute for every bar closed in the last minute',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      enabled: config.schedulesEnabled,
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(this.predictFunction.function, {
+        role: predictInvoker,
+        input: scheduler.ScheduleTargetInput.fromObject({ time: scheduler.ContextAttribute.scheduledTime }),
+        deadLetterQueue: this.schedulerDeadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(10),
+      }),
+    });
 
     new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingStateMachine.stateMachineArn });
     new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.evaluationStateMachine.stateMachineArn });

@@ -101,7 +101,7 @@ describe('npx cdk synth (offline, no Docker)', () => {
   it('bundles every forecasting function into one ES module that loads and exports its handler', async () => {
     const ml = Object.entries(functionAssets()).filter(([name]) => name.startsWith('ticklake-dev-ml-'));
     expect(ml.map(([name]) => name).sort()).toEqual(
-      ['activate', 'choose-champion', 'evaluate', 'plan-evaluation', 'plan-training', 'publish', 'register', 'train'].map((n) => `ticklake-dev-ml-${n}`),
+      ['activate', 'choose-champion', 'evaluate', 'plan-evaluation', 'plan-training', 'predict', 'publish', 'register', 'train'].map((n) => `ticklake-dev-ml-${n}`),
     );
     process.env.LAKE_BUCKET = 'bundle-smoke-test';
     process.env.MODEL_BUCKET = 'bundle-smoke-test-models';

@@ -300,7 +300,7 @@ describe('forecasting functions', () => {
 
   it('memory, timeout and environment of each step', () => {
     const fns = functions();
-    expect(Object.keys(fns).filter((n) => n.includes('-ml-')).sort()).toEqual(Object.keys(expected).map((k) => functionName(k as MlFunctionKey)).sort());
+    expect(Object.keys(fns).filter((n) => n.includes('-ml-')).sort()).toEqual([...Object.keys(expected).map((k) => functionName(k as MlFunctionKey)), 'ticklake-dev-ml-predict'].sort());
     for (const [k, [memory, timeout]] of Object.entries(expected) as [MlFunctionKey, [number, number]][]) {
       const [, p] = fns[functionName(k)]!;
       expect(p, k).toMatchObject({ MemorySize: memory, Timeout: timeout, Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
@@ -384,7 +384,7 @@ describe('orchestration stack resources', () => {
   it('one EventBridge Scheduler schedule per workflow, cron from the configuration (evaluation before training), DLQ and bounded retries', () => {
     const t = template();
     const schedules = Object.fromEntries(resourcesOf(t, 'AWS::Scheduler::Schedule').map(([, s]) => [s.Properties.Name, s.Properties]));
-    expect(Object.keys(schedules).sort()).toEqual(['ticklake-dev-daily-evaluation', 'ticklake-dev-weekly-training']);
+    expect(Object.keys(schedules).sort()).toEqual(['ticklake-dev-daily-evaluation', 'ticklake-dev-live-predictions', 'ticklake-dev-weekly-training']);
     const smIds = Object.fromEntries(resourcesOf(t, 'AWS::StepFunctions::StateMachine').map(([id, r]) => [r.Properties.StateMachineName, id]));
     expect(built.config).toMatchObject({ trainingSchedule: 'cron(0 3 ? * MON *)', evaluationSchedule: 'cron(30 0 * * ? *)' });
     for (const [name, expr, sm, trigger] of [
@@ -407,6 +407,23 @@ describe('orchestration stack resources', () => {
         scheduleExecutionId: '<aws.scheduler.execution-id>',
       });
     }
+  });
+
+  it('live predictions: a one-minute schedule invokes the predict function with the scheduled time; one concurrent run; predictions rows only', () => {
+    const t = template();
+    const fns = functions();
+    const [id, p] = fns['ticklake-dev-ml-predict']!;
+    const s = resourcesOf(t, 'AWS::Scheduler::Schedule').map(([, r]) => r.Properties).find((x) => x.Name === 'ticklake-dev-live-predictions')!;
+    expect(s).toMatchObject({ ScheduleExpression: 'rate(1 minute)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } } });
+    expect(JSON.parse(s.Target.Input)).toEqual({ time: '<aws.scheduler.scheduled-time>' });
+    expect(s.Target.DeadLetterConfig.Arn).toBeDefined();
+    expect(p).toMatchObject({ MemorySize: 1024, Timeout: 60, ReservedConcurrentExecutions: 1 });
+    expect(p.Environment.Variables).toMatchObject({ TIME_SERIES_ENGINE: 'none', MODEL_PREFIX: 'model-store/' });
+    const puts = statementsOf(p.Role['Fn::GetAtt'][0] as string)
+      .filter((x) => actionsOf(x).includes('s3:PutObject'))
+      .flatMap((x) => [x.Resource].flat().map((r) => JSON.stringify(r)));
+    expect(puts.some((r) => r.includes('models/predictions/*')), puts.join('\n')).toBe(true);
+    expect(puts.every((r) => r.includes('models/predictions/*') || r.includes('model-store/*') || r.includes('athena/*')), puts.join('\n')).toBe(true);
   });
 
   it('schedules follow the configuration (expression, time zone, disabled)', () => {
