@@ -286,7 +286,7 @@ export class OrchestrationStack extends Stack {
     acknowledge(
       this.schedulerDeadLetterQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the two EventBridge Scheduler targets (schedule runs that could not start a state machine)',
+      'This queue is itself the dead-letter queue of the EventBridge Scheduler targets (schedule runs that could not start a state machine or invoke the predict function)',
     );
     acknowledge(
       this.schedulerDeadLetterQueue,
