@@ -30,6 +30,8 @@ import { embeddedDir, createTimeSeriesSink } from '../../timeseries/factory.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 import { lakeKey, type LakeWriter } from '../../../lambdas/shared/lake-writer.js';
 import { encodeParquet } from '../../../lambdas/shared/parquet.js';
+import { BarPartialRows } from '../../../lambdas/shared/lake-rows.js';
+import { BarAccumulator } from '../../domain/bars.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../../lambdas/shared/ml/config.js';
 import { PredictionService, type PredictionStats } from '../../../lambdas/shared/ml/live-predictions.js';
 import type { ChampionChangeEntry } from '../../../lambdas/shared/ml/model-store.js';
@@ -149,102 +151,46 @@ export function assertEmptyDataDir(dataDir: string): void {
   }
 }
 
-interface PartialAcc {
-  symbol: string;
-  minute: number;
-  openTime: number;
-  openId: number;
-  open: number;
-  closeTime: number;
-  closeId: number;
-  close: number;
-  high: number;
-  low: number;
-  sumPrice: number;
-  volume: number;
-  quoteVolume: number;
-  sumQuoteQty: number;
-  count: number;
-  buyerMaker: number;
-}
-
-/** `bar_partials` columns of one hour, accumulated minute by minute. */
+/**
+ * `bar_partials` of one hour, built with the same accumulator and column builder
+ * the stream transform uses (one partial per symbol and minute).
+ */
 class HourPartials {
-  private cols = HourPartials.empty();
-  rows = 0;
+  private rowsOut = new BarPartialRows();
 
-  private static empty() {
-    return {
-      symbol: [] as string[],
-      minute_start: [] as number[],
-      open_time: [] as number[],
-      open_trade_id: [] as number[],
-      open: [] as number[],
-      close_time: [] as number[],
-      close_trade_id: [] as number[],
-      close: [] as number[],
-      high: [] as number[],
-      low: [] as number[],
-      sum_price: [] as number[],
-      volume: [] as number[],
-      quote_volume: [] as number[],
-      sum_quote_quantity: [] as number[],
-      trade_count: [] as number[],
-      buyer_maker_count: [] as number[],
-      batch_id: [] as string[],
-    };
+  get rows(): number {
+    return this.rowsOut.rows;
   }
 
-  /** Adds one partial per symbol of a minute's trades (one partial = the whole minute: no merge needed). */
-  addMinute(trades: readonly SimTrade[], minuteUs: number): void {
-    const accs = new Map<string, PartialAcc>();
+  /** Adds one partial per symbol of a minute's trades. */
+  addMinute(trades: readonly SimTrade[]): void {
+    const acc = new BarAccumulator();
     for (const t of trades) {
       const price = Number(t.price);
-      const qty = Number(t.qty);
-      let a = accs.get(t.symbol);
-      if (a === undefined) {
-        a = { symbol: t.symbol, minute: minuteUs, openTime: t.tradeTimeUs, openId: t.id, open: price, closeTime: t.tradeTimeUs, closeId: t.id, close: price, high: price, low: price, sumPrice: 0, volume: 0, quoteVolume: 0, sumQuoteQty: 0, count: 0, buyerMaker: 0 };
-        accs.set(t.symbol, a);
-      }
-      if (t.tradeTimeUs < a.openTime || (t.tradeTimeUs === a.openTime && t.id < a.openId)) [a.openTime, a.openId, a.open] = [t.tradeTimeUs, t.id, price];
-      if (t.tradeTimeUs > a.closeTime || (t.tradeTimeUs === a.closeTime && t.id > a.closeId)) [a.closeTime, a.closeId, a.close] = [t.tradeTimeUs, t.id, price];
-      if (price > a.high) a.high = price;
-      if (price < a.low) a.low = price;
-      a.sumPrice += price;
-      a.volume += qty;
-      a.quoteVolume += price * qty;
-      a.sumQuoteQty += Number(t.quoteQty);
-      a.count += 1;
-      if (t.isBuyerMaker) a.buyerMaker += 1;
+      const quantity = Number(t.qty);
+      acc.add({
+        symbol: t.symbol,
+        trade_id: t.id,
+        price,
+        quantity,
+        quote_quantity: Number(t.quoteQty),
+        is_buyer_maker: t.isBuyerMaker,
+        trade_time: t.tradeTimeUs,
+        event_time: t.eventTimeMs * 1000,
+        day_of_week: 0,
+        hour: 0,
+        minute: 0,
+        ingest_time: 0,
+        source: 'binance-ws',
+      });
     }
-    const c = this.cols;
-    for (const a of accs.values()) {
-      c.symbol.push(a.symbol);
-      c.minute_start.push(a.minute);
-      c.open_time.push(a.openTime);
-      c.open_trade_id.push(a.openId);
-      c.open.push(a.open);
-      c.close_time.push(a.closeTime);
-      c.close_trade_id.push(a.closeId);
-      c.close.push(a.close);
-      c.high.push(a.high);
-      c.low.push(a.low);
-      c.sum_price.push(a.sumPrice);
-      c.volume.push(a.volume);
-      c.quote_volume.push(a.quoteVolume);
-      c.sum_quote_quantity.push(a.sumQuoteQty);
-      c.trade_count.push(a.count);
-      c.buyer_maker_count.push(a.buyerMaker);
-      c.batch_id.push('backtest');
-      this.rows++;
-    }
+    for (const p of acc.partials()) this.rowsOut.add(p, 'backtest');
   }
 
   /** Writes the hour's file (`bar_partials/dt=…/hour=…/backtest-<hour start µs>.parquet`) and starts a new hour. */
   async flush(lake: LakeWriter, hourStartUs: number): Promise<void> {
-    if (this.rows > 0) await lake.put(lakeKey(BAR_PARTIALS, hourPartition(hourStartUs), `backtest-${hourStartUs}.parquet`), encodeParquet(BAR_PARTIALS, this.cols));
-    this.cols = HourPartials.empty();
-    this.rows = 0;
+    for (const p of this.rowsOut.partitions()) await lake.put(lakeKey(BAR_PARTIALS, p.partition, `backtest-${hourStartUs}.parquet`), encodeParquet(BAR_PARTIALS, p.columns));
+    this.rowsOut = new BarPartialRows();
   }
 }
 
@@ -318,7 +264,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
         next = trades.next();
       }
       dayTrades += minute.length;
-      partials.addMinute(minute, minuteUs);
+      partials.addMinute(minute);
       const bars = barsFromTrades(minute);
       dayBars += bars.length;
       for (const bar of bars) if ((await predictor.onBar(bar, endUs)) !== undefined) dayPredictions++;
