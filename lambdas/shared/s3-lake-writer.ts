@@ -2,6 +2,17 @@
 import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LakeWriter } from './lake-writer.js';
 
+/** The bytes of an object, or undefined when there is no such key (needs s3:ListBucket to tell, else S3 answers 403). */
+export async function getObjectBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+  } catch (e) {
+    if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw e;
+  }
+}
+
 export class S3LakeWriter implements LakeWriter {
   readonly location: string;
   /**
@@ -26,13 +37,7 @@ export class S3LakeWriter implements LakeWriter {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
-    } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw e;
-    }
+    return getObjectBytes(this.s3, this.bucket, this.prefix + key);
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -1,5 +1,6 @@
 /** {@link BlobStore} on Amazon S3 with the AWS SDK v3: the cloud model store's storage. */
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getObjectBytes } from '../s3-lake-writer.js';
 import type { BlobStore } from './model-store.js';
 
 /** Objects under `s3://<bucket>/<prefix>`. */
@@ -26,13 +27,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
-    } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw e;
-    }
+    return getObjectBytes(this.s3, this.bucket, this.prefix + key);
   }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
