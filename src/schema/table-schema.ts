@@ -31,7 +31,7 @@ const columnSchema = z.object({
     .object({
       /** PLAIN for unique values (skips a futile dictionary attempt). */
       encoding: z.enum(['PLAIN', 'RLE_DICTIONARY', 'DELTA_BINARY_PACKED', 'BYTE_STREAM_SPLIT']).optional(),
-      /** Min/max statistics; default on, off for long unique strings nobody filters by range. */
+      /** Write min/max statistics (default off: they cost time on the hot path; on for the columns queries filter by). */
       statistics: z.boolean().optional(),
     })
     .optional(),
