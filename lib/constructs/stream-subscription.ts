@@ -59,6 +59,23 @@ export type StreamSource =
       readonly consumerGroupId: string;
     };
 
+/**
+ * The source a consumer of the configured ingestion reads: the Kinesis stream,
+ * or the MSK topic with the consumer's own group (named after the function).
+ */
+export function streamSourceFor(
+  config: TicklakeConfig,
+  consumerName: string,
+  from: { readonly stream?: kinesis.IStream; readonly msk?: { readonly clusterArn: string; readonly topic: string } },
+): StreamSource {
+  if (config.ingestion === 'msk') {
+    if (!from.msk) throw new Error(`${consumerName}: ingestion is msk but no MSK cluster was given`);
+    return { kind: 'msk', clusterArn: from.msk.clusterArn, topic: from.msk.topic, consumerGroupId: consumerName };
+  }
+  if (!from.stream) throw new Error(`${consumerName}: ingestion is kinesis but no stream was given`);
+  return { kind: 'kinesis', stream: from.stream };
+}
+
 export interface StreamSubscriptionProps {
   readonly config: TicklakeConfig;
   readonly function: lambda.IFunction;

@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { TableSchema } from '../../src/schema/table-schema.js';
 import { STREAM_TRANSFORM_TABLES as WRITTEN_TABLES } from '../../lambdas/shared/stream-transform.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
-import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, type StreamSource } from '../constructs/stream-subscription.js';
+import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, streamSourceFor } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, wildcardResourceFinding } from '../nag.js';
@@ -92,14 +92,10 @@ export class ProcessingStack extends Stack {
     // instead of 404 (NoSuchKey), and every first attempt at a batch would fail.
     iam.Grant.addToPrincipal({ grantee: this.transform.role, actions: ['s3:ListBucket'], resourceArns: [lake.bucketArn] });
 
-    const source: StreamSource =
-      config.ingestion === 'msk'
-        ? { kind: 'msk', clusterArn: props.msk!.clusterArn, topic: props.msk!.topic, consumerGroupId: functionName }
-        : { kind: 'kinesis', stream: props.stream! };
     const subscription = new StreamSubscription(this, 'Source', {
       config,
       function: this.transform.function,
-      source,
+      source: streamSourceFor(config, functionName, props),
       deadLetterQueueName: `${functionName}-dead-letters`,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -22,7 +22,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
 import { catalogName, namePrefix, type TicklakeConfig } from '../config.js';
-import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSource } from '../constructs/stream-subscription.js';
+import { MSK_WILDCARD_REASON, StreamSubscription, streamSourceFor } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { acknowledge } from '../nag.js';
 import type { MskIngestion } from './ingestion-stack.js';
@@ -208,14 +208,10 @@ export class TimeSeriesStack extends Stack {
           .join('; ') || undefined,
     });
     for (const g of grantsToWriter) g(this.writer);
-    const source: StreamSource =
-      config.ingestion === 'msk'
-        ? { kind: 'msk', clusterArn: props.msk!.clusterArn, topic: props.msk!.topic, consumerGroupId: functionName }
-        : { kind: 'kinesis', stream: props.stream! };
     const subscription = new StreamSubscription(this, 'Source', {
       config,
       function: this.writer.function,
-      source,
+      source: streamSourceFor(config, functionName, props),
       deadLetterQueueName: `${functionName}-dead-letters`,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -114,17 +114,5 @@ export function resourcesOf(t: Template, type: string): [string, { Properties: R
   return Object.entries(t.findResources(type)) as [string, { Properties: Record<string, any> }][];
 }
 
-/** aws-local-stepfunctions needs Promise.withResolvers (Node 22); add it on Node 20. */
-export function polyfillPromiseWithResolvers(): void {
-  const P = Promise as unknown as { withResolvers?: () => unknown };
-  if (typeof P.withResolvers === 'function') return;
-  P.withResolvers = function withResolvers<T>() {
-    let resolve!: (v: T | PromiseLike<T>) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+/** aws-local-stepfunctions needs Promise.withResolvers on Node 20: the runtime's own polyfill. */
+export { polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
