@@ -11,23 +11,14 @@
  * `trade` keeps the old Spark job's feature fields (there named `dayofweek`
  * and `minutes`; here the lake's column names). Time is the trade time.
  */
+import type { Bar } from '../domain/bars.js';
+import type { TradeRow } from '../domain/features.js';
 import type { FieldValue, Point } from './point.js';
 
 export const MEASUREMENTS = { trade: 'trade', bar1m: 'bar_1m', prediction: 'prediction' } as const;
 
 /** The columns of a curated `trades` row that the `trade` measurement uses (times in microseconds). */
-export interface TradeLike {
-  readonly symbol: string;
-  readonly trade_id: number;
-  readonly price: number;
-  readonly quantity: number;
-  readonly quote_quantity: number;
-  readonly is_buyer_maker: boolean;
-  readonly trade_time: number;
-  readonly day_of_week: number;
-  readonly hour: number;
-  readonly minute: number;
-}
+export type TradeLike = Pick<TradeRow, 'symbol' | 'trade_id' | 'price' | 'quantity' | 'quote_quantity' | 'is_buyer_maker' | 'trade_time' | 'day_of_week' | 'hour' | 'minute'>;
 
 /**
  * A trade as a `trade` point. Binance timestamps are milliseconds (before
@@ -56,23 +47,12 @@ export function tradePoint(t: TradeLike): Point {
   };
 }
 
-/** The columns of a `bars_1m` row (minute_start in microseconds). */
-export interface BarLike {
-  readonly symbol: string;
-  readonly minute_start: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly vwap: number;
-  readonly avg_price: number;
-  readonly volume: number;
-  readonly quote_volume: number;
-  readonly trade_count: number | bigint;
-  readonly buyer_maker_share: number;
-  readonly avg_quantity?: number;
-  readonly avg_quote_quantity?: number;
-}
+/**
+ * The columns of a `bars_1m` row (minute_start in microseconds); trade_count may
+ * come as a BIGINT from SQL, the per-trade averages may be absent.
+ */
+export type BarLike = Omit<Bar, 'trade_count' | 'avg_quantity' | 'avg_quote_quantity'> &
+  Partial<Pick<Bar, 'avg_quantity' | 'avg_quote_quantity'>> & { readonly trade_count: number | bigint };
 
 /** A minute bar as a `bar_1m` point at the minute's start. */
 export function barPoint(b: BarLike): Point {
