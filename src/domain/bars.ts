@@ -80,20 +80,25 @@ export function partialOf(t: TradeRow): BarPartial {
 
 const before = (t1: number, id1: number, t2: number, id2: number) => t1 < t2 || (t1 === t2 && id1 < id2);
 
+/** Moves a partial's first/last trade and extremes to include another span's (in place). */
+function widen(p: BarPartial, openTime: number, openId: number, open: number, closeTime: number, closeId: number, close: number, high: number, low: number): void {
+  if (before(openTime, openId, p.open_time, p.open_trade_id)) {
+    p.open_time = openTime;
+    p.open_trade_id = openId;
+    p.open = open;
+  }
+  if (before(p.close_time, p.close_trade_id, closeTime, closeId)) {
+    p.close_time = closeTime;
+    p.close_trade_id = closeId;
+    p.close = close;
+  }
+  if (high > p.high) p.high = high;
+  if (low < p.low) p.low = low;
+}
+
 /** Adds one trade to a partial of the same symbol and minute (in place). */
 export function addTrade(p: BarPartial, t: TradeRow): void {
-  if (before(t.trade_time, t.trade_id, p.open_time, p.open_trade_id)) {
-    p.open_time = t.trade_time;
-    p.open_trade_id = t.trade_id;
-    p.open = t.price;
-  }
-  if (before(p.close_time, p.close_trade_id, t.trade_time, t.trade_id)) {
-    p.close_time = t.trade_time;
-    p.close_trade_id = t.trade_id;
-    p.close = t.price;
-  }
-  if (t.price > p.high) p.high = t.price;
-  if (t.price < p.low) p.low = t.price;
+  widen(p, t.trade_time, t.trade_id, t.price, t.trade_time, t.trade_id, t.price, t.price, t.price);
   p.sum_price += t.price;
   p.volume += t.quantity;
   p.quote_volume += t.price * t.quantity;
@@ -105,18 +110,7 @@ export function addTrade(p: BarPartial, t: TradeRow): void {
 /** Merges partial `b` into `a` (same symbol and minute), in place. */
 export function mergePartials(a: BarPartial, b: BarPartial): BarPartial {
   if (a.symbol !== b.symbol || a.minute_start !== b.minute_start) throw new Error('can only merge partials of the same symbol and minute');
-  if (before(b.open_time, b.open_trade_id, a.open_time, a.open_trade_id)) {
-    a.open_time = b.open_time;
-    a.open_trade_id = b.open_trade_id;
-    a.open = b.open;
-  }
-  if (before(a.close_time, a.close_trade_id, b.close_time, b.close_trade_id)) {
-    a.close_time = b.close_time;
-    a.close_trade_id = b.close_trade_id;
-    a.close = b.close;
-  }
-  if (b.high > a.high) a.high = b.high;
-  if (b.low < a.low) a.low = b.low;
+  widen(a, b.open_time, b.open_trade_id, b.open, b.close_time, b.close_trade_id, b.close, b.high, b.low);
   a.sum_price += b.sum_price;
   a.volume += b.volume;
   a.quote_volume += b.quote_volume;
