@@ -240,39 +240,14 @@ export const MALFORMED_KINDS = [
 ] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
-/** Kinds that apply to stream messages. */
-export const JSONL_MALFORMED_KINDS: readonly MalformedKind[] = [
-  'empty-payload',
-  'truncated-json',
-  'not-json',
-  'missing-field',
-  'price-as-number',
-  'id-as-string',
-  'negative-price',
-  'zero-price',
-  'zero-qty',
-  'bad-symbol',
-  'bad-trade-id',
-  'time-in-future',
-  'time-before-2017',
-  'non-numeric-price',
-];
+/** Kinds that apply to stream messages: all but the CSV-only ones. */
+export const JSONL_MALFORMED_KINDS: readonly MalformedKind[] = MALFORMED_KINDS.filter((k) => !k.startsWith('csv-'));
+
+/** Kinds that only make sense for JSON (no JSON text, no JSON types, no symbol field in a CSV line). */
+const JSON_ONLY_KINDS: ReadonlySet<MalformedKind> = new Set(['truncated-json', 'not-json', 'missing-field', 'price-as-number', 'bad-symbol']);
 
 /** Kinds that apply to CSV lines (no symbol column, no JSON types). */
-export const CSV_MALFORMED_KINDS: readonly MalformedKind[] = [
-  'empty-payload',
-  'id-as-string',
-  'negative-price',
-  'zero-price',
-  'zero-qty',
-  'bad-trade-id',
-  'time-in-future',
-  'time-before-2017',
-  'non-numeric-price',
-  'csv-column-count',
-  'csv-quote-qty-mismatch',
-  'csv-bad-boolean',
-];
+export const CSV_MALFORMED_KINDS: readonly MalformedKind[] = MALFORMED_KINDS.filter((k) => !JSON_ONLY_KINDS.has(k));
 
 /** A corrupted record and the reason a validator should reject it with. */
 export interface MalformedRecord {
