@@ -135,6 +135,34 @@ function prepare(next: string): Record<string, unknown> {
   };
 }
 
+/**
+ * An inline Map over `$.plan.<items>`: each iteration gets the item as `<as>`
+ * and the plan; results land at `resultPath`; any failure ends in `onError`.
+ */
+function mapOverPlan(o: {
+  comment: string;
+  items: string;
+  as: string;
+  maxConcurrency: number;
+  startAt: string;
+  states: Record<string, Record<string, unknown>>;
+  resultPath: string;
+  next: string;
+  onError: string;
+}): Record<string, unknown> {
+  return {
+    Type: 'Map',
+    Comment: o.comment,
+    ItemsPath: `$.plan.${o.items}`,
+    ItemSelector: { [`${o.as}.$`]: '$$.Map.Item.Value', 'plan.$': '$.plan' },
+    MaxConcurrency: o.maxConcurrency,
+    ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: o.startAt, States: o.states },
+    ResultPath: o.resultPath,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: o.onError }],
+    Next: o.next,
+  };
+}
+
 function fail(error: string, what: string): Record<string, unknown> {
   return { Type: 'Fail', Comment: `${what}; the step's error is the cause`, Error: error, CausePath: '$.error.Cause' };
 }
@@ -161,34 +189,30 @@ export function weeklyTrainingDefinition(tasks: WeeklyTrainingTasks): MlAslDefin
         next: s.trainModels,
         onError: s.failed,
       }),
-      [s.trainModels]: {
-        Type: 'Map',
-        Comment: 'One iteration per model kind: fit and store the artifact, then register it',
-        ItemsPath: '$.plan.kinds',
-        ItemSelector: { 'kind.$': '$$.Map.Item.Value', 'plan.$': '$.plan' },
-        MaxConcurrency: 4,
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: s.train,
-          States: {
-            [s.train]: lambdaTask(tasks.trainModel, {
-              parameters: { 'kind.$': '$.kind', 'plan.$': '$.plan' },
-              resultPath: '$.trained',
-              timeoutSeconds: 900,
-              next: s.register,
-            }),
-            [s.register]: lambdaTask(tasks.registerModel, {
-              parameters: { 'plan.$': '$.plan', 'trained.$': '$.trained' },
-              resultPath: '$.registered',
-              outputPath: '$.registered',
-              timeoutSeconds: 120,
-            }),
-          },
+      [s.trainModels]: mapOverPlan({
+        comment: 'One iteration per model kind: fit and store the artifact, then register it',
+        items: 'kinds',
+        as: 'kind',
+        maxConcurrency: 4,
+        startAt: s.train,
+        states: {
+          [s.train]: lambdaTask(tasks.trainModel, {
+            parameters: { 'kind.$': '$.kind', 'plan.$': '$.plan' },
+            resultPath: '$.trained',
+            timeoutSeconds: 900,
+            next: s.register,
+          }),
+          [s.register]: lambdaTask(tasks.registerModel, {
+            parameters: { 'plan.$': '$.plan', 'trained.$': '$.trained' },
+            resultPath: '$.registered',
+            outputPath: '$.registered',
+            timeoutSeconds: 120,
+          }),
         },
-        ResultPath: '$.models',
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: s.failed }],
-        Next: s.activate,
-      },
+        resultPath: '$.models',
+        next: s.activate,
+        onError: s.failed,
+      }),
       [s.activate]: lambdaTask(tasks.activateModels, {
         parameters: { 'plan.$': '$.plan', 'models.$': '$.models' },
         resultPath: '$.activation',
@@ -229,26 +253,22 @@ export function dailyEvaluationDefinition(tasks: DailyEvaluationTasks): MlAslDef
         Default: s.nothingToEvaluate,
       },
       [s.nothingToEvaluate]: { Type: 'Succeed', Comment: 'No trained model yet, or no bars on the day: nothing to score (plan.reason says which)' },
-      [s.evaluateModels]: {
-        Type: 'Map',
-        Comment: 'One iteration per candidate model (the persistence baseline included)',
-        ItemsPath: '$.plan.models',
-        ItemSelector: { 'model.$': '$$.Map.Item.Value', 'plan.$': '$.plan' },
-        MaxConcurrency: 8,
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: s.evaluate,
-          States: {
-            [s.evaluate]: lambdaTask(tasks.evaluateModel, {
-              parameters: { 'model.$': '$.model', 'plan.$': '$.plan' },
-              timeoutSeconds: 600,
-            }),
-          },
+      [s.evaluateModels]: mapOverPlan({
+        comment: 'One iteration per candidate model (the persistence baseline included)',
+        items: 'models',
+        as: 'model',
+        maxConcurrency: 8,
+        startAt: s.evaluate,
+        states: {
+          [s.evaluate]: lambdaTask(tasks.evaluateModel, {
+            parameters: { 'model.$': '$.model', 'plan.$': '$.plan' },
+            timeoutSeconds: 600,
+          }),
         },
-        ResultPath: '$.scores',
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: s.failed }],
-        Next: s.choose,
-      },
+        resultPath: '$.scores',
+        next: s.choose,
+        onError: s.failed,
+      }),
       [s.choose]: lambdaTask(tasks.chooseChampion, {
         parameters: { 'plan.$': '$.plan', 'scores.$': '$.scores' },
         resultPath: '$.decision',
