@@ -17,42 +17,16 @@ import { bytes, formatResult, num, type OutputFormat } from './format.js';
 import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
 import { registerMlCommands } from './ml-commands.js';
+import { int, isoTime, positive, share, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
 export class UsageError extends Error {}
 
-const int = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return n;
-};
-const share = (v: string) => {
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a share between 0 and 1, e.g. 0.001');
-  return n;
-};
-const symbols = (v: string) => {
-  const list = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
-  if (list.length === 0) throw new InvalidArgumentError('give at least one symbol');
-  if (unknown.length > 0) throw new InvalidArgumentError(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
-  return list;
-};
 const rate = (v: string) => {
   if (v === 'max') return undefined;
   const n = Number(v);
   if (!(n > 0)) throw new InvalidArgumentError('must be records per second (a positive number) or "max"');
   return n;
-};
-const isoTime = (v: string) => {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO date-time, e.g. 2026-11-02T00:00:00Z');
-  return t;
 };
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (lake, stream, checkpoints); default $TICKLAKE_DATA_DIR or ./.ticklake');

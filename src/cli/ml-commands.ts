@@ -15,14 +15,10 @@ import { runBacktest, type BacktestReport } from '../local/ml/backtest.js';
 import { changeLine, evaluationLines, resultsLines, resultsMarkdown, trainingLines } from '../local/ml/report.js';
 import { resetDataDir, resolveDataDir } from './run-job.js';
 import { num } from './format.js';
+import { int, symbols } from './args.js';
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (lake, model store); default $TICKLAKE_DATA_DIR or ./.ticklake');
 
-const intArg = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
 const dateArg = (v: string) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new InvalidArgumentError('must be a UTC date, yyyy-MM-dd');
   return v;
@@ -38,13 +34,6 @@ const kindsArg = (v: string) => {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
-};
-const symbolsArg = (v: string) => {
-  const list = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
-  if (list.length === 0) throw new InvalidArgumentError('give at least one symbol');
-  if (unknown.length > 0) throw new InvalidArgumentError(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
-  return list;
 };
 const rateArg = (v: string) => {
   const n = Number(v);
@@ -89,7 +78,7 @@ export function registerMlCommands(program: Command): Command {
     .command('train')
     .description('Run the weekly training state machine locally: every model kind on the latest days of bars in the lake, registered in the model store and the models table.')
     .addOption(new Option('--as-of <time>', 'end of the training window (default: just after the latest bar in the lake)').argParser(timeArg))
-    .addOption(new Option('--train-days <n>', 'days in the training window').default(7).argParser(intArg('--train-days', 1, 365)))
+    .addOption(new Option('--train-days <n>', 'days in the training window').default(7).argParser(int('--train-days', 1, 365)))
     .addOption(new Option('--kinds <list>', 'model kinds (persistence is required)').argParser(kindsArg))
     .addOption(dataDirOption())
     .action(async (o: { asOf?: string; trainDays: number; kinds?: string[]; dataDir?: string }) => {
@@ -132,9 +121,9 @@ export function registerMlCommands(program: Command): Command {
   program
     .command('backtest')
     .description('Simulate weeks of market data on a simulated clock: weekly training (first after 7 days), daily evaluation and live predictions through the same state machines and handlers; prints each day\'s leaderboard and every champion change; leaves all tables queryable.')
-    .addOption(new Option('--days <n>', 'simulated days').default(28).argParser(intArg('--days', 1, 366)))
-    .addOption(new Option('--symbols <list>', 'simulator presets, comma-separated').default(['BTCUSDT', 'ETHUSDT'], 'BTCUSDT,ETHUSDT').argParser(symbolsArg))
-    .addOption(new Option('--seed <n>', 'simulator seed').default(1).argParser(intArg('--seed', 0, 2 ** 31 - 1)))
+    .addOption(new Option('--days <n>', 'simulated days').default(28).argParser(int('--days', 1, 366)))
+    .addOption(new Option('--symbols <list>', 'simulator presets, comma-separated').default(['BTCUSDT', 'ETHUSDT'], 'BTCUSDT,ETHUSDT').argParser(symbols))
+    .addOption(new Option('--seed <n>', 'simulator seed').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)))
     .addOption(new Option('--rate <n>', 'mean trades per second per symbol (low keeps weeks fast)').default(0.5).argParser(rateArg))
     .addOption(new Option('--start <time>', 'first simulated midnight (UTC)').default(DEFAULT_START_TIME_MS, '2026-11-02T00:00:00Z').argParser(midnightArg))
     .addOption(new Option('--fresh', 'wipe the data directory first (the backtest needs an empty lake and model store)'))
