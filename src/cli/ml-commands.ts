@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS } from '../sim/market.js';
+import { DEFAULT_START_TIME_MS } from '../sim/market.js';
 import { parseKinds } from '../../lambdas/shared/ml/config.js';
 import { LocalExecutionError } from '../local/ml/executor.js';
 import { openLocalMl } from '../local/ml/local-ml.js';
