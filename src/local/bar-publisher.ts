@@ -58,7 +58,8 @@ export async function publishClosedBars(o: PublishOptions): Promise<PublishResul
     `SELECT symbol, epoch_us(minute_start) AS minute_start, open, high, low, close, vwap, avg_price, avg_quantity, avg_quote_quantity, volume, quote_volume, trade_count, buyer_maker_share
      FROM bars_1m WHERE epoch_us(minute_start) <= ${cutoff} ORDER BY minute_start, symbol`,
   );
-  const bars: Bar[] = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, Number(row[i] ?? NaN)])) as unknown as Bar).map((b, i) => ({ ...b, symbol: String(r.rows[i]![0]) }));
+  // Every column is numeric but the symbol.
+  const bars = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, c === 'symbol' ? String(row[i]) : Number(row[i] ?? NaN)])) as unknown as Bar);
   const fresh: Bar[] = [];
   const corrected: Bar[] = [];
   for (const b of bars) {

@@ -104,7 +104,6 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
   const statePath = join(paths.producers, `${opts.jobId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
   const before = loadProducerState(statePath);
   const alreadyComplete = before?.done === true;
-  const lake = new FileLakeWriter(paths.lake);
   const totals = { records: 0, trades: 0, quarantined: 0, objects: 0, bytes: 0 };
   const byReason: Partial<Record<ReasonCode, number>> = {};
   const onBatch = (s: BatchSummary) => {
@@ -188,7 +187,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
       );
     } else {
       // The same handler function Lambda runs, around a local lake writer.
-      const handler = createStreamTransform({ lake, onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
+      const handler = createStreamTransform({ lake: new FileLakeWriter(paths.lake), onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
       const checkpoints = new CheckpointStore(paths.checkpoints);
       const pollers = stream.shardIds().map((_, i) => new ShardPoller(stream, i, handler, checkpoints, dlq, settings, opts.clock));
       consuming = Promise.all(pollers.map((p) => p.run(() => producerDone))).then(() => stats.push(...pollers.map((p) => p.stats)));
