@@ -45,7 +45,7 @@ const log = (line: string) => {
 };
 const fig = (key: string, value: number, unit: string, note = '') => {
   figures[key] = value;
-  log(`${key.padEnd(28)} ${value.toLocaleString('en-US', { maximumFractionDigits: 2 }).padStart(14)} ${unit}${note ? `  ${note}` : ''}`);
+  log(`${key.padEnd(28)} ${value.toLocaleString('en-US', Math.abs(value) < 1 ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 2 }).padStart(14)} ${unit}${note ? `  ${note}` : ''}`);
 };
 
 // --- stream handler -----------------------------------------------------------
