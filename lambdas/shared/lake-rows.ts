@@ -36,13 +36,20 @@ abstract class PartitionedColumns<C extends Record<string, unknown[]>> {
 
   protected abstract empty(): C;
 
+  private lastHour = NaN;
+  private last: C | undefined;
+
   protected part(hour: number): C {
+    this.rows++;
+    // Consecutive records almost always share an hour: skip the map lookup then.
+    if (hour === this.lastHour) return this.last!;
     let c = this.parts.get(hour);
     if (c === undefined) {
       c = this.empty();
       this.parts.set(hour, c);
     }
-    this.rows++;
+    this.lastHour = hour;
+    this.last = c;
     return c;
   }
 

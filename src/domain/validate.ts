@@ -16,7 +16,30 @@ export const MAX_FUTURE_SKEW_US = 24 * 3600 * 1_000_000;
 /** Upper-case letters and digits, 2-20 characters: every Binance spot symbol. */
 const SYMBOL_RE = /^[A-Z0-9]{2,20}$/;
 /** An unsigned decimal string as Binance writes prices and quantities. */
-const DECIMAL_RE = /^\d{1,20}(\.\d{1,18})?$/;
+/**
+ * Whether `text` is a plain unsigned decimal, /^\d{1,20}(\.\d{1,18})?$/, checked
+ * by hand: it runs twice per trade and a character loop is about twice as
+ * fast as the regular expression (test/domain/validate.test.ts checks they agree).
+ */
+export function isPlainDecimal(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  if (i === 0 || i > 20) return false;
+  if (i === n) return true;
+  if (text.charCodeAt(i) !== 46) return false;
+  const fraction = n - i - 1;
+  if (fraction < 1 || fraction > 18) return false;
+  for (let j = i + 1; j < n; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /** Relative tolerance when checking quote_qty against price x qty (Binance rounds to 8 decimals). */
 export const QUOTE_QTY_REL_TOL = 1e-6;
@@ -44,7 +67,7 @@ export function checkSymbol(symbol: string): Rejection | undefined {
  * text is not a plain unsigned decimal (no exponent, sign, spaces, NaN).
  */
 export function parseDecimal(text: string, field: string): number | Rejection {
-  if (!DECIMAL_RE.test(text)) {
+  if (!isPlainDecimal(text)) {
     return reject('BAD_NUMBER', `${field} ${JSON.stringify(text.slice(0, 40))} is not a decimal number`);
   }
   return Number(text);

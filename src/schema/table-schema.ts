@@ -29,10 +29,19 @@ const columnSchema = z.object({
   /** Physical-layout hints for the Parquet writer; they do not change the Glue type. */
   parquet: z
     .object({
-      /** PLAIN for unique values (skips a futile dictionary attempt). */
-      encoding: z.enum(['PLAIN', 'RLE_DICTIONARY', 'DELTA_BINARY_PACKED', 'BYTE_STREAM_SPLIT']).optional(),
+      /**
+       * PLAIN for unique strings (skips a futile dictionary attempt), RLE_DICTIONARY
+       * for repeating numbers. Default: dictionary for strings, PLAIN otherwise.
+       */
+      encoding: z.enum(['PLAIN', 'RLE_DICTIONARY']).optional(),
       /** Write min/max statistics (default off: they cost time on the hot path; on for the columns queries filter by). */
       statistics: z.boolean().optional(),
+      /**
+       * Page compression (default GZIP). UNCOMPRESSED for values GZIP cannot
+       * shrink, e.g. full-mantissa products like quote_quantity (GZIP level 1
+       * saved ~6 % there for ~1.6 ms per 10,000 rows on the stream handler's path).
+       */
+      compression: z.enum(['GZIP', 'UNCOMPRESSED']).optional(),
     })
     .optional(),
 });
