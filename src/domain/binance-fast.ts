@@ -21,13 +21,14 @@ export interface TradeMessageFields {
 }
 
 const PREFIX = '{"e":"trade","E":';
+let lastSymbol = '';
 
 export function scanTradeMessage(text: string): TradeMessageFields | undefined {
   if (!text.startsWith(PREFIX)) return undefined;
   const c = new Cursor(text, PREFIX.length);
   const E = c.int();
   if (E < 0 || !c.lit(',"s":"')) return undefined;
-  const s = c.str();
+  const s = c.symbol();
   if (s === undefined || !c.lit(',"t":')) return undefined;
   const t = c.int();
   if (t < 0 || !c.lit(',"p":"')) return undefined;
@@ -91,6 +92,22 @@ class Cursor {
       if (ch === 92 || ch < 32) return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * Like str(), but a symbol equal to the previous message's is returned as that
+   * same string: messages of a batch repeat a handful of symbols, so this saves
+   * an allocation per message and makes later comparisons pointer-equal.
+   */
+  symbol(): string | undefined {
+    const known = lastSymbol;
+    if (known.length > 0 && this.s.startsWith(known, this.i) && this.s.charCodeAt(this.i + known.length) === 34) {
+      this.i += known.length + 1;
+      return known;
+    }
+    const s = this.str();
+    if (s !== undefined) lastSymbol = s;
+    return s;
   }
 
   bool(): boolean | undefined {

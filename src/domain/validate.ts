@@ -55,11 +55,17 @@ export function reject(code: ReasonCode, message: string): Rejection {
   return { code, message };
 }
 
+let lastValidSymbol: string | undefined;
+
 /** Validates a symbol; returns a rejection or undefined. */
 export function checkSymbol(symbol: string): Rejection | undefined {
-  return SYMBOL_RE.test(symbol)
-    ? undefined
-    : reject('BAD_SYMBOL', `symbol ${JSON.stringify(symbol.slice(0, 40))} is not 2-20 upper-case letters or digits`);
+  // Symbols repeat from record to record: remember the last valid one.
+  if (symbol === lastValidSymbol) return undefined;
+  if (SYMBOL_RE.test(symbol)) {
+    lastValidSymbol = symbol;
+    return undefined;
+  }
+  return reject('BAD_SYMBOL', `symbol ${JSON.stringify(symbol.slice(0, 40))} is not 2-20 upper-case letters or digits`);
 }
 
 /**
