@@ -4,6 +4,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERTED, type CellValue, type ColumnChunkInput, type PhysicalType, writeParquetFile } from '../lambdas/shared/parquet/file-writer.js';
+import { PlainByteArrays } from '../lambdas/shared/parquet/plain-byte-arrays.js';
 import { readWithHyparquet, tempDir } from './helpers/lake-files.js';
 
 const dir = tempDir('ticklake-parquet-');
@@ -66,7 +67,8 @@ describe('Parquet file writer', () => {
       fc.asyncProperty(tableArb, async (columns) => {
         // Prepare
         const path = writeFile(columns);
-        const want = columns[0]!.values.map((_, r) => Object.fromEntries(columns.map((c) => [c.name, expected(c.type, c.values[r]!)])));
+        const values = columns.map((c) => c.values as readonly CellValue[]);
+        const want = values[0]!.map((_, r) => Object.fromEntries(columns.map((c, i) => [c.name, expected(c.type, values[i]![r]!)])));
         // Act
         const viaDuck = (await duck.runAndReadAll(`SELECT * FROM read_parquet('${path}')`)).getRowObjectsJS();
         const viaHyparquet = (await readWithHyparquet(path)).rows;
@@ -137,6 +139,27 @@ describe('Parquet file writer', () => {
     // Assess
     expect(String(meta[0]!.encodings)).toContain('RLE_DICTIONARY');
     expect(back).toEqual(values);
+  });
+
+  it('writes a column built in PLAIN layout from base64 payloads, invalid UTF-8 stored as U+FFFD (property)', async () => {
+    // Prepare: arbitrary byte payloads, as Kinesis may carry them.
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => new Uint8Array(Buffer.from(t)))), { maxLength: 50 }), async (payloads) => {
+        const column = new PlainByteArrays();
+        const texts = payloads.map((p) => column.appendBase64(Buffer.from(p).toString('base64')));
+        column.appendText('tail ü');
+        // Act
+        const path = writeFile([{ name: 'data', type: 'BYTE_ARRAY', convertedType: CONVERTED.UTF8, optional: false, dictionary: false, statistics: false, values: column }]);
+        const viaDuck = (await duck.runAndReadAll(`SELECT data FROM read_parquet('${path}')`)).getRowObjectsJS().map((r) => r.data);
+        const viaHyparquet = (await readWithHyparquet(path)).rows.map((r) => r.data);
+        // Assess: the text each payload decodes to, which is the payload itself when it is valid UTF-8.
+        const want = [...payloads.map((p) => Buffer.from(p).toString('utf8')), 'tail ü'];
+        expect(texts).toEqual(want.slice(0, -1));
+        expect(viaDuck).toEqual(want);
+        expect(viaHyparquet).toEqual(want);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('rejects columns of unequal length', () => {

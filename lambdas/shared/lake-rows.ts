@@ -10,7 +10,8 @@ import type { SectorVolume, StockTick } from '../../src/domain/stocks.js';
 import type { TradeRow } from '../../src/domain/features.js';
 import { dateOfDay, type HourPartition, US_PER_HOUR } from '../../src/domain/time.js';
 import type { RecordSource, Rejection } from '../../src/domain/trade.js';
-import type { ColumnValues } from './parquet.js';
+import type { ColumnInput } from './parquet.js';
+import { PlainByteArrays } from './parquet/plain-byte-arrays.js';
 
 /** Where a stream record came from. */
 export interface RecordOrigin {
@@ -30,7 +31,7 @@ export function partitionOfHourIndex(h: number): HourPartition {
   return { dt: dateOfDay(Math.floor(h / 24)), hour: ((h % 24) + 24) % 24 };
 }
 
-abstract class PartitionedColumns<C extends Record<string, unknown[]>> {
+abstract class PartitionedColumns<C extends Record<string, unknown[] | PlainByteArrays>> {
   private readonly parts = new Map<number, C>();
   rows = 0;
 
@@ -54,8 +55,8 @@ abstract class PartitionedColumns<C extends Record<string, unknown[]>> {
   }
 
   /** Partitions and their column arrays, in first-seen order. */
-  partitions(): { partition: HourPartition; columns: Readonly<Record<string, ColumnValues>> }[] {
-    return [...this.parts.entries()].map(([h, columns]) => ({ partition: partitionOfHourIndex(h), columns: columns as Record<string, ColumnValues> }));
+  partitions(): { partition: HourPartition; columns: Readonly<Record<string, ColumnInput>> }[] {
+    return [...this.parts.entries()].map(([h, columns]) => ({ partition: partitionOfHourIndex(h), columns: columns as Record<string, ColumnInput> }));
   }
 }
 
@@ -106,7 +107,7 @@ function rawColumns() {
     sequence_number: [] as string[],
     partition_key: [] as string[],
     arrival_time: [] as number[],
-    data: [] as (string | Uint8Array)[],
+    data: new PlainByteArrays(),
     ingest_time: [] as number[],
   };
 }
@@ -117,16 +118,20 @@ export class RawRows extends PartitionedColumns<ReturnType<typeof rawColumns>> {
     return rawColumns();
   }
 
-  /** @param data the payload as valid UTF-8 bytes (kept as bytes: no re-encoding) or text */
-  add(o: RecordOrigin, data: string | Uint8Array, ingestUs: number): void {
+  /**
+   * Adds the record whose payload `base64` encodes, decoding it straight into
+   * the `data` column, and returns the payload as text (U+FFFD for bytes that
+   * are not UTF-8, which is also what is stored).
+   */
+  addBase64(o: RecordOrigin, base64: string, ingestUs: number): string {
     const c = this.part(hourIndex(o.arrivalUs));
     c.stream_name.push(o.streamName);
     c.shard_id.push(o.shardId);
     c.sequence_number.push(o.sequenceNumber);
     c.partition_key.push(o.partitionKey);
     c.arrival_time.push(o.arrivalUs);
-    c.data.push(data);
     c.ingest_time.push(ingestUs);
+    return c.data.appendBase64(base64);
   }
 }
 

@@ -7,9 +7,13 @@
  */
 import type { ColumnDef, GlueType, TableSchema } from '../../src/schema/table-schema.js';
 import { CONVERTED, type PhysicalType, writeParquetFile } from './parquet/file-writer.js';
+import type { PlainByteArrays } from './parquet/plain-byte-arrays.js';
 
 /** Column values as produced by the row builders: plain JS values, timestamps in microseconds. */
 export type ColumnValues = readonly (string | number | boolean | Uint8Array | null)[];
+
+/** What a column can be given as: values, or a string column already in PLAIN layout (raw payloads). */
+export type ColumnInput = ColumnValues | PlainByteArrays;
 
 /** Physical + converted Parquet type for each Glue type. */
 const PARQUET_TYPE: Record<GlueType, { type: PhysicalType; convertedType?: number }> = {
@@ -43,7 +47,7 @@ function useDictionary(col: ColumnDef): boolean {
  * Throws if a declared column is missing or lengths differ (a programming error,
  * not bad input: callers validate records before building columns).
  */
-export function encodeParquet(table: TableSchema, columns: Readonly<Record<string, ColumnValues>>): Uint8Array {
+export function encodeParquet(table: TableSchema, columns: Readonly<Record<string, ColumnInput>>): Uint8Array {
   let rows = -1;
   const input = table.columns.map((c) => {
     const values = columns[c.name];

@@ -19,6 +19,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { ByteSink } from './byte-sink.js';
+import { PlainByteArrays } from './plain-byte-arrays.js';
 import { CompactWriter } from './thrift-compact.js';
 
 /** Parquet physical types this writer produces. */
@@ -41,7 +42,8 @@ export interface ColumnChunkInput {
   readonly statistics: boolean;
   /** GZIP the pages (default true); off for data GZIP cannot shrink, where it only costs time. */
   readonly compress?: boolean;
-  readonly values: readonly CellValue[];
+  /** The values; a BYTE_ARRAY column may come already PLAIN-encoded (no nulls, no dictionary, no statistics). */
+  readonly values: readonly CellValue[] | PlainByteArrays;
 }
 
 export interface ParquetFileInput {
@@ -96,15 +98,21 @@ export function writeParquetFile(file: ParquetFileInput): Uint8Array {
 function writeChunk(out: ByteSink, body: ByteSink, col: ColumnChunkInput): ChunkMeta {
   const fileOffset = out.pos;
   const compress = col.compress !== false;
+  if (col.values instanceof PlainByteArrays) {
+    if (col.type !== 'BYTE_ARRAY' || col.optional) throw new Error(`column ${col.name}: pre-encoded values must be a required BYTE_ARRAY`);
+    const sizes = writePage(out, col.values.bytes(), compress, dataPageHeader(col.values.length, ENC.PLAIN));
+    return { input: col, encodings: [ENC.PLAIN], dataPageOffset: fileOffset, dictionaryPageOffset: undefined, ...sizes, stats: undefined, fileOffset };
+  }
+  const values = col.values;
   // Nulls become definition levels; only present values are encoded.
-  let present = col.values;
+  let present = values;
   let nullCount = 0;
   let levels: Uint8Array | undefined;
   if (col.optional) {
-    const defs = new Uint8Array(col.values.length);
+    const defs = new Uint8Array(values.length);
     const kept: CellValue[] = [];
-    for (let i = 0; i < col.values.length; i++) {
-      const v = col.values[i];
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (v === null || v === undefined) nullCount++;
       else {
         defs[i] = 1;
@@ -149,15 +157,19 @@ function writeChunk(out: ByteSink, body: ByteSink, col: ColumnChunkInput): Chunk
     body.u8(width);
     writeHybridBitPacked(body, dict.indices, dict.indices.length, width);
   } else writePlain(body, col.type, present);
-  const sizes = writePage(out, body.view(), compress, (w, u, c) => {
-    w.i32(1, PAGE.DATA)
-      .i32(2, u)
-      .i32(3, c)
-      .struct(5, (d) => d.i32(1, col.values.length).i32(2, dict ? ENC.RLE_DICTIONARY : ENC.PLAIN).i32(3, ENC.RLE).i32(4, ENC.RLE));
-  });
+  const sizes = writePage(out, body.view(), compress, dataPageHeader(values.length, dict ? ENC.RLE_DICTIONARY : ENC.PLAIN));
   uncompressed += sizes.uncompressed;
   compressed += sizes.compressed;
   return { input: col, encodings, dataPageOffset, dictionaryPageOffset, uncompressed, compressed, stats, fileOffset };
+}
+
+function dataPageHeader(numValues: number, encoding: number) {
+  return (w: CompactWriter, uncompressed: number, compressed: number): void => {
+    w.i32(1, PAGE.DATA)
+      .i32(2, uncompressed)
+      .i32(3, compressed)
+      .struct(5, (d) => d.i32(1, numValues).i32(2, encoding).i32(3, ENC.RLE).i32(4, ENC.RLE));
+  };
 }
 
 /** Writes header + (GZIP) body; returns sizes including the header (as ColumnMetaData counts them). */
