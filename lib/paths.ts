@@ -23,3 +23,10 @@ export const ML_ENTRIES = {
   publish: join(PROJECT_ROOT, 'lambdas', 'ml', 'publish.ts'),
   predict: join(PROJECT_ROOT, 'lambdas', 'ml', 'predict.ts'),
 } as const;
+
+/** The backfill state machine's functions (lambdas/backfill). */
+export const BACKFILL_ENTRIES = {
+  stage: join(PROJECT_ROOT, 'lambdas', 'backfill', 'stage.ts'),
+  render: join(PROJECT_ROOT, 'lambdas', 'backfill', 'render.ts'),
+  publish: join(PROJECT_ROOT, 'lambdas', 'backfill', 'publish.ts'),
+} as const;

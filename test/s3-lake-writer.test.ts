@@ -1,37 +1,23 @@
-import type { AddressInfo } from 'node:net';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3LakeWriter } from '../lambdas/shared/s3-lake-writer.js';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
-import { tempDir } from './helpers/lake-files.js';
+import { type LocalS3, startS3rver } from './helpers/s3rver.js';
 
 // s3rver is a real S3-compatible HTTP server: the real SDK v3 client talks to it over HTTP.
-let server: S3rver;
+let local: LocalS3;
 let s3: S3Client;
 const BUCKET = 'ticklake-lake-test';
 
 beforeAll(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: tempDir('s3rver-'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-  const addr = (await server.run()) as AddressInfo;
-  s3 = new S3Client({
-    region: 'eu-west-1',
-    endpoint: `http://127.0.0.1:${addr.port}`,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  local = await startS3rver(BUCKET);
+  s3 = local.s3;
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.close();
-});
+afterAll(() => local?.close());
 
-async function keys(prefix = ''): Promise<string[]> {
-  const r = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
-  return (r.Contents ?? []).map((o) => o.Key!).sort();
-}
+const keys = (prefix?: string) => local.keys(prefix);
 
 describe('S3 lake writer (AWS SDK v3 against s3rver over HTTP)', () => {
   it('puts, gets and deletes objects', async () => {

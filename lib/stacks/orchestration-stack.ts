@@ -11,6 +11,9 @@
  * ticklake workgroup, Glue read of `bars_1m` / `bar_partials`, read of the
  * `bar_partials` files and read/write of the Athena results prefix. Each state
  * machine may invoke exactly the functions of its own workflow.
+ *
+ * It also holds the backfill state machine ({@link BackfillStateMachine}): Athena
+ * over Binance files uploaded to the lake's raw zone.
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -23,6 +26,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BAR_PARTIALS, BARS_1M, CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../src/schema/table-schema.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
+import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, wildcardResourceFinding } from '../nag.js';
@@ -180,6 +184,8 @@ export class OrchestrationStack extends Stack {
   readonly schedulerDeadLetterQueue: sqs.Queue;
   readonly predictFunction: TicklakeFunction;
   readonly predictionSchedule: scheduler.Schedule;
+  /** The cloud backfill: Binance files uploaded under raw/backfill/ into the lake via Athena. */
+  readonly backfill: BackfillStateMachine;
   /** The state machines run the ML functions (alarms on failed runs make sense). */
   readonly modelsConfigured = true;
 
@@ -357,6 +363,16 @@ export class OrchestrationStack extends Stack {
       }),
     });
 
+    this.backfill = new BackfillStateMachine(this, 'Backfill', {
+      config,
+      lakeBucket: lake,
+      athenaResultsBucket: resultsBucket,
+      athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
+      databaseName: props.databaseName,
+      workGroupName: props.workGroupName,
+    });
+
+    new CfnOutput(this, 'BackfillStateMachineArn', { value: this.backfill.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingStateMachine.stateMachineArn });
     new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.evaluationStateMachine.stateMachineArn });
   }

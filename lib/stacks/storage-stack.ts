@@ -65,6 +65,8 @@ export class StorageStack extends Stack {
         ...expireZone('aggregate', config.aggregateRetentionDays),
         // Per-batch markers of the stream transform matter only while a batch can be retried.
         { id: 'expire-batch-markers', prefix: '_batches/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        // What a backfill run staged (its publish step clears it; a failed run's is kept a few days to inspect).
+        { id: 'expire-backfill-staging', prefix: '_backfill/runs/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // Objects replaced or deleted by a retried batch: keep the old version one week.
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(7) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },

@@ -1,22 +1,47 @@
 /**
  * Local backfill: Binance historical trade files (.csv, .zip, .gz) -> `trades`,
- * `quarantine` and `bar_partials` Parquet in the lake, with DuckDB running the
- * same SQL (src/sql/backfill.ts, src/sql/bars.ts) that Athena runs in the cloud.
+ * `quarantine` and `bar_partials` Parquet in the lake, by running the backfill
+ * state machine the CDK deploys (`lib/orchestration/backfill-workflow.ts`)
+ * with `aws-local-stepfunctions`, each Task overridden by state name:
  *
- * Idempotent per input file: its outputs are named `backfill-<file>-*.parquet`
- * and replaced on a rerun, so backfilling a file twice never doubles rows.
+ * | state | in the cloud | here |
+ * |---|---|---|
+ * | StageUploads | lists the uploads, stages zips as gzip in S3 | plans the local files (zips are extracted lazily, one at a time, by RenderStatements) |
+ * | RenderStatements | Athena statements of a file | DuckDB statements of the same definitions (`src/sql/backfill-job.ts`) |
+ * | CreateLinesTable, Unload*, DropLinesTable… | Athena runs `$.sql.*` | DuckDB runs the same `$.sql.*` |
+ * | PublishOutputs | S3 copies under deterministic names, per-file markers | the same code (`lambdas/shared/backfill/publish.ts`) on the lake directory |
+ *
+ * The DuckDB work is what it always was (one scan of the file into temporary
+ * tables, three COPYs); the state machine adds a constant few hundred
+ * milliseconds per run. Idempotent per input file: its outputs are named
+ * `backfill-<file>-<n>.parquet` and replace the ones its marker lists, so
+ * backfilling a file twice never doubles rows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { checkSymbol } from '../domain/validate.js';
-import { BAR_PARTIALS, QUARANTINE, TRADES, type TableSchema } from '../schema/table-schema.js';
-import { checkedLinesSql, classifiedLinesSql, numberedLinesSql, quarantineSql, validTradesSql, type BackfillContext } from '../sql/backfill.js';
-import { partialsFromTradesSql } from '../sql/bars.js';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import {
+  BACKFILL_FILE_RE,
+  type BackfillFile,
+  backfillInputs,
+  type BackfillRequest,
+  fileStatements,
+  linesTableName,
+  outputPrefix,
+  planFiles,
+  processingTimeUs,
+  type PublishInput,
+  runPrefix,
+  type StagedBackfill,
+} from '../../lambdas/shared/backfill/plan.js';
+import { type PublishStore, publishBackfill } from '../../lambdas/shared/backfill/publish.js';
+import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../../lib/orchestration/backfill-workflow.js';
+import { type BackfillStatements, intermediateTables } from '../sql/backfill-job.js';
 import { DUCKDB } from '../sql/dialect.js';
-import { DUCKDB_TYPE, tableDir } from './lake-sql.js';
-import { extractTradeFile, symbolFromFileName } from './trade-files.js';
+import { FileLakeWriter } from './file-lake-writer.js';
+import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
+import { extractTradeFile } from './trade-files.js';
 
 export interface BackfillOptions {
   /** A trade file or a directory of them. */
@@ -49,101 +74,143 @@ export interface BackfillSummary {
   readonly quarantinedByReason: Readonly<Record<string, number>>;
 }
 
-const FILE_RE = /\.(csv|zip|gz)$/i;
-
 /** The trade files an input names (a file, or the .csv/.zip/.gz files of a directory, sorted). */
 export function backfillFiles(input: string): string[] {
   if (!existsSync(input)) throw new Error(`cannot read input ${input}: no such file or directory`);
   if (statSync(input).isDirectory()) {
     const files = readdirSync(input)
-      .filter((f) => FILE_RE.test(f))
+      .filter((f) => BACKFILL_FILE_RE.test(f))
       .sort()
       .map((f) => join(input, f));
     if (files.length === 0) throw new Error(`no .csv, .zip or .gz trade files in ${input}`);
     return files;
   }
-  if (!FILE_RE.test(input)) throw new Error(`unsupported input ${input}: expected a Binance trade .csv, .zip or .gz file`);
+  if (!BACKFILL_FILE_RE.test(input)) throw new Error(`unsupported input ${input}: expected a Binance trade .csv, .zip or .gz file`);
   return [input];
+}
+
+/** {@link PublishStore} on the lake directory: promotion is a rename (the staging is removed next). */
+class LocalPublishStore implements PublishStore {
+  private readonly files: FileLakeWriter;
+
+  constructor(private readonly root: string) {
+    this.files = new FileLakeWriter(root);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const dir = join(this.root, prefix);
+    if (!existsSync(dir)) return [];
+    return (readdirSync(dir, { recursive: true }) as string[])
+      .map((f) => join(dir, f))
+      .filter((p) => statSync(p).isFile())
+      .map((p) => relative(this.root, p).split(sep).join('/'));
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.files.get(key);
+  }
+
+  put(key: string, body: Uint8Array): Promise<void> {
+    return this.files.put(key, body);
+  }
+
+  async promote(from: string, to: string): Promise<void> {
+    const target = join(this.root, to);
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(join(this.root, from), target);
+  }
+
+  delete(keys: readonly string[]): Promise<void> {
+    return this.files.delete(keys);
+  }
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** SELECT list casting a relation's columns to a table's schema, hour zero-padded for the Hive path. */
-function schemaSelect(t: TableSchema): string {
-  const cols = t.columns.map((c) => `CAST("${c.name}" AS ${DUCKDB_TYPE[c.type]}) AS "${c.name}"`);
-  return [...cols, 'dt', `lpad(CAST(hour AS VARCHAR), 2, '0') AS hour`].join(', ');
-}
+/** The definition, rendered once per process. */
+let definition: ReturnType<typeof localBackfillDefinition> | undefined;
 
-function removeOutputs(lakeRoot: string, t: TableSchema, prefix: string): void {
-  const dir = tableDir(lakeRoot, t);
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
-    if (basename(f).startsWith(prefix)) rmSync(join(dir, f), { force: true });
-  }
-}
-
-async function copyTo(c: DuckDBConnection, select: string, lakeRoot: string, t: TableSchema, prefix: string): Promise<void> {
-  const dir = tableDir(lakeRoot, t);
-  mkdirSync(dir, { recursive: true });
-  await c.run(`COPY (${select}) TO ${sqlString(dir)} (FORMAT PARQUET, PARTITION_BY (dt, hour), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)}, OVERWRITE_OR_IGNORE true)`);
-}
-
-/** Backfills every file of the input into the lake. */
+/** Backfills every file of the input into the lake, running the backfill state machine locally. */
 export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> {
   const started = performance.now();
-  const files = backfillFiles(opts.input);
-  const nowUs = (opts.nowMs ?? Date.now()) * 1000;
+  const sources = backfillInputs(backfillFiles(opts.input));
+  const lakeRoot = resolve(opts.lakeRoot);
+  const runId = `local-${Date.now().toString(36)}-${process.pid}`;
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   const scratch = mkdtempSync(join(tmpdir(), 'ticklake-backfill-'));
   await c.run(`SET temp_directory = ${sqlString(scratch)}`);
   await c.run('SET preserve_insertion_order = true');
+
   const results: BackfillFileResult[] = [];
   const reasons: Record<string, number> = {};
+  /** The file each rendered drop statement belongs to, and when its turn began. */
+  const dropping = new Map<string, { file: BackfillFile; t0: number }>();
+
+  /** StageUploads: plans the files; a zip or gz gets its lines location in the scratch directory. */
+  const stage = async (input: { request: BackfillRequest; runId: string; startedAt: string }): Promise<StagedBackfill> => {
+    const files = planFiles(sources, input.request.symbol, (name, index) =>
+      extname(name).toLowerCase() === '.csv' ? name : join(scratch, `${index}-${basename(name, extname(name))}.csv`),
+    );
+    return { run: { runId: input.runId, processingTimeUs: processingTimeUs(input.request, input.startedAt), lakeRoot: `${lakeRoot}${sep}`, maxConcurrency: 1 }, files };
+  };
+
+  /** RenderStatements: extracts a compressed file (one at a time, removed after its statements) and renders the DuckDB statements. */
+  const render = async ({ run, file }: { run: StagedBackfill['run']; file: BackfillFile }): Promise<BackfillStatements> => {
+    const t0 = performance.now();
+    const source = sources[file.index]!;
+    opts.onFile?.(source, file.index, sources.length);
+    if (source !== file.linesLocation) await extractTradeFile(source, file.linesLocation);
+    // DuckDB's COPY makes the table directories, not their parents.
+    mkdirSync(join(lakeRoot, outputPrefix(run.runId, file.index)), { recursive: true });
+    const statements = fileStatements(DUCKDB, run, file);
+    dropping.set(statements.dropLines, { file, t0 });
+    return statements;
+  };
+
+  /** Counts of a file's temporary tables, for the summary (before DropLinesTable removes them). */
+  const collect = async (file: BackfillFile, t0: number) => {
+    const tmp = intermediateTables(linesTableName(runId, file.index));
+    const counts = (await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${tmp.checked}), (SELECT count(*) FROM ${tmp.valid}), (SELECT count(DISTINCT date_trunc('minute', trade_time)) FROM ${tmp.valid})`)).getRows()[0]!;
+    const byReason = (await c.runAndReadAll(`SELECT reason_code, count(*) FROM ${tmp.classified} WHERE reason_code IS NOT NULL GROUP BY 1`)).getRows();
+    for (const [r, n] of byReason) reasons[String(r)] = (reasons[String(r)] ?? 0) + Number(n);
+    const lines = Number(counts[0]);
+    const trades = Number(counts[1]);
+    results.push({ file: sources[file.index]!, symbol: file.symbol, lines, trades, quarantined: lines - trades, minutes: Number(counts[2]), seconds: (performance.now() - t0) / 1000 });
+  };
+
+  /** The Athena states run their statement on DuckDB; the drops also count the file's rows first and remove its extracted lines. */
+  const tasks: Record<string, LocalTask> = {
+    [S.stage]: (i) => stage(i as Parameters<typeof stage>[0]),
+    [S.render]: (i) => render(i as Parameters<typeof render>[0]),
+    [S.publish]: (i) => publishBackfill(new LocalPublishStore(lakeRoot), i as PublishInput),
+  };
+  for (const state of Object.keys(BACKFILL_ATHENA_STATES)) {
+    tasks[state] = async (input) => {
+      const { QueryString } = input as { QueryString: string };
+      const drop = dropping.get(QueryString);
+      if (drop && state === S.dropLines) await collect(drop.file, drop.t0);
+      await c.run(QueryString);
+      if (drop && drop.file.linesLocation !== sources[drop.file.index]) rmSync(drop.file.linesLocation, { force: true });
+      return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
+    };
+  }
+
   try {
-    for (const [i, file] of files.entries()) {
-      const t0 = performance.now();
-      opts.onFile?.(file, i, files.length);
-      const symbol = (opts.symbol ?? symbolFromFileName(file))?.toUpperCase();
-      if (!symbol) throw new Error(`cannot tell the symbol of ${file}: pass --symbol or use Binance's file name (BTCUSDT-trades-YYYY-MM-DD.zip)`);
-      const badSymbol = checkSymbol(symbol);
-      if (badSymbol) throw new Error(badSymbol.message);
-      const ext = extname(file).toLowerCase();
-      let csv = file;
-      if (ext === '.zip' || ext === '.gz') {
-        csv = join(scratch, `${basename(file, ext)}.csv`);
-        await extractTradeFile(file, csv);
-      }
-      const key = basename(file).replace(/\.(csv|zip|gz)$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
-      const prefix = `backfill-${key}-`;
-      const ctx: BackfillContext = { symbol, nowUs, sourceName: basename(file) };
-      // One scan of the file: every line as text, with its line number.
-      await c.run(
-        `CREATE OR REPLACE TEMP TABLE lines AS SELECT coalesce(line, '') AS line FROM read_csv(${sqlString(csv)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\\x1f', quote = '', escape = '', auto_detect = false, strict_mode = false)`,
-      );
-      const numbered = `(${numberedLinesSql('lines', DUCKDB)}) AS numbered`;
-      await c.run(`CREATE OR REPLACE TEMP TABLE checked AS ${checkedLinesSql(numbered, DUCKDB, ctx)}`);
-      await c.run(`CREATE OR REPLACE TEMP TABLE valid AS ${validTradesSql('checked', DUCKDB, ctx)}`);
-      // Only the lines that failed the one-pass check get the detailed, per-field classification.
-      const bad = `(SELECT line, line_no FROM ${numbered} WHERE line_no IN (SELECT line_no FROM checked WHERE NOT ok)) AS bad`;
-      await c.run(`CREATE OR REPLACE TEMP TABLE classified AS ${classifiedLinesSql(bad, DUCKDB, ctx)}`);
-      for (const t of [TRADES, QUARANTINE, BAR_PARTIALS]) removeOutputs(opts.lakeRoot, t, prefix);
-      await copyTo(c, `SELECT ${schemaSelect(TRADES)} FROM valid`, opts.lakeRoot, TRADES, prefix);
-      await copyTo(c, `SELECT ${schemaSelect(QUARANTINE)} FROM (${quarantineSql('classified', DUCKDB, ctx)})`, opts.lakeRoot, QUARANTINE, prefix);
-      await copyTo(c, `SELECT ${schemaSelect(BAR_PARTIALS)} FROM (${partialsFromTradesSql('valid', `backfill-${key}`)})`, opts.lakeRoot, BAR_PARTIALS, prefix);
-      const counts = (await c.runAndReadAll(`SELECT (SELECT count(*) FROM checked), (SELECT count(*) FROM valid), (SELECT count(DISTINCT date_trunc('minute', trade_time)) FROM valid)`)).getRows()[0]!;
-      const byReason = (await c.runAndReadAll(`SELECT reason_code, count(*) FROM classified WHERE reason_code IS NOT NULL GROUP BY 1`)).getRows();
-      for (const [r, n] of byReason) reasons[String(r)] = (reasons[String(r)] ?? 0) + Number(n);
-      const lines = Number(counts[0]);
-      const trades = Number(counts[1]);
-      results.push({ file, symbol, lines, trades, quarantined: lines - trades, minutes: Number(counts[2]), seconds: (performance.now() - t0) / 1000 });
-      if (csv !== file) rmSync(csv, { force: true });
-    }
+    definition ??= localBackfillDefinition();
+    const request: BackfillRequest = { input: opts.input, ...(opts.symbol ? { symbol: opts.symbol } : {}), processingTime: new Date(opts.nowMs ?? Date.now()).toISOString() };
+    await new LocalWorkflow(definition, tasks).run(request, runId);
+  } catch (e) {
+    // The run's Fail state carries the failed step's message as its cause.
+    if (e instanceof LocalExecutionError) throw new Error(e.cause);
+    throw e;
   } finally {
     c.closeSync();
     instance.closeSync();
     rmSync(scratch, { recursive: true, force: true });
+    rmSync(join(lakeRoot, runPrefix(runId)), { recursive: true, force: true });
   }
+  results.sort((a, b) => sources.indexOf(a.file) - sources.indexOf(b.file));
   return {
     files: results,
     lines: results.reduce((a, r) => a + r.lines, 0),

@@ -10,6 +10,7 @@ import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/nod
 import type { GlueType, TableSchema } from '../schema/table-schema.js';
 import { TABLES } from '../schema/table-schema.js';
 import { fileURLToPath } from 'node:url';
+import { DUCKDB_TYPES } from '../sql/dialect.js';
 import { NAMED_VIEWS, VIEW_TABLES } from '../sql/views.js';
 
 export { NAMED_VIEWS };
@@ -25,15 +26,7 @@ export const DERIVED_TABLES: Readonly<Record<string, () => string>> = {
 };
 
 /** DuckDB type for each Glue type. */
-export const DUCKDB_TYPE: Record<GlueType, string> = {
-  string: 'VARCHAR',
-  bigint: 'BIGINT',
-  int: 'INTEGER',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMP',
-  date: 'DATE',
-};
+export const DUCKDB_TYPE: Readonly<Record<GlueType, string>> = DUCKDB_TYPES;
 
 /** A query result: column names and JSON-safe rows. */
 export interface QueryResult {

@@ -173,11 +173,8 @@ export async function extractTradeFile(path: string, outPath: string, options: P
   }
 }
 
-/** The symbol in a Binance file name such as `BTCUSDT-trades-2026-11-02.zip`, if any. */
-export function symbolFromFileName(path: string): string | undefined {
-  const m = /^([A-Z0-9]{2,20})-(?:trades|aggTrades)-/.exec(basename(path));
-  return m ? m[1] : undefined;
-}
+/** The symbol in a Binance file name such as `BTCUSDT-trades-2026-11-02.zip`, if any (shared with the cloud backfill). */
+export { symbolFromFileName } from '../../lambdas/shared/backfill/plan.js';
 
 // ---------------------------------------------------------------------------
 // Writing

@@ -1,7 +1,12 @@
 /**
  * The few things DuckDB (local) and Athena/Trino (cloud) spell differently,
  * kept in one place. Everything else in src/sql is written in their common subset.
+ * That includes the statements that read and write files, which differ per
+ * engine: a table of raw text lines (DuckDB `read_csv` into a temporary table;
+ * Athena an external table over an S3 prefix) and partitioned Parquet output
+ * (DuckDB `COPY ... PARTITION_BY`; Athena `UNLOAD ... partitioned_by`).
  */
+import type { GlueType } from '../schema/table-schema.js';
 
 export interface SqlDialect {
   readonly name: 'duckdb' | 'athena';
@@ -21,6 +26,18 @@ export interface SqlDialect {
   item(list: string, i: number): string;
   /** Line number of a row of a table of raw lines (1-based, file order). */
   readonly lineNumber: string;
+  /** The engine's SQL type for a Glue column type. */
+  columnType(glueType: GlueType): string;
+  /**
+   * Whether intermediate results can be kept in temporary tables between
+   * statements (DuckDB). Athena has none: each statement recomputes its
+   * inputs, and its line numbers are only stable within one statement.
+   */
+  readonly hasTempTables: boolean;
+  /** Statement making `name` a table of the raw text lines `(line)` at `location` (a file; for Athena an S3 prefix). */
+  linesTable(name: string, location: string): string;
+  /** Statement writing `select` as Parquet under `location`, Hive-partitioned by `partitionBy` (the select's last columns). */
+  writeParquet(select: string, location: string, partitionBy: readonly string[]): string;
 }
 
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -30,6 +47,28 @@ function isoMicros(us: number): string {
   const rest = String(((us % 1000) + 1000) % 1000).padStart(3, '0');
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '') + rest;
 }
+
+/** DuckDB type of each Glue type. */
+export const DUCKDB_TYPES: Readonly<Record<GlueType, string>> = {
+  string: 'VARCHAR',
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+  date: 'DATE',
+};
+
+const ATHENA_TYPES: Record<GlueType, string> = {
+  string: 'varchar',
+  bigint: 'bigint',
+  int: 'integer',
+  double: 'double',
+  boolean: 'boolean',
+  // Plain `timestamp` is timestamp(3) in Trino: keep the microseconds.
+  timestamp: 'timestamp(6)',
+  date: 'date',
+};
 
 export const DUCKDB: SqlDialect = {
   name: 'duckdb',
@@ -42,6 +81,13 @@ export const DUCKDB: SqlDialect = {
   length: (l) => `len(${l})`,
   // Lines are loaded into a table in file order; rowid follows it.
   lineNumber: 'rowid + 1',
+  columnType: (t) => DUCKDB_TYPES[t],
+  hasTempTables: true,
+  // One column per line: a delimiter that never occurs, no quoting, no type detection.
+  linesTable: (name, location) =>
+    `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT coalesce(line, '') AS line FROM read_csv(${lit(location)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\\x1f', quote = '', escape = '', auto_detect = false, strict_mode = false)`,
+  writeParquet: (select, location, partitionBy) =>
+    `COPY (${select}) TO ${lit(location)} (FORMAT PARQUET, PARTITION_BY (${partitionBy.join(', ')}), OVERWRITE_OR_IGNORE true)`,
 };
 
 export const ATHENA: SqlDialect = {
@@ -56,4 +102,13 @@ export const ATHENA: SqlDialect = {
   length: (l) => `cardinality(${l})`,
   // Athena has no physical line number; the position within the scan stands in.
   lineNumber: 'row_number() OVER ()',
+  columnType: (t) => ATHENA_TYPES[t],
+  hasTempTables: false,
+  // Whole lines: LazySimpleSerDe with a field delimiter (\001, Ctrl-A) that never occurs in a
+  // trade file, no escaping; an empty line reads as NULL (callers coalesce to '').
+  linesTable: (name, location) =>
+    `CREATE EXTERNAL TABLE IF NOT EXISTS ${name} (line string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\001' STORED AS TEXTFILE LOCATION ${lit(location)} TBLPROPERTIES ('serialization.null.format' = '')`,
+  // The partition columns must be the last of the select list; at most 100 partitions per statement.
+  writeParquet: (select, location, partitionBy) =>
+    `UNLOAD (${select}) TO ${lit(location)} WITH (format = 'PARQUET', compression = 'GZIP', partitioned_by = ARRAY[${partitionBy.map(lit).join(', ')}])`,
 };

@@ -132,10 +132,14 @@ export class LocalWorkflow<O> {
     }
   }
 
-  /** Runs one execution to its end; throws {@link LocalExecutionError} when it fails. */
-  async run(input: unknown): Promise<LocalExecution<O>> {
+  /**
+   * Runs one execution to its end; throws {@link LocalExecutionError} when it fails.
+   * `executionName` is what the definition reads as `$$.Execution.Name`.
+   */
+  async run(input: unknown, executionName?: string): Promise<LocalExecution<O>> {
     const t0 = performance.now();
-    const run = this.machine.run(input as never, { overrides: { taskResourceLocalHandlers: this.overrides as never } });
+    const context = executionName === undefined ? undefined : { Execution: { Name: executionName } };
+    const run = this.machine.run(input as never, { overrides: { taskResourceLocalHandlers: this.overrides as never }, ...(context ? { context } : {}) });
     const entered: string[] = [];
     const logs = (async () => {
       for await (const e of run.eventLogs) if (e.type === 'StateEntered') entered.push((e as { state: { name: string } }).state.name);

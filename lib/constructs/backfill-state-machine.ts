@@ -1,0 +1,200 @@
+/**
+ * The cloud backfill: three functions (stage, render, publish) and the state
+ * machine of `lib/orchestration/backfill-workflow.ts`, which runs the Athena
+ * statements on the project workgroup.
+ *
+ * Grants are exact and made here, not by the Step Functions constructs (whose
+ * Athena task would grant S3 on every bucket and Glue writes on the whole
+ * database): the state machine's role is handed to the state machine without
+ * policy updates, and gets only
+ *
+ * - lambda:InvokeFunction on the three functions;
+ * - athena:StartQueryExecution/GetQueryExecution/StopQueryExecution on the workgroup;
+ * - Glue: read the catalog and the database, create/read/delete the per-run
+ *   `backfill_lines_*` tables (nothing else);
+ * - S3, which Athena uses with the caller's credentials: read and write the
+ *   staging prefix `_backfill/runs/` of the lake bucket, and the workgroup's
+ *   result prefix of the results bucket;
+ * - log delivery and X-Ray (no resource-level permissions exist for those).
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BACKFILL_MARKERS_PREFIX, BACKFILL_RUNS_PREFIX, BACKFILL_UPLOAD_PREFIX } from '../../lambdas/shared/backfill/plan.js';
+import { BACKFILL_TABLES } from '../../src/sql/backfill-job.js';
+import { namePrefix, type TicklakeConfig } from '../config.js';
+import { tablePrefix } from '../lake-layout.js';
+import { acknowledge, wildcardResourceFinding } from '../nag.js';
+import { BACKFILL_COMMENT, BACKFILL_TIMEOUT, backfillDefinition } from '../orchestration/backfill-workflow.js';
+import { BACKFILL_ENTRIES } from '../paths.js';
+import { TicklakeFunction } from './ticklake-function.js';
+
+/** Prefix of the per-run lines tables in the Glue database. */
+export const BACKFILL_TABLE_PREFIX = 'backfill_lines_';
+
+/** Files the state machine processes at once (Athena's default active DML quota is 25 per account and region). */
+export const BACKFILL_MAX_CONCURRENCY = 4;
+
+export interface BackfillStateMachineProps {
+  readonly config: TicklakeConfig;
+  readonly lakeBucket: s3.IBucket;
+  readonly athenaResultsBucket: s3.IBucket;
+  /** The workgroup's enforced result prefix in the results bucket. */
+  readonly athenaResultsPrefix: string;
+  readonly databaseName: string;
+  readonly workGroupName: string;
+}
+
+const NO_DLQ =
+  'Invoked only synchronously by a Step Functions Task state of the backfill, which retries transient Lambda errors and records every failure in the execution history; an asynchronous dead-letter queue would never receive anything';
+
+export class BackfillStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly role: iam.Role;
+  readonly functions: { readonly stage: TicklakeFunction; readonly render: TicklakeFunction; readonly publish: TicklakeFunction };
+
+  constructor(scope: Construct, id: string, props: BackfillStateMachineProps) {
+    super(scope, id);
+    const { config, lakeBucket: lake } = props;
+    const prefix = namePrefix(config);
+    const stack = Stack.of(this);
+    const fn = (name: string, description: string, memorySize: number, timeout: Duration, environment: Record<string, string>) =>
+      new TicklakeFunction(this, name, {
+        config,
+        entry: BACKFILL_ENTRIES[name.toLowerCase() as keyof typeof BACKFILL_ENTRIES],
+        functionName: `${prefix}-backfill-${name.toLowerCase()}`,
+        description,
+        serviceName: `backfill-${name.toLowerCase()}`,
+        memorySize,
+        timeout,
+        environment,
+        noDeadLetterQueueReason: NO_DLQ,
+      });
+    this.functions = {
+      stage: fn('Stage', 'Backfill: stages the uploaded Binance trade files for Athena (zip streamed to gzip)', 1769, Duration.minutes(15), {
+        LAKE_BUCKET: lake.bucketName,
+        BACKFILL_MAX_CONCURRENCY: String(BACKFILL_MAX_CONCURRENCY),
+      }),
+      render: fn('Render', "Backfill: renders one file's Athena statements from the shared SQL definitions", 256, Duration.minutes(1), {}),
+      publish: fn('Publish', 'Backfill: publishes the staged Parquet into the lake tables, idempotently per file', 512, Duration.minutes(15), { LAKE_BUCKET: lake.bucketName }),
+    };
+
+    const objects = (role: iam.Role, bucket: s3.IBucket, keys: string, actions: string[], why: string) => {
+      s3.BucketGrants.fromBucket(bucket).actionsOnObjectKeys(role, keys, ...actions);
+      acknowledge(role, wildcardResourceFinding(this, bucket.arnForObjects(keys)), `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under ${keys} of the ${why}`);
+    };
+    const bucketLevel = (role: iam.Role, bucket: s3.IBucket, actions: string[]) => iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: [bucket.bucketArn] });
+    const runs = `${BACKFILL_RUNS_PREFIX}*`;
+
+    const stageRole = this.functions.stage.role;
+    bucketLevel(stageRole, lake, ['s3:ListBucket']);
+    objects(stageRole, lake, `${BACKFILL_UPLOAD_PREFIX}*`, ['s3:GetObject'], 'lake bucket: the uploaded trade files, read (and copied) as they are');
+    objects(stageRole, lake, runs, ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], "lake bucket: the run's staging prefix, cleared and refilled by each attempt");
+
+    const publishRole = this.functions.publish.role;
+    bucketLevel(publishRole, lake, ['s3:ListBucket']);
+    objects(publishRole, lake, runs, ['s3:GetObject', 's3:DeleteObject'], 'lake bucket: the staged Parquet, copied into the tables, then deleted');
+    objects(publishRole, lake, `${BACKFILL_MARKERS_PREFIX}*`, ['s3:GetObject', 's3:PutObject'], 'lake bucket: one publication marker per backfilled file');
+    for (const table of BACKFILL_TABLES) {
+      objects(publishRole, lake, `${tablePrefix(table)}*/backfill-*`, ['s3:PutObject', 's3:DeleteObject'], `lake bucket: the ${table.name} objects a backfill publishes (named backfill-<file>-<n>.parquet in any dt=/hour= partition), nothing the stream writes`);
+    }
+
+    // The state machine's role: exact grants only (see the file comment).
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `Execution role of ${prefix}-backfill: invokes the backfill functions, runs Athena on the ${props.workGroupName} workgroup over the staging prefix`,
+    });
+    const role = this.role;
+    const fns = Object.values(this.functions).map((f) => f.function);
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: fns.map((f) => f.functionArn) }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
+      }),
+    );
+    const linesTables = stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${BACKFILL_TABLE_PREFIX}*` });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:CreateTable', 'glue:GetTable', 'glue:DeleteTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+          linesTables,
+        ],
+      }),
+    );
+    acknowledge(role, wildcardResourceFinding(this, linesTables), `Glue create/read/delete of the per-run lines tables only (${BACKFILL_TABLE_PREFIX}<run>_<file>), whose names carry the execution name`);
+    bucketLevel(role, lake, ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads']);
+    objects(role, lake, runs, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], 'lake bucket: Athena reads the staged lines and writes the UNLOAD output there with the caller credentials');
+    bucketLevel(role, props.athenaResultsBucket, ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads']);
+    objects(
+      role,
+      props.athenaResultsBucket,
+      `${props.athenaResultsPrefix}*`,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      "Athena results bucket: the workgroup's enforced result prefix (query results, UNLOAD manifests), one object per query id",
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+        ],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray tracing actions have no resource-level permissions; the role can do nothing else on "*"',
+    );
+
+    const name = `${prefix}-backfill`;
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const definition = backfillDefinition(this, {
+      stage: this.functions.stage.function,
+      render: this.functions.render.function,
+      publish: this.functions.publish.function,
+      workGroup: props.workGroupName,
+      database: props.databaseName,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: BACKFILL_COMMENT,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: BACKFILL_TIMEOUT,
+      // Grants above are the whole policy: the tasks' own (broad) grants are not added.
+      role: role.withoutPolicyUpdates(),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}
