@@ -5,9 +5,9 @@
  * (`backfill.ts`, `bars.ts`) for either engine; what differs per engine comes
  * from the dialect:
  *
- * - DuckDB keeps the checked lines, the valid trades and the classified bad
- *   lines in temporary tables (one scan of the file; only the lines that fail
- *   the one-pass check get the detailed classification);
+ * - DuckDB keeps the checked lines and the classified bad lines in temporary
+ *   tables and the valid trades in a view over them (one scan of the file;
+ *   only the lines that fail the one-pass check get the detailed classification);
  * - Athena has no temporary tables and numbers lines per scan, so each output
  *   statement reads the lines table itself and the quarantine statement
  *   classifies every line in one pass (valid lines classify as NULL).
@@ -76,13 +76,15 @@ export function backfillStatements(d: SqlDialect, job: BackfillJob): BackfillSta
       createLines: [
         d.linesTable(job.linesTable, job.linesLocation),
         `CREATE OR REPLACE TEMP TABLE ${tmp.checked} AS ${checkedLinesSql(numbered, d, ctx)}`,
-        `CREATE OR REPLACE TEMP TABLE ${tmp.valid} AS ${validTradesSql(tmp.checked, d, ctx)}`,
+        // A view, not a table: computing the valid rows again for the bar partials is
+        // cheaper than materialising 10 million of them (~1 s of a 10 s backfill).
+        `CREATE OR REPLACE TEMP VIEW ${tmp.valid} AS ${validTradesSql(tmp.checked, d, ctx)}`,
         `CREATE OR REPLACE TEMP TABLE ${tmp.classified} AS ${classifiedLinesSql(bad, d, ctx)}`,
       ].join(';\n'),
       trades: write(TRADES, tmp.valid),
       quarantine: write(QUARANTINE, `(${quarantineSql(tmp.classified, d, ctx)}) AS q`),
       barPartials: write(BAR_PARTIALS, partials(tmp.valid)),
-      dropLines: [job.linesTable, tmp.checked, tmp.valid, tmp.classified].map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n'),
+      dropLines: [`DROP VIEW IF EXISTS ${tmp.valid}`, ...[job.linesTable, tmp.checked, tmp.classified].map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'),
     };
   }
 

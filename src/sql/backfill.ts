@@ -66,7 +66,7 @@ export function checkedLinesSql(numbered: string, d: SqlDialect, ctx: BackfillCo
     TRY_CAST(id_text AS BIGINT) AS trade_id, price, qty,
     CASE WHEN quote_text = '' THEN price * qty ELSE quote_qty END AS quote_quantity,
     time_us,
-    lower(maker_text) = 'true' AS is_buyer_maker
+    maker_text IN ('True', 'true', 'TRUE') AS is_buyer_maker
   FROM (${fieldsSql(numbered, d)}) AS f`;
 }
 
