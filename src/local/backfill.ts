@@ -172,7 +172,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   const collect = async (file: BackfillFile, t0: number) => {
     const tmp = intermediateTables(linesTableName(runId, file.index));
     // One pass over the checked lines (the valid trades are its `ok` rows); minutes as whole µs / 60e6.
-    const counts = (await c.runAndReadAll(`SELECT count(*), count(*) FILTER (WHERE ok), count(DISTINCT time_us // 60000000) FILTER (WHERE ok) FROM ${tmp.checked}`)).getRows()[0]!;
+    const counts = (await c.runAndReadAll(`SELECT count(*) FILTER (WHERE NOT is_header), count(*) FILTER (WHERE ok), count(DISTINCT time_us // 60000000) FILTER (WHERE ok) FROM ${tmp.checked}`)).getRows()[0]!;
     const byReason = (await c.runAndReadAll(`SELECT reason_code, count(*) FROM ${tmp.classified} WHERE reason_code IS NOT NULL GROUP BY 1`)).getRows();
     for (const [r, n] of byReason) reasons[String(r)] = (reasons[String(r)] ?? 0) + Number(n);
     const lines = Number(counts[0]);

@@ -5,9 +5,10 @@
  * (`backfill.ts`, `bars.ts`) for either engine; what differs per engine comes
  * from the dialect:
  *
- * - DuckDB keeps the checked lines and the classified bad lines in temporary
- *   tables and the valid trades in a view over them (one scan of the file;
- *   only the lines that fail the one-pass check get the detailed classification);
+ * - DuckDB reads the file through a view, keeps the checked lines (one row per
+ *   line, text only for the bad ones) and the classified bad lines in temporary
+ *   tables and the valid trades in a view over them: one scan of the file, and
+ *   only the lines that fail the one-pass check get the detailed classification;
  * - Athena has no temporary tables and numbers lines per scan, so each output
  *   statement reads the lines table itself and the quarantine statement
  *   classifies every line in one pass (valid lines classify as NULL).
@@ -17,7 +18,7 @@
  * partition projection want), the partition columns last.
  */
 import { BAR_PARTIALS, QUARANTINE, TRADES, type TableSchema } from '../schema/table-schema.js';
-import { type BackfillContext, checkedLinesSql, classifiedLinesSql, numberedLinesSql, quarantineSql, validTradesSql } from './backfill.js';
+import { type BackfillContext, checkedFileLinesSql, checkedLinesSql, classifiedLinesSql, numberedLinesSql, quarantineSql, validTradesSql } from './backfill.js';
 import { partialsFromTradesSql } from './bars.js';
 import type { SqlDialect } from './dialect.js';
 
@@ -69,13 +70,14 @@ export function backfillStatements(d: SqlDialect, job: BackfillJob): BackfillSta
 
   if (d.hasTempTables) {
     const tmp = intermediateTables(job.linesTable);
-    const numbered = `(${numberedLinesSql(job.linesTable, d)}) AS numbered`;
-    // Only the lines that failed the one-pass check get the detailed, per-field classification.
-    const bad = `(SELECT line, line_no FROM ${numbered} WHERE line_no IN (SELECT line_no FROM ${tmp.checked} WHERE NOT ok)) AS bad`;
+    // The checked table has one row per line in file order (rowid + 1 is the line
+    // number), and keeps the text of the lines that are not valid trades only.
+    // Only those get the detailed, per-field classification.
+    const bad = `(SELECT line, rowid + 1 AS line_no FROM ${tmp.checked} WHERE NOT ok AND NOT is_header) AS bad`;
     return {
       createLines: [
         d.linesTable(job.linesTable, job.linesLocation),
-        `CREATE OR REPLACE TEMP TABLE ${tmp.checked} AS ${checkedLinesSql(numbered, d, ctx)}`,
+        `CREATE OR REPLACE TEMP TABLE ${tmp.checked} AS ${checkedFileLinesSql(job.linesTable, d, ctx)}`,
         // A view, not a table: computing the valid rows again for the bar partials is
         // cheaper than materialising 10 million of them (~1 s of a 10 s backfill).
         `CREATE OR REPLACE TEMP VIEW ${tmp.valid} AS ${validTradesSql(tmp.checked, d, ctx)}`,
@@ -84,7 +86,7 @@ export function backfillStatements(d: SqlDialect, job: BackfillJob): BackfillSta
       trades: write(TRADES, tmp.valid),
       quarantine: write(QUARANTINE, `(${quarantineSql(tmp.classified, d, ctx)}) AS q`),
       barPartials: write(BAR_PARTIALS, partials(tmp.valid)),
-      dropLines: [`DROP VIEW IF EXISTS ${tmp.valid}`, ...[job.linesTable, tmp.checked, tmp.classified].map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'),
+      dropLines: [`DROP VIEW IF EXISTS ${tmp.valid}`, `DROP VIEW IF EXISTS ${job.linesTable}`, ...[tmp.checked, tmp.classified].map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'),
     };
   }
 

@@ -30,21 +30,25 @@ export function numberedLinesSql(lines: string, d: SqlDialect): string {
   return `SELECT line, ${d.lineNumber} AS line_no FROM ${lines}`;
 }
 
-/** Each non-header line split into text fields and typed values. */
-function fieldsSql(numbered: string, d: SqlDialect): string {
-  return `SELECT line, line_no, n_fields, well_formed,
+/**
+ * Each line split into text fields and typed values. Header lines are dropped,
+ * or with `keepHeaders` kept and flagged (`is_header`), so that a table built
+ * from the result keeps one row per line of the file, in file order.
+ */
+function fieldsSql(numbered: string, d: SqlDialect, keepHeaders = false): string {
+  return `SELECT line, line_no, is_header, n_fields, well_formed,
     id_text, price_text, qty_text, quote_text, time_text, maker_text, best_text,
     TRY_CAST(price_text AS DOUBLE) AS price,
     TRY_CAST(qty_text AS DOUBLE) AS qty,
     TRY_CAST(quote_text AS DOUBLE) AS quote_qty,
     CASE WHEN TRY_CAST(time_text AS BIGINT) >= ${MICROS_THRESHOLD} THEN TRY_CAST(time_text AS BIGINT) ELSE TRY_CAST(time_text AS BIGINT) * 1000 END AS time_us
   FROM (
-    SELECT line, line_no, ${d.length('f')} AS n_fields, ${d.fullMatch('line', LINE)} AS well_formed,
+    SELECT line, line_no, substr(line, 1, 8) = 'id,price' AS is_header, ${d.length('f')} AS n_fields, ${d.fullMatch('line', LINE)} AS well_formed,
       ${d.item('f', 1)} AS id_text, ${d.item('f', 2)} AS price_text, ${d.item('f', 3)} AS qty_text,
       coalesce(${d.item('f', 4)}, '') AS quote_text, ${d.item('f', 5)} AS time_text, ${d.item('f', 6)} AS maker_text,
       rtrim(${d.item('f', 7)}, chr(13)) AS best_text
     FROM (SELECT line, line_no, ${d.split('line', ',')} AS f FROM ${numbered}) AS split_lines
-    WHERE substr(line, 1, 8) <> 'id,price'
+    ${keepHeaders ? '' : "WHERE substr(line, 1, 8) <> 'id,price'"}
   ) AS fields`;
 }
 
@@ -62,13 +66,29 @@ function rules(ctx: BackfillContext) {
  */
 export function checkedLinesSql(numbered: string, d: SqlDialect, ctx: BackfillContext): string {
   const { ok } = rules(ctx);
-  return `SELECT line_no, coalesce(${ok}, false) AS ok,
+  return `SELECT line_no, coalesce(${ok}, false) AS ok,${checkedColumns}
+  FROM (${fieldsSql(numbered, d)}) AS f`;
+}
+
+/**
+ * {@link checkedLinesSql} for an engine that numbers the rows of a table it
+ * builds in input order (DuckDB's `rowid`): every line of `lines` (a relation
+ * of `line`) gives one row, headers flagged by `is_header`, and only the lines
+ * that are not valid trades keep their text (`line`, NULL otherwise). Line
+ * numbers then come from the row order, so the lines need not be stored first.
+ */
+export function checkedFileLinesSql(lines: string, d: SqlDialect, ctx: BackfillContext): string {
+  const { ok } = rules(ctx);
+  return `SELECT ok AND NOT is_header AS ok, is_header, CASE WHEN ok THEN NULL ELSE line END AS line,${checkedColumns}
+  FROM (SELECT *, coalesce(${ok}, false) AS ok FROM (${fieldsSql(`(SELECT line, NULL AS line_no FROM ${lines}) AS unnumbered`, d, true)}) AS f0) AS f`;
+}
+
+/** The typed trade values a checked line carries. */
+const checkedColumns = `
     TRY_CAST(id_text AS BIGINT) AS trade_id, price, qty,
     CASE WHEN quote_text = '' THEN price * qty ELSE quote_qty END AS quote_quantity,
     time_us,
-    maker_text IN ('True', 'true', 'TRUE') AS is_buyer_maker
-  FROM (${fieldsSql(numbered, d)}) AS f`;
-}
+    maker_text IN ('True', 'true', 'TRUE') AS is_buyer_maker`;
 
 /**
  * The reason code of each line, in the same order of checks as `parseCsvTrade`

@@ -34,7 +34,11 @@ export interface SqlDialect {
    * inputs, and its line numbers are only stable within one statement.
    */
   readonly hasTempTables: boolean;
-  /** Statement making `name` a table of the raw text lines `(line)` at `location` (a file; for Athena an S3 prefix). */
+  /**
+   * Statement making `name` a relation of the raw text lines `(line)` at
+   * `location`: for DuckDB a view over a local file (read once, by the statement
+   * that checks the lines), for Athena an external table over an S3 prefix.
+   */
   linesTable(name: string, location: string): string;
   /** Statement writing `select` as Parquet under `location`, Hive-partitioned by `partitionBy` (the select's last columns). */
   writeParquet(select: string, location: string, partitionBy: readonly string[]): string;
@@ -85,7 +89,7 @@ export const DUCKDB: SqlDialect = {
   hasTempTables: true,
   // One column per line: a delimiter that never occurs, no quoting, no type detection.
   linesTable: (name, location) =>
-    `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT coalesce(line, '') AS line FROM read_csv(${lit(location)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\\x1f', quote = '', escape = '', auto_detect = false, strict_mode = false)`,
+    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT coalesce(line, '') AS line FROM read_csv(${lit(location)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\\x1f', quote = '', escape = '', auto_detect = false, strict_mode = false)`,
   writeParquet: (select, location, partitionBy) =>
     `COPY (${select}) TO ${lit(location)} (FORMAT PARQUET, PARTITION_BY (${partitionBy.join(', ')}), OVERWRITE_OR_IGNORE true)`,
 };
