@@ -67,10 +67,13 @@ export interface WriteResult {
 
 export interface WriteOptions {
   /**
-   * Record version for stores that version records (Timestream LiveAnalytics).
-   * Default: the sink's clock in milliseconds at the call. See the adapter.
+   * Record version for stores that version records (Timestream LiveAnalytics):
+   * one for every point of the call, or one per point (e.g. a bar's trade
+   * count, so a corrected bar carries a higher version and an unchanged bar
+   * re-sent is the identical record). Default: the sink's clock in
+   * milliseconds at the call. Other stores ignore it. See the adapter.
    */
-  readonly version?: number;
+  readonly version?: number | ((point: Point, index: number) => number);
 }
 
 /** One interface, several stores: embedded (DuckDB), Timestream LiveAnalytics, InfluxDB. */

@@ -9,7 +9,7 @@
 import { Athena } from '@aws-sdk/client-athena';
 import { ATHENA } from '../../../src/sql/dialect.js';
 import type { Bar } from '../../../src/ml/bar.js';
-import { barFromRow, barsQuerySql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from './bar-source.js';
+import { barFromRow, barsQuerySql, latestTradeTimeSql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from './bar-source.js';
 
 /** The subset of the `@aws-sdk/client-athena` `Athena` client the bar source uses. */
 export interface AthenaApi {
@@ -93,6 +93,16 @@ export class AthenaBarSource implements BarSource {
   async symbols(window: BarWindow): Promise<string[]> {
     const rows = await runAthenaQuery(this.api, symbolsQuerySql(window, ATHENA), this.options);
     return rows.map((r) => String(r[0]));
+  }
+
+  /** The latest trade time in the lake from the UTC day of `fromUs` on, µs (undefined when there is none). */
+  async latestTradeTimeUs(fromUs: number): Promise<number | undefined> {
+    const rows = await runAthenaQuery(this.api, latestTradeTimeSql(fromUs, ATHENA), this.options);
+    const v = rows[0]?.[0];
+    if (v === null || v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new AthenaQueryError(`latest trade time is not a number: ${v}`);
+    return n;
   }
 }
 

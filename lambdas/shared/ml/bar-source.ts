@@ -92,6 +92,19 @@ WHERE ${whereSql(window, dialect)}
 ORDER BY symbol`;
 }
 
+/**
+ * The latest trade time (µs; NULL for none) in `bar_partials` from the UTC day
+ * of `fromUs` on: the stream's watermark as the lake sees it. Each partial's
+ * `close_time` is the time of its last trade, so this equals the latest
+ * `trades.trade_time` (what the local publisher reads) at a fraction of the scan.
+ */
+export function latestTradeTimeSql(fromUs: number, dialect: SqlDialect, relation = 'bar_partials'): string {
+  if (!Number.isFinite(fromUs)) throw new RangeError(`not a time: ${fromUs}`);
+  return `SELECT ${epochMicros('max(close_time)', dialect)} AS watermark_us
+FROM ${relation}
+WHERE dt >= ${quote(dateOfDay(dayNumber(fromUs)))}`;
+}
+
 /** A value of a result row as a number (engines return BIGINTs and DOUBLEs as numbers or strings). */
 function num(v: unknown, column: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : Number.NaN;

@@ -52,9 +52,14 @@ function required(env: Env, name: string): string {
   return v;
 }
 
+/** The Athena bar source from the environment, created now (it also reads the lake's watermark, for the bar publisher). */
+export function cloudAthenaBars(env: Env = process.env, athena?: AthenaApi): AthenaBarSource {
+  return new AthenaBarSource(athena ?? createAthenaApi(), { database: required(env, 'GLUE_DATABASE'), workGroup: required(env, 'ATHENA_WORKGROUP') });
+}
+
 /** The Athena bar source from the environment (created on first use). */
 export function cloudBarSource(env: Env = process.env, athena?: AthenaApi): BarSource {
-  return new LazyBarSource(() => new AthenaBarSource(athena ?? createAthenaApi(), { database: required(env, 'GLUE_DATABASE'), workGroup: required(env, 'ATHENA_WORKGROUP') }));
+  return new LazyBarSource(() => cloudAthenaBars(env, athena));
 }
 
 /** The S3 model store from the environment. */

@@ -75,6 +75,26 @@ export function barFromClosedRow(r: ClosedBarRow): Bar {
   };
 }
 
+/** The `bars_1m` row of a {@link Bar} (the inverse of {@link barFromClosedRow}). */
+export function closedRowFromBar(b: Bar): ClosedBarRow {
+  return {
+    symbol: b.symbol,
+    minute_start: b.minuteStartUs,
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+    vwap: b.vwap,
+    avg_price: b.avgPrice,
+    avg_quantity: b.avgQuantity,
+    avg_quote_quantity: b.avgQuoteQuantity,
+    volume: b.volume,
+    quote_volume: b.quoteVolume,
+    trade_count: b.tradeCount,
+    buyer_maker_share: b.buyerMakerShare,
+  };
+}
+
 /** The handler: feeds closed bars to the service, flushes, saves the pending forecasts. */
 export function createPredictHandler(deps: PredictHandlerDeps): (event: PredictEvent) => Promise<PredictResult> {
   const name = deps.stateName ?? 'live-predictor';

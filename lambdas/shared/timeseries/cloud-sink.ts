@@ -21,10 +21,12 @@
  * | `INFLUXDB_USERNAME`, `INFLUXDB_PASSWORD` | influxdb | user and password when there is no token |
  * | `INFLUXDB_SECRET_ARN` | influxdb | Secrets Manager secret, JSON with `token` or `username`/`password`, and optionally `organization`, `bucket`, `database`; used for whatever the variables above leave out |
  * | `TIME_SERIES_MAX_PARALLEL` | remote engines | requests in flight (default 4 for LiveAnalytics, 2 for InfluxDB) |
+ * | `TIME_SERIES_POINTS_FUNCTION` | remote engines | name of the time-series points function: write through it ({@link FunctionSink}) instead of to the store directly; the store variables above are then the function's, not the caller's |
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { TIME_SERIES_ENGINES, type Point, type TimeSeriesEngine, type TimeSeriesSink, type WriteResult } from '../../../src/timeseries/point.js';
+import { FunctionSink, type PointsInvoker } from './function-sink.js';
 import { InfluxSink, type InfluxAuth } from './influxdb.js';
 import { DEFAULT_TABLES, LiveAnalyticsSink } from './timestream-liveanalytics.js';
 
@@ -55,7 +57,13 @@ export interface InfluxConfig {
   readonly gzip?: boolean;
 }
 
-export type CloudTimeSeriesConfig = { readonly engine: 'none' } | LiveAnalyticsConfig | InfluxConfig;
+/** Writes through the time-series points function of the time-series stack. */
+export interface PointsFunctionConfig {
+  readonly engine: 'timestream-liveanalytics' | 'timestream-influxdb';
+  readonly pointsFunction: string;
+}
+
+export type CloudTimeSeriesConfig = { readonly engine: 'none' } | LiveAnalyticsConfig | InfluxConfig | PointsFunctionConfig;
 
 /** Reads a secret's string value (injectable for tests). */
 export type SecretReader = (arn: string) => Promise<string>;
@@ -104,6 +112,8 @@ export function cloudConfigFromEnv(env: Readonly<Record<string, string | undefin
     throw new Error(`TIME_SERIES_MAX_PARALLEL must be a positive integer (got "${env.TIME_SERIES_MAX_PARALLEL}")`);
   }
   if (engine === 'none') return { engine };
+  const pointsFunction = nonEmpty(env.TIME_SERIES_POINTS_FUNCTION);
+  if (pointsFunction) return { engine, pointsFunction };
   if (engine === 'timestream-liveanalytics') {
     const database = nonEmpty(env.TIMESTREAM_DATABASE);
     if (!database) throw new Error('TIMESTREAM_DATABASE is required for timestream-liveanalytics');
@@ -166,12 +176,15 @@ function influxAuth(c: InfluxConfig): InfluxAuth | undefined {
 
 export interface CloudSinkDependencies {
   readonly timestreamClient?: TimestreamWriteClient;
+  /** How the points function is invoked (default: a Lambda client). */
+  readonly invokePoints?: PointsInvoker;
   readonly readSecret?: SecretReader;
   readonly fetch?: typeof fetch;
 }
 
 /** Builds the sink a configuration names (none, LiveAnalytics or InfluxDB). */
 export async function createCloudSink(config: CloudTimeSeriesConfig, deps: CloudSinkDependencies = {}): Promise<TimeSeriesSink> {
+  if ('pointsFunction' in config) return new FunctionSink({ kind: config.engine, functionName: config.pointsFunction, ...(deps.invokePoints ? { invoke: deps.invokePoints } : {}) });
   switch (config.engine) {
     case 'none':
       return new NoTimeSeriesSink();

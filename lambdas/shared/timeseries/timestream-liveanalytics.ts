@@ -30,8 +30,13 @@
  * time), so a later write of the same point, e.g. a corrected bar, has a
  * higher version and replaces the stored one, and a retry of an identical
  * record is accepted as a duplicate. A caller that wants retries to send
- * byte-identical requests passes `version` explicitly (e.g. the stream
- * record's arrival time in ms). Versions only grow: a correction sets
+ * byte-identical requests passes `version` explicitly: one number (e.g. the
+ * stream record's arrival time in ms) or a function of the point (minute
+ * bars use their trade count, `src/timeseries/bar-publication.ts`).
+ * Timestream rejects a record only when its values differ from the stored
+ * ones and its version is not higher (API reference, RejectedRecord), so an
+ * identical record re-sent with the same version is accepted and changes
+ * nothing. Versions only grow: a correction sets
  * ExistingVersion + 1, so the most recent write wins, as in InfluxDB and the
  * embedded store. Note that for records already in the magnetic store,
  * Timestream reports lower-version conflicts asynchronously (to the table's
@@ -200,8 +205,10 @@ export class LiveAnalyticsSink implements TimeSeriesSink {
   }
 
   async write(points: readonly Point[], options: WriteOptions = {}): Promise<WriteResult> {
-    const version = options.version ?? this.now();
-    if (!Number.isSafeInteger(version) || version < 1) throw new TimeSeriesWriteError(`invalid record version ${version}`, false);
+    const fixed = typeof options.version === 'function' ? undefined : (options.version ?? this.now());
+    const validVersion = (v: number) => Number.isSafeInteger(v) && v >= 1;
+    if (fixed !== undefined && !validVersion(fixed)) throw new TimeSeriesWriteError(`invalid record version ${fixed}`, false);
+    const versionOf = typeof options.version === 'function' ? options.version : () => fixed!;
     const rejected: RejectedPoint[] = [];
     const byTable = new Map<string, Pending[]>();
     points.forEach((point, index) => {
@@ -210,7 +217,8 @@ export class LiveAnalyticsSink implements TimeSeriesSink {
         rejected.push({ index, point, code: 'unmapped_measurement', reason: `no Timestream table for measurement ${point.measurement}` });
         return;
       }
-      const problem = liveAnalyticsProblem(point);
+      const version = versionOf(point, index);
+      const problem = liveAnalyticsProblem(point) ?? (validVersion(version) ? undefined : `invalid record version ${version}`);
       if (problem) {
         rejected.push({ index, point, code: 'invalid_point', reason: problem });
         return;
