@@ -122,9 +122,10 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     databaseName: catalog.databaseName,
     workGroupName: catalog.workGroupName,
   });
-  // The lake bucket, Glue database and workgroup are addressed by name.
+  // The lake bucket, Glue database and workgroup are addressed by name, and so is the time-series points function.
   orchestration.addStackDependency(storage);
   orchestration.addStackDependency(catalog);
+  if (timeSeries) orchestration.addStackDependency(timeSeries);
 
   const observability = new ObservabilityStack(app, names.observability, {
     ...common,

@@ -28,6 +28,7 @@ import { BAR_PARTIALS, BARS_1M, CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PRE
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
+import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, wildcardResourceFinding } from '../nag.js';
 import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../orchestration/ml-workflows.js';
@@ -235,8 +236,8 @@ export class OrchestrationStack extends Stack {
       serviceName: `ml-${predict.name}`,
       memorySize: predict.memorySize,
       timeout: predict.timeout,
-      // Points to a time-series store are written by the local runtime; in the cloud the rows go to the lake.
-      environment: { ...environment, TIME_SERIES_ENGINE: 'none' },
+      // With a time-series store: closed bars and prediction points through the time-series points function.
+      environment: { ...environment, ...timeSeriesPointsClientEnvironment(config) },
       // One writer of the predictor's pending-forecast state, bars in order.
       reservedConcurrentExecutions: 1,
       noDeadLetterQueueReason:
@@ -245,6 +246,7 @@ export class OrchestrationStack extends Stack {
     this.grantModelStore(this.predictFunction, predict, modelBucket);
     for (const table of predict.writesTables) this.grantTableWrite(this.predictFunction, lake, table);
     this.grantAthena(this.predictFunction, lake, resultsBucket, props);
+    grantTimeSeriesPoints(this.predictFunction, config);
 
     this.trainingStateMachine = this.stateMachine(
       'Training',

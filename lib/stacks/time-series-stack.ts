@@ -11,6 +11,13 @@
  * When a writer entry is given (lambdas/timeseries-writer/handler.ts once it
  * exists), a writer function consumes the ingestion stream with the same
  * safety settings as the stream transform; for InfluxDB it runs inside the VPC.
+ *
+ * The points function (lib/constructs/time-series-points.ts) writes the points
+ * other functions invoke it with (the predict function: minute bars and
+ * predictions) and answers with the per-point verdicts; it may write only the
+ * `minute_bars` and `predictions` tables, and for InfluxDB it runs inside the
+ * VPC with the writer's network access. So only this stack holds the store's
+ * grants, credentials and network.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -24,6 +31,7 @@ import type { Construct } from 'constructs';
 import { catalogName, namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, streamSourceFor } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
+import { TIMESERIES_POINTS_ENTRY, TIMESERIES_POINTS_SERVICE, TIMESERIES_POINTS_TABLES, timeSeriesPointsFunctionName } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
 import type { MskIngestion } from './ingestion-stack.js';
 
@@ -38,13 +46,17 @@ export interface TimeSeriesStackProps extends StackProps {
   readonly config: TicklakeConfig;
   readonly stream?: kinesis.IStream;
   readonly msk?: MskIngestion;
-  /** Writer function entry; without it only the store is deployed. */
+  /** Writer function entry; without it no writer is deployed. */
   readonly writerEntry?: string;
+  /** Points function entry (default lambdas/timeseries-points/handler.ts). */
+  readonly pointsEntry?: string;
 }
 
 export class TimeSeriesStack extends Stack {
   readonly writer?: TicklakeFunction;
   readonly writerDeadLetterQueue?: sqs.IQueue;
+  /** The time-series points function. */
+  readonly points: TicklakeFunction;
   /** LiveAnalytics database name, or the InfluxDB instance name. */
   readonly storeName: string;
 
@@ -57,7 +69,8 @@ export class TimeSeriesStack extends Stack {
 
     let writerEnv: Record<string, string> = {};
     let network: { vpc: ec2.IVpc; securityGroup: ec2.SecurityGroup } | undefined;
-    const grantsToWriter: ((fn: TicklakeFunction) => void)[] = [];
+    /** Grants a function write access to the store (to the given LiveAnalytics tables). */
+    let grantStore: (fn: TicklakeFunction, tables: readonly string[]) => void;
 
     if (config.timeSeries === 'timestream-liveanalytics') {
       this.storeName = catalogName(config);
@@ -88,15 +101,15 @@ export class TimeSeriesStack extends Stack {
         return table;
       });
       writerEnv = { TIMESTREAM_DATABASE: this.storeName, TIMESTREAM_TABLES: TIME_SERIES_TABLES.join(',') };
-      grantsToWriter.push((w) => {
+      grantStore = (w, names) => {
         iam.Grant.addToPrincipal({
           grantee: w.role,
           actions: ['timestream:WriteRecords', 'timestream:DescribeTable'],
-          resourceArns: tables.map((t) => t.attrArn),
+          resourceArns: tables.filter((t) => names.includes(t.tableName!)).map((t) => t.attrArn),
         });
         // Timestream's endpoint discovery call cannot be scoped to a resource.
         iam.Grant.addToPrincipal({ grantee: w.role, actions: ['timestream:DescribeEndpoints'], resourceArns: ['*'] });
-      });
+      };
       new CfnOutput(this, 'TimestreamDatabase', { value: this.storeName });
     } else {
       this.storeName = prefix;
@@ -178,43 +191,67 @@ export class TimeSeriesStack extends Stack {
         INFLUXDB_ORG,
         INFLUXDB_BUCKET,
       };
-      grantsToWriter.push((w) => credentials.grantRead(w.role));
+      grantStore = (w) => credentials.grantRead(w.role);
       new CfnOutput(this, 'InfluxDbEndpoint', { value: instance.attrEndpoint });
       new CfnOutput(this, 'InfluxDbSecretArn', { value: credentials.secretArn });
     }
 
-    if (!props.writerEntry) return;
-    const functionName = `${prefix}-timeseries-writer`;
-    this.writer = new TicklakeFunction(this, 'Writer', {
-      config,
-      entry: props.writerEntry,
-      functionName,
-      description: `Writes trade points from the stream to ${config.timeSeries}`,
-      serviceName: TIMESERIES_WRITER_SERVICE,
-      memorySize: 512,
-      timeout: Duration.seconds(60),
-      environment: { TIME_SERIES_ENGINE: config.timeSeries, ...writerEnv },
+    const wildcardResourceReason =
+      config.timeSeries === 'timestream-liveanalytics'
+        ? 'timestream:DescribeEndpoints (endpoint discovery before writing) cannot be scoped to a resource either; the writes themselves are scoped to the tables'
+        : undefined;
+    const inVpc = {
       vpc: network?.vpc,
       vpcSubnets: network ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } : undefined,
       securityGroups: network ? [network.securityGroup] : undefined,
-      wildcardResourceReason:
-        [
-          config.timeSeries === 'timestream-liveanalytics'
-            ? 'timestream:DescribeEndpoints (endpoint discovery before writing) cannot be scoped to a resource either; the writes themselves are scoped to the three tables'
-            : undefined,
-          config.ingestion === 'msk' ? MSK_WILDCARD_REASON : undefined,
-        ]
-          .filter(Boolean)
-          .join('; ') || undefined,
-    });
-    for (const g of grantsToWriter) g(this.writer);
-    const subscription = new StreamSubscription(this, 'Source', {
+    };
+
+    if (props.writerEntry) {
+      const functionName = `${prefix}-timeseries-writer`;
+      this.writer = new TicklakeFunction(this, 'Writer', {
+        config,
+        entry: props.writerEntry,
+        functionName,
+        description: `Writes trade points from the stream to ${config.timeSeries}`,
+        serviceName: TIMESERIES_WRITER_SERVICE,
+        memorySize: 512,
+        timeout: Duration.seconds(60),
+        environment: { TIME_SERIES_ENGINE: config.timeSeries, ...writerEnv },
+        ...inVpc,
+        wildcardResourceReason: [wildcardResourceReason, config.ingestion === 'msk' ? MSK_WILDCARD_REASON : undefined].filter(Boolean).join('; ') || undefined,
+      });
+      grantStore(this.writer, TIME_SERIES_TABLES);
+      const subscription = new StreamSubscription(this, 'Source', {
+        config,
+        function: this.writer.function,
+        source: streamSourceFor(config, functionName, props),
+        deadLetterQueueName: `${functionName}-dead-letters`,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      this.writerDeadLetterQueue = subscription.deadLetterQueue;
+    }
+
+    const pointsFunctionName = timeSeriesPointsFunctionName(config);
+    this.points = new TicklakeFunction(this, 'Points', {
       config,
-      function: this.writer.function,
-      source: streamSourceFor(config, functionName, props),
-      deadLetterQueueName: `${functionName}-dead-letters`,
-      removalPolicy: RemovalPolicy.DESTROY,
+      entry: props.pointsEntry ?? TIMESERIES_POINTS_ENTRY,
+      functionName: pointsFunctionName,
+      description: `Writes the minute-bar and prediction points it is invoked with to ${config.timeSeries} and answers with the verdict per point`,
+      serviceName: TIMESERIES_POINTS_SERVICE,
+      memorySize: 256,
+      // Below the predict function's one minute, which waits for it.
+      timeout: Duration.seconds(30),
+      environment: {
+        TIME_SERIES_ENGINE: config.timeSeries,
+        ...writerEnv,
+        ...(config.timeSeries === 'timestream-liveanalytics' ? { TIMESTREAM_TABLES: TIMESERIES_POINTS_TABLES.join(',') } : {}),
+      },
+      ...inVpc,
+      wildcardResourceReason,
+      noDeadLetterQueueReason:
+        'Invoked only synchronously (RequestResponse) by the predict function, which gets every verdict or error back and retries on its next tick; an asynchronous dead-letter queue would never receive anything',
     });
-    this.writerDeadLetterQueue = subscription.deadLetterQueue;
+    grantStore(this.points, TIMESERIES_POINTS_TABLES);
+    new CfnOutput(this, 'PointsFunctionName', { value: pointsFunctionName });
   }
 }

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { NEVER_BUNDLED } from '../constructs/ticklake-function.js';
-import { ML_FUNCTIONS } from '../stacks/orchestration-stack.js';
+import { TIMESERIES_POINTS_ENTRY } from '../constructs/time-series-points.js';
+import { ML_FUNCTIONS, PREDICT_FUNCTION } from '../stacks/orchestration-stack.js';
 import { STREAM_TRANSFORM_ENTRY, TIMESERIES_WRITER_ENTRY } from '../paths.js';
 
 export interface BundleSize {
@@ -54,7 +55,8 @@ const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 if (import.meta.url === `file://${process.argv[1]}`) {
   const functions: [string, string][] = [['stream-transform', STREAM_TRANSFORM_ENTRY]];
   if (existsSync(TIMESERIES_WRITER_ENTRY)) functions.push(['timeseries-writer', TIMESERIES_WRITER_ENTRY]);
-  for (const spec of Object.values(ML_FUNCTIONS)) functions.push([`ml-${spec.name}`, spec.entry]);
+  functions.push(['timeseries-points', TIMESERIES_POINTS_ENTRY]);
+  for (const spec of [...Object.values(ML_FUNCTIONS), PREDICT_FUNCTION]) functions.push([`ml-${spec.name}`, spec.entry]);
   for (const [name, entry] of functions) {
     for (const sdk of ['bundled', 'runtime'] as const) {
       const r = await measureBundle(name, entry, sdk);

@@ -157,7 +157,7 @@ describe('time-series stack', () => {
     expect(Object.keys(alarms(b))).toEqual(expect.arrayContaining(['ticklake-dev-writer-errors', 'ticklake-dev-writer-dead-letters']));
   });
 
-  it('without a writer entry only the store is deployed', () => {
+  it('without a writer entry no writer is deployed', () => {
     const b = buildApp({ timeSeries: 'timestream-influxdb' }, { timeSeriesWriterEntry: null });
     const t = b.template(b.stacks.timeSeries!);
     expect(resourcesOf(t, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.FunctionName === 'ticklake-dev-timeseries-writer')).toEqual([]);
