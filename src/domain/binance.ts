@@ -47,11 +47,16 @@ export function isCsvHeader(line: string): boolean {
   return line.startsWith('id,price');
 }
 
+/** Empty or whitespace-only (the characters RE2's `\s` matches, so the backfill SQL agrees). */
+const BLANK_LINE = /^[\t\n\f\r ]*$/;
+
 /**
  * Parses one historical CSV line for `symbol`.
  * @returns a trade, or a rejection with the reason.
  */
 export function parseCsvTrade(line: string, symbol: string, ctx: ValidationContext): ParseResult {
+  // A blank line gets the code the stream gives an empty record (same whitespace as RE2's \s, for the SQL twin).
+  if (BLANK_LINE.test(line)) return fail('binance-csv', reject('EMPTY_PAYLOAD', 'line is empty'));
   const f = line.split(',');
   if (f.length !== 7) {
     return fail('binance-csv', reject('MALFORMED_CSV', `expected 7 comma-separated fields, got ${f.length}`));

@@ -99,6 +99,7 @@ export function classifiedLinesSql(numbered: string, d: SqlDialect, ctx: Backfil
   return `SELECT line, line_no,
   CASE
     WHEN ${ok} THEN NULL
+    WHEN ${d.fullMatch('line', '\\s*')} THEN 'EMPTY_PAYLOAD'
     WHEN n_fields <> 7 THEN 'MALFORMED_CSV'
     WHEN NOT ${d.fullMatch('id_text', '\\d{1,16}')} THEN 'BAD_TRADE_ID'
     WHEN NOT ${d.fullMatch('price_text', DECIMAL)} THEN 'BAD_NUMBER'
@@ -139,6 +140,7 @@ WHERE ok`;
 }
 
 const MESSAGES: Record<string, string> = {
+  EMPTY_PAYLOAD: 'line is empty',
   MALFORMED_CSV: 'expected 7 comma-separated fields',
   BAD_TRADE_ID: 'id is not a non-negative integer',
   BAD_NUMBER: 'price, qty, quote_qty or time is not a decimal number',

@@ -413,6 +413,14 @@ describe('rejections', () => {
     // Assess
     expectRejection(r, 'BAD_NUMBER');
   });
+
+  it.each(['', '\r', '  ', '\t \r'])('gives a blank line %j EMPTY_PAYLOAD, the code of an empty stream record', (blank) => {
+    // Act
+    const r = parseCsvTrade(blank, 'BTCUSDT', CTX);
+
+    // Assess
+    expectRejection(r, 'EMPTY_PAYLOAD');
+  });
 });
 
 describe('trade time range', () => {
