@@ -133,7 +133,8 @@ export function validTradesSql(checked: string, d: SqlDialect, ctx: BackfillCont
   CAST(minute(${ts}) AS INTEGER) AS minute,
   ${d.timestampLiteral(ctx.nowUs)} AS ingest_time,
   'binance-csv' AS source,
-  CAST(CAST(${ts} AS DATE) AS VARCHAR) AS dt,
+  -- A DATE partition value is written yyyy-MM-dd in the path (dt=2026-11-02) by both engines; no string per row.
+  CAST(${ts} AS DATE) AS dt,
   CAST(hour(${ts}) AS INTEGER) AS hour
 FROM ${checked}
 WHERE ok`;
