@@ -33,6 +33,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
+import { DUCKDB } from '../src/sql/dialect.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -156,7 +157,7 @@ if (!skipBackfill) {
     let bestDuck = Infinity;
     for (let r = 0; r < 3; r++) {
       const t = performance.now();
-      await c.runAndReadAll(`SELECT count(*) FROM (${barsFromTradesSql(trades)})`);
+      await c.runAndReadAll(`SELECT count(*) FROM (${barsFromTradesSql(trades, DUCKDB)})`);
       bestDuck = Math.min(bestDuck, (performance.now() - t) / 1000);
     }
     c.closeSync();

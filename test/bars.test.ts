@@ -14,6 +14,7 @@ import { PartitionKeys } from '../src/local/sources.js';
 import { Rng } from '../src/sim/random.js';
 import { simulateRecords } from '../src/sim/market.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
+import { DUCKDB } from '../src/sql/dialect.js';
 import { tempDir } from './helpers/lake-files.js';
 
 const EXACT: (keyof Bar)[] = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'trade_count'];
@@ -116,7 +117,7 @@ describe('minute bars from partial aggregates', () => {
     const sql = await LakeSql.open(lake);
     try {
       const streamBars = await sql.query('SELECT * FROM bars_1m ORDER BY symbol, minute_start');
-      const batchBars = await sql.query(`SELECT * FROM (${barsFromTradesSql('trades')}) ORDER BY symbol, minute_start`);
+      const batchBars = await sql.query(`SELECT * FROM (${barsFromTradesSql('trades', DUCKDB)}) ORDER BY symbol, minute_start`);
       const partials = await sql.query('SELECT count(*) AS n, count(DISTINCT batch_id) AS b FROM bar_partials');
       const tradeCount = await sql.query('SELECT count(*), count(DISTINCT (symbol, trade_id)) FROM trades');
       // Assess

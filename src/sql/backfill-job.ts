@@ -66,7 +66,7 @@ export function intermediateTables(linesTable: string) {
 export function backfillStatements(d: SqlDialect, job: BackfillJob): BackfillStatements {
   const { ctx } = job;
   const write = (t: TableSchema, select: string) => d.writeParquet(`SELECT ${schemaSelect(t, d)} FROM ${select}`, job.outputLocation(t), PARTITION_COLUMNS);
-  const partials = (valid: string) => `(${partialsFromTradesSql(valid, job.batchId)}) AS partials`;
+  const partials = (valid: string) => `(${partialsFromTradesSql(valid, job.batchId, d)}) AS partials`;
 
   if (d.hasTempTables) {
     const tmp = intermediateTables(job.linesTable);

@@ -1,27 +1,30 @@
 /**
  * The minute-bar SQL, written once in the subset of SQL that DuckDB (local) and
  * Athena/Trino (cloud) both run: `date_trunc`, `hour`, `substr`,
- * `min_by`/`max_by` with `ROW` keys, `sum`/`min`/`max`/`count`, `CAST(... AS
- * DOUBLE)` and no integer division. Statements that write results differ per
+ * `min_by`/`max_by` with `ROW` keys (or the dialect's trade order key),
+ * `sum`/`min`/`max`/`count`, `CAST(... AS DOUBLE)` and no integer division. Statements that write results differ per
  * engine and live in `dialect.ts`.
  */
+
+import type { SqlDialect } from './dialect.js';
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
  * Partial aggregates per (symbol, minute) from a relation of `trades` rows, with
  * the `dt`/`hour` partition values of the minute (columns of bar_partials).
+ * Open and close are by (trade time, trade id): the dialect's order key.
  */
-export function partialsFromTradesSql(trades: string, batchId: string): string {
+export function partialsFromTradesSql(trades: string, batchId: string, d: SqlDialect): string {
   return `SELECT
   symbol,
   date_trunc('minute', trade_time) AS minute_start,
   min(trade_time) AS open_time,
-  min_by(trade_id, ROW(trade_time, trade_id)) AS open_trade_id,
-  min_by(price, ROW(trade_time, trade_id)) AS open,
+  min_by(trade_id, order_key) AS open_trade_id,
+  min_by(price, order_key) AS open,
   max(trade_time) AS close_time,
-  max_by(trade_id, ROW(trade_time, trade_id)) AS close_trade_id,
-  max_by(price, ROW(trade_time, trade_id)) AS close,
+  max_by(trade_id, order_key) AS close_trade_id,
+  max_by(price, order_key) AS close,
   max(price) AS high,
   min(price) AS low,
   sum(price) AS sum_price,
@@ -33,7 +36,7 @@ export function partialsFromTradesSql(trades: string, batchId: string): string {
   ${quote(batchId)} AS batch_id,
   substr(CAST(date_trunc('minute', trade_time) AS VARCHAR), 1, 10) AS dt,
   hour(date_trunc('minute', trade_time)) AS hour
-FROM ${trades}
+FROM (SELECT *, ${d.tradeOrderKey('trade_time', 'trade_id')} AS order_key FROM ${trades}) AS keyed
 GROUP BY symbol, date_trunc('minute', trade_time)`;
 }
 
@@ -61,6 +64,6 @@ GROUP BY symbol, minute_start, dt, hour`;
 }
 
 /** Minute bars straight from trades: the batch path (partials of everything, merged). */
-export function barsFromTradesSql(trades: string): string {
-  return barsFromPartialsSql(`(${partialsFromTradesSql(trades, 'batch')}) AS p`);
+export function barsFromTradesSql(trades: string, d: SqlDialect): string {
+  return barsFromPartialsSql(`(${partialsFromTradesSql(trades, 'batch', d)}) AS p`);
 }

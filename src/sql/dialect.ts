@@ -24,6 +24,13 @@ export interface SqlDialect {
   length(list: string): string;
   /** Element `i` (1-based) of an array, NULL when out of range. */
   item(list: string, i: number): string;
+  /**
+   * A key ordering trades by (trade time, trade id), for min_by/max_by (open and
+   * close with ties broken by id). Athena: a ROW. DuckDB: one HUGEINT,
+   * time_us * 10^17 + id, exact because ids are below 10^16 (16 digits at most,
+   * validated) and times are positive; about twice as fast as a struct key.
+   */
+  tradeOrderKey(time: string, id: string): string;
   /** Line number of a row of a table of raw lines (1-based, file order). */
   readonly lineNumber: string;
   /** The engine's SQL type for a Glue column type. */
@@ -83,6 +90,7 @@ export const DUCKDB: SqlDialect = {
   split: (t, sep) => `string_split(${t}, ${lit(sep)})`,
   item: (l, i) => `${l}[${i}]`,
   length: (l) => `len(${l})`,
+  tradeOrderKey: (time, id) => `CAST(epoch_us(${time}) AS HUGEINT) * 100000000000000000 + ${id}`,
   // Lines are loaded into a table in file order; rowid follows it.
   lineNumber: 'rowid + 1',
   columnType: (t) => DUCKDB_TYPES[t],
@@ -104,6 +112,7 @@ export const ATHENA: SqlDialect = {
   split: (t, sep) => `split(${t}, ${lit(sep)})`,
   item: (l, i) => `element_at(${l}, ${i})`,
   length: (l) => `cardinality(${l})`,
+  tradeOrderKey: (time, id) => `ROW(${time}, ${id})`,
   // Athena has no physical line number; the position within the scan stands in.
   lineNumber: 'row_number() OVER ()',
   columnType: (t) => ATHENA_TYPES[t],
