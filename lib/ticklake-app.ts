@@ -140,6 +140,8 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
         : undefined,
     trainingStateMachine: orchestration.trainingStateMachine,
     evaluationStateMachine: orchestration.evaluationStateMachine,
+    backfillStateMachine: orchestration.backfill.stateMachine,
+    timeSeriesPoints: timeSeries?.points.function,
     modelsConfigured: orchestration.modelsConfigured,
     schedulerDeadLetterQueue: orchestration.schedulerDeadLetterQueue,
   });

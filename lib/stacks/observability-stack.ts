@@ -5,9 +5,12 @@
  *
  * Dashboard: incoming records and bytes, iterator age, function errors,
  * throttles and duration, dead-letter queue depth, quarantined vs curated
- * records, lake objects written, time-series writer, model workflows.
+ * records, lake objects written, time-series writer, points published and
+ * refused, model workflows, backfill runs.
  * Alarms: iterator age (or Kafka offset lag), function errors, throttles,
- * dead letters (stream and schedules), producer throttling, failed model runs.
+ * dead letters (stream and schedules), producer throttling, failed model runs,
+ * failed or timed-out backfill runs; with a time-series store also points the
+ * store refused and errors of the points function.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -23,9 +26,13 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { METRICS_NAMESPACE } from '../constructs/ticklake-function.js';
+import { TIMESERIES_POINTS_SERVICE } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
+import { BACKFILL_TIMEOUT } from '../orchestration/backfill-workflow.js';
 import type { MskIngestion } from './ingestion-stack.js';
+import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from './orchestration-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from './processing-stack.js';
+import { TIME_SERIES_REJECTED_METRIC, TIMESERIES_WRITER_SERVICE } from './time-series-stack.js';
 
 /** Custom metrics the stream-transform handler publishes (Powertools, EMF). */
 export const STREAM_TRANSFORM_METRICS = [
@@ -51,6 +58,10 @@ export interface ObservabilityStackProps extends StackProps {
   readonly timeSeriesWriter?: ObservedConsumer;
   readonly trainingStateMachine: sfn.IStateMachine;
   readonly evaluationStateMachine: sfn.IStateMachine;
+  /** The backfill state machine (started by hand: no runs is no data, not an alarm). */
+  readonly backfillStateMachine: sfn.IStateMachine;
+  /** The time-series points function (with a time-series store): the predict function writes bars and predictions through it. */
+  readonly timeSeriesPoints?: lambda.IFunction;
   /** Alarm on failed model runs only once the ML functions are wired (they fail by design until then). */
   readonly modelsConfigured: boolean;
   readonly schedulerDeadLetterQueue: sqs.IQueue;
@@ -230,14 +241,17 @@ export class ObservabilityStack extends Stack {
       'A scheduled training or evaluation run could not be started',
     );
 
-    const custom = (metricName: string, statistic = 'Sum') =>
+    /** A Powertools metric: namespace `ticklake`, dimension `service` = the function's service name. */
+    const custom = (metricName: string, service = STREAM_TRANSFORM_SERVICE, period = minute) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: STREAM_TRANSFORM_SERVICE },
-        statistic,
-        period: minute,
+        dimensionsMap: { service },
+        statistic: 'Sum',
+        period,
       });
+    /** Sum ≥ 1 over the metric's period (five minutes for every alarm below that uses it). */
+    const atLeastOnce = { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
 
     const widgets: cloudwatch.IWidget[][] = [
       [
@@ -313,14 +327,84 @@ export class ObservabilityStack extends Stack {
       );
     }
 
+    // --- points to the time-series store ------------------------------------
+    // Threshold: any refused point (sum ≥ 1 in 5 minutes). A refusal is never
+    // transient: the sinks retry throttling, 5xx and network errors themselves
+    // and resend a LiveAnalytics version conflict as an upsert, so a refused
+    // point is missing from the store until someone acts (the log line
+    // "time-series store refused a … point" has the store's reason).
+    if (config.timeSeries !== 'none') {
+      const rejected: cloudwatch.IMetric[] = [];
+      const graphRefused = (metricName: string, service: string) => rejected.push(custom(metricName, service).with({ label: `${metricName} (${service})` }));
+      const refusedAlarm = (id: string, metricName: string, service: string, description: string) => {
+        alarm(id, custom(metricName, service, fiveMinutes), atLeastOnce, description);
+        graphRefused(metricName, service);
+      };
+      const [bars, predictions] = PREDICT_REJECTION_METRICS;
+      refusedAlarm(
+        bars,
+        bars,
+        PREDICT_SERVICE,
+        'The time-series store refused closed minute bars (ml-predict logs each with the reason); later ticks resend them while inside BAR_CORRECTION_HORIZON_MINUTES, after that republishBarsFrom (docs/deploy.md)',
+      );
+      refusedAlarm(
+        predictions,
+        predictions,
+        PREDICT_SERVICE,
+        "The time-series store refused prediction points or was unreachable when they were written (ml-predict logs the reason); they are in the lake's predictions table and are not resent",
+      );
+      if (props.timeSeriesWriter) {
+        refusedAlarm(
+          'WriterPointsRejected',
+          TIME_SERIES_REJECTED_METRIC,
+          TIMESERIES_WRITER_SERVICE,
+          'The time-series store refused trade points from the stream (the time-series writer logs each with the reason); they are in the lake, not in the store',
+        );
+      }
+      // The points function counts the same refusals as ml-predict (its only caller): graphed, not alarmed twice.
+      graphRefused(TIME_SERIES_REJECTED_METRIC, TIMESERIES_POINTS_SERVICE);
+      const row: cloudwatch.IWidget[] = [
+        new cloudwatch.GraphWidget({
+          title: 'Minute bars to the time-series store (ml-predict)',
+          left: ['BarsPublished', 'BarCorrectionsPublished', 'BarPublishFailures'].map((m) => custom(m, PREDICT_SERVICE)),
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Points refused by the time-series store', left: rejected, width: 8 }),
+      ];
+      if (props.timeSeriesPoints) {
+        const p = props.timeSeriesPoints;
+        const pErrors = p.metricErrors({ statistic: 'Sum', period: fiveMinutes });
+        row.push(
+          new cloudwatch.GraphWidget({
+            title: 'Time-series points function: invocations, errors',
+            left: [p.metricInvocations({ statistic: 'Sum', period: minute }), pErrors],
+            width: 8,
+          }),
+        );
+        alarm(
+          'PointsFunctionErrors',
+          pErrors,
+          atLeastOnce,
+          'The time-series points function threw (store unreachable, credentials or configuration): bars are retried by the next predict tick, predictions are counted as refused',
+        );
+      }
+      widgets.push(row);
+    }
+
     const sm = (m: sfn.IStateMachine, label: string) => [
       m.metricSucceeded({ statistic: 'Sum', period: Duration.hours(1), label: `${label} succeeded` }),
       m.metricFailed({ statistic: 'Sum', period: Duration.hours(1), label: `${label} failed` }),
     ];
+    const backfill = props.backfillStateMachine;
     widgets.push([
       new cloudwatch.GraphWidget({
         title: props.modelsConfigured ? 'Model workflows' : 'Model workflows (not configured: runs fail by design)',
         left: [...sm(props.trainingStateMachine, 'training'), ...sm(props.evaluationStateMachine, 'evaluation')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Backfill runs',
+        left: [...sm(backfill, 'backfill'), backfill.metricTimedOut({ statistic: 'Sum', period: Duration.hours(1), label: 'backfill timed out' })],
         width: 12,
       }),
     ]);
@@ -337,7 +421,20 @@ export class ObservabilityStack extends Stack {
         );
       }
     }
-    widgets[widgets.length - 1]!.push(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }));
+    // Both Fail states (BackfillFailed, SomeFilesFailed) end the execution FAILED; the run's time limit ends it TIMED_OUT.
+    alarm(
+      'BackfillFailed',
+      backfill.metricFailed({ statistic: 'Sum', period: fiveMinutes }),
+      atLeastOnce,
+      'A backfill run failed: a run step (BackfillFailed) or some of its files (SomeFilesFailed, the others were published); the execution error and cause say which, start a new execution to redo them',
+    );
+    alarm(
+      'BackfillTimedOut',
+      backfill.metricTimedOut({ statistic: 'Sum', period: fiveMinutes }),
+      atLeastOnce,
+      `A backfill run hit the state machine's ${BACKFILL_TIMEOUT.toHours()} h time limit: files it had not published keep their earlier publication; start a new execution (fewer files per run)`,
+    );
+    widgets.push([new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })]);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: prefix,

@@ -158,6 +158,12 @@ export const PREDICT_FUNCTION: MlFunctionSpec = {
   writesTables: [PREDICTIONS],
 };
 
+/** Powertools service name of the predict function (metrics dimension `service`; `lambdas/ml/predict.ts` sets the same). */
+export const PREDICT_SERVICE = `ml-${PREDICT_FUNCTION.name}`;
+
+/** Points the predict function counts as refused by the time-series store (namespace `ticklake`, service {@link PREDICT_SERVICE}). */
+export const PREDICT_REJECTION_METRICS = ['BarPointsRejected', 'PredictionPointsRejected'] as const;
+
 /** Which functions each state machine invokes. */
 export const TRAINING_FUNCTIONS = ['planTraining', 'train', 'register', 'activate'] as const satisfies readonly MlFunctionKey[];
 export const EVALUATION_FUNCTIONS = ['planEvaluation', 'evaluate', 'chooseChampion', 'publish'] as const satisfies readonly MlFunctionKey[];
@@ -233,7 +239,7 @@ export class OrchestrationStack extends Stack {
       entry: predict.entry,
       functionName: `${prefix}-ml-${predict.name}`,
       description: predict.description,
-      serviceName: `ml-${predict.name}`,
+      serviceName: PREDICT_SERVICE,
       memorySize: predict.memorySize,
       timeout: predict.timeout,
       // With a time-series store: closed bars and prediction points through the time-series points function.

@@ -41,6 +41,8 @@ export const INFLUXDB_PORT = 8086;
 export const INFLUXDB_ORG = 'ticklake';
 export const INFLUXDB_BUCKET = 'market';
 export const TIMESERIES_WRITER_SERVICE = 'timeseries-writer';
+/** Points the writer and the points function count as refused by the store (namespace `ticklake`, dimension `service`). */
+export const TIME_SERIES_REJECTED_METRIC = 'TimeSeriesPointsRejected';
 
 export interface TimeSeriesStackProps extends StackProps {
   readonly config: TicklakeConfig;
