@@ -273,11 +273,6 @@ export interface Dataset {
   readonly symbols: readonly string[];
 }
 
-/** Number of rows of a dataset. */
-export function datasetSize(ds: Dataset): number {
-  return ds.y.length;
-}
-
 /** Groups bars by symbol, each group in time order. */
 export function groupBySymbol(bars: readonly Bar[]): Map<string, Bar[]> {
   const groups = new Map<string, Bar[]>();

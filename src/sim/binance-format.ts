@@ -9,7 +9,7 @@
  * `toCsvLine(..., { trimZeros: true })` writes minimal decimals instead, so
  * readers can be tested against both spellings.
  */
-import type { BinanceCsvRow, BinanceTradeMessage, ReasonCode } from '../domain/trade.js';
+import type { ReasonCode } from '../domain/trade.js';
 import type { SimTrade } from './market.js';
 import type { Rng } from './random.js';
 
@@ -42,13 +42,6 @@ export function toTradeMessage(trade: SimTrade, options: TradeMessageOptions = {
     `"p":"${trade.price}","q":"${trade.qty}",${ids}"T":${Math.floor(trade.tradeTimeUs / 1000)},` +
     `"m":${trade.isBuyerMaker ? 'true' : 'false'},"M":${trade.isBestMatch ? 'true' : 'false'}}`
   );
-}
-
-/** The stream message as an object (same content as {@link toTradeMessage}). */
-export function toTradeMessageObject(trade: SimTrade, options: TradeMessageOptions = {}): BinanceTradeMessage {
-  const base = { e: 'trade' as const, E: trade.eventTimeMs, s: trade.symbol, t: trade.id, p: trade.price, q: trade.qty };
-  const tail = { T: Math.floor(trade.tradeTimeUs / 1000), m: trade.isBuyerMaker, M: trade.isBestMatch };
-  return options.withOrderIds ? { ...base, b: trade.buyerOrderId, a: trade.sellerOrderId, ...tail } : { ...base, ...tail };
 }
 
 /** Options of {@link toCsvLine}. */
@@ -86,19 +79,6 @@ export function toCsvLine(trade: SimTrade, options: CsvLineOptions = {}): string
     return `${trade.id},${trimDecimal(trade.price)},${trimDecimal(trade.qty)},${trimDecimal(trade.quoteQty)},${time},${m},${best}`;
   }
   return `${trade.id},${trade.price},${trade.qty},${trade.quoteQty},${time},${m},${best}`;
-}
-
-/** The CSV row as an object (same content as {@link toCsvLine}). */
-export function toCsvRow(trade: SimTrade, options: CsvLineOptions = {}): BinanceCsvRow {
-  return {
-    id: trade.id,
-    price: trade.price,
-    qty: trade.qty,
-    quoteQty: trade.quoteQty,
-    time: csvTime(trade, options.timeUnit),
-    isBuyerMaker: trade.isBuyerMaker,
-    isBestMatch: trade.isBestMatch,
-  };
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@
  * `yyyy-MM-dd` strings in the row types, written as day numbers (Parquet DATE).
  */
 import type { HourPartition } from '../../../src/domain/time.js';
-import { dayNumber, hourPartition } from '../../../src/domain/time.js';
+import { dateOfDay, dayNumber, hourPartition } from '../../../src/domain/time.js';
 import type { ModelRecord } from '../../../src/ml/registry.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../../src/schema/table-schema.js';
 import { lakeKey, tablePrefix, type LakeWriter } from '../lake-writer.js';
@@ -149,5 +149,5 @@ export async function writePredictionRows(lake: LakeWriter, rows: readonly Predi
 
 /** `yyyy-MM-dd` of a µs timestamp (UTC). */
 export function dateOfUs(us: number): string {
-  return new Date(dayNumber(us) * 86_400_000).toISOString().slice(0, 10);
+  return dateOfDay(dayNumber(us));
 }

@@ -20,13 +20,6 @@ export interface ModelsConfig {
   readonly gbt: GbtConfig;
 }
 
-/** Defaults: tree sizes as the old project (RF 150 trees, depth 7, 128 bins; GBT 150 rounds, depth 7). */
-export const DEFAULT_MODELS_CONFIG: ModelsConfig = {
-  ridge: DEFAULT_RIDGE_CONFIG,
-  random_forest: DEFAULT_RANDOM_FOREST_CONFIG,
-  gbt: DEFAULT_GBT_CONFIG,
-};
-
 /** Partial overrides of {@link ModelsConfig}, merged per kind over the defaults. */
 export type ModelsConfigOverrides = { readonly [K in keyof ModelsConfig]?: Partial<ModelsConfig[K]> };
 
