@@ -31,8 +31,8 @@ export interface BarSource {
   symbols(window: BarWindow): Promise<string[]>;
 }
 
-/** Columns selected from `bars_1m`, in {@link barFromRow} order. */
-export const BAR_COLUMNS = [
+/** Columns selected from `bars_1m`, in {@link barFromRow} order (`minute_us` is computed from `minute_start`). */
+const BAR_COLUMNS = [
   'symbol',
   'minute_us',
   'open',
@@ -79,7 +79,7 @@ function epochMicros(expr: string, dialect: SqlDialect): string {
 
 /** The query of {@link BarSource.bars} on `bars_1m` (or another relation with its columns). */
 export function barsQuerySql(query: BarQuery, dialect: SqlDialect, relation = 'bars_1m'): string {
-  return `SELECT symbol, ${epochMicros('minute_start', dialect)} AS minute_us, open, high, low, close, vwap, avg_price, avg_quantity, avg_quote_quantity, volume, quote_volume, trade_count, buyer_maker_share
+  return `SELECT symbol, ${epochMicros('minute_start', dialect)} AS minute_us, ${BAR_COLUMNS.slice(2).join(', ')}
 FROM ${relation}
 WHERE ${whereSql(query, dialect, query.symbols)}
 ORDER BY symbol, minute_start`;
