@@ -1,5 +1,5 @@
 /** {@link LakeWriter} on Amazon S3 with the AWS SDK v3. */
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LakeWriter } from './lake-writer.js';
 
 /** The bytes of an object, or undefined when there is no such key (needs s3:ListBucket to tell, else S3 answers 403). */
@@ -11,6 +11,18 @@ export async function getObjectBytes(s3: S3Client, bucket: string, key: string):
     if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return undefined;
     throw e;
   }
+}
+
+/** Every object under a prefix: key and size. */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; size: number }[]> {
+  const out: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of r.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out;
 }
 
 export class S3LakeWriter implements LakeWriter {

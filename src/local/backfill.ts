@@ -38,7 +38,7 @@ import {
 import { type PublishStore, publishBackfill } from '../../lambdas/shared/backfill/publish.js';
 import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../../lib/orchestration/backfill-workflow.js';
 import { type BackfillStatements, intermediateTables } from '../sql/backfill-job.js';
-import { DUCKDB } from '../sql/dialect.js';
+import { DUCKDB, sqlString } from '../sql/dialect.js';
 import { FileLakeWriter } from './file-lake-writer.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
 import { extractTradeFile } from './trade-files.js';
@@ -124,8 +124,6 @@ class LocalPublishStore implements PublishStore {
     return this.files.delete(keys);
   }
 }
-
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The definition, rendered once per process. */
 let definition: ReturnType<typeof localBackfillDefinition> | undefined;

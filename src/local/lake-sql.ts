@@ -10,7 +10,7 @@ import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/nod
 import type { GlueType, TableSchema } from '../schema/table-schema.js';
 import { TABLES } from '../schema/table-schema.js';
 import { fileURLToPath } from 'node:url';
-import { DUCKDB_TYPES } from '../sql/dialect.js';
+import { DUCKDB_TYPES, sqlIdent, sqlString } from '../sql/dialect.js';
 import { NAMED_VIEWS, VIEW_TABLES } from '../sql/views.js';
 
 export { NAMED_VIEWS };
@@ -36,11 +36,6 @@ export interface QueryResult {
 }
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
-const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
-
 /** Directory of a table under the lake root. */
 export function tableDir(lakeRoot: string, t: TableSchema): string {
   return join(lakeRoot, t.zone, t.name);
@@ -58,18 +53,18 @@ export function viewSql(lakeRoot: string, t: TableSchema): string {
   const cols = [...t.columns, ...t.partitionKeys];
   const derived = DERIVED_TABLES[t.name];
   if (derived) {
-    const select = cols.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ');
-    return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} FROM (${derived()})`;
+    const select = cols.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
+    return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM (${derived()})`;
   }
   if (parquetFileCount(lakeRoot, t) === 0) {
-    const select = cols.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ');
-    return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} WHERE false`;
+    const select = cols.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
+    return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} WHERE false`;
   }
   const glob = join(tableDir(lakeRoot, t), '**', '*.parquet');
   const hiveTypes = t.partitionKeys.map((p) => `${sqlString(p.name)}: ${DUCKDB_TYPE[p.type]}`).join(', ');
-  const select = cols.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ');
+  const select = cols.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
   const hive = t.partitionKeys.length > 0 ? `hive_partitioning = true, hive_types = {${hiveTypes}}` : 'hive_partitioning = false';
-  return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${select} FROM read_parquet(${sqlString(glob)}, ${hive})`;
+  return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM read_parquet(${sqlString(glob)}, ${hive})`;
 }
 
 /** An embedded SQL session over the lake. */
@@ -86,7 +81,7 @@ export class LakeSql {
     const connection = await instance.connect();
     const sql = new LakeSql(instance, connection, lakeRoot);
     for (const t of Object.values(tables)) await connection.run(viewSql(lakeRoot, t));
-    for (const [name, q] of Object.entries(NAMED_VIEWS)) await connection.run(`CREATE OR REPLACE VIEW ${ident(name)} AS ${q()}`);
+    for (const [name, q] of Object.entries(NAMED_VIEWS)) await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS ${q()}`);
     return sql;
   }
 
@@ -111,7 +106,7 @@ export class LakeSql {
 
   /** Row count of a table view. */
   async count(table: string): Promise<number> {
-    const r = await this.query(`SELECT count(*) AS n FROM ${ident(table)}`);
+    const r = await this.query(`SELECT count(*) AS n FROM ${sqlIdent(table)}`);
     return Number(r.rows[0]?.[0] ?? 0);
   }
 

@@ -8,14 +8,13 @@
  */
 import { MICROS_THRESHOLD } from '../domain/binance.js';
 import { MAX_FUTURE_SKEW_US, MIN_TRADE_TIME_US, QUOTE_QTY_REL_TOL } from '../domain/validate.js';
-import type { SqlDialect } from './dialect.js';
+import { sqlString, type SqlDialect } from './dialect.js';
 
 const DECIMAL = '\\d{1,20}(\\.\\d{1,18})?';
 const BOOLS = "('True','true','TRUE','False','false','FALSE')";
 const BOOL_RE = '(True|true|TRUE|False|false|FALSE)';
 /** A line every field of which is well formed (then only ranges remain to check). */
 const LINE = `\\d{1,16},${DECIMAL},${DECIMAL},(${DECIMAL})?,\\d{1,17},${BOOL_RE},${BOOL_RE}\\r?`;
-const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export interface BackfillContext {
   readonly symbol: string;
@@ -121,7 +120,7 @@ FROM (${fieldsSql(numbered, d)}) AS f`;
 export function validTradesSql(checked: string, d: SqlDialect, ctx: BackfillContext): string {
   const ts = d.timestampFromMicros('time_us');
   return `SELECT
-  ${lit(ctx.symbol)} AS symbol,
+  ${sqlString(ctx.symbol)} AS symbol,
   trade_id,
   price,
   qty AS quantity,
@@ -155,7 +154,7 @@ const MESSAGES: Record<string, string> = {
 /** `quarantine` rows (data columns + dt/hour) of the invalid lines. */
 export function quarantineSql(classified: string, d: SqlDialect, ctx: BackfillContext): string {
   const msg = `CASE reason_code ${Object.entries(MESSAGES)
-    .map(([k, v]) => `WHEN ${lit(k)} THEN ${lit(v)}`)
+    .map(([k, v]) => `WHEN ${sqlString(k)} THEN ${sqlString(v)}`)
     .join(' ')} ELSE reason_code END`;
   const now = d.timestampLiteral(ctx.nowUs);
   return `SELECT
@@ -164,9 +163,9 @@ export function quarantineSql(classified: string, d: SqlDialect, ctx: BackfillCo
   ${msg} || ': ' || substr(line, 1, 200) AS reason_message,
   line AS raw_payload,
   'backfill' AS stream_name,
-  ${lit(ctx.sourceName)} AS shard_id,
+  ${sqlString(ctx.sourceName)} AS shard_id,
   CAST(line_no AS VARCHAR) AS sequence_number,
-  ${lit(ctx.symbol)} AS partition_key,
+  ${sqlString(ctx.symbol)} AS partition_key,
   ${now} AS arrival_time,
   ${now} AS ingest_time,
   substr(CAST(${now} AS VARCHAR), 1, 10) AS dt,

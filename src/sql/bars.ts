@@ -6,9 +6,7 @@
  * engine and live in `dialect.ts`.
  */
 
-import type { SqlDialect } from './dialect.js';
-
-const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
+import { sqlString, type SqlDialect } from './dialect.js';
 
 /**
  * Partial aggregates per (symbol, minute) from a relation of `trades` rows, with
@@ -33,7 +31,7 @@ export function partialsFromTradesSql(trades: string, batchId: string, d: SqlDia
   sum(quote_quantity) AS sum_quote_quantity,
   count(*) AS trade_count,
   sum(CASE WHEN is_buyer_maker THEN 1 ELSE 0 END) AS buyer_maker_count,
-  ${quote(batchId)} AS batch_id,
+  ${sqlString(batchId)} AS batch_id,
   substr(CAST(date_trunc('minute', trade_time) AS VARCHAR), 1, 10) AS dt,
   hour(date_trunc('minute', trade_time)) AS hour
 FROM (SELECT *, ${d.tradeOrderKey('trade_time', 'trade_id')} AS order_key FROM ${trades}) AS keyed

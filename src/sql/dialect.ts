@@ -51,7 +51,10 @@ export interface SqlDialect {
   writeParquet(select: string, location: string, partitionBy: readonly string[]): string;
 }
 
-const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** A SQL string literal (single quotes doubled); the same in both engines. */
+export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** A quoted SQL identifier (double quotes doubled); the same in both engines. */
+export const sqlIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 function isoMicros(us: number): string {
   const ms = Math.floor(us / 1000);
@@ -83,11 +86,11 @@ const ATHENA_TYPES: Record<GlueType, string> = {
 
 export const DUCKDB: SqlDialect = {
   name: 'duckdb',
-  fullMatch: (e, p) => `regexp_full_match(${e}, ${lit(p)})`,
+  fullMatch: (e, p) => `regexp_full_match(${e}, ${sqlString(p)})`,
   timestampFromMicros: (e) => `make_timestamp(${e})`,
   isoDayOfWeek: (ts) => `CAST(isodow(${ts}) AS INTEGER)`,
-  timestampLiteral: (us) => `TIMESTAMP ${lit(isoMicros(us))}`,
-  split: (t, sep) => `string_split(${t}, ${lit(sep)})`,
+  timestampLiteral: (us) => `TIMESTAMP ${sqlString(isoMicros(us))}`,
+  split: (t, sep) => `string_split(${t}, ${sqlString(sep)})`,
   item: (l, i) => `${l}[${i}]`,
   length: (l) => `len(${l})`,
   tradeOrderKey: (time, id) => `CAST(epoch_us(${time}) AS HUGEINT) * 100000000000000000 + ${id}`,
@@ -97,19 +100,19 @@ export const DUCKDB: SqlDialect = {
   hasTempTables: true,
   // One column per line: a delimiter that never occurs, no quoting, no type detection.
   linesTable: (name, location) =>
-    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT coalesce(line, '') AS line FROM read_csv(${lit(location)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\\x1f', quote = '', escape = '', auto_detect = false, strict_mode = false)`,
+    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT coalesce(line, '') AS line FROM read_csv(${sqlString(location)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\\x1f', quote = '', escape = '', auto_detect = false, strict_mode = false)`,
   writeParquet: (select, location, partitionBy) =>
-    `COPY (${select}) TO ${lit(location)} (FORMAT PARQUET, PARTITION_BY (${partitionBy.join(', ')}), OVERWRITE_OR_IGNORE true)`,
+    `COPY (${select}) TO ${sqlString(location)} (FORMAT PARQUET, PARTITION_BY (${partitionBy.join(', ')}), OVERWRITE_OR_IGNORE true)`,
 };
 
 export const ATHENA: SqlDialect = {
   name: 'athena',
-  fullMatch: (e, p) => `regexp_like(${e}, ${lit(`^(?:${p})$`)})`,
+  fullMatch: (e, p) => `regexp_like(${e}, ${sqlString(`^(?:${p})$`)})`,
   // from_unixtime_nanos keeps microseconds; drop the UTC zone to get Glue's `timestamp`.
   timestampFromMicros: (e) => `CAST(from_unixtime_nanos(${e} * 1000) AT TIME ZONE 'UTC' AS timestamp(6))`,
   isoDayOfWeek: (ts) => `CAST(day_of_week(${ts}) AS INTEGER)`,
-  timestampLiteral: (us) => `TIMESTAMP ${lit(isoMicros(us))}`,
-  split: (t, sep) => `split(${t}, ${lit(sep)})`,
+  timestampLiteral: (us) => `TIMESTAMP ${sqlString(isoMicros(us))}`,
+  split: (t, sep) => `split(${t}, ${sqlString(sep)})`,
   item: (l, i) => `element_at(${l}, ${i})`,
   length: (l) => `cardinality(${l})`,
   tradeOrderKey: (time, id) => `ROW(${time}, ${id})`,
@@ -120,8 +123,8 @@ export const ATHENA: SqlDialect = {
   // Whole lines: LazySimpleSerDe with a field delimiter (\001, Ctrl-A) that never occurs in a
   // trade file, no escaping; an empty line reads as NULL (callers coalesce to '').
   linesTable: (name, location) =>
-    `CREATE EXTERNAL TABLE IF NOT EXISTS ${name} (line string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\001' STORED AS TEXTFILE LOCATION ${lit(location)} TBLPROPERTIES ('serialization.null.format' = '')`,
+    `CREATE EXTERNAL TABLE IF NOT EXISTS ${name} (line string) ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\001' STORED AS TEXTFILE LOCATION ${sqlString(location)} TBLPROPERTIES ('serialization.null.format' = '')`,
   // The partition columns must be the last of the select list; at most 100 partitions per statement.
   writeParquet: (select, location, partitionBy) =>
-    `UNLOAD (${select}) TO ${lit(location)} WITH (format = 'PARQUET', compression = 'GZIP', partitioned_by = ARRAY[${partitionBy.map(lit).join(', ')}])`,
+    `UNLOAD (${select}) TO ${sqlString(location)} WITH (format = 'PARQUET', compression = 'GZIP', partitioned_by = ARRAY[${partitionBy.map(sqlString).join(', ')}])`,
 };

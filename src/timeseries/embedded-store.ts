@@ -38,6 +38,7 @@ import {
   type TimeSeriesSink,
   type WriteResult,
 } from './point.js';
+import { sqlIdent } from '../sql/dialect.js';
 
 export const EMBEDDED_FILE = 'timeseries.duckdb';
 
@@ -55,8 +56,6 @@ const SQL_TYPE: Record<ColumnKind, string> = {
 const RESERVED_COLUMNS = new Set(['series', 'time', 'nanos']);
 const META_TABLE = '_ts_columns';
 const STAGE_TABLE = '_ts_stage';
-
-const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 /** A stored point as returned by `range`. */
 export interface StoredPoint {
@@ -253,7 +252,7 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
     const known = new Map(this.catalog.columns.get(table) ?? []);
     if (!this.catalog.tables.has(table.toLowerCase())) {
       await this.connection.run(
-        `CREATE TABLE ${ident(table)} (series VARCHAR NOT NULL, time TIMESTAMP NOT NULL, nanos SMALLINT NOT NULL)`,
+        `CREATE TABLE ${sqlIdent(table)} (series VARCHAR NOT NULL, time TIMESTAMP NOT NULL, nanos SMALLINT NOT NULL)`,
       );
       pendingCatalog.push(() => {
         this.catalog.tables.set(table.toLowerCase(), table);
@@ -326,7 +325,7 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
       accepted.push(s);
     }
     for (const col of added) {
-      await this.connection.run(`ALTER TABLE ${ident(table)} ADD COLUMN ${ident(col.name)} ${SQL_TYPE[col.kind]}`);
+      await this.connection.run(`ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(col.name)} ${SQL_TYPE[col.kind]}`);
       await this.connection.run(`INSERT INTO ${META_TABLE} VALUES ($1, $2, $3)`, [table, col.name, col.kind]);
     }
     if (added.length > 0) {
@@ -360,8 +359,8 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
       'series VARCHAR',
       'time TIMESTAMP',
       'nanos SMALLINT',
-      ...tagList.map((c) => `${ident(c)} VARCHAR`),
-      ...fieldList.map((c) => `${ident(c)} ${SQL_TYPE[known.get(c.toLowerCase())!.kind]}`),
+      ...tagList.map((c) => `${sqlIdent(c)} VARCHAR`),
+      ...fieldList.map((c) => `${sqlIdent(c)} ${SQL_TYPE[known.get(c.toLowerCase())!.kind]}`),
     ];
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} (${colDefs.join(', ')})`);
     const appender = await this.connection.createAppender(STAGE_TABLE, 'main', 'temp');
@@ -394,12 +393,12 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
     }
     const window = `_t.time BETWEEN make_timestamp(${minTime}) AND make_timestamp(${maxTime})`;
     const sameKey = '_t.series = _s.series AND _t.time = _s.time AND _t.nanos = _s.nanos';
-    const updates = fieldList.map((c) => `${ident(c)} = COALESCE(_s.${ident(c)}, _t.${ident(c)})`).join(', ');
-    await this.connection.run(`UPDATE ${ident(table)} AS _t SET ${updates} FROM ${STAGE_TABLE} AS _s WHERE ${sameKey} AND ${window}`);
-    const cols = ['series', 'time', 'nanos', ...tagList, ...fieldList].map(ident);
+    const updates = fieldList.map((c) => `${sqlIdent(c)} = COALESCE(_s.${sqlIdent(c)}, _t.${sqlIdent(c)})`).join(', ');
+    await this.connection.run(`UPDATE ${sqlIdent(table)} AS _t SET ${updates} FROM ${STAGE_TABLE} AS _s WHERE ${sameKey} AND ${window}`);
+    const cols = ['series', 'time', 'nanos', ...tagList, ...fieldList].map(sqlIdent);
     await this.connection.run(
-      `INSERT INTO ${ident(table)} (${cols.join(', ')}) SELECT ${cols.map((c) => `_s.${c}`).join(', ')} FROM ${STAGE_TABLE} AS _s ` +
-        `ANTI JOIN (SELECT series, time, nanos FROM ${ident(table)} AS _t WHERE ${window}) AS _t ON ${sameKey}`,
+      `INSERT INTO ${sqlIdent(table)} (${cols.join(', ')}) SELECT ${cols.map((c) => `_s.${c}`).join(', ')} FROM ${STAGE_TABLE} AS _s ` +
+        `ANTI JOIN (SELECT series, time, nanos FROM ${sqlIdent(table)} AS _t WHERE ${window}) AS _t ON ${sameKey}`,
     );
     await this.connection.run(`DROP TABLE ${STAGE_TABLE}`);
     return accepted.length;
@@ -431,7 +430,7 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
     for (const [k, v] of Object.entries(q.tags ?? {})) {
       if (!tagSet.has(k)) return undefined;
       params.push(v);
-      clauses.push(`${ident(k)} = $${params.length}`);
+      clauses.push(`${sqlIdent(k)} = $${params.length}`);
     }
     if (q.from !== undefined) {
       params.push(timestampValue(BigInt(q.from)));
@@ -454,11 +453,11 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
       const all = this.columnsOf(table).fields;
       const fields = q.fields ?? Object.keys(all);
       for (const f of fields) if (!(f in all)) throw new Error(`${table} has no field ${f}`);
-      const select = ['epoch_us(time)', 'nanos', ...where.tags.map(ident), ...fields.map(ident)].join(', ');
+      const select = ['epoch_us(time)', 'nanos', ...where.tags.map(sqlIdent), ...fields.map(sqlIdent)].join(', ');
       const dir = q.order === 'desc' ? 'DESC' : 'ASC';
       const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
       const reader = await this.connection.runAndReadAll(
-        `SELECT ${select} FROM ${ident(table)} ${where.sql} ORDER BY time ${dir}, nanos ${dir}, series${limit}`,
+        `SELECT ${select} FROM ${sqlIdent(table)} ${where.sql} ORDER BY time ${dir}, nanos ${dir}, series${limit}`,
         where.params,
       );
       return reader.getRowsJS().map((row) => {
@@ -493,13 +492,13 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
       const bucket = `(epoch_us(time) // ${q.bucketUs}) * ${q.bucketUs}`;
       const select = [
         `${bucket} AS bucket`,
-        ...groupBy.map(ident),
+        ...groupBy.map(sqlIdent),
         'count(*)',
-        ...outputs.map(([f, agg]) => AGGREGATE_SQL[agg](ident(f))),
+        ...outputs.map(([f, agg]) => AGGREGATE_SQL[agg](sqlIdent(f))),
       ].join(', ');
-      const groups = ['bucket', ...groupBy.map(ident)].join(', ');
+      const groups = ['bucket', ...groupBy.map(sqlIdent)].join(', ');
       const reader = await this.connection.runAndReadAll(
-        `SELECT ${select} FROM ${ident(table)} ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`,
+        `SELECT ${select} FROM ${sqlIdent(table)} ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`,
         where.params,
       );
       return reader.getRowsJS().map((row) => {

@@ -17,12 +17,11 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
-import { S3LakeWriter } from '../s3-lake-writer.js';
+import { listObjects, S3LakeWriter } from '../s3-lake-writer.js';
 import type { PublishStore } from './publish.js';
 import {
   BACKFILL_UPLOAD_PREFIX,
@@ -34,18 +33,6 @@ import {
   runPrefix,
   type StagedBackfill,
 } from './plan.js';
-
-/** Every object under a prefix: key and size. */
-export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; size: number }[]> {
-  const out: { key: string; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
 
 /** CopySource: bucket and URL-encoded key (`encodeURI` keeps the `/` and `=` of partition paths, as S3 and s3rver both accept). */
 const copySource = (bucket: string, key: string) => `${bucket}/${encodeURI(key)}`;

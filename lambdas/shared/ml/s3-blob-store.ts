@@ -1,6 +1,6 @@
 /** {@link BlobStore} on Amazon S3 with the AWS SDK v3: the cloud model store's storage. */
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getObjectBytes } from '../s3-lake-writer.js';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getObjectBytes, listObjects } from '../s3-lake-writer.js';
 import type { BlobStore } from './model-store.js';
 
 /** Objects under `s3://<bucket>/<prefix>`. */
@@ -35,13 +35,6 @@ export class S3BlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }));
-      for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key.slice(this.prefix.length));
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
-    return keys.sort();
+    return (await listObjects(this.s3, this.bucket, this.prefix + prefix)).map((o) => o.key.slice(this.prefix.length)).sort();
   }
 }
