@@ -217,13 +217,8 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
     },
 
     async planEvaluation({ request, startedAt }) {
-      let evalDate: string;
-      if (request.evalDate !== undefined) {
-        dateToDayNumber(request.evalDate);
-        evalDate = request.evalDate;
-      } else {
-        evalDate = dateOfUs(floorTo(parseTime(request.scheduledTime ?? startedAt, 'scheduledTime'), 86_400_000) * 1000 - US_PER_DAY);
-      }
+      const evalDate = request.evalDate ?? dateOfUs(floorTo(parseTime(request.scheduledTime ?? startedAt, 'scheduledTime'), 86_400_000) * 1000 - US_PER_DAY);
+      // Also checks an explicit evalDate (yyyy-MM-dd).
       const dayStartUs = dateToDayNumber(evalDate) * US_PER_DAY;
       const dayEndUs = dayStartUs + US_PER_DAY;
       const base = { runId: `evaluate-${evalDate}`, evalDate, dayStartUs, dayEndUs, startedAt, runTime: request.scheduledTime ?? startedAt };
