@@ -101,6 +101,9 @@ function parseTime(text: string, what: string): number {
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 const isoOfUs = (us: number) => new Date(us / 1000).toISOString();
 
+/** Metrics of a symbol no row was scored on. */
+const unscored = (symbol: string): SymbolMetrics => ({ symbol, n: 0, rmse: null, mae: null, r2: null, baselineRmse: null, skillVsBaseline: null });
+
 /** Metrics of a model on the rows of each symbol. */
 function metricsBySymbol(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset, symbols: readonly string[]): SymbolMetrics[] {
   const rowsOf = new Map<string, number[]>();
@@ -111,7 +114,7 @@ function metricsBySymbol(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset, s
   });
   return symbols.map((symbol) => {
     const idx = rowsOf.get(symbol) ?? [];
-    if (idx.length === 0) return { symbol, n: 0, rmse: null, mae: null, r2: null, baselineRmse: null, skillVsBaseline: null };
+    if (idx.length === 0) return unscored(symbol);
     const e = evaluateModel(model, selectRows(ds, idx));
     return { symbol, n: e.n, rmse: finiteOrNull(e.rmse), mae: finiteOrNull(e.mae), r2: finiteOrNull(e.r2), baselineRmse: finiteOrNull(e.baselineRmse), skillVsBaseline: finiteOrNull(e.skillVsBaseline) };
   });
@@ -281,7 +284,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       const { model: regressor, target } = await loadModel(model.modelId);
       if (!sameTarget(target, plan.target)) {
         // Another forecast target cannot be compared on the same rows: unscored, hence not eligible.
-        return { modelId: model.modelId, kind: model.kind, bySymbol: plan.symbols.map((symbol) => ({ symbol, n: 0, rmse: null, mae: null, r2: null, baselineRmse: null, skillVsBaseline: null })) };
+        return { modelId: model.modelId, kind: model.kind, bySymbol: plan.symbols.map(unscored) };
       }
       const symbols = model.symbols ?? plan.symbols;
       const ds = await datasetOf(plan.dayStartUs, plan.dayEndUs, plan.target, symbols);
