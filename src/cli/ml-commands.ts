@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_START_TIME_MS } from '../sim/market.js';
+import { dateOfDay, dayNumber } from '../domain/time.js';
 import { parseKinds } from '../../lambdas/shared/ml/config.js';
 import { LocalExecutionError } from '../local/ml/executor.js';
 import { openLocalMl } from '../local/ml/local-ml.js';
@@ -108,7 +109,7 @@ export function registerMlCommands(program: Command): Command {
       if (evalDate === undefined) {
         const extent = await ml.bars.extent();
         if (extent === undefined) throw new Error(`no bars in ${join(ml.dataDir, 'lake')}: nothing to evaluate`);
-        evalDate = new Date(extent.lastUs / 1000).toISOString().slice(0, 10);
+        evalDate = dateOfDay(dayNumber(extent.lastUs));
       }
       const run = await ml.evaluate({ trigger: 'cli', evalDate }).catch((e: unknown) => {
         throw failed('evaluation', e);

@@ -8,6 +8,7 @@
  *   "sector":"Technology","volume":1200,"market_cap":3.4e12,"price":229.5}`
  */
 import type { Rejection } from './trade.js';
+import { dateOfDay, dayNumber } from './time.js';
 import { checkTradeTime, reject, type ValidationContext } from './validate.js';
 
 /** One row of the company_profile dimension. */
@@ -79,7 +80,7 @@ export interface SectorVolume {
 export function sectorVolumes(ticks: readonly StockTick[]): SectorVolume[] {
   const m = new Map<string, SectorVolume>();
   for (const t of ticks) {
-    const date = new Date(Math.floor(t.created_at / 1000)).toISOString().slice(0, 10);
+    const date = dateOfDay(dayNumber(t.created_at));
     const k = `${date}|${t.sector}`;
     const prev = m.get(k);
     m.set(k, { sector: t.sector, date, total_volume: (prev?.total_volume ?? 0) + t.volume });
