@@ -20,13 +20,14 @@
  *   nothing changes). Stores without versions (InfluxDB, embedded) replace the
  *   point of the same measurement, tags and time.
  */
+import { US_PER_MINUTE } from '../domain/time.js';
 import type { Point, WriteOptions } from './point.js';
 
 /** Default allowed lateness: trades up to 10 s late still make their minute's first published bar. */
 export const DEFAULT_ALLOWED_LATENESS_SECONDS = 10;
 
 /** One minute in microseconds. */
-export const MINUTE_US = 60_000_000;
+export const MINUTE_US = US_PER_MINUTE;
 
 /** What the rule needs of a bar (a `bars_1m` row; minute_start in µs). */
 export interface BarIdentity {
