@@ -13,6 +13,7 @@ import { tradeFeatures } from '../../src/domain/features.js';
 import { tradePoint } from '../../src/timeseries/measurements.js';
 import type { Point, RejectedPoint, TimeSeriesSink } from '../../src/timeseries/point.js';
 import { symbolOfKey, type TransformLogger } from './stream-transform.js';
+import { logRejected } from './timeseries/rejections.js';
 
 export interface TimeSeriesWriterDeps {
   readonly sink: TimeSeriesSink;
@@ -37,7 +38,7 @@ export function createTimeSeriesWriter(deps: TimeSeriesWriterDeps): (event: Kine
     }
     if (points.length === 0) return { batchItemFailures: [] };
     const res = await deps.sink.write(points);
-    for (const rej of res.rejected.slice(0, 20)) deps.logger?.warn('time-series store refused a point', { code: rej.code, reason: rej.reason, symbol: rej.point.tags.symbol, time: rej.point.time });
+    if (deps.logger) logRejected(deps.logger, 'trade', res.rejected);
     deps.onBatch?.({ points: points.length, written: res.written, rejected: res.rejected });
     return { batchItemFailures: [] };
   };
