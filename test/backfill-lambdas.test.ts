@@ -1,33 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { handler as render } from '../lambdas/backfill/render.js';
 import { BACKFILL_RUNS_PREFIX, markerKey, type StagedBackfill } from '../lambdas/shared/backfill/plan.js';
 import { publishBackfill } from '../lambdas/shared/backfill/publish.js';
 import { S3PublishStore, stageUploads } from '../lambdas/shared/backfill/s3.js';
 import { readLines, writeSimulatedFile } from '../src/local/trade-files.js';
 import { tempDir } from './helpers/lake-files.js';
-import { type LocalS3, startS3rver } from './helpers/s3rver.js';
+import { useS3rver } from './helpers/s3rver.js';
 
 // s3rver is a real S3-compatible HTTP server: the real SDK v3 client talks to it over HTTP.
-let local: LocalS3;
-let s3: S3Client;
 const BUCKET = 'ticklake-backfill-test';
 const NOW = '2026-11-22T00:00:00.000Z';
+const local = useS3rver(BUCKET);
 
-beforeAll(async () => {
-  local = await startS3rver(BUCKET);
-  s3 = local.s3;
-});
-
-afterAll(() => local?.close());
-
-const keys = (prefix?: string) => local.keys(prefix);
-
-const put = (key: string, body: Uint8Array | string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-const get = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+const put = (key: string, body: Uint8Array | string) => local.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+const get = async (key: string) => Buffer.from(await (await local.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
 
 async function simulated(zip: boolean, symbol: string) {
   const res = await writeSimulatedFile({ out: tempDir(), format: 'csv', symbols: [symbol], minutes: 2, seed: 5, zip, startTimeMs: Date.UTC(2026, 10, 2, 5) });
@@ -46,7 +36,7 @@ describe('backfill stage step (StageUploads) against s3rver', () => {
     const zipLines = [];
     for await (const l of readLines(zip)) zipLines.push(l);
     // Act
-    const staged = await stageUploads(s3, BUCKET, { request: { uploadPrefix: 'raw/backfill/batch-1' }, runId: 'run-1', startedAt: NOW }, { maxConcurrency: 3, partSize: 5 * 1024 * 1024 });
+    const staged = await stageUploads(local.s3, BUCKET, { request: { uploadPrefix: 'raw/backfill/batch-1' }, runId: 'run-1', startedAt: NOW }, { maxConcurrency: 3, partSize: 5 * 1024 * 1024 });
     // Assess
     expect(staged.run).toEqual({ runId: 'run-1', processingTimeUs: Date.parse(NOW) * 1000, lakeRoot: `s3://${BUCKET}/`, maxConcurrency: 3 });
     expect(staged.files.map((f) => [f.index, f.symbol, f.sourceName])).toEqual([
@@ -56,7 +46,7 @@ describe('backfill stage step (StageUploads) against s3rver', () => {
     expect(staged.files[0]!.linesLocation).toBe(`s3://${BUCKET}/_backfill/runs/run-1/lines/0/`);
     const k0 = staged.files[0]!.key;
     const k1 = staged.files[1]!.key;
-    expect(await keys(`${BACKFILL_RUNS_PREFIX}run-1/`)).toEqual([`_backfill/runs/run-1/lines/0/${k0}.csv.gz`, `_backfill/runs/run-1/lines/1/${k1}.csv`]);
+    expect(await local.keys(`${BACKFILL_RUNS_PREFIX}run-1/`)).toEqual([`_backfill/runs/run-1/lines/0/${k0}.csv.gz`, `_backfill/runs/run-1/lines/1/${k1}.csv`]);
     const unzipped = gunzipSync(await get(`_backfill/runs/run-1/lines/0/${k0}.csv.gz`)).toString('utf8');
     expect(unzipped.split('\n').filter((l) => l !== '')).toEqual(zipLines);
     expect((await get(`_backfill/runs/run-1/lines/1/${k1}.csv`)).equals(readFileSync(csv))).toBe(true);
@@ -66,12 +56,12 @@ describe('backfill stage step (StageUploads) against s3rver', () => {
     // Prepare
     await put('raw/backfill/anonymous/trades.csv', '1,1.0,1.0,1.0,1700000000000,True,True\n');
     // Act
-    const outside = stageUploads(s3, BUCKET, { request: { uploadPrefix: 'curated/trades/' }, runId: 'run-2', startedAt: NOW }, { maxConcurrency: 1 });
-    const noSymbol = stageUploads(s3, BUCKET, { request: { uploadPrefix: 'raw/backfill/anonymous/' }, runId: 'run-2', startedAt: NOW }, { maxConcurrency: 1 });
+    const outside = stageUploads(local.s3, BUCKET, { request: { uploadPrefix: 'curated/trades/' }, runId: 'run-2', startedAt: NOW }, { maxConcurrency: 1 });
+    const noSymbol = stageUploads(local.s3, BUCKET, { request: { uploadPrefix: 'raw/backfill/anonymous/' }, runId: 'run-2', startedAt: NOW }, { maxConcurrency: 1 });
     // Assess
     await expect(outside).rejects.toThrow(/must be under raw\/backfill\//);
     await expect(noSymbol).rejects.toThrow(/cannot tell the symbol/);
-    expect(await keys(`${BACKFILL_RUNS_PREFIX}run-2/`)).toEqual([]);
+    expect(await local.keys(`${BACKFILL_RUNS_PREFIX}run-2/`)).toEqual([]);
   });
 });
 
@@ -103,14 +93,14 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
 
   it('publishes under deterministic names, replaces an earlier publication of the same file, and clears staging', async () => {
     // Prepare: run a stages two trades objects in hour 05 and one quarantine object; run b (a rerun) stages one trades object in hour 06
-    const store = new S3PublishStore(s3, BUCKET);
+    const store = new S3PublishStore(local.s3, BUCKET);
     await put(`${out('pub-a', 0)}trades/dt=2026-11-02/hour=05/20261122_a_00000`, 'PAR1 a0');
     await put(`${out('pub-a', 0)}trades/dt=2026-11-02/hour=05/20261122_a_00001`, 'PAR1 a1');
     await put(`${out('pub-a', 0)}quarantine/dt=2026-11-22/hour=00/20261122_q_00000`, 'PAR1 q');
     const f = file(0, 'BTCUSDT-trades-2026-11-02');
     // Act: publish run a, then run b of the same file
     const a = await publishBackfill(store, { run: run('pub-a'), files: [f], results: [{ index: 0, key: f.key, ok: true }] });
-    const afterA = await keys('curated/');
+    const afterA = await local.keys('curated/');
     const markerA = JSON.parse((await get(markerKey(f.key))).toString('utf8'));
     const quarantineA = (await get(`quarantine/quarantine/dt=2026-11-22/hour=00/backfill-${f.key}-0.parquet`)).toString();
     await put(`${out('pub-b', 0)}trades/dt=2026-11-02/hour=06/20261123_b_00000`, 'PAR1 b0');
@@ -122,30 +112,30 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
     expect(markerA).toMatchObject({ runId: 'pub-a', objects: expect.arrayContaining(afterA) });
     expect(markerA.pending).toBeUndefined();
     expect(b.published).toEqual([{ key: f.key, objects: 1, superseded: 3 }]);
-    expect([...(await keys('curated/')), ...(await keys('quarantine/'))]).toEqual([`curated/trades/dt=2026-11-02/hour=06/backfill-${f.key}-0.parquet`]);
-    expect(await keys(`${BACKFILL_RUNS_PREFIX}pub-`)).toEqual([]);
+    expect([...(await local.keys('curated/')), ...(await local.keys('quarantine/'))]).toEqual([`curated/trades/dt=2026-11-02/hour=06/backfill-${f.key}-0.parquet`]);
+    expect(await local.keys(`${BACKFILL_RUNS_PREFIX}pub-`)).toEqual([]);
   });
 
   it('publishing the same staging again (a retried step) leaves exactly the same objects', async () => {
     // Prepare
-    const store = new S3PublishStore(s3, BUCKET);
+    const store = new S3PublishStore(local.s3, BUCKET);
     const f = file(0, 'ETHUSDT-trades-2026-11-03');
     await put(`${out('pub-c', 0)}bar_partials/dt=2026-11-03/hour=00/x0`, 'PAR1 p');
     await put(`${out('pub-c', 0)}bar_partials/dt=2026-11-03/hour=01/x0`, 'PAR1 p');
     const input = { run: run('pub-c'), files: [f], results: [{ index: 0, key: f.key, ok: true }] };
     // Act: the first attempt is interrupted after its copies (the staging is still there), then retried
     await publishBackfill({ ...store, list: store.list.bind(store), get: store.get.bind(store), put: store.put.bind(store), promote: store.promote.bind(store), delete: async () => { throw new Error('interrupted'); } }, input).catch(() => undefined);
-    const first = await keys('aggregate/');
+    const first = await local.keys('aggregate/');
     await publishBackfill(store, input);
     // Assess
     expect(first).toHaveLength(2);
-    expect(await keys('aggregate/')).toEqual(first);
+    expect(await local.keys('aggregate/')).toEqual(first);
     expect(JSON.parse((await get(markerKey(f.key))).toString('utf8')).objects.sort()).toEqual(first);
   });
 
   it('reports failed files and leaves their earlier publication alone', async () => {
     // Prepare
-    const store = new S3PublishStore(s3, BUCKET);
+    const store = new S3PublishStore(local.s3, BUCKET);
     const f = file(0, 'SOLUSDT-trades-2026-11-04');
     await put(markerKey(f.key), JSON.stringify({ runId: 'older', objects: ['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet'] }));
     await put('curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet', 'PAR1 old');
@@ -153,6 +143,6 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
     const r = await publishBackfill(store, { run: run('pub-d'), files: [f], results: [{ index: 0, key: f.key, ok: false, error: { Error: 'States.TaskFailed', Cause: 'HIVE_BAD_DATA' } }] });
     // Assess
     expect(r).toEqual({ published: [], failedFiles: 1, failureSummary: 'SOLUSDT-trades-2026-11-04.zip: States.TaskFailed (HIVE_BAD_DATA)' });
-    expect(await keys('curated/trades/dt=2026-11-04/')).toEqual(['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet']);
+    expect(await local.keys('curated/trades/dt=2026-11-04/')).toEqual(['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet']);
   });
 });

@@ -1,8 +1,5 @@
 /** The adapters of the forecasting workflows: model store on files and on S3, bar sources on DuckDB and Athena, Lambda configuration. */
-import type { AddressInfo } from 'node:net';
-import { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import { trainModel } from '../../src/ml/train.js';
 import { buildDataset } from '../../src/ml/features.js';
@@ -16,26 +13,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { cloudMlDependencies } from '../../lambdas/shared/ml/cloud.js';
 import { DEFAULT_ML_CONFIG, mlConfigFromEnv } from '../../lambdas/shared/ml/config.js';
 import { tempDir } from '../helpers/lake-files.js';
+import { useS3rver } from '../helpers/s3rver.js';
 import { T0, twoSymbolBars, writeBars } from './helpers.js';
 
-let server: S3rver;
-let s3: S3Client;
 const BUCKET = 'ticklake-models-test';
-
-beforeAll(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: tempDir('s3rver-ml-'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-  const addr = (await server.run()) as AddressInfo;
-  s3 = new S3Client({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${addr.port}`, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await server?.close();
-});
+const local = useS3rver(BUCKET);
 
 const blobStores: [string, () => BlobStore][] = [
   ['files', () => new FileBlobStore(tempDir('ticklake-store-'))],
-  ['S3 (s3rver)', () => new S3BlobStore(s3, BUCKET, `run-${Math.random().toString(36).slice(2)}/model-store/`)],
+  ['S3 (s3rver)', () => new S3BlobStore(local.s3, BUCKET, `run-${Math.random().toString(36).slice(2)}/model-store/`)],
 ];
 
 describe.each(blobStores)('model store on %s', (_name, make) => {
@@ -180,8 +166,8 @@ describe('Lambda configuration', () => {
   });
 
   it('wires S3 stores from LAKE_BUCKET / MODEL_BUCKET; the Athena source is only created when bars are read', async () => {
-    expect(() => cloudMlDependencies({}, { s3 })).toThrow(/LAKE_BUCKET/);
-    const deps = cloudMlDependencies({ LAKE_BUCKET: 'lake', MODEL_BUCKET: 'models', GLUE_DATABASE: 'db', ATHENA_WORKGROUP: 'wg' }, { s3 });
+    expect(() => cloudMlDependencies({}, { s3: local.s3 })).toThrow(/LAKE_BUCKET/);
+    const deps = cloudMlDependencies({ LAKE_BUCKET: 'lake', MODEL_BUCKET: 'models', GLUE_DATABASE: 'db', ATHENA_WORKGROUP: 'wg' }, { s3: local.s3 });
     expect(deps.store.location).toBe('s3://models/model-store/');
     expect(deps.lake.location).toBe('s3://lake/');
     // The Athena client is created on first use: reading bars reaches the (mocked) service.
