@@ -25,7 +25,6 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'n
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KinesisStreamEvent } from 'aws-lambda';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { simulateRecords } from '../src/sim/market.js';
 import { CSV_HEADER } from '../src/sim/binance-format.js';
@@ -34,6 +33,7 @@ import { backfill } from '../src/local/backfill.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
+import { kinesisEvent } from '../test/helpers/kinesis-events.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -56,24 +56,7 @@ for (const r of simulateRecords({ format: 'jsonl', symbols: ['BTCUSDT', 'ETHUSDT
   payloads.push(r.payload);
   if (payloads.length === BATCH * 5) break;
 }
-const events: KinesisStreamEvent[] = [];
-for (let b = 0; b < 5; b++) {
-  events.push({
-    Records: payloads.slice(b * BATCH, (b + 1) * BATCH).map((p, i) => {
-      const seq = '4963' + String(b * BATCH + i + 1).padStart(52, '0');
-      return {
-        kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'BTCUSDT', sequenceNumber: seq, data: Buffer.from(p).toString('base64'), approximateArrivalTimestamp: Date.UTC(2026, 10, 2, 1) / 1000 },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `shardId-000000000000:${seq}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn: 'arn:aws:iam::000000000000:role/bench',
-        awsRegion: 'eu-west-1',
-        eventSourceARN: 'arn:aws:kinesis:eu-west-1:000000000000:stream/bench',
-      };
-    }),
-  });
-}
+const events = Array.from({ length: 5 }, (_, b) => kinesisEvent(payloads.slice(b * BATCH, (b + 1) * BATCH), 'shardId-000000000000', b * BATCH + 1));
 let bytesOut = 0;
 const handler = createStreamTransform({
   lake: { location: 'memory', put: async (_k, b) => void (bytesOut += b.byteLength), get: async () => undefined, delete: async () => undefined },
