@@ -23,6 +23,9 @@ const CURRENT = `{"e":"trade","E":${EVENT_MS},"s":"BTCUSDT","t":5012345678,"p":"
 /** An older message carrying buyer and seller order ids. */
 const OLDER = `{"e":"trade","E":${EVENT_MS},"s":"BTCUSDT","t":5012345678,"p":"97123.45000000","q":"0.00120000","b":33123456789,"a":33123456790,"T":${TRADE_MS},"m":true,"M":true}`;
 
+/** The fields the fast scanner reads from CURRENT, and from OLDER (whose order ids it skips). */
+const SCANNED = { E: EVENT_MS, s: 'BTCUSDT', t: 5012345678, p: '97123.45000000', q: '0.00120000', T: TRADE_MS, m: true };
+
 const EXPECTED: Trade = {
   symbol: 'BTCUSDT',
   tradeId: 5012345678,
@@ -37,17 +40,7 @@ const EXPECTED: Trade = {
 
 /** Fields of a message in Binance's key order; `undefined` values are left out. */
 function message(overrides: Record<string, unknown> = {}, drop: string[] = []): string {
-  const base: Record<string, unknown> = {
-    e: 'trade',
-    E: EVENT_MS,
-    s: 'BTCUSDT',
-    t: 5012345678,
-    p: '97123.45000000',
-    q: '0.00120000',
-    T: TRADE_MS,
-    m: true,
-    M: true,
-  };
+  const base: Record<string, unknown> = { e: 'trade', ...SCANNED, M: true };
   const doc: Record<string, unknown> = {};
   for (const [k, v] of Object.entries({ ...base, ...overrides })) if (!drop.includes(k)) doc[k] = v;
   return JSON.stringify(doc);
@@ -77,15 +70,7 @@ describe('parseTradeMessage on messages as Binance sends them', () => {
     const r = parseTradeMessage(text, CTX);
 
     // Assess
-    expect(scanned).toStrictEqual({
-      E: EVENT_MS,
-      s: 'BTCUSDT',
-      t: 5012345678,
-      p: '97123.45000000',
-      q: '0.00120000',
-      T: TRADE_MS,
-      m: true,
-    });
+    expect(scanned).toStrictEqual(SCANNED);
     expect(expectTrade(r)).toStrictEqual(EXPECTED);
   });
 
@@ -98,7 +83,7 @@ describe('parseTradeMessage on messages as Binance sends them', () => {
     const r = parseTradeMessage(text, CTX);
 
     // Assess
-    expect(scanned).toBeDefined();
+    expect(scanned).toStrictEqual(SCANNED);
     expect(expectTrade(r)).toStrictEqual(EXPECTED);
   });
 
