@@ -15,7 +15,6 @@ import type { RidgeState } from '../../src/ml/models/ridge.js';
 export const T0 = Date.UTC(2026, 10, 2) * 1000;
 export const DAY = US_PER_DAY;
 export const iso = (us: number) => new Date(us / 1000).toISOString();
-export const dateOf = (us: number) => iso(us).slice(0, 10);
 
 /** Small trees: the orchestration is under test here, not the learners. */
 export const FAST_CONFIG: MlConfig = {

@@ -1,5 +1,4 @@
 /** Shared fixtures of the ml tests. */
-import type { Bar } from '../../src/ml/bar.js';
 import type { FeatureMatrix } from '../../src/ml/features.js';
 import { Rng as SeededRng } from '../../src/sim/random.js';
 
@@ -44,9 +43,4 @@ export function meanOf(a: ArrayLike<number>): number {
 /** Rows as nested arrays (for libraries that want them). */
 export function toRows(X: FeatureMatrix): number[][] {
   return Array.from({ length: X.rows }, (_, r) => Array.from(X.data.subarray(r * X.cols, (r + 1) * X.cols)));
-}
-
-/** A copy of a bar with some fields replaced. */
-export function withFields(b: Bar, patch: Partial<Bar>): Bar {
-  return { ...b, ...patch };
 }
