@@ -6,6 +6,8 @@
  * (`-c ticklake:nagAcknowledgements=off`).
  */
 import { Stack, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -62,6 +64,16 @@ export function flattenReference(value: unknown): string {
 /** The full id of the AwsSolutions-IAM5 finding for a wildcard `resource` (a string with tokens) in `scope`'s stack. */
 export function wildcardResourceFinding(scope: IConstruct, resource: string): string {
   return `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(scope).resolve(resource))}]`;
+}
+
+/**
+ * Grants `actions` on the objects of `bucket` under the key pattern `keys`
+ * and acknowledges, with `reason`, the wildcard-resource finding such a grant
+ * always raises.
+ */
+export function grantObjectKeys(role: iam.IRole, bucket: s3.IBucket, keys: string, actions: readonly string[], reason: string): void {
+  s3.BucketGrants.fromBucket(bucket).actionsOnObjectKeys(role, keys, ...actions);
+  acknowledge(role, wildcardResourceFinding(role, bucket.arnForObjects(keys)), reason);
 }
 
 /** Every acknowledgement made in the app that `scope` belongs to. */

@@ -27,7 +27,7 @@ import { BACKFILL_MARKERS_PREFIX, BACKFILL_RUNS_PREFIX, BACKFILL_UPLOAD_PREFIX }
 import { BACKFILL_TABLES } from '../../src/sql/backfill-job.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { tablePrefix } from '../lake-layout.js';
-import { acknowledge, wildcardResourceFinding } from '../nag.js';
+import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
 import { BACKFILL_COMMENT, BACKFILL_TIMEOUT, backfillDefinition } from '../orchestration/backfill-workflow.js';
 import { BACKFILL_ENTRIES } from '../paths.js';
 import { TicklakeFunction } from './ticklake-function.js';
@@ -83,8 +83,7 @@ export class BackfillStateMachine extends Construct {
     };
 
     const objects = (role: iam.Role, bucket: s3.IBucket, keys: string, actions: string[], why: string) => {
-      s3.BucketGrants.fromBucket(bucket).actionsOnObjectKeys(role, keys, ...actions);
-      acknowledge(role, wildcardResourceFinding(this, bucket.arnForObjects(keys)), `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under ${keys} of the ${why}`);
+      grantObjectKeys(role, bucket, keys, actions, `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under ${keys} of the ${why}`);
     };
     const bucketLevel = (role: iam.Role, bucket: s3.IBucket, actions: string[]) => iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: [bucket.bucketArn] });
     const runs = `${BACKFILL_RUNS_PREFIX}*`;

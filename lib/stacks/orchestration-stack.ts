@@ -30,7 +30,7 @@ import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
 import { tablePrefix } from '../lake-layout.js';
-import { acknowledge, wildcardResourceFinding } from '../nag.js';
+import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
 import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../orchestration/ml-workflows.js';
 import { ML_ENTRIES } from '../paths.js';
 import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
@@ -404,22 +404,23 @@ export class OrchestrationStack extends Stack {
     if (!spec.modelStore) return;
     const keys = `${MODEL_STORE_PREFIX}*`;
     const actions = spec.modelStore === 'readWrite' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'];
-    s3.BucketGrants.fromBucket(bucket).actionsOnObjectKeys(fn.role, keys, ...actions);
-    iam.Grant.addToPrincipal({ grantee: fn.role, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
-    acknowledge(
+    grantObjectKeys(
       fn.role,
-      wildcardResourceFinding(this, bucket.arnForObjects(keys)),
+      bucket,
+      keys,
+      actions,
       `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under the model store prefix (${MODEL_STORE_PREFIX}) of the model-artifact bucket, where artifacts and pointers have run-specific names`,
     );
+    iam.Grant.addToPrincipal({ grantee: fn.role, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
   }
 
   /** PutObject under one lake table's prefix (the rows of one step). */
   private grantTableWrite(fn: TicklakeFunction, lake: s3.IBucket, table: TableSchema): void {
-    const keys = `${tablePrefix(table)}*`;
-    s3.BucketGrants.fromBucket(lake).actionsOnObjectKeys(fn.role, keys, 's3:PutObject');
-    acknowledge(
+    grantObjectKeys(
       fn.role,
-      wildcardResourceFinding(this, lake.arnForObjects(keys)),
+      lake,
+      `${tablePrefix(table)}*`,
+      ['s3:PutObject'],
       `Object-level S3 permissions need a key pattern: PutObject only under the ${table.name} table prefix (${tablePrefix(table)}) of the lake bucket, whose file names carry the run and date; no read, no delete, no other prefix`,
     );
   }
@@ -447,38 +448,31 @@ export class OrchestrationStack extends Stack {
       ],
     });
 
-    const barKeys = `${tablePrefix(BAR_PARTIALS)}*`;
-    s3.BucketGrants.fromBucket(lake).actionsOnObjectKeys(fn.role, barKeys, 's3:GetObject');
+    grantObjectKeys(
+      fn.role,
+      lake,
+      `${tablePrefix(BAR_PARTIALS)}*`,
+      ['s3:GetObject'],
+      `Athena reads the files of a query with the caller's credentials: GetObject only under the ${BAR_PARTIALS.name} table prefix (${tablePrefix(BAR_PARTIALS)}, the files behind the ${BARS_1M.name} view), whose dt=/hour= partitions are open-ended`,
+    );
     iam.Grant.addToPrincipal({
       grantee: fn.role,
       actions: ['s3:ListBucket', 's3:GetBucketLocation'],
       resourceArns: [lake.bucketArn],
     });
-    acknowledge(
-      fn.role,
-      wildcardResourceFinding(this, lake.arnForObjects(barKeys)),
-      `Athena reads the files of a query with the caller's credentials: GetObject only under the ${BAR_PARTIALS.name} table prefix (${tablePrefix(BAR_PARTIALS)}, the files behind the ${BARS_1M.name} view), whose dt=/hour= partitions are open-ended`,
-    );
 
-    const resultKeys = `${ATHENA_RESULTS_PREFIX}*`;
-    s3.BucketGrants.fromBucket(results).actionsOnObjectKeys(
+    grantObjectKeys(
       fn.role,
-      resultKeys,
-      's3:GetObject',
-      's3:PutObject',
-      's3:AbortMultipartUpload',
-      's3:ListMultipartUploadParts',
+      results,
+      `${ATHENA_RESULTS_PREFIX}*`,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      `Athena writes and reads the query results with the caller's credentials under the workgroup's enforced result prefix (${ATHENA_RESULTS_PREFIX}) of the results bucket, one object per query id`,
     );
     iam.Grant.addToPrincipal({
       grantee: fn.role,
       actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
       resourceArns: [results.bucketArn],
     });
-    acknowledge(
-      fn.role,
-      wildcardResourceFinding(this, results.arnForObjects(resultKeys)),
-      `Athena writes and reads the query results with the caller's credentials under the workgroup's enforced result prefix (${ATHENA_RESULTS_PREFIX}) of the results bucket, one object per query id`,
-    );
   }
 
   private stateMachine(id: string, name: string, definition: MlAslDefinition, config: TicklakeConfig): sfn.StateMachine {

@@ -18,7 +18,7 @@ import { namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, streamSourceFor } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { tablePrefix } from '../lake-layout.js';
-import { acknowledge, wildcardResourceFinding } from '../nag.js';
+import { grantObjectKeys } from '../nag.js';
 import { STREAM_TRANSFORM_ENTRY } from '../paths.js';
 import type { MskIngestion } from './ingestion-stack.js';
 
@@ -69,23 +69,22 @@ export class ProcessingStack extends Stack {
     });
 
     const lake = s3.Bucket.fromBucketName(this, 'LakeBucket', props.lakeBucketName);
-    const lakeGrants = s3.BucketGrants.fromBucket(lake);
     for (const table of STREAM_TRANSFORM_TABLES) {
       // PutObject writes a batch's files; DeleteObject removes the files of a superseded or half-written attempt.
-      const keys = `${tablePrefix(table)}*`;
-      lakeGrants.actionsOnObjectKeys(this.transform.role, keys, 's3:PutObject', 's3:DeleteObject');
-      acknowledge(
+      grantObjectKeys(
         this.transform.role,
-        wildcardResourceFinding(this, lake.arnForObjects(keys)),
+        lake,
+        `${tablePrefix(table)}*`,
+        ['s3:PutObject', 's3:DeleteObject'],
         `Object-level S3 permissions need a key pattern: PutObject/DeleteObject are limited to the ${table.name} table prefix (${tablePrefix(table)}) of the lake bucket; no read of table data, no other prefixes`,
       );
     }
     // Batch markers: read the previous attempt's marker, write this attempt's.
-    const markers = `${BATCH_MARKER_PREFIX}*`;
-    lakeGrants.actionsOnObjectKeys(this.transform.role, markers, 's3:GetObject', 's3:PutObject');
-    acknowledge(
+    grantObjectKeys(
       this.transform.role,
-      wildcardResourceFinding(this, lake.arnForObjects(markers)),
+      lake,
+      `${BATCH_MARKER_PREFIX}*`,
+      ['s3:GetObject', 's3:PutObject'],
       `Object-level S3 permissions need a key pattern: the transform reads and writes only its small per-batch marker files under ${BATCH_MARKER_PREFIX}, never table data`,
     );
     // Without ListBucket, GetObject of a marker that does not exist yet answers 403
