@@ -1,7 +1,8 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKFILL_STATES as S, localBackfillDefinition, localFunctionArn, type AslDefinition } from '../../lib/orchestration/backfill-workflow.js';
-import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
+import { taskStates } from '../helpers/asl.js';
+import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, policyStatements, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
 
 polyfillPromiseWithResolvers();
 
@@ -29,19 +30,9 @@ function definition(): AslDefinition {
   return JSON.parse(typeof raw === 'string' ? raw : String(evaluate(raw))) as AslDefinition;
 }
 
-/** Every Task state, Map iterations included. */
-function taskStates(states: Record<string, Record<string, any>>): [string, Record<string, any>][] {
-  return Object.entries(states).flatMap(([name, s]) =>
-    s.Type === 'Task' ? [[name, s] as [string, Record<string, any>]] : s.Type === 'Map' ? taskStates(s.ItemProcessor.States) : [],
-  );
-}
-
 /** Statements of the policies attached to a role (by logical id), intrinsics evaluated. */
 function statementsOf(roleId: string): { actions: string[]; resources: string[] }[] {
-  return resourcesOf(template(), 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
-    .map((s) => ({ actions: [s.Action].flat() as string[], resources: [s.Resource].flat().map((r) => String(ev(r))) }));
+  return policyStatements(template(), roleId).map((s) => ({ actions: actionsOf(s), resources: [s.Resource].flat().map((r) => String(ev(r))) }));
 }
 
 /** action -> resources, over all statements. */

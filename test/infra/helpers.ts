@@ -114,5 +114,15 @@ export function resourcesOf(t: Template, type: string): [string, { Properties: R
   return Object.entries(t.findResources(type)) as [string, { Properties: Record<string, any> }][];
 }
 
+/** Statements of the IAM policies attached to a role (by logical id), as synthesized. */
+export function policyStatements(t: Template, roleId: string): Record<string, any>[] {
+  return resourcesOf(t, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+}
+
+/** The actions of a policy statement (one or a list), as a list. */
+export const actionsOf = (statement: Record<string, any>): string[] => [statement.Action].flat();
+
 /** aws-local-stepfunctions needs Promise.withResolvers on Node 20: the runtime's own polyfill. */
 export { polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';

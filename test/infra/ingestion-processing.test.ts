@@ -7,7 +7,7 @@ import { STREAM_TRANSFORM_ENTRY } from '../../lib/paths.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
 import { kinesisEvent, tradeMessage } from '../helpers/kinesis-events.js';
 import { STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
-import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
+import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
 
 let kinesis: BuiltApp;
 let msk: BuiltApp;
@@ -143,11 +143,11 @@ describe('processing stack: the stream-transform function', () => {
     expect(esm.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
     const cluster = (name: string) => (name.includes('Kafka') ? `arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:cluster/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1` : undefined);
     const statements = allStatements(msk).filter((s) => s.stack === 'ticklake-dev-processing').map((s) => s.statement);
-    const topic = statements.find((s) => [s.Action].flat().includes('kafka-cluster:ReadData'));
+    const topic = statements.find((s) => actionsOf(s).includes('kafka-cluster:ReadData'));
     // cluster ARN arn:aws:kafka:<r>:<a>:cluster/<name>/<uuid> -> topic/<name>/<uuid>/<topic>
     expect(evaluate(topic.Resource, cluster)).toBe(`arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:topic/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1/ticklake-events`);
     expect(evaluate(topic.Resource, cluster)).toMatch(/^arn:aws:kafka:[^:]+:\d{12}:topic\/[^/]+\/[^/]+\/ticklake-events$/);
-    const group = statements.find((s) => [s.Action].flat().includes('kafka-cluster:AlterGroup'));
+    const group = statements.find((s) => actionsOf(s).includes('kafka-cluster:AlterGroup'));
     expect(evaluate(group.Resource, cluster)).toMatch(/:group\/[^/]+\/[^/]+\/ticklake-dev-stream-transform$/);
   });
 
@@ -182,10 +182,10 @@ describe('processing stack: the stream-transform function', () => {
     const statements = allStatements(kinesis)
       .filter((s) => s.stack === 'ticklake-dev-processing')
       .map((s) => s.statement)
-      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
+      .filter((s) => actionsOf(s).some((a: string) => a.startsWith('s3:')));
     const bucketArn = `arn:aws:s3:::ticklake-dev-lake-${FAKE_ACCOUNT}-${FAKE_REGION}`;
     const granted = statements.flatMap((s) =>
-      [s.Action].flat().flatMap((action: string) => [s.Resource].flat().map((r: unknown) => ({ action, resource: String(evaluate(r)) }))),
+      actionsOf(s).flatMap((action: string) => [s.Resource].flat().map((r: unknown) => ({ action, resource: String(evaluate(r)) }))),
     );
     const allows = (action: string, key: string) =>
       granted.some((g) => g.action === action && g.resource.endsWith('*') && `${bucketArn}/${key}`.startsWith(g.resource.slice(0, -1)));
@@ -214,7 +214,7 @@ describe('processing stack: the stream-transform function', () => {
       buildApp({ ingestion: 'msk', timeSeries: 'timestream-influxdb' }, { timeSeriesWriterEntry: FIXTURE_HANDLER }),
     ]) {
       for (const { stack, statement } of allStatements(b)) {
-        const actions = [statement.Action].flat() as string[];
+        const actions = actionsOf(statement);
         for (const a of actions) expect(a, `${stack}: ${a}`).not.toMatch(/\*/);
         if ([statement.Resource].flat().includes('*')) {
           for (const a of actions) expect(a, `${stack}: ${a} on *`).toMatch(allowedOnStar);

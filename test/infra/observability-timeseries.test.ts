@@ -6,7 +6,7 @@ import { BACKFILL_STATES } from '../../lib/orchestration/backfill-workflow.js';
 import { ML_ENTRIES, TIMESERIES_WRITER_ENTRY } from '../../lib/paths.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from '../../lib/stacks/orchestration-stack.js';
 import { TIME_SERIES_REJECTED_METRIC, TIMESERIES_WRITER_SERVICE } from '../../lib/stacks/time-series-stack.js';
-import { type BuiltApp, buildApp, evaluate, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
+import { actionsOf, type BuiltApp, buildApp, evaluate, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
 
 let built: BuiltApp;
 beforeAll(() => {
@@ -215,7 +215,7 @@ describe('time-series stack', () => {
     }
     // the writer may write only to those tables
     const statements = resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-    const write = statements.find((s: any) => [s.Action].flat().includes('timestream:WriteRecords'));
+    const write = statements.find((s: any) => actionsOf(s).includes('timestream:WriteRecords'));
     expect(write.Resource).toHaveLength(3);
     // the tables are the ones the time-series sink maps its measurements to
     const { DEFAULT_TABLES } = await import('../../lambdas/shared/timeseries/timestream-liveanalytics.js');
@@ -243,7 +243,7 @@ describe('time-series stack', () => {
     const env = evaluate(writer.Properties.Environment.Variables) as Record<string, string>;
     expect(cloudConfigFromEnv(env)).toMatchObject({ engine: 'timestream-influxdb', org: 'ticklake', bucket: 'market' });
     const statements = resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-    expect(statements.some((s: any) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(statements.some((s: any) => actionsOf(s).includes('secretsmanager:GetSecretValue'))).toBe(true);
     // the observability stack watches the writer, the points function and refused points too
     expect(Object.keys(alarms(b))).toEqual(
       expect.arrayContaining([

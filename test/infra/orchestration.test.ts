@@ -9,7 +9,8 @@ import {
   weeklyTrainingDefinition,
 } from '../../lib/orchestration/ml-workflows.js';
 import { EVALUATION_FUNCTIONS, ML_FUNCTIONS, type MlFunctionKey, TRAINING_FUNCTIONS } from '../../lib/stacks/orchestration-stack.js';
-import { type BuiltApp, buildApp, evaluate, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
+import { taskStates } from '../helpers/asl.js';
+import { actionsOf, type BuiltApp, buildApp, evaluate, policyStatements, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
 
 polyfillPromiseWithResolvers();
 
@@ -47,20 +48,8 @@ const logicalId = (k: MlFunctionKey) => functions()[functionName(k)]![0];
 /** The ARN the evaluator gives the function (what the synthesized definition holds). */
 const arnOf = (k: MlFunctionKey) => String(evaluate({ 'Fn::GetAtt': [logicalId(k), 'Arn'] }));
 
-/** Every Task state, Map iterations included. */
-function taskStates(states: Record<string, Record<string, any>>): [string, Record<string, any>][] {
-  return Object.entries(states).flatMap(([name, s]) =>
-    s.Type === 'Task' ? [[name, s] as [string, Record<string, any>]] : s.Type === 'Map' ? taskStates(s.ItemProcessor.States) : [],
-  );
-}
-
 /** Statements of the IAM policies attached to a role (by logical id). */
-function statementsOf(roleId: string): Record<string, any>[] {
-  return resourcesOf(template(), 'AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
-}
-const actionsOf = (s: Record<string, any>) => [s.Action].flat() as string[];
+const statementsOf = (roleId: string) => policyStatements(template(), roleId);
 
 async function run(def: MlAslDefinition, input: unknown, handlers: Record<string, (input: any) => Promise<any>>, retryZero: string[] = []) {
   const execution = new StateMachine(def as never).run(input as never, {

@@ -6,19 +6,13 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cloudConfigFromEnv } from '../../lambdas/shared/timeseries/cloud-sink.js';
-import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
+import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, policyStatements, resourcesOf } from './helpers.js';
 
 /** A function of a template by name, with the statements of the policies on its role. */
 function fn(t: Template, name: string): { props: Record<string, any>; statements: any[] } {
   const [[, f]] = resourcesOf(t, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.FunctionName === name);
-  const role = f!.Properties.Role['Fn::GetAtt'][0] as string;
-  const statements = resourcesOf(t, 'AWS::IAM::Policy')
-    .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === role))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-  return { props: f!.Properties, statements };
+  return { props: f!.Properties, statements: policyStatements(t, f!.Properties.Role['Fn::GetAtt'][0] as string) };
 }
-
-const actionsOf = (statements: any[]) => statements.flatMap((s) => [s.Action].flat() as string[]);
 
 let liveAnalytics: BuiltApp;
 beforeAll(() => {
@@ -36,9 +30,9 @@ describe('time-series points function', () => {
     const env = evaluate(points.props.Environment.Variables) as Record<string, string>;
     expect(cloudConfigFromEnv(env)).toMatchObject({ engine: 'timestream-liveanalytics', database: 'ticklake_dev', tables: { bar_1m: 'minute_bars', prediction: 'predictions' } });
     expect(cloudConfigFromEnv(env)).not.toHaveProperty('tables.trade');
-    const write = points.statements.find((s) => [s.Action].flat().includes('timestream:WriteRecords'));
+    const write = points.statements.find((s) => actionsOf(s).includes('timestream:WriteRecords'));
     expect(write.Resource.map((r: any) => r['Fn::GetAtt'][0]).sort()).toEqual([tables.minute_bars, tables.predictions].sort());
-    expect(actionsOf(points.statements).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual([
+    expect(points.statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual([
       'timestream:DescribeEndpoints',
       'timestream:DescribeTable',
       'timestream:WriteRecords',
@@ -54,9 +48,9 @@ describe('time-series points function', () => {
     const predict = fn(t, 'ticklake-dev-ml-predict');
     // Assess
     expect(predict.props.Environment.Variables).toMatchObject({ TIME_SERIES_ENGINE: 'timestream-liveanalytics', TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points' });
-    const invoke = predict.statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    const invoke = predict.statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
     expect(invoke.map((s) => evaluate(s.Resource))).toEqual([`arn:aws:lambda:${FAKE_REGION}:${FAKE_ACCOUNT}:function:ticklake-dev-timeseries-points`]);
-    expect(actionsOf(predict.statements).some((a) => a.startsWith('timestream:'))).toBe(false);
+    expect(predict.statements.flatMap(actionsOf).some((a) => a.startsWith('timestream:'))).toBe(false);
     expect(liveAnalytics.stacks.orchestration.dependencies).toContain(liveAnalytics.stacks.timeSeries);
   });
 
@@ -70,7 +64,7 @@ describe('time-series points function', () => {
     // Assess
     expect(points.props.VpcConfig.SubnetIds).toHaveLength(2);
     expect(points.props.VpcConfig.SecurityGroupIds).toEqual(writer.props.VpcConfig.SecurityGroupIds);
-    expect(actionsOf(points.statements)).toContain('secretsmanager:GetSecretValue');
+    expect(points.statements.flatMap(actionsOf)).toContain('secretsmanager:GetSecretValue');
     expect(cloudConfigFromEnv(evaluate(points.props.Environment.Variables) as Record<string, string>)).toMatchObject({ engine: 'timestream-influxdb', org: 'ticklake', bucket: 'market' });
     expect(fn(b.template(b.stacks.orchestration), 'ticklake-dev-ml-predict').props.Environment.Variables).toMatchObject({ TIME_SERIES_ENGINE: 'timestream-influxdb', TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points' });
   });
@@ -84,6 +78,6 @@ describe('time-series points function', () => {
     expect(b.stacks.timeSeries).toBeUndefined();
     expect(predict.props.Environment.Variables.TIME_SERIES_ENGINE).toBe('none');
     expect(predict.props.Environment.Variables.TIME_SERIES_POINTS_FUNCTION).toBeUndefined();
-    expect(actionsOf(predict.statements)).not.toContain('lambda:InvokeFunction');
+    expect(predict.statements.flatMap(actionsOf)).not.toContain('lambda:InvokeFunction');
   });
 });

@@ -12,18 +12,9 @@ import {
 import { LakeSql } from '../../src/local/lake-sql.js';
 import { LOCAL_EVALUATION_TASKS, LOCAL_TRAINING_TASKS, LocalExecutionError, polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
 import { openLocalMl, type LocalMl } from '../../src/local/ml/local-ml.js';
+import { taskStates } from '../helpers/asl.js';
 import { tempDir } from '../helpers/lake-files.js';
 import { DAY, FAST_CONFIG, iso, T0, twoSymbolBars, writeBars } from './helpers.js';
-
-/** Every Task state of a definition (Map iterations included), by name. */
-function taskStates(d: { States: Record<string, Record<string, unknown>> }): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [name, s] of Object.entries(d.States)) {
-    if (s.Type === 'Task') out[name] = s;
-    if (s.Type === 'Map') Object.assign(out, taskStates(s.ItemProcessor as { States: Record<string, Record<string, unknown>> }));
-  }
-  return out;
-}
 
 describe('ml-workflows definitions', () => {
   const arn = (n: string) => `arn:aws:lambda:eu-west-1:123456789012:function:ticklake-dev-ml-${n}`;
@@ -42,19 +33,19 @@ describe('ml-workflows definitions', () => {
   });
 
   it('take the function ARNs for their Task states, by the exported state names, and retry transient Lambda errors', () => {
-    expect(Object.fromEntries(Object.entries(taskStates(training)).map(([n, s]) => [n, s.Resource]))).toEqual({
+    expect(Object.fromEntries(taskStates(training.States).map(([n, s]) => [n, s.Resource]))).toEqual({
       [W.plan]: arn('plan-training'),
       [W.train]: arn('train'),
       [W.register]: arn('register'),
       [W.activate]: arn('activate'),
     });
-    expect(Object.fromEntries(Object.entries(taskStates(evaluation)).map(([n, s]) => [n, s.Resource]))).toEqual({
+    expect(Object.fromEntries(taskStates(evaluation.States).map(([n, s]) => [n, s.Resource]))).toEqual({
       [E.plan]: arn('plan-evaluation'),
       [E.evaluate]: arn('evaluate'),
       [E.choose]: arn('choose-champion'),
       [E.publish]: arn('publish'),
     });
-    for (const s of [...Object.values(taskStates(training)), ...Object.values(taskStates(evaluation))]) {
+    for (const [, s] of [...taskStates(training.States), ...taskStates(evaluation.States)]) {
       expect(s.Retry).toEqual([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']) })]);
     }
   });
