@@ -7,6 +7,10 @@
  * Layout: `s3://<lake bucket>/<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet`.
  */
 import type { TableSchema } from '../src/schema/table-schema.js';
+import { tablePrefix } from '../lambdas/shared/lake-writer.js';
+
+/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use). */
+export { tablePrefix };
 
 /** Zones that hold lake tables, each a top-level prefix of the lake bucket. */
 export const LAKE_ZONES = ['raw', 'curated', 'quarantine', 'aggregate', 'models'] as const;
@@ -22,11 +26,6 @@ export const PROJECTION_START_DATE = '2017-01-01';
  */
 export function lakeBucketName(stage: string, account: string, region: string): string {
   return `ticklake-${stage}-lake-${account}-${region}`;
-}
-
-/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/`. */
-export function tablePrefix(table: Pick<TableSchema, 'zone' | 'name'>): string {
-  return `${table.zone}/${table.name}/`;
 }
 
 /** Table location, e.g. `s3://bucket/curated/trades/`. */

@@ -19,7 +19,7 @@ export interface LakeWriter {
 }
 
 /** Table root relative to the lake root: `<zone>/<table>/`. */
-export function tablePrefix(table: TableSchema): string {
+export function tablePrefix(table: Pick<TableSchema, 'zone' | 'name'>): string {
   return `${table.zone}/${table.name}/`;
 }
 
