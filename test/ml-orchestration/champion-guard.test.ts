@@ -3,7 +3,8 @@
  * pointer the live predictor follows never ends on a model that did worse than
  * persistence on the evaluated day. These tests fail if it does.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { cpSync } from 'node:fs';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dailyEvaluationDefinition, DAILY_EVALUATION_STATES as E, ML_WORKFLOW_ERRORS } from '../../lib/orchestration/ml-workflows.js';
 import { LakeSql } from '../../src/local/lake-sql.js';
 import { evaluationTaskHandlers, LOCAL_EVALUATION_TASKS, LocalExecutionError, LocalWorkflow } from '../../src/local/ml/executor.js';
@@ -36,14 +37,21 @@ async function expectNoPointerWorseThanPersistence(ml: LocalMl, dir: string, eva
 }
 
 describe('a model worse than persistence never becomes champion', () => {
+  /** Bars and one weekly training, made once for the file; each test works on a copy of it. */
+  let trained: string;
   let dir: string;
   let ml: LocalMl;
 
-  beforeEach(async () => {
+  beforeAll(async () => {
+    trained = tempDir('ticklake-guard-trained-');
+    await writeBars(trained, twoSymbolBars(5, 7));
+    await openLocalMl(trained, { config: FAST_CONFIG }).train({ trigger: 'weekly-training', scheduledTime: iso(T0 + 2 * DAY) });
+  });
+
+  beforeEach(() => {
     dir = tempDir('ticklake-guard-');
-    await writeBars(dir, twoSymbolBars(5, 7));
+    cpSync(trained, dir, { recursive: true });
     ml = openLocalMl(dir, { config: FAST_CONFIG });
-    await ml.train({ trigger: 'weekly-training', scheduledTime: iso(T0 + 2 * DAY) });
   });
 
   it('a forced bad model is ranked, flagged and never promoted', async () => {
