@@ -14,6 +14,7 @@ import { dateOfDay, dayNumber, hourPartition } from '../../../src/domain/time.js
 import type { ModelRecord } from '../../../src/ml/registry.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../../src/schema/table-schema.js';
 import { lakeKey, tablePrefix, type LakeWriter } from '../lake-writer.js';
+import { hourIndex } from '../lake-rows.js';
 import { encodeParquet, type ColumnValues } from '../parquet.js';
 
 /** One row of `model_evaluations`: a model scored on one symbol and day. */
@@ -130,7 +131,7 @@ export async function writeChampionChangeRow(lake: LakeWriter, row: ChampionChan
 export async function writePredictionRows(lake: LakeWriter, rows: readonly PredictionRow[], prefix = 'pred'): Promise<string[]> {
   const byHour = new Map<number, PredictionRow[]>();
   for (const r of rows) {
-    const h = Math.floor(r.minute_start / 3_600_000_000);
+    const h = hourIndex(r.minute_start);
     let list = byHour.get(h);
     if (list === undefined) byHour.set(h, (list = []));
     list.push(r);
