@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isCsvHeader, parseCsvTrade } from '../src/domain/binance.js';
 import { backfill } from '../src/local/backfill.js';
-import { LakeSql } from '../src/local/lake-sql.js';
 import { runPipeline } from '../src/local/pipeline.js';
 import { fileSource } from '../src/local/sources.js';
 import { writeSimulatedFile } from '../src/local/trade-files.js';
-import { tempDir } from './helpers/lake-files.js';
+import { tempDir, withLake } from './helpers/lake-files.js';
 
 const NOW = Date.UTC(2026, 10, 22);
 
@@ -18,13 +17,8 @@ async function simulatedCsv(opts: { minutes: number; seed: number; malformedShar
 }
 
 async function rows(lake: string, sql: string) {
-  const db = await LakeSql.open(lake);
-  try {
-    const r = await db.query(sql);
-    return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
-  } finally {
-    db.close();
-  }
+  const r = await withLake(lake, (db) => db.query(sql));
+  return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
 }
 
 describe('backfill (DuckDB running the shared backfill SQL)', () => {

@@ -7,7 +7,6 @@ import type { TradeRow } from '../src/domain/features.js';
 import { CheckpointStore } from '../src/local/checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type KinesisHandler, ShardPoller } from '../src/local/event-source.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
-import { LakeSql } from '../src/local/lake-sql.js';
 import { LocalStream } from '../src/local/local-stream.js';
 import { JsonlDeadLetters } from '../src/local/on-failure.js';
 import { PartitionKeys } from '../src/local/sources.js';
@@ -15,7 +14,7 @@ import { Rng } from '../src/sim/random.js';
 import { simulateRecords } from '../src/sim/market.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
-import { tempDir } from './helpers/lake-files.js';
+import { tempDir, withLake } from './helpers/lake-files.js';
 
 const EXACT: (keyof Bar)[] = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'trade_count'];
 const SUMS: (keyof Bar)[] = ['vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'buyer_maker_share'];
@@ -114,8 +113,7 @@ describe('minute bars from partial aggregates', () => {
     const checkpoints = new CheckpointStore(join(dir, 'cp'));
     // Act
     await Promise.all([0, 1, 2].map((i) => new ShardPoller(stream, i, flaky, checkpoints, dlq, settings).run(() => true)));
-    const sql = await LakeSql.open(lake);
-    try {
+    await withLake(lake, async (sql) => {
       const streamBars = await sql.query('SELECT * FROM bars_1m ORDER BY symbol, minute_start');
       const batchBars = await sql.query(`SELECT * FROM (${barsFromTradesSql('trades', DUCKDB)}) ORDER BY symbol, minute_start`);
       const partials = await sql.query('SELECT count(*) AS n, count(DISTINCT batch_id) AS b FROM bar_partials');
@@ -129,8 +127,6 @@ describe('minute bars from partial aggregates', () => {
       const obj = (r: typeof streamBars) => r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
       expect(streamBars.rows.length).toBeGreaterThan(39);
       expectSameBars(obj(streamBars), obj(batchBars));
-    } finally {
-      sql.close();
-    }
+    });
   }, 60_000);
 });

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
-import { DUCKDB_TYPE, LakeSql } from '../src/local/lake-sql.js';
+import { DUCKDB_TYPE } from '../src/local/lake-sql.js';
 import { TABLES, type TableSchema } from '../src/schema/table-schema.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
-import { duck, parquetFiles, readWithHyparquet, tempDir } from './helpers/lake-files.js';
+import { duck, parquetFiles, readWithHyparquet, tempDir, withLake } from './helpers/lake-files.js';
 
 /** Parquet physical/converted type each Glue type must be written as. */
 const PARQUET_OF: Record<string, string> = {
@@ -67,8 +67,7 @@ describe('lake files follow glue-schemas/', () => {
   it('the local SQL views expose every schema column and partition key with its type', async () => {
     // Prepare
     const root = await writeOneBatch();
-    const sql = await LakeSql.open(root);
-    try {
+    await withLake(root, async (sql) => {
       for (const table of handlerTables) {
         // Act
         const r = await sql.query(`DESCRIBE ${table.name}`);
@@ -76,23 +75,18 @@ describe('lake files follow glue-schemas/', () => {
         const expected = [...table.columns, ...table.partitionKeys].map((c) => [c.name, DUCKDB_TYPE[c.type]]);
         expect(r.rows.map((row) => [row[0], row[1]])).toEqual(expected);
       }
-    } finally {
-      sql.close();
-    }
+    });
   });
 
   it('views of tables with no files yet are empty but typed', async () => {
     // Prepare
-    const sql = await LakeSql.open(tempDir());
-    try {
+    await withLake(tempDir(), async (sql) => {
       // Act
       const r = await sql.query('SELECT count(*) AS n FROM trades');
       const d = await sql.query('DESCRIBE trades');
       // Assess
       expect(r.rows).toEqual([[0]]);
       expect(d.rows.length).toBe(TABLES.trades!.columns.length + TABLES.trades!.partitionKeys.length);
-    } finally {
-      sql.close();
-    }
+    });
   });
 });

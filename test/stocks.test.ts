@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { sectorVolumes, stockTickFrom, type CompanyProfile } from '../src/domain/stocks.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
-import { LakeSql } from '../src/local/lake-sql.js';
 import { COMPANY_PROFILES, simulateStockTicks } from '../src/sim/stocks.js';
 import { kinesisEvent } from './helpers/kinesis-events.js';
-import { tempDir } from './helpers/lake-files.js';
+import { tempDir, withLake } from './helpers/lake-files.js';
 
 const PROFILES = new Map<string, CompanyProfile>(COMPANY_PROFILES.map((p) => [p.ticker, p]));
 const ctx = { nowUs: Date.UTC(2026, 10, 22) * 1000 };
@@ -75,8 +74,7 @@ describe('stock-trading source', () => {
     await handler(first);
     await handler(first);
     await handler(second);
-    const sql = await LakeSql.open(root);
-    try {
+    await withLake(root, async (sql) => {
       const ticks = await sql.query('SELECT ticker, volume FROM stock_ticks ORDER BY id');
       const sv = await sql.query('SELECT count(DISTINCT processing_id), sum(total_volume) FROM sector_volume');
       const vt = await sql.query('SELECT sector, total_volume FROM volume_today ORDER BY sector');
@@ -88,8 +86,6 @@ describe('stock-trading source', () => {
       expect(vt.rows).toEqual([['Energy', 40], ['Technology', 350]]);
       expect(q.rows).toEqual([['stock-ticks', 'UNKNOWN_TICKER']]);
       expect(dim.rows).toEqual([['Apple Inc.']]);
-    } finally {
-      sql.close();
-    }
+    });
   });
 });

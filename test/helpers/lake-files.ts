@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { LakeSql } from '../../src/local/lake-sql.js';
 
 export function tempDir(prefix = 'ticklake-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -28,6 +29,16 @@ export async function duck(sql: string): Promise<Record<string, unknown>[]> {
   } finally {
     c.closeSync();
     db.closeSync();
+  }
+}
+
+/** Opens the lake's DuckDB views (as `ticklake query` sees them), runs `use` on them and closes them. */
+export async function withLake<T>(lakeRoot: string, use: (sql: LakeSql) => Promise<T>): Promise<T> {
+  const sql = await LakeSql.open(lakeRoot);
+  try {
+    return await use(sql);
+  } finally {
+    sql.close();
   }
 }
 

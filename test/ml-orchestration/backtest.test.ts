@@ -2,11 +2,10 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DAILY_EVALUATION_STATES as E, WEEKLY_TRAINING_STATES as W } from '../../lib/orchestration/ml-workflows.js';
 import { main } from '../../src/cli/main.js';
-import { LakeSql } from '../../src/local/lake-sql.js';
 import { runBacktest, type BacktestEvent, type BacktestReport } from '../../src/local/ml/backtest.js';
 import { openLocalLivePredictions } from '../../src/local/ml/local-ml.js';
 import type { Bar as LakeBar } from '../../src/domain/bars.js';
-import { tempDir } from '../helpers/lake-files.js';
+import { tempDir, withLake } from '../helpers/lake-files.js';
 import { FAST_CONFIG } from './helpers.js';
 
 describe('backtest --days 9', () => {
@@ -53,27 +52,20 @@ describe('backtest --days 9', () => {
     expect(report.tables.predictions_with_actual! / report.tables.predictions!).toBeGreaterThan(0.8);
     expect(report.tables.champion_changes).toBeGreaterThanOrEqual(2);
     expect(report.championChanges.length).toBe(report.tables.champion_changes);
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       // Predictions are made only on the day after the first evaluation (2026-11-10), by that day's champions.
       const r = await sql.query("SELECT min(CAST(feature_minute AS DATE)), max(CAST(feature_minute AS DATE)), count(DISTINCT symbol) FROM predictions");
       expect(r.rows[0]!.map(String)).toEqual(['2026-11-10', '2026-11-10', '2']);
-    } finally {
-      sql.close();
-    }
+    });
     expect(report.results.filter((x) => x.evalDays === 2)).toHaveLength(8);
   });
 
   it('closed bars from the bar publisher feed the same live-prediction handler as the predict Lambda', async () => {
-    const sql = await LakeSql.open(`${dir}/lake`);
-    let bars: LakeBar[];
-    try {
-      const cols = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'trade_count', 'buyer_maker_share'];
-      const r = await sql.query(`SELECT ${cols.map((c) => (c === 'minute_start' ? 'epoch_us(minute_start)' : c)).join(', ')} FROM bars_1m WHERE minute_start >= TIMESTAMP '2026-11-10 23:55:00' ORDER BY 2, 1`);
-      bars = r.rows.map((x) => Object.fromEntries(cols.map((c, i) => [c, i === 0 ? String(x[i]) : Number(x[i])])) as unknown as LakeBar);
-    } finally {
-      sql.close();
-    }
+    const cols = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'trade_count', 'buyer_maker_share'];
+    const r = await withLake(`${dir}/lake`, (sql) =>
+      sql.query(`SELECT ${cols.map((c) => (c === 'minute_start' ? 'epoch_us(minute_start)' : c)).join(', ')} FROM bars_1m WHERE minute_start >= TIMESTAMP '2026-11-10 23:55:00' ORDER BY 2, 1`),
+    );
+    const bars = r.rows.map((x) => Object.fromEntries(cols.map((c, i) => [c, i === 0 ? String(x[i]) : Number(x[i])])) as unknown as LakeBar);
     expect(bars.length).toBeGreaterThan(4);
     const live = openLocalLivePredictions(dir);
     const result = await live.onClosed(bars);

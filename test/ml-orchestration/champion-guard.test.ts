@@ -6,11 +6,10 @@
 import { cpSync } from 'node:fs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dailyEvaluationDefinition, DAILY_EVALUATION_STATES as E, ML_WORKFLOW_ERRORS } from '../../lib/orchestration/ml-workflows.js';
-import { LakeSql } from '../../src/local/lake-sql.js';
 import { evaluationTaskHandlers, LOCAL_EVALUATION_TASKS, LocalExecutionError, LocalWorkflow } from '../../src/local/ml/executor.js';
 import { openLocalMl, type LocalMl } from '../../src/local/ml/local-ml.js';
 import type { ChampionDecisions, ChooseInput } from '../../lambdas/shared/ml/workflow-types.js';
-import { tempDir } from '../helpers/lake-files.js';
+import { tempDir, withLake } from '../helpers/lake-files.js';
 import { badRidge, DAY, FAST_CONFIG, iso, T0, twoSymbolBars, writeBars } from './helpers.js';
 
 const RIDGE = 'ridge-2026-11-04-v1';
@@ -18,13 +17,8 @@ const BASELINE = 'persistence-2026-11-04-v1';
 
 /** Every symbol's champion on the day, from the published table, with its RMSE against persistence's. */
 async function championsOf(dir: string, evalDate: string): Promise<{ symbol: string; modelId: string; rmse: number; baseline: number }[]> {
-  const sql = await LakeSql.open(`${dir}/lake`);
-  try {
-    const r = await sql.query(`SELECT symbol, model_id, rmse, baseline_rmse FROM model_evaluations WHERE is_champion AND eval_date = DATE '${evalDate}' ORDER BY symbol`);
-    return r.rows.map((row) => ({ symbol: String(row[0]), modelId: String(row[1]), rmse: Number(row[2]), baseline: Number(row[3]) }));
-  } finally {
-    sql.close();
-  }
+  const r = await withLake(`${dir}/lake`, (sql) => sql.query(`SELECT symbol, model_id, rmse, baseline_rmse FROM model_evaluations WHERE is_champion AND eval_date = DATE '${evalDate}' ORDER BY symbol`));
+  return r.rows.map((row) => ({ symbol: String(row[0]), modelId: String(row[1]), rmse: Number(row[2]), baseline: Number(row[3]) }));
 }
 
 async function expectNoPointerWorseThanPersistence(ml: LocalMl, dir: string, evalDate: string): Promise<void> {
@@ -83,16 +77,13 @@ describe('a model worse than persistence never becomes champion', () => {
       ['BTCUSDT', RIDGE, 'demoted'],
       ['ETHUSDT', RIDGE, 'demoted'],
     ]);
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       const r = await sql.query('SELECT symbol, previous_model_id, reason FROM champion_changes ORDER BY symbol');
       expect(r.rows).toEqual([
         ['BTCUSDT', RIDGE, 'demoted'],
         ['ETHUSDT', RIDGE, 'demoted'],
       ]);
-    } finally {
-      sql.close();
-    }
+    });
   });
 
   it('after a new training, an earlier champion keeps competing, for its own symbol only', async () => {

@@ -4,7 +4,6 @@ import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
 import { buildDataset, targetWindow } from '../../src/ml/features.js';
 import { trainModel } from '../../src/ml/train.js';
 import { RidgeModel } from '../../src/ml/models/ridge.js';
-import { LakeSql } from '../../src/local/lake-sql.js';
 import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
 import { FileBlobStore } from '../../src/local/ml/file-blob-store.js';
 import { BlobModelStore } from '../../lambdas/shared/ml/model-store.js';
@@ -12,7 +11,7 @@ import { PredictionService, type PendingPrediction } from '../../lambdas/shared/
 import { createPredictHandler } from '../../lambdas/shared/ml/predict-handler.js';
 import { MemoryBarSource } from '../../lambdas/shared/ml/bar-source.js';
 import type { Point, WriteResult } from '../../src/timeseries/point.js';
-import { tempDir } from '../helpers/lake-files.js';
+import { tempDir, withLake } from '../helpers/lake-files.js';
 import { T0, twoSymbolBars } from './helpers.js';
 
 /** A time-series sink that keeps what it is given. */
@@ -74,8 +73,7 @@ describe('PredictionService', () => {
     // Rows: every forecast whose target minute closed; actual = that minute's close, null for a gap minute.
     const rows = warm + made.length - service.pending().length;
     expect(flushed.rows).toBe(rows);
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       expect(await sql.count('predictions')).toBe(rows);
       const r = await sql.query(`SELECT count(*) FILTER (WHERE actual IS NOT NULL), count(*) FILTER (WHERE actual IS NULL), count(DISTINCT model_id), min(horizon), max(horizon) FROM predictions`);
       const [withActual, without, models, hmin, hmax] = r.rows[0]!.map(Number);
@@ -89,9 +87,7 @@ describe('PredictionService', () => {
         expect(actual).toBe(closes.get(`${String(symbol)}@${Number(minute)}`) ?? null);
         expect(base).toBe(closes.get(`${String(symbol)}@${Number(minute) - MINUTE_US}`) ?? base);
       }
-    } finally {
-      sql.close();
-    }
+    });
 
     // Points: complete ones (predicted + actual) for completed forecasts, predicted-only for the pending ones.
     expect(flushed.points).toBe(sink.points.length);
@@ -148,12 +144,9 @@ describe('predict handler (the Lambda path)', () => {
     // Container 2 (cold): warms its window from history, completes the forecast with the next bar.
     const c2 = createPredictHandler({ service: new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), history }), store });
     expect(await c2({ bars: [row(day2[1]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 1, pending: 1 });
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       const r = await sql.query('SELECT epoch_us(minute_start), actual FROM predictions');
       expect(r.rows).toEqual([[day2[1]!.minuteStartUs, day2[1]!.close]]);
-    } finally {
-      sql.close();
-    }
+    });
   });
 });

@@ -9,11 +9,10 @@ import {
   weeklyTrainingDefinition,
   type MlAslDefinition,
 } from '../../lib/orchestration/ml-workflows.js';
-import { LakeSql } from '../../src/local/lake-sql.js';
 import { LOCAL_EVALUATION_TASKS, LOCAL_TRAINING_TASKS, LocalExecutionError, polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
 import { openLocalMl, type LocalMl } from '../../src/local/ml/local-ml.js';
 import { taskStates } from '../helpers/asl.js';
-import { tempDir } from '../helpers/lake-files.js';
+import { tempDir, withLake } from '../helpers/lake-files.js';
 import { DAY, FAST_CONFIG, iso, T0, twoSymbolBars, writeBars } from './helpers.js';
 
 describe('ml-workflows definitions', () => {
@@ -81,17 +80,14 @@ describe('train, then evaluate, locally through the state machines', () => {
       expect(m.bySymbol.map((b) => b.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
       expect(await ml.store.getArtifact(m.modelId)).toMatchObject({ kind: m.kind, meta: { modelId: m.modelId, trainingDate: '2026-11-04' } });
     }
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       const r = await sql.query("SELECT model_id, CAST(training_date AS VARCHAR), epoch_us(train_end) FROM models ORDER BY model_id");
       expect(r.rows.map((row) => row[0])).toEqual(['gbt-2026-11-04-v1', 'persistence-2026-11-04-v1', 'random_forest-2026-11-04-v1', 'ridge-2026-11-04-v1']);
       for (const row of r.rows) {
         expect(row[1]).toBe('2026-11-04');
         expect(Number(row[2])).toBeLessThan(T0 + 2 * DAY);
       }
-    } finally {
-      sql.close();
-    }
+    });
   });
 
   it('daily evaluation: a Map of evaluate per model, the champion rule per symbol, publish; pointers, rows and changes recorded', async () => {
@@ -110,8 +106,7 @@ describe('train, then evaluate, locally through the state machines', () => {
     expect(published!.changes).toHaveLength(2);
     expect(await ml.store.championHistory()).toHaveLength(2);
 
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       expect(await sql.count('model_evaluations')).toBe(8);
       const champs = await sql.query('SELECT symbol, model_id, rmse, baseline_rmse, rank FROM model_evaluations WHERE is_champion ORDER BY symbol');
       expect(champs.rows.map((r) => [r[0], r[1]])).toEqual(decision!.decisions.map((d) => [d.symbol, d.championId]));
@@ -121,9 +116,7 @@ describe('train, then evaluate, locally through the state machines', () => {
         ['BTCUSDT', '2026-11-04', null, 'initial'],
         ['ETHUSDT', '2026-11-04', null, 'initial'],
       ]);
-    } finally {
-      sql.close();
-    }
+    });
   });
 
   it('re-running a day is idempotent: the same decision replaces its own rows and change records, pointers unchanged', async () => {
@@ -134,13 +127,10 @@ describe('train, then evaluate, locally through the state machines', () => {
     expect(run.output.published!.changes.map((c) => [c.symbol, c.modelId, c.reason])).toEqual(history.map((c) => [c.symbol, c.modelId, c.reason]));
     expect(await ml.store.listChampions()).toEqual(before);
     expect(await ml.store.championHistory()).toHaveLength(2);
-    const sql = await LakeSql.open(`${dir}/lake`);
-    try {
+    await withLake(`${dir}/lake`, async (sql) => {
       expect(await sql.count('model_evaluations')).toBe(8);
       expect(await sql.count('champion_changes')).toBe(2);
-    } finally {
-      sql.close();
-    }
+    });
   });
 
   it('models trained on the evaluated day are left out, with the reason', async () => {
