@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isCsvHeader, parseCsvTrade } from '../src/domain/binance.js';
@@ -101,7 +101,7 @@ describe('backfill (DuckDB running the shared backfill SQL)', () => {
     // Prepare
     const dir = tempDir();
     const f = join(dir, 'trades.csv');
-    (await import('node:fs')).writeFileSync(f, '1,1.0,1.0,1.0,1700000000000,True,True\n');
+    writeFileSync(f, '1,1.0,1.0,1.0,1700000000000,True,True\n');
     // Act
     const attempt = backfill({ input: f, lakeRoot: tempDir() });
     // Assess
