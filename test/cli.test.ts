@@ -108,13 +108,11 @@ describe('ticklake CLI', () => {
     expect(r.stderr.split('\n')[0]).toMatch(message);
   });
 
-  it('has --help on every command', () => {
-    for (const cmd of ['demo', 'replay', 'simulate', 'query', 'tables']) {
-      // Act
-      const r = run([cmd, '--help']);
-      // Assess
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`Usage: ticklake ${cmd}`));
-    }
+  it.each(['demo', 'replay', 'simulate', 'query', 'tables'])('has --help on the %s command', (cmd) => {
+    // Act
+    const r = run([cmd, '--help']);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`Usage: ticklake ${cmd}`));
   });
 });
