@@ -16,10 +16,11 @@
  * - A retry need not be identical: after a function error Lambda bisects the
  *   batch, and a partial failure shortens it. Each batch therefore leaves a
  *   small marker, `_batches/<stream>/<shardId>/<firstSeq>.json`, listing the
- *   objects it wrote; a later batch starting at the same record deletes the
- *   objects of the earlier attempt it supersedes (in every partition they
- *   touched) after writing its own. A superset file can never stay beside its
- *   subsets, so rows are not doubled.
+ *   objects it writes (updated before they are written, so an invocation
+ *   killed mid-write is listed too); a later batch starting at the same record
+ *   deletes the objects of the earlier attempt it supersedes (in every
+ *   partition they touched) after writing its own. A superset file can never
+ *   stay beside its subsets, so rows are not doubled.
  * - If writing fails, the objects this invocation already wrote are deleted
  *   (best effort) and the error is rethrown so the whole batch is retried.
  */
@@ -182,10 +183,9 @@ export function batchMarkerKey(stream: string, shardId: string, firstSeq: string
   return `_batches/${stream}/${shardId}/${firstSeq}.json`;
 }
 
-async function readMarker(lake: LakeWriter, key: string): Promise<readonly string[]> {
-  const body = await lake.get(key);
-  if (!body) return [];
-  return (JSON.parse(Buffer.from(body).toString('utf8')) as BatchMarker).objects;
+/** The objects a marker lists (none when there is no marker). */
+function markerObjects(body: Uint8Array | undefined): readonly string[] {
+  return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as BatchMarker).objects : [];
 }
 
 /**
@@ -246,26 +246,43 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
         }
       }
       const marker = batchMarkerKey(streamNameOf(first.eventSourceARN), shardIdOf(first.eventID), first.kinesis.sequenceNumber);
+      let previousMarker: Uint8Array | undefined;
       try {
-        const previous = await readMarker(deps.lake, marker);
-        await Promise.all(
+        previousMarker = await deps.lake.get(marker);
+        const previous = markerObjects(previousMarker);
+        const current = objects.map((o) => o.key);
+        const currentSet = new Set(current);
+        const stale = previous.filter((k) => !currentSet.has(k));
+        const markerBody = (keys: readonly string[]) => {
+          const body: BatchMarker = { objects: keys, lastSequenceNumber: last.kinesis.sequenceNumber, records: written.length };
+          return Buffer.from(JSON.stringify(body));
+        };
+        // The marker lists this attempt's objects before any is written: an invocation
+        // killed mid-write (a timeout runs no catch) leaves no object a later attempt
+        // starting at the same record cannot find and replace.
+        const previousSet = new Set(previous);
+        if (current.some((k) => !previousSet.has(k))) await deps.lake.put(marker, markerBody([...stale, ...current]));
+        // Every put settles before a failure is handled, so the clean-up below sees all that landed.
+        const puts = await Promise.allSettled(
           objects.map(async (o) => {
             await deps.lake.put(o.key, o.body);
             keysWritten.push(o.key);
             bytes += o.body.byteLength;
           }),
         );
-        const current = new Set(objects.map((o) => o.key));
-        const stale = previous.filter((k) => !current.has(k));
+        const failed = puts.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
         if (stale.length > 0) {
           await deps.lake.delete(stale);
+          await deps.lake.put(marker, markerBody(current));
           deps.logger?.info('replaced the objects of an earlier attempt at this batch', { stale: stale.length });
         }
-        const body: BatchMarker = { objects: [...current], lastSequenceNumber: last.kinesis.sequenceNumber, records: written.length };
-        await deps.lake.put(marker, Buffer.from(JSON.stringify(body)));
       } catch (err) {
         deps.logger?.error('lake write failed; removing this attempt\'s objects and failing the batch', { error: String(err) });
         await deps.lake.delete(keysWritten).catch(() => undefined);
+        // The marker goes back to what it listed before this attempt (best effort, as above).
+        const restore = previousMarker ? deps.lake.put(marker, previousMarker) : deps.lake.delete([marker]);
+        await restore.catch(() => undefined);
         throw err;
       }
     }

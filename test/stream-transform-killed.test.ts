@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { LakeWriter } from '../lambdas/shared/lake-writer.js';
+import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { RAW_EVENTS, TRADES } from '../src/schema/table-schema.js';
+import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
+import { physicalRows, tempDir } from './helpers/lake-files.js';
+
+const NOW_MS = Date.UTC(2026, 10, 2, 12, 0, 0);
+const T0 = Date.UTC(2026, 10, 2, 10, 15, 0);
+const trades = (n: number) => Array.from({ length: n }, (_, i) => tradeMessage({ t: 7_000_000_000 + i, T: T0 + i * 10 }));
+
+/**
+ * A lake whose writes stop for good after `allowed` puts: the invocation never
+ * settles, as when Lambda kills it at its timeout (no catch, no clean-up runs).
+ * `dead` resolves once a write has hung and every earlier write has landed.
+ */
+function dyingLake(inner: LakeWriter, allowed: number): { lake: LakeWriter; dead: Promise<void> } {
+  let puts = 0;
+  const landed: Promise<void>[] = [];
+  let die!: () => void;
+  const hung = new Promise<void>((r) => (die = r));
+  const lake: LakeWriter = {
+    location: inner.location,
+    get: (k) => inner.get(k),
+    delete: (k) => inner.delete(k),
+    put: (k, b) => {
+      if (++puts > allowed) {
+        die();
+        return new Promise<void>(() => undefined);
+      }
+      const p = inner.put(k, b);
+      landed.push(p);
+      return p;
+    },
+  };
+  return { lake, dead: hung.then(() => Promise.all(landed)).then(() => undefined) };
+}
+
+describe('stream transform killed mid-write', () => {
+  it.each([1, 2, 3, 4])('doubles no row when the invocation dies after %i lake writes and the retry is bisected', async (allowed) => {
+    // Prepare: a batch spanning two hour partitions, so the attempt writes several objects.
+    const root = tempDir();
+    const lake = new FileLakeWriter(root);
+    const payloads = [...trades(30), ...trades(30).map((p) => p.replace(`"T":${T0}`, `"T":${T0 + 3_600_000}`))];
+    const event = kinesisEvent(payloads);
+    const dying = dyingLake(lake, allowed);
+    void createStreamTransform({ lake: dying.lake, clock: () => NOW_MS })(event); // never settles
+    await dying.dead;
+    const handler = createStreamTransform({ lake, clock: () => NOW_MS });
+    // Act: Lambda retries the failed batch bisected, first half then second half.
+    await handler({ Records: event.Records.slice(0, 30) });
+    await handler({ Records: event.Records.slice(30) });
+    // Assess
+    expect(await physicalRows(join(root, TRADES.zone, TRADES.name))).toBe(60);
+    expect(await physicalRows(join(root, RAW_EVENTS.zone, RAW_EVENTS.name))).toBe(60);
+  });
+});
