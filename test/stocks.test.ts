@@ -3,12 +3,11 @@ import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { sectorVolumes, stockTickFrom, type CompanyProfile } from '../src/domain/stocks.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { COMPANY_PROFILES, simulateStockTicks } from '../src/sim/stocks.js';
-import { kinesisEvent } from './helpers/kinesis-events.js';
+import { kinesisEvent, stockTick } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
 const PROFILES = new Map<string, CompanyProfile>(COMPANY_PROFILES.map((p) => [p.ticker, p]));
 const ctx = { nowUs: Date.UTC(2026, 10, 22) * 1000 };
-const tick = (over: Record<string, unknown> = {}) => ({ source: 'stock-ticks', id: 1, created_at: '2026-11-02T10:00:00.000Z', ticker: 'AAPL', sector: 'Technology', volume: 100, market_cap: 229.5 * 14_840_390_000, price: 229.5, ...over });
 
 describe('stock-trading source', () => {
   it('ships a company_profile of about ten tickers with sectors and shares', () => {
@@ -31,14 +30,14 @@ describe('stock-trading source', () => {
     [{ price: undefined }, 'MISSING_FIELD'],
   ])('validates %j against the profile -> %s', (over, code) => {
     // Act
-    const r = stockTickFrom(tick(over), PROFILES, ctx);
+    const r = stockTickFrom(stockTick(over), PROFILES, ctx);
     // Assess
     expect(r.ok ? undefined : r.rejection.code).toBe(code);
   });
 
   it('simulates ticks whose market cap is price x shares, every ~10 s per ticker', () => {
     // Act
-    const ticks = [...simulateStockTicks({ minutes: 10, seed: 5 })].map((t) => JSON.parse(t.payload) as ReturnType<typeof tick>);
+    const ticks = [...simulateStockTicks({ minutes: 10, seed: 5 })].map((t) => JSON.parse(t.payload) as ReturnType<typeof stockTick>);
     // Assess
     const perTicker = ticks.filter((t) => t.ticker === 'MSFT').length;
     expect(perTicker).toBeGreaterThanOrEqual(50);
@@ -65,11 +64,11 @@ describe('stock-trading source', () => {
     // Prepare: two batches of ticks of today, one bad tick, a retried batch
     const now = Date.now();
     const today = new Date(now - 60_000).toISOString();
-    const good = [tick({ id: 1, created_at: today }), tick({ id: 2, created_at: today, volume: 250 }), tick({ id: 3, created_at: today, ticker: 'XOM', sector: 'Energy', price: 118, market_cap: 118 * 4_300_000_000, volume: 40 })];
+    const good = [stockTick({ id: 1, created_at: today }), stockTick({ id: 2, created_at: today, volume: 250 }), stockTick({ id: 3, created_at: today, ticker: 'XOM', sector: 'Energy', price: 118, market_cap: 118 * 4_300_000_000, volume: 40 })];
     const root = tempDir();
     const handler = createStreamTransform({ lake: new FileLakeWriter(root) });
     const first = kinesisEvent([JSON.stringify(good[0]), JSON.stringify(good[1])], 'shardId-000000000000', 1);
-    const second = kinesisEvent([JSON.stringify(good[2]), JSON.stringify(tick({ id: 4, created_at: today, ticker: 'NOPE' }))], 'shardId-000000000000', 3);
+    const second = kinesisEvent([JSON.stringify(good[2]), JSON.stringify(stockTick({ id: 4, created_at: today, ticker: 'NOPE' }))], 'shardId-000000000000', 3);
     // Act
     await handler(first);
     await handler(first);

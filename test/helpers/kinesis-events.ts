@@ -55,3 +55,8 @@ export function tradeMessage(over: Partial<Record<'E' | 's' | 't' | 'p' | 'q' | 
   msg.M = true;
   return JSON.stringify(msg);
 }
+
+/** A valid stock-ticks record (AAPL, its market cap matching the shipped company profile), as an object: JSON.stringify it for a payload. */
+export function stockTick(over: Record<string, unknown> = {}) {
+  return { source: 'stock-ticks', id: 1, created_at: '2026-11-02T10:00:00.000Z', ticker: 'AAPL', sector: 'Technology', volume: 100, market_cap: 229.5 * 14_840_390_000, price: 229.5, ...over };
+}

@@ -5,7 +5,7 @@ import type { LakeWriter } from '../../lambdas/shared/lake-writer.js';
 import { createStreamTransform } from '../../lambdas/shared/stream-transform.js';
 import { STREAM_TRANSFORM_ENTRY } from '../../lib/paths.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
-import { kinesisEvent, tradeMessage } from '../helpers/kinesis-events.js';
+import { kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
 import { STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
 
@@ -173,7 +173,7 @@ describe('processing stack: the stream-transform function', () => {
       },
     };
     const transform = createStreamTransform({ lake, clock: () => 1_793_577_700_000 });
-    const tick = JSON.stringify({ source: 'stock-ticks', id: 1, created_at: '2026-11-02T00:30:00.000Z', ticker: 'AAPL', sector: 'Technology', volume: 100, market_cap: 229.5 * 14_840_390_000, price: 229.5 });
+    const tick = JSON.stringify(stockTick({ created_at: '2026-11-02T00:30:00.000Z' }));
     const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 })];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
