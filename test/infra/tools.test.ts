@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { readOutputs, smokeMessages } from '../../lib/tools/localstack-smoke.js';
 import { entriesFromLines, MAX_RECORDS_PER_CALL, putAll } from '../../lib/tools/put-records.js';
 import { parsePayload } from '../../src/domain/binance.js';
+import { SHIPPED_DIMENSIONS } from '../../lib/catalog/derived-views.js';
+import { dimensionObjects } from '../../lib/tools/seed-dimensions.js';
+import { readWithHyparquet } from '../helpers/lake-files.js';
 
 describe('put-records tool', () => {
   it('keys each message by its symbol and keeps malformed lines as they are', () => {
@@ -58,17 +61,10 @@ describe('LocalStack smoke helpers', () => {
 
 describe('seed-dimensions tool', () => {
   it('encodes each shipped dimension as Parquet at its Glue table location, every row and column', async () => {
-    const { dimensionObjects } = await import('../../lib/tools/seed-dimensions.js');
-    const { parquetReadObjects } = await import('hyparquet');
-    const { readFileSync } = await import('node:fs');
-    const { SHIPPED_DIMENSIONS } = await import('../../lib/catalog/derived-views.js');
     const objects = dimensionObjects();
     expect(objects.map((o) => o.key)).toEqual(['curated/company_profile/company_profile.parquet']);
     const source = JSON.parse(readFileSync(SHIPPED_DIMENSIONS.company_profile!, 'utf8')) as Record<string, unknown>[];
-    const body = objects[0]!.body;
-    const { gunzipSync } = await import('node:zlib');
-    const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
-    const rows = await parquetReadObjects({ file: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer, compressors });
+    const { rows } = await readWithHyparquet(objects[0]!.body);
     expect(rows).toHaveLength(source.length);
     expect(rows[0]).toMatchObject({ ticker: source[0]!.ticker, sector: source[0]!.sector });
     expect(Number(rows[0]!.shares)).toBe(source[0]!.shares);
