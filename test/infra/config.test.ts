@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, ConfigError, parseConfig, scheduleExpressionProblem } from '../../lib/config.js';
 import { CDK_JSON_CONTEXT } from './helpers.js';
@@ -83,8 +84,7 @@ describe('configuration from CDK context', () => {
     expect(parseConfig({ scheduleTimeZone: 'Europe/Paris' }).scheduleTimeZone).toBe('Europe/Paris');
   });
 
-  it('documents every key in docs/deploy.md', async () => {
-    const { readFileSync } = await import('node:fs');
+  it('documents every key in docs/deploy.md', () => {
     const doc = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
     const missing = CONFIG_KEYS.filter((k) => !doc.includes(`\`${k}\``));
     expect(missing).toEqual([]);
