@@ -1,5 +1,6 @@
 /** Argument parsers shared by the CLI's commands: each throws commander's one-line error. */
 import { InvalidArgumentError } from 'commander';
+import { checkSymbol } from '../domain/validate.js';
 import { SYMBOL_PRESETS } from '../sim/market.js';
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
@@ -23,6 +24,13 @@ export const symbols = (v: string) => {
   if (list.length === 0) throw new InvalidArgumentError('give at least one symbol');
   if (unknown.length > 0) throw new InvalidArgumentError(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
   return list;
+};
+/** One exchange symbol, upper-cased and checked by the same rule the parsers apply (a bad one would quarantine every line). */
+export const exchangeSymbol = (v: string) => {
+  const s = v.trim().toUpperCase();
+  const bad = checkSymbol(s);
+  if (bad) throw new InvalidArgumentError(bad.message);
+  return s;
 };
 export const isoTime = (v: string) => {
   const t = Date.parse(v);

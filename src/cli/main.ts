@@ -16,7 +16,7 @@ import { bytes, formatResult, num, type OutputFormat } from './format.js';
 import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
 import { registerMlCommands } from './ml-commands.js';
-import { int, isoTime, positive, share, symbols } from './args.js';
+import { exchangeSymbol, int, isoTime, positive, share, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -83,7 +83,7 @@ export function buildProgram(): Command {
     .command('replay')
     .description('Replay a Binance trade file (historical CSV or .zip, or JSON lines of stream messages) through the stream handler into the local lake.')
     .requiredOption('--input <file>', 'a .csv/.zip (id,price,qty,quote_qty,time,is_buyer_maker,is_best_match) or .jsonl file')
-    .option('--symbol <S>', 'symbol of a CSV file (default: from a Binance file name such as BTCUSDT-trades-2026-11-02.zip)')
+    .option('--symbol <S>', 'symbol of a CSV file (default: from a Binance file name such as BTCUSDT-trades-2026-11-02.zip)', exchangeSymbol)
     .option('--rate <n|max>', 'records per second to put on the stream, or max', rate)
     .addOption(dataDirOption())
     .addOption(shardsOption())
@@ -100,7 +100,7 @@ export function buildProgram(): Command {
       }
       const dataDir = resolveDataDir(o.dataDir);
       if (o.fresh) resetDataDir(dataDir);
-      const symbol = o.symbol ? String(o.symbol).toUpperCase() : undefined;
+      const symbol = o.symbol as string | undefined;
       // Fail on a missing symbol before any work starts.
       const probe = fileSource(input, symbol ? { symbol } : {});
       await probe.next().catch((e: Error) => {
@@ -127,7 +127,7 @@ export function buildProgram(): Command {
     .command('backfill')
     .description('Load Binance historical trade files (.csv, or the .zip Binance publishes; ms or us times; header or not) straight into the lake: trades, quarantine and minute-bar partials, with DuckDB running the same SQL Athena runs in the cloud.')
     .requiredOption('--input <file|dir>', 'a trade file, or a directory of them')
-    .option('--symbol <S>', 'symbol of every file (default: from Binance file names such as BTCUSDT-trades-2026-11-02.zip)')
+    .option('--symbol <S>', 'symbol of every file (default: from Binance file names such as BTCUSDT-trades-2026-11-02.zip)', exchangeSymbol)
     .addOption(dataDirOption())
     .addOption(quietOption())
     .action(async (o) => {
