@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duck, tempDir } from './helpers/lake-files.js';
@@ -109,6 +109,22 @@ describe('ticklake CLI', () => {
     // Assess
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toMatch(message);
+  });
+
+  it('backfill reports the files it loaded, then fails with exit code 1 naming the file it could not read', () => {
+    // Prepare: one good CSV and a truncated zip in one directory.
+    const input = tempDir();
+    const dataDir = tempDir();
+    writeFileSync(join(input, 'BTCUSDT-trades-2026-11-02.csv'), '1,97000.5,0.01,970.005,1793577600000,true,true\n2,97001,0.02,1940.02,1793577601000,false,true\n');
+    writeFileSync(join(input, 'BTCUSDT-trades-2026-11-03.zip'), Buffer.from('PK\u0003\u0004truncated'));
+    // Act
+    const r = run(['backfill', '--input', input, '--data-dir', dataDir, '--quiet']);
+    // Assess
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/BTCUSDT-trades-2026-11-02\.csv: BTCUSDT, 2 lines -> 2 trades/);
+    expect(r.stdout).toMatch(/backfilled 2 trades from 1 of 2 file\(s\)/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/BTCUSDT-trades-2026-11-03\.zip/);
   });
 
   it.each(['demo', 'replay', 'simulate', 'query', 'tables'])('has --help on the %s command', (cmd) => {

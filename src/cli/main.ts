@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { basename, resolve } from 'node:path';
 import { LakeSql, parquetFileCount } from '../local/lake-sql.js';
 import { DEFAULT_SHARDS, DEFAULT_STREAM } from '../local/pipeline.js';
-import { backfill, backfillFiles } from '../local/backfill.js';
+import { backfill, BackfillFailedError, backfillFiles, type BackfillSummary } from '../local/backfill.js';
 import { fileSource, inputSize, simulatorSource } from '../local/sources.js';
 import { writeSimulatedFile } from '../local/trade-files.js';
 import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS } from '../sim/market.js';
@@ -139,15 +139,25 @@ export function buildProgram(): Command {
         throw new UsageError((e as Error).message);
       }
       const progress = createProgress('backfill', 'files', !o.quiet);
-      const s = await backfill({
-        input: resolve(o.input as string),
-        lakeRoot: lake,
-        ...(o.symbol ? { symbol: String(o.symbol) } : {}),
-        onFile: (_f, i, n) => progress.update(i, n),
-      }).finally(() => progress.stop());
-      for (const f of s.files) console.log(`${f.file}: ${f.symbol}, ${num(f.lines)} lines -> ${num(f.trades)} trades, ${num(f.quarantined)} quarantined, ${num(f.minutes)} minute bars (${f.seconds.toFixed(1)} s)`);
-      console.log(`backfilled ${num(s.trades)} trades from ${files.length} file(s) in ${s.seconds.toFixed(1)} s (${num(s.lines / Math.max(s.seconds, 1e-9))} lines/s) into ${lake}`);
-      for (const [r, n] of Object.entries(s.quarantinedByReason)) console.log(`  quarantined ${r}: ${num(n)}`);
+      const report = (s: BackfillSummary) => {
+        for (const f of s.files) console.log(`${f.file}: ${f.symbol}, ${num(f.lines)} lines -> ${num(f.trades)} trades, ${num(f.quarantined)} quarantined, ${num(f.minutes)} minute bars (${f.seconds.toFixed(1)} s)`);
+        console.log(`backfilled ${num(s.trades)} trades from ${s.files.length === files.length ? '' : `${s.files.length} of `}${files.length} file(s) in ${s.seconds.toFixed(1)} s (${num(s.lines / Math.max(s.seconds, 1e-9))} lines/s) into ${lake}`);
+        for (const [r, n] of Object.entries(s.quarantinedByReason)) console.log(`  quarantined ${r}: ${num(n)}`);
+      };
+      let s: BackfillSummary;
+      try {
+        s = await backfill({
+          input: resolve(o.input as string),
+          lakeRoot: lake,
+          ...(o.symbol ? { symbol: String(o.symbol) } : {}),
+          onFile: (_f, i, n) => progress.update(i, n),
+        }).finally(() => progress.stop());
+      } catch (e) {
+        // Files that loaded are reported before the failure (exit 1, one line on stderr).
+        if (e instanceof BackfillFailedError && e.summary.files.length > 0) report(e.summary);
+        throw e;
+      }
+      report(s);
       console.log(`Try: npm run -s ticklake -- query "SELECT * FROM bars_1m ORDER BY minute_start DESC LIMIT 5"`);
     });
 

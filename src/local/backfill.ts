@@ -195,14 +195,15 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     };
   }
 
+  let failure: string | undefined;
   try {
     definition ??= localBackfillDefinition();
     const request: BackfillRequest = { input: opts.input, ...(opts.symbol ? { symbol: opts.symbol } : {}), processingTime: new Date(opts.nowMs ?? Date.now()).toISOString() };
     await new LocalWorkflow(definition, tasks).run(request, runId);
   } catch (e) {
     // The run's Fail state carries the failed step's message as its cause.
-    if (e instanceof LocalExecutionError) throw new Error(e.cause);
-    throw e;
+    if (!(e instanceof LocalExecutionError)) throw e;
+    failure = e.cause;
   } finally {
     c.closeSync();
     instance.closeSync();
@@ -210,7 +211,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     rmSync(join(lakeRoot, runPrefix(runId)), { recursive: true, force: true });
   }
   results.sort((a, b) => sources.indexOf(a.file) - sources.indexOf(b.file));
-  return {
+  const summary: BackfillSummary = {
     files: results,
     lines: results.reduce((a, r) => a + r.lines, 0),
     trades: results.reduce((a, r) => a + r.trades, 0),
@@ -218,4 +219,16 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     seconds: (performance.now() - started) / 1000,
     quarantinedByReason: reasons,
   };
+  if (failure !== undefined) throw new BackfillFailedError(failure, summary);
+  return summary;
+}
+
+/** A run in which some files failed; `summary` covers the files that were loaded. */
+export class BackfillFailedError extends Error {
+  constructor(
+    message: string,
+    readonly summary: BackfillSummary,
+  ) {
+    super(message);
+  }
 }
