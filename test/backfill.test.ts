@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isCsvHeader, parseCsvTrade } from '../src/domain/binance.js';
+import { isCsvHeader, parseCsvTrade } from '../src/sources/binance-trades/binance.js';
 import { backfill } from '../src/local/backfill.js';
 import { runPipeline } from '../src/local/pipeline.js';
 import { fileSource } from '../src/local/sources.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePayload } from '../src/domain/binance.js';
+import { parsePayload } from '../src/sources/binance-trades/binance.js';
 import {
   CSV_HEADER,
   CSV_MALFORMED_KINDS,
@@ -26,7 +26,7 @@ import {
   type SimTrade,
   type SymbolSpec,
 } from '../src/sim/market.js';
-import { Rng } from '../src/sim/random.js';
+import { Rng } from '../src/core/random.js';
 
 function take<T>(it: Iterable<T>, n: number): T[] {
   const out: T[] = [];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
-import { sectorVolumes, stockTickFrom, type CompanyProfile } from '../src/domain/stocks.js';
+import { sectorVolumes, stockTickFrom, type CompanyProfile } from '../src/sources/stock-ticks/stock-tick.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
-import { COMPANY_PROFILES, simulateStockTicks } from '../src/sim/stocks.js';
+import { COMPANY_PROFILES, simulateStockTicks } from '../src/sources/stock-ticks/simulator.js';
 import { kinesisEvent, stockTick } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 

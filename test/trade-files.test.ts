@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { parseCsvTrade } from '../src/domain/binance.js';
+import { parseCsvTrade } from '../src/sources/binance-trades/binance.js';
 import { readLineBatches, readLines, symbolFromFileName, writeSimulatedFile, type ReadProgress } from '../src/local/trade-files.js';
 import { CSV_HEADER } from '../src/sim/binance-format.js';
 import { simulateRecords, simulationWindowUs } from '../src/sim/market.js';

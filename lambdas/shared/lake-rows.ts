@@ -6,10 +6,10 @@
  * exactly the declared columns.
  */
 import type { BarPartial } from '../../src/domain/bars.js';
-import type { SectorVolume, StockTick } from '../../src/domain/stocks.js';
-import type { TradeRow } from '../../src/domain/features.js';
-import { dateOfDay, type HourPartition, US_PER_HOUR } from '../../src/domain/time.js';
-import type { RecordSource, Rejection } from '../../src/domain/trade.js';
+import type { SectorVolume, StockTick } from '../../src/sources/stock-ticks/stock-tick.js';
+import type { TradeRow } from '../../src/sources/binance-trades/features.js';
+import { dateOfDay, type HourPartition, US_PER_HOUR } from '../../src/core/time.js';
+import type { RecordSource, Rejection } from '../../src/sources/binance-trades/trade.js';
 import type { ColumnInput } from './parquet.js';
 import { PlainByteArrays } from './parquet/plain-byte-arrays.js';
 

@@ -2,8 +2,8 @@
  * The lake-writer port: where Parquet objects go. Implemented by S3 (cloud) and
  * local files (embedded runtime); the transform code only sees this interface.
  */
-import type { HourPartition } from '../../src/domain/time.js';
-import { partitionPath } from '../../src/domain/time.js';
+import type { HourPartition } from '../../src/core/time.js';
+import { partitionPath } from '../../src/core/time.js';
 import type { TableSchema } from '../../src/schema/table-schema.js';
 
 /** Stores immutable objects under lake-relative keys (`curated/trades/dt=.../x.parquet`). */

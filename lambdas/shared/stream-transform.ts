@@ -25,12 +25,12 @@
  *   (best effort) and the error is rethrown so the whole batch is retried.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { parsePayload } from '../../src/domain/binance.js';
-import { tradeFeatures } from '../../src/domain/features.js';
-import type { ReasonCode, RecordSource, Rejection } from '../../src/domain/trade.js';
+import { parsePayload } from '../../src/sources/binance-trades/binance.js';
+import { tradeFeatures } from '../../src/sources/binance-trades/features.js';
+import type { ReasonCode, RecordSource, Rejection } from '../../src/sources/binance-trades/trade.js';
 import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, SECTOR_VOLUME, STOCK_TICKS, TRADES } from '../../src/schema/table-schema.js';
-import { type CompanyProfile, isStockTickMessage, sectorVolumes, stockTickFrom } from '../../src/domain/stocks.js';
-import { COMPANY_PROFILES } from '../../src/sim/stocks.js';
+import { type CompanyProfile, isStockTickMessage, sectorVolumes, stockTickFrom } from '../../src/sources/stock-ticks/stock-tick.js';
+import { COMPANY_PROFILES } from '../../src/sources/stock-ticks/simulator.js';
 import { BarAccumulator } from '../../src/domain/bars.js';
 import { lakeKey, type LakeWriter } from './lake-writer.js';
 import { encodeParquet } from './parquet.js';

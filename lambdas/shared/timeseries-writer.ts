@@ -8,8 +8,8 @@
  * source retries it, and retries upsert the same points (same time, tags).
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { parsePayload } from '../../src/domain/binance.js';
-import { tradeFeatures } from '../../src/domain/features.js';
+import { parsePayload } from '../../src/sources/binance-trades/binance.js';
+import { tradeFeatures } from '../../src/sources/binance-trades/features.js';
 import { tradePoint } from '../../src/timeseries/measurements.js';
 import type { Point, RejectedPoint, TimeSeriesSink } from '../../src/timeseries/point.js';
 import { symbolOfKey, type TransformLogger } from './stream-transform.js';

@@ -1,6 +1,6 @@
 /** Argument parsers shared by the CLI's commands: each throws commander's one-line error. */
 import { InvalidArgumentError } from 'commander';
-import { checkSymbol } from '../domain/validate.js';
+import { checkSymbol } from '../sources/binance-trades/validate.js';
 import { SYMBOL_PRESETS } from '../sim/market.js';
 
 export const int = (name: string, min: number, max: number) => (v: string) => {

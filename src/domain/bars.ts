@@ -9,8 +9,8 @@
  * point, whose addition is exact only up to rounding in the last bits (and
  * depends on order, in DuckDB and Athena too).
  */
-import type { TradeRow } from './features.js';
-import { US_PER_MINUTE } from './time.js';
+import type { TradeRow } from '../sources/binance-trades/features.js';
+import { US_PER_MINUTE } from '../core/time.js';
 
 /** One partial aggregate (column names as in glue-schemas/bar_partials.json). */
 export interface BarPartial {

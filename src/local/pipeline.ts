@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createStreamTransform, type BatchSummary } from '../../lambdas/shared/stream-transform.js';
-import type { ReasonCode } from '../domain/trade.js';
+import type { ReasonCode } from '../sources/binance-trades/trade.js';
 import { CheckpointStore } from './checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
 import { FileLakeWriter } from './file-lake-writer.js';

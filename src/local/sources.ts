@@ -5,9 +5,9 @@
  */
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isCsvHeader } from '../domain/binance.js';
+import { isCsvHeader } from '../sources/binance-trades/binance.js';
 import { simulateRecords, type RecordOptions } from '../sim/market.js';
-import { simulateStockTicks } from '../sim/stocks.js';
+import { simulateStockTicks } from '../sources/stock-ticks/simulator.js';
 import type { SourceRecord } from './producer.js';
 import { readLineBatches, symbolFromFileName, type ReadProgress } from './trade-files.js';
 

@@ -3,7 +3,7 @@
  * minute, as the `bars_1m` lake table stores them. Minutes without trades have
  * no bar; the feature code fills such gaps itself (see `features.ts`).
  */
-import { US_PER_MINUTE } from '../domain/time.js';
+import { US_PER_MINUTE } from '../core/time.js';
 
 /** One minute bar of one symbol. Prices in quote currency, quantities in base units. */
 export interface Bar {

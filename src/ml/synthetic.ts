@@ -19,7 +19,7 @@
  * - optionally some minutes have no trades at all: their bar is missing.
  */
 import { MINUTE_US, type Bar } from './bar.js';
-import { Rng as SeededRng } from '../sim/random.js';
+import { Rng as SeededRng } from '../core/random.js';
 
 /** Settings of {@link syntheticBars}; every field has a default. */
 export interface SyntheticBarsConfig {

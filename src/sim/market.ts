@@ -28,7 +28,7 @@
  * Each symbol is simulated from its own random stream (derived from the seed and
  * the symbol), so a symbol's trades do not change when other symbols are added.
  */
-import { Rng } from './random.js';
+import { Rng } from '../core/random.js';
 import {
   encodeCsvLine,
   encodeTradeMessage,
@@ -39,7 +39,7 @@ import {
   type MalformedRecord,
   type RecordFormat,
 } from './binance-format.js';
-import type { ReasonCode } from '../domain/trade.js';
+import type { ReasonCode } from '../sources/binance-trades/trade.js';
 
 /** Market parameters of one simulated symbol. */
 export interface SymbolSpec {

@@ -6,8 +6,8 @@
  * lines `(line VARCHAR, line_no BIGINT)` so every line, however broken, is
  * either a trade or a quarantine row with its original text.
  */
-import { MICROS_THRESHOLD } from '../domain/binance.js';
-import { MAX_FUTURE_SKEW_US, MIN_TRADE_TIME_US, QUOTE_QTY_REL_TOL } from '../domain/validate.js';
+import { MICROS_THRESHOLD } from '../sources/binance-trades/binance.js';
+import { MAX_FUTURE_SKEW_US, MIN_TRADE_TIME_US, QUOTE_QTY_REL_TOL } from '../sources/binance-trades/validate.js';
 import { sqlString, type SqlDialect } from './dialect.js';
 
 const DECIMAL = '\\d{1,20}(\\.\\d{1,18})?';

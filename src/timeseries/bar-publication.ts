@@ -20,7 +20,7 @@
  *   nothing changes). Stores without versions (InfluxDB, embedded) replace the
  *   point of the same measurement, tags and time.
  */
-import { US_PER_MINUTE } from '../domain/time.js';
+import { US_PER_MINUTE } from '../core/time.js';
 import type { Point, WriteOptions } from './point.js';
 
 /** Default allowed lateness: trades up to 10 s late still make their minute's first published bar. */

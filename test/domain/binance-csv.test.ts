@@ -12,9 +12,9 @@ import {
   isCsvHeader,
   parseCsvTrade,
   parsePayload,
-} from '../../src/domain/binance.js';
-import type { ParseResult, ReasonCode, Trade } from '../../src/domain/trade.js';
-import type { ValidationContext } from '../../src/domain/validate.js';
+} from '../../src/sources/binance-trades/binance.js';
+import type { ParseResult, ReasonCode, Trade } from '../../src/sources/binance-trades/trade.js';
+import type { ValidationContext } from '../../src/sources/binance-trades/validate.js';
 
 /** Processing clock used by every test: 2026-06-01T00:00:00Z. */
 const NOW_MS = Date.UTC(2026, 5, 1);

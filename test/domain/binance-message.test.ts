@@ -4,10 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePayload, parseTradeMessage, tradeFromMessage } from '../../src/domain/binance.js';
-import { scanTradeMessage } from '../../src/domain/binance-fast.js';
-import { REASON_CODES, type ParseResult, type ReasonCode, type Trade } from '../../src/domain/trade.js';
-import type { ValidationContext } from '../../src/domain/validate.js';
+import { parsePayload, parseTradeMessage, tradeFromMessage } from '../../src/sources/binance-trades/binance.js';
+import { scanTradeMessage } from '../../src/sources/binance-trades/binance-fast.js';
+import { REASON_CODES, type ParseResult, type ReasonCode, type Trade } from '../../src/sources/binance-trades/trade.js';
+import type { ValidationContext } from '../../src/sources/binance-trades/validate.js';
 
 /** Processing clock used by every test: 2026-06-01T00:00:00Z. */
 const NOW_MS = Date.UTC(2026, 5, 1);

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tradeFeatures } from '../../src/domain/features.js';
+import { tradeFeatures } from '../../src/sources/binance-trades/features.js';
 import {
   US_PER_DAY,
   US_PER_HOUR,
@@ -16,8 +16,8 @@ import {
   isoDayOfWeek,
   minuteOfHour,
   partitionPath,
-} from '../../src/domain/time.js';
-import type { Trade } from '../../src/domain/trade.js';
+} from '../../src/core/time.js';
+import type { Trade } from '../../src/sources/binance-trades/trade.js';
 
 /** ISO weekday from `Date.getUTCDay` (0 = Sunday). */
 function isoWeekdayOf(ms: number): number {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isPlainDecimal, parseDecimal } from '../../src/domain/validate.js';
+import { isPlainDecimal, parseDecimal } from '../../src/sources/binance-trades/validate.js';
 
 /** The rule as the specification states it. */
 const RULE = /^\d{1,20}(\.\d{1,18})?$/;

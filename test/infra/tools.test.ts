@@ -5,7 +5,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { readOutputs, smokeMessages } from '../../lib/tools/localstack-smoke.js';
 import { entriesFromLines, MAX_RECORDS_PER_CALL, putAll } from '../../lib/tools/put-records.js';
-import { parsePayload } from '../../src/domain/binance.js';
+import { parsePayload } from '../../src/sources/binance-trades/binance.js';
 import { SHIPPED_DIMENSIONS } from '../../lib/catalog/derived-views.js';
 import { dimensionObjects } from '../../lib/tools/seed-dimensions.js';
 import { readWithHyparquet } from '../helpers/lake-files.js';

@@ -1,6 +1,6 @@
 /** Shared fixtures of the ml tests. */
 import type { FeatureMatrix } from '../../src/ml/features.js';
-import { Rng as SeededRng } from '../../src/sim/random.js';
+import { Rng as SeededRng } from '../../src/core/random.js';
 
 /** A minute-aligned start: Monday 2026-11-02 00:00 UTC in µs. */
 export const T0 = Date.UTC(2026, 10, 2) * 1000;

@@ -10,7 +10,7 @@ import {
   type ModelArtifact,
   type ModelsConfigOverrides,
 } from '../../src/ml/models/index.js';
-import { Rng as SeededRng } from '../../src/sim/random.js';
+import { Rng as SeededRng } from '../../src/core/random.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 
 /** Small but real: 1.5 days of bars, models shrunk so the suite stays fast. */

@@ -1,7 +1,7 @@
 /** The histogram tree learner: binning, exactness of the binned decisions, and fitting a known nonlinear function. */
 import { describe, expect, it } from 'vitest';
 import { binMatrix, binOf, GbtModel, RandomForestModel, TreeGrower, predictTree } from '../../src/ml/models/index.js';
-import { Rng as SeededRng } from '../../src/sim/random.js';
+import { Rng as SeededRng } from '../../src/core/random.js';
 import { friedman1, meanOf, rmseOf } from './helpers.js';
 
 describe('quantile binning', () => {

@@ -13,7 +13,7 @@
  * _backfill/published/<fileKey>.json           the objects a file's last publication put in the tables
  * ```
  */
-import { checkSymbol } from '../../../src/domain/validate.js';
+import { checkSymbol } from '../../../src/sources/binance-trades/validate.js';
 import type { TableSchema } from '../../../src/schema/table-schema.js';
 import { type BackfillStatements, backfillStatements } from '../../../src/sql/backfill-job.js';
 import type { SqlDialect } from '../../../src/sql/dialect.js';

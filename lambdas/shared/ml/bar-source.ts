@@ -6,7 +6,7 @@
  * pieces from `src/sql/dialect.ts`.
  */
 import { MINUTE_US, type Bar } from '../../../src/ml/bar.js';
-import { dateOfDay, dayNumber } from '../../../src/domain/time.js';
+import { dateOfDay, dayNumber } from '../../../src/core/time.js';
 import type { SqlDialect } from '../../../src/sql/dialect.js';
 
 /** A time window of bars, by minute start: `[startUs, endUs)`. */

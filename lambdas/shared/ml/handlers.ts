@@ -24,7 +24,7 @@ import { buildDataset, selectRows, targetWindow, WARMUP_MINUTES, type Dataset, t
 import { modelFromJSON, type ModelKind, type Regressor } from '../../../src/ml/models/index.js';
 import { checkFeatureCompatibility } from '../../../src/ml/predict.js';
 import { trainModel } from '../../../src/ml/train.js';
-import { US_PER_DAY } from '../../../src/domain/time.js';
+import { US_PER_DAY } from '../../../src/core/time.js';
 import type { LakeWriter } from '../lake-writer.js';
 import type { BarSource } from './bar-source.js';
 import { checkKinds, parseKinds, type MlConfig } from './config.js';

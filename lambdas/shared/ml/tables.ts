@@ -9,8 +9,8 @@
  * Value conventions: `timestamp` columns are µs since epoch; `date` columns are
  * `yyyy-MM-dd` strings in the row types, written as day numbers (Parquet DATE).
  */
-import type { HourPartition } from '../../../src/domain/time.js';
-import { dateOfDay, dayNumber, hourPartition } from '../../../src/domain/time.js';
+import type { HourPartition } from '../../../src/core/time.js';
+import { dateOfDay, dayNumber, hourPartition } from '../../../src/core/time.js';
 import type { ModelRecord } from '../../../src/ml/registry.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../../src/schema/table-schema.js';
 import { lakeKey, tablePrefix, type LakeWriter } from '../lake-writer.js';

@@ -25,7 +25,7 @@ import { MINUTE_US } from '../../ml/bar.js';
 import { barsFromTrades } from '../../ml/bars-from-trades.js';
 import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sim/market.js';
 import { BAR_PARTIALS } from '../../schema/table-schema.js';
-import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../domain/time.js';
+import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../core/time.js';
 import { embeddedDir, createTimeSeriesSink } from '../../timeseries/factory.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 import { lakeKey, type LakeWriter } from '../../../lambdas/shared/lake-writer.js';

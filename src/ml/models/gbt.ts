@@ -5,7 +5,7 @@
  * shrinkage, on an optional row subsample and column subsample per tree.
  */
 import type { FeatureMatrix } from '../features.js';
-import { Rng as SeededRng } from '../../sim/random.js';
+import { Rng as SeededRng } from '../../core/random.js';
 import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
 import { binMatrix, predictTreeBinned, TreeGrower, type Tree } from './hist-tree.js';
 import { checkTrainingData, type ModelArtifact } from './types.js';

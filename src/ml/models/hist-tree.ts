@@ -28,7 +28,7 @@
  * on training rows is exactly the binned decision.
  */
 import type { FeatureMatrix } from '../features.js';
-import type { Rng as SeededRng } from '../../sim/random.js';
+import type { Rng as SeededRng } from '../../core/random.js';
 
 /** Features binned into quantile bins, column-major. */
 export interface BinnedMatrix {

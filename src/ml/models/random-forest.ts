@@ -4,7 +4,7 @@
  * the features at every node; the forecast is the mean of the trees.
  */
 import type { FeatureMatrix } from '../features.js';
-import { Rng as SeededRng } from '../../sim/random.js';
+import { Rng as SeededRng } from '../../core/random.js';
 import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
 import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
 import { checkTrainingData, type ModelArtifact } from './types.js';

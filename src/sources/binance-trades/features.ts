@@ -3,7 +3,7 @@
  * All calendar fields are UTC.
  */
 import type { Trade } from './trade.js';
-import { hourOfDay, isoDayOfWeek, minuteOfHour } from './time.js';
+import { hourOfDay, isoDayOfWeek, minuteOfHour } from '../../core/time.js';
 
 /** One curated `trades` row (column names as in glue-schemas/trades.json, `hour` is the partition). */
 export interface TradeRow {

@@ -3,9 +3,9 @@
  * data/company_profile.json, a tick per ticker every few seconds, prices as a
  * random walk, market cap = price x shares outstanding. Pure and seeded.
  */
-import profiles from '../../data/company_profile.json' with { type: 'json' };
-import type { CompanyProfile } from '../domain/stocks.js';
-import { Rng } from './random.js';
+import profiles from '../../../data/company_profile.json' with { type: 'json' };
+import type { CompanyProfile } from './stock-tick.js';
+import { Rng } from '../../core/random.js';
 
 /** The shipped company_profile dimension. */
 export const COMPANY_PROFILES: readonly CompanyProfile[] = profiles as CompanyProfile[];

@@ -7,9 +7,9 @@
  * `{"source":"stock-ticks","id":1,"created_at":"2026-11-02T10:00:00.000Z","ticker":"AAPL",
  *   "sector":"Technology","volume":1200,"market_cap":3.4e12,"price":229.5}`
  */
-import type { Rejection } from './trade.js';
-import { dateOfDay, dayNumber } from './time.js';
-import { checkTradeTime, reject, type ValidationContext } from './validate.js';
+import type { Rejection } from '../binance-trades/trade.js';
+import { dateOfDay, dayNumber } from '../../core/time.js';
+import { checkTradeTime, reject, type ValidationContext } from '../binance-trades/validate.js';
 
 /** One row of the company_profile dimension. */
 export interface CompanyProfile {
