@@ -11,7 +11,7 @@ import { LocalStream } from '../src/local/local-stream.js';
 import { JsonlDeadLetters } from '../src/local/on-failure.js';
 import { PartitionKeys } from '../src/local/sources.js';
 import { Rng } from '../src/core/random.js';
-import { simulateRecords } from '../src/sim/market.js';
+import { simulateRecords } from '../src/sources/binance-trades/market.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
 import { tempDir, withLake } from './helpers/lake-files.js';

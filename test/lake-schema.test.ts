@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { DUCKDB_TYPE } from '../src/local/lake-sql.js';
-import { TABLES, type TableSchema } from '../src/schema/table-schema.js';
+import { type TableSchema } from '../src/lake/table-schema.js';
+import { TABLES } from '../src/catalog.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
 import { duck, parquetFiles, readWithHyparquet, tempDir, withLake } from './helpers/lake-files.js';
 

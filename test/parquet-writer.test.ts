@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONVERTED, type CellValue, type ColumnChunkInput, type PhysicalType, writeParquetFile } from '../lambdas/shared/parquet/file-writer.js';
-import { PlainByteArrays } from '../lambdas/shared/parquet/plain-byte-arrays.js';
+import { CONVERTED, type CellValue, type ColumnChunkInput, type PhysicalType, writeParquetFile } from '../src/lake/parquet/file-writer.js';
+import { PlainByteArrays } from '../src/lake/parquet/plain-byte-arrays.js';
 import { readWithHyparquet, tempDir } from './helpers/lake-files.js';
 
 const dir = tempDir('ticklake-parquet-');

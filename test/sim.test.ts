@@ -14,7 +14,7 @@ import {
   trimDecimal,
   type MalformedKind,
   type RecordFormat,
-} from '../src/sim/binance-format.js';
+} from '../src/sources/binance-trades/binance-format.js';
 import {
   DEFAULT_START_TIME_MS,
   SYMBOL_PRESETS,
@@ -25,7 +25,7 @@ import {
   simulationWindowUs,
   type SimTrade,
   type SymbolSpec,
-} from '../src/sim/market.js';
+} from '../src/sources/binance-trades/market.js';
 import { Rng } from '../src/core/random.js';
 
 function take<T>(it: Iterable<T>, n: number): T[] {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { LakeWriter } from '../lambdas/shared/lake-writer.js';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
-import { RAW_EVENTS, TRADES } from '../src/schema/table-schema.js';
+import { RAW_EVENTS } from '../src/lake/table-schema.js';
+import { TRADES } from '../src/sources/binance-trades/tables.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
 import { physicalRows, tempDir } from './helpers/lake-files.js';
 

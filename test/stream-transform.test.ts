@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { LakeWriter } from '../lambdas/shared/lake-writer.js';
 import { createStreamTransform, type BatchSummary } from '../lambdas/shared/stream-transform.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
-import { QUARANTINE, RAW_EVENTS, TRADES } from '../src/schema/table-schema.js';
+import { QUARANTINE, RAW_EVENTS } from '../src/lake/table-schema.js';
+import { TRADES } from '../src/sources/binance-trades/tables.js';
 import { kinesisEvent, kinesisRecord, tradeMessage } from './helpers/kinesis-events.js';
 import { duck, parquetFiles, physicalRows, tempDir } from './helpers/lake-files.js';
 
@@ -129,8 +130,12 @@ describe('stream transform handler', () => {
     await handler(kinesisEvent([...trades(4), '', 'garbage']));
     // Assess
     expect(batches).toHaveLength(1);
-    expect(batches[0]).toMatchObject({ records: 6, trades: 4, quarantined: 2, failed: 0 });
-    expect(batches[0]!.quarantinedByReason).toEqual({ EMPTY_PAYLOAD: 1, UNKNOWN_FORMAT: 1 });
+    const b = batches[0]!;
+    expect(b).toMatchObject({ records: 6, quarantined: 2, failed: 0 });
+    expect(b.rowsByTable.trades).toBe(4);
+    expect(b.rowsByTable.quarantine).toBe(2);
+    expect(b.bySource).toEqual({ 'binance-trades': { records: 6, rows: 4 + b.rowsByTable.bar_partials!, quarantined: 2 } });
+    expect(b.quarantinedByReason).toEqual({ EMPTY_PAYLOAD: 1, UNKNOWN_FORMAT: 1 });
   });
 
   it('accepts historical CSV lines with the symbol in the partition key', async () => {

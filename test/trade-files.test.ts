@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { parseCsvTrade } from '../src/sources/binance-trades/binance.js';
 import { readLineBatches, readLines, symbolFromFileName, writeSimulatedFile, type ReadProgress } from '../src/local/trade-files.js';
-import { CSV_HEADER } from '../src/sim/binance-format.js';
-import { simulateRecords, simulationWindowUs } from '../src/sim/market.js';
+import { CSV_HEADER } from '../src/sources/binance-trades/binance-format.js';
+import { simulateRecords, simulationWindowUs } from '../src/sources/binance-trades/market.js';
 
 let dir: string;
 

@@ -4,7 +4,7 @@
  */
 import type { HourPartition } from '../../src/core/time.js';
 import { partitionPath } from '../../src/core/time.js';
-import type { TableSchema } from '../../src/schema/table-schema.js';
+import type { TableSchema } from '../../src/lake/table-schema.js';
 
 /** Stores immutable objects under lake-relative keys (`curated/trades/dt=.../x.parquet`). */
 export interface LakeWriter {

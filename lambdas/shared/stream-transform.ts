@@ -1,6 +1,8 @@
 /**
- * The stream transform: Kinesis records in, `trades` / `quarantine` / `raw_events`
- * / `bar_partials` Parquet objects out, partial batch response back. This is the code the Lambda
+ * The stream transform: Kinesis records in, Parquet objects of `raw_events`,
+ * `quarantine` and each source's tables out, partial batch response back. It
+ * knows no source: a {@link SourceRouter} built from the registry hands each
+ * record to its source's batch, which parses, validates and builds rows. This is the code the Lambda
  * entry point (`lambdas/stream-transform/handler.ts`) and the local runtime both
  * run; only the injected {@link LakeWriter} differs.
  *
@@ -25,25 +27,34 @@
  *   (best effort) and the error is rethrown so the whole batch is retried.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { parsePayload } from '../../src/sources/binance-trades/binance.js';
-import { tradeFeatures } from '../../src/sources/binance-trades/features.js';
-import type { ReasonCode, RecordSource, Rejection } from '../../src/sources/binance-trades/trade.js';
-import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, SECTOR_VOLUME, STOCK_TICKS, TRADES } from '../../src/schema/table-schema.js';
-import { type CompanyProfile, isStockTickMessage, sectorVolumes, stockTickFrom } from '../../src/sources/stock-ticks/stock-tick.js';
-import { COMPANY_PROFILES } from '../../src/sources/stock-ticks/simulator.js';
-import { BarAccumulator } from '../../src/domain/bars.js';
+import type { RecordOrigin } from '../../src/core/origin.js';
+import { STREAM_TRANSFORM_TABLES as TABLES_WRITTEN } from '../../src/catalog.js';
+import type { SourceBatch, SourceDefinition, TableRows } from '../../src/sources/contract.js';
+import { SOURCES } from '../../src/sources/index.js';
 import { lakeKey, type LakeWriter } from './lake-writer.js';
-import { encodeParquet } from './parquet.js';
-import { BarPartialRows, QuarantineRows, RawRows, type RecordOrigin, SectorVolumeRows, StockTickRows, TradeRows } from './lake-rows.js';
+import { encodeParquet } from '../../src/lake/parquet.js';
+import { QuarantineRows, RawRows } from '../../src/lake/rows.js';
 import { KinesisBatchProcessor } from './kinesis-batch-processor.js';
+import { SourceRouter } from './source-router.js';
+
+/** What one invocation did for one source. */
+export interface SourceCounts {
+  /** Records routed to the source. */
+  readonly records: number;
+  /** Rows it wrote, over all its tables. */
+  readonly rows: number;
+  readonly quarantined: number;
+}
 
 /** What one invocation did (for metrics and the local runtime's summary). */
 export interface BatchSummary {
   readonly records: number;
-  readonly trades: number;
-  readonly stockTicks: number;
+  /** Rows written per table (tables without rows are absent). */
+  readonly rowsByTable: Readonly<Record<string, number>>;
+  /** Per source id, for the sources that had records. */
+  readonly bySource: Readonly<Record<string, SourceCounts>>;
   readonly quarantined: number;
-  readonly quarantinedByReason: Readonly<Partial<Record<ReasonCode, number>>>;
+  readonly quarantinedByReason: Readonly<Record<string, number>>;
   /** Records reported back as failed (to be redelivered). */
   readonly failed: number;
   readonly objectsWritten: number;
@@ -64,18 +75,11 @@ export interface StreamTransformDeps {
   readonly logger?: TransformLogger;
   /** Called once per invocation after the objects are written. */
   readonly onBatch?: (summary: BatchSummary) => void;
+  /** The sources records are routed to (default: the registry). */
+  readonly sources?: readonly SourceDefinition[];
 }
 
 export type StreamTransformHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
-
-/**
- * The symbol a partition key names: producers use `SYMBOL` or, to spread a busy
- * symbol over shards, `SYMBOL/<n>`. CSV lines carry no symbol and rely on it.
- */
-export function symbolOfKey(partitionKey: string): string {
-  const i = partitionKey.indexOf('/');
-  return i < 0 ? partitionKey : partitionKey.slice(0, i);
-}
 
 /** `arn:aws:kinesis:region:acct:stream/NAME` -> `NAME`. */
 export function streamNameOf(arn: string | undefined): string {
@@ -91,20 +95,26 @@ export function shardIdOf(eventId: string | undefined): string {
   return i >= 0 ? eventId.slice(0, i) : eventId;
 }
 
+/** One invocation's records: raw and quarantine rows, and a batch per source that had records. */
 class BatchAccumulator {
-  readonly trades = new TradeRows();
   readonly quarantine = new QuarantineRows();
   readonly raw = new RawRows();
-  readonly bars = new BarAccumulator();
-  readonly stocks = new StockTickRows();
-  readonly byReason: Partial<Record<ReasonCode, number>> = {};
-  readonly ctx: { nowUs: number };
+  readonly batches: (SourceBatch | undefined)[];
+  readonly records: number[];
+  readonly quarantined: number[];
+  readonly byReason: Record<string, number> = {};
   private lastArn: string | undefined;
   private lastStream = '';
   private lastShard = '\u0000';
 
-  constructor(private readonly ingestUs: number) {
-    this.ctx = { nowUs: ingestUs };
+  constructor(
+    private readonly ingestUs: number,
+    private readonly sources: readonly SourceDefinition[],
+    private readonly router: SourceRouter,
+  ) {
+    this.batches = sources.map(() => undefined);
+    this.records = sources.map(() => 0);
+    this.quarantined = sources.map(() => 0);
   }
 
   add(record: KinesisStreamRecord): void {
@@ -124,52 +134,64 @@ class BatchAccumulator {
       partitionKey: k.partitionKey,
       arrivalUs: Math.round((k.approximateArrivalTimestamp ?? this.ingestUs / 1e6) * 1e6),
     };
-    // Decoded once, straight into the raw landing column; the text is what the parsers see.
+    // Decoded once, straight into the raw landing column; the text is what the sources see.
     const text = this.raw.addBase64(origin, k.data, this.ingestUs);
-    // Binance trade messages start with {"e":"trade"; only other JSON is searched for the stock source.
-    if (text.charCodeAt(0) === 123 && !text.startsWith('{"e":"trade"') && text.includes('"stock-ticks"')) {
-      this.addStockTick(origin, text);
-      return;
-    }
-    const r = parsePayload(text, symbolOfKey(k.partitionKey), this.ctx);
-    if (r.ok) {
-      const row = tradeFeatures(r.trade, this.ingestUs);
-      this.trades.add(row);
-      this.bars.add(row);
-      return;
-    }
-    this.reject(origin, r.source, r.rejection, text);
+    const i = this.router.route(text);
+    const batch = this.batches[i] ?? (this.batches[i] = this.sources[i]!.newBatch({ ingestUs: this.ingestUs }));
+    this.records[i]!++;
+    const q = batch.add(text, k.partitionKey, this.router.json);
+    if (q === undefined) return;
+    this.quarantined[i]!++;
+    this.byReason[q.rejection.code] = (this.byReason[q.rejection.code] ?? 0) + 1;
+    this.quarantine.add(origin, q.source, q.rejection, text, this.ingestUs);
   }
 
-  /** Routes a stock-ticks message (one stream carries every source; see README). */
-  private addStockTick(origin: RecordOrigin, text: string): void {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      this.reject(origin, 'stock-ticks', { code: 'MALFORMED_JSON', message: `not valid JSON: ${(e as Error).message}` }, text);
-      return;
-    }
-    if (!isStockTickMessage(doc)) {
-      this.reject(origin, 'unknown', { code: 'UNKNOWN_FORMAT', message: 'JSON payload is neither a trade nor a stock tick' }, text);
-      return;
-    }
-    const r = stockTickFrom(doc, PROFILES, this.ctx);
-    if (r.ok) this.stocks.add(r.tick, this.ingestUs);
-    else this.reject(origin, 'stock-ticks', r.rejection, text);
-  }
-
-  private reject(origin: RecordOrigin, source: RecordSource, rejection: Rejection, text: string): void {
-    this.byReason[rejection.code] = (this.byReason[rejection.code] ?? 0) + 1;
-    this.quarantine.add(origin, source, rejection, text, this.ingestUs);
+  /** Every table's rows: raw and quarantine, then each source's outputs. */
+  outputs(batchId: string): { tables: TableRows[]; bySource: Record<string, SourceCounts> } {
+    const tables: TableRows[] = [this.raw, this.quarantine];
+    const bySource: Record<string, SourceCounts> = {};
+    this.batches.forEach((b, i) => {
+      if (!b) return;
+      const out = b.outputs(batchId);
+      tables.push(...out);
+      bySource[this.sources[i]!.id] = { records: this.records[i]!, rows: out.reduce((a, t) => a + t.rows, 0), quarantined: this.quarantined[i]! };
+    });
+    return { tables, bySource };
   }
 }
 
-/** The company_profile dimension, bundled with the function. */
-const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.map((p) => [p.ticker, p]));
+/** Metrics of a whole invocation (namespace `ticklake`, dimension `service`). */
+export const STREAM_TRANSFORM_METRICS = ['RecordsProcessed', 'QuarantinedRecords', 'FailedRecords', 'LakeObjectsWritten', 'LakeBytesWritten'] as const;
+/** Metrics per source (dimensions `service` and `source`: one series per registry entry). */
+export const SOURCE_METRICS = ['SourceRecords', 'SourceRows', 'SourceQuarantined'] as const;
+
+/** A metric value to publish. */
+export interface MetricValue<Name extends string = string> {
+  readonly name: Name;
+  readonly unit: 'Count' | 'Bytes';
+  readonly value: number;
+  /** The source dimension of a per-source metric. */
+  readonly source?: string;
+}
+
+/** The metrics one invocation publishes: the invocation's, then each source's (sources without records are left out). */
+export function batchMetrics(s: BatchSummary): MetricValue<(typeof STREAM_TRANSFORM_METRICS)[number] | (typeof SOURCE_METRICS)[number]>[] {
+  return [
+    { name: 'RecordsProcessed', unit: 'Count', value: s.records },
+    { name: 'QuarantinedRecords', unit: 'Count', value: s.quarantined },
+    { name: 'FailedRecords', unit: 'Count', value: s.failed },
+    { name: 'LakeObjectsWritten', unit: 'Count', value: s.objectsWritten },
+    { name: 'LakeBytesWritten', unit: 'Bytes', value: s.bytesWritten },
+    ...Object.entries(s.bySource).flatMap(([source, c]) => [
+      { name: 'SourceRecords' as const, unit: 'Count' as const, value: c.records, source },
+      { name: 'SourceRows' as const, unit: 'Count' as const, value: c.rows, source },
+      { name: 'SourceQuarantined' as const, unit: 'Count' as const, value: c.quarantined, source },
+    ]),
+  ];
+}
 
 /** The lake tables the stream transform writes (the processing stack grants exactly these). */
-export const STREAM_TRANSFORM_TABLES = [RAW_EVENTS, QUARANTINE, TRADES, BAR_PARTIALS, STOCK_TICKS, SECTOR_VOLUME] as const;
+export const STREAM_TRANSFORM_TABLES = TABLES_WRITTEN;
 
 /** What a batch wrote, kept so a later attempt at the same batch can replace it. */
 interface BatchMarker {
@@ -197,11 +219,13 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
   const clock = deps.clock ?? Date.now;
   // Reused across invocations: register() resets it and processing is synchronous.
   const processor = new KinesisBatchProcessor();
+  const sources = deps.sources ?? SOURCES;
+  const router = new SourceRouter(sources);
   return async function streamTransform(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
     const records = event.Records ?? [];
     const ingestUs = clock() * 1000;
     // Validate and derive every record through the Powertools batch processor.
-    let acc = new BatchAccumulator(ingestUs);
+    let acc = new BatchAccumulator(ingestUs, sources, router);
     const current = () => acc;
     processor.register(records, (r: KinesisStreamRecord) => current().add(r), { throwOnFullBatchFailure: true });
     processor.processSync();
@@ -212,7 +236,7 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
       // Lambda redelivers from the first failed record on: write only the prefix before it.
       const first = records.findIndex((r) => failedSeqs.has(r.kinesis.sequenceNumber));
       written = records.slice(0, first);
-      acc = new BatchAccumulator(ingestUs);
+      acc = new BatchAccumulator(ingestUs, sources, router);
       for (const r of written) acc.add(r);
       deps.logger?.warn('records failed; writing the prefix before the first failure', {
         failed: failedSeqs.size,
@@ -222,27 +246,20 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
     // One Parquet object per table and hour partition, keyed by the written range.
     const keysWritten: string[] = [];
     let bytes = 0;
+    const rowsByTable: Record<string, number> = {};
+    let bySource: Record<string, SourceCounts> = {};
     if (written.length > 0) {
       const first = written[0]!;
       const last = written[written.length - 1]!;
       const batchId = `${shardIdOf(first.eventID)}-${first.kinesis.sequenceNumber}-${last.kinesis.sequenceNumber}`;
       const fileName = `${batchId}.parquet`;
-      const barRows = new BarPartialRows();
-      for (const p of acc.bars.partials()) barRows.add(p, batchId);
-      const sectorRows = new SectorVolumeRows();
-      for (const v of sectorVolumes(acc.stocks.ticks)) sectorRows.add(v, batchId, ingestUs);
+      const out = acc.outputs(batchId);
+      bySource = out.bySource;
       const objects: { key: string; body: Uint8Array }[] = [];
-      const tables = [
-        [RAW_EVENTS, acc.raw],
-        [QUARANTINE, acc.quarantine],
-        [TRADES, acc.trades],
-        [BAR_PARTIALS, barRows],
-        [STOCK_TICKS, acc.stocks],
-        [SECTOR_VOLUME, sectorRows],
-      ] as const;
-      for (const [table, rows] of tables) {
+      for (const rows of out.tables) {
+        if (rows.rows > 0) rowsByTable[rows.table.name] = (rowsByTable[rows.table.name] ?? 0) + rows.rows;
         for (const p of rows.partitions()) {
-          objects.push({ key: lakeKey(table, p.partition, fileName), body: encodeParquet(table, p.columns) });
+          objects.push({ key: lakeKey(rows.table, p.partition, fileName), body: encodeParquet(rows.table, p.columns) });
         }
       }
       const marker = batchMarkerKey(streamNameOf(first.eventSourceARN), shardIdOf(first.eventID), first.kinesis.sequenceNumber);
@@ -288,8 +305,8 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
     }
     const summary: BatchSummary = {
       records: written.length,
-      trades: acc.trades.rows,
-      stockTicks: acc.stocks.rows,
+      rowsByTable,
+      bySource,
       quarantined: acc.quarantine.rows,
       quarantinedByReason: acc.byReason,
       failed: failedSeqs.size,

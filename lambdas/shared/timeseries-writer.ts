@@ -12,7 +12,8 @@ import { parsePayload } from '../../src/sources/binance-trades/binance.js';
 import { tradeFeatures } from '../../src/sources/binance-trades/features.js';
 import { tradePoint } from '../../src/timeseries/measurements.js';
 import type { Point, RejectedPoint, TimeSeriesSink } from '../../src/timeseries/point.js';
-import { symbolOfKey, type TransformLogger } from './stream-transform.js';
+import type { TransformLogger } from './stream-transform.js';
+import { symbolOfKey } from '../../src/sources/binance-trades/partition-keys.js';
 import { logRejected } from './timeseries/rejections.js';
 
 export interface TimeSeriesWriterDeps {

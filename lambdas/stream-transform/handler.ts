@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent } from 'aws-lambda';
 import { isMskEvent, mskToKinesisEvents } from '../shared/msk-event.js';
 import { S3LakeWriter } from '../shared/s3-lake-writer.js';
-import { createStreamTransform } from '../shared/stream-transform.js';
+import { batchMetrics, createStreamTransform } from '../shared/stream-transform.js';
 
 // Service name from POWERTOOLS_SERVICE_NAME (set by the processing stack), as the metrics dimension.
 const logger = new Logger();
@@ -19,12 +19,16 @@ const transform = createStreamTransform({
   lake: new S3LakeWriter(new S3Client({}), process.env.LAKE_BUCKET ?? ''),
   logger,
   onBatch: (s) => {
-    metrics.addMetric('RecordsProcessed', MetricUnit.Count, s.records);
-    metrics.addMetric('TradesWritten', MetricUnit.Count, s.trades);
-    metrics.addMetric('QuarantinedRecords', MetricUnit.Count, s.quarantined);
-    metrics.addMetric('FailedRecords', MetricUnit.Count, s.failed);
-    metrics.addMetric('LakeObjectsWritten', MetricUnit.Count, s.objectsWritten);
-    metrics.addMetric('LakeBytesWritten', MetricUnit.Bytes, s.bytesWritten);
+    for (const m of batchMetrics(s)) {
+      if (m.source === undefined) {
+        metrics.addMetric(m.name, MetricUnit[m.unit], m.value);
+      } else {
+        // A per-source series: its own EMF blob with the extra dimension (the others keep only `service`).
+        const one = metrics.singleMetric();
+        one.addDimension('source', m.source);
+        one.addMetric(m.name, MetricUnit[m.unit], m.value);
+      }
+    }
     logger.info('batch processed', { ...s });
   },
 });

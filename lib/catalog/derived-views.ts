@@ -13,13 +13,12 @@
  *   `create-view-<name>` queries.
  */
 import { join } from 'node:path';
-import { NAMED_VIEWS, VIEW_TABLES } from '../../src/sql/views.js';
+import { NAMED_VIEWS, SHIPPED_DIMENSIONS as DIMENSION_FILES, VIEW_TABLES } from '../../src/catalog.js';
 import { PROJECT_ROOT } from '../paths.js';
 
 export { NAMED_VIEWS };
 export const DERIVED_VIEWS: Readonly<Record<string, () => string>> = VIEW_TABLES;
 
-export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = {
-  company_profile: join(PROJECT_ROOT, 'data', 'company_profile.json'),
-};
+/** Shipped dimension files (absolute paths), by table name: from the source registry. */
+export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DIMENSION_FILES).map(([t, f]) => [t, join(PROJECT_ROOT, f)]));
 

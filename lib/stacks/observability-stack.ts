@@ -32,17 +32,12 @@ import { BACKFILL_TIMEOUT } from '../orchestration/backfill-workflow.js';
 import type { MskIngestion } from './ingestion-stack.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from './orchestration-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from './processing-stack.js';
+import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lambdas/shared/stream-transform.js';
+import { SOURCES } from '../../src/sources/index.js';
 import { TIME_SERIES_REJECTED_METRIC, TIMESERIES_WRITER_SERVICE } from './time-series-stack.js';
 
-/** Custom metrics the stream-transform handler publishes (Powertools, EMF). */
-export const STREAM_TRANSFORM_METRICS = [
-  'RecordsProcessed',
-  'TradesWritten',
-  'QuarantinedRecords',
-  'FailedRecords',
-  'LakeObjectsWritten',
-  'LakeBytesWritten',
-] as const;
+/** Custom metrics the stream-transform handler publishes (Powertools, EMF): per invocation, and per source. */
+export { SOURCE_METRICS, STREAM_TRANSFORM_METRICS };
 
 export interface ObservedConsumer {
   readonly label: string;
@@ -285,8 +280,8 @@ export class ObservabilityStack extends Stack {
       ],
       [
         new cloudwatch.GraphWidget({
-          title: 'Records: processed, curated, quarantined, failed',
-          left: ['RecordsProcessed', 'TradesWritten', 'QuarantinedRecords', 'FailedRecords'].map((m) => custom(m)),
+          title: 'Records: processed, quarantined, failed',
+          left: ['RecordsProcessed', 'QuarantinedRecords', 'FailedRecords'].map((m) => custom(m)),
           width: 12,
         }),
         new cloudwatch.GraphWidget({
@@ -296,6 +291,25 @@ export class ObservabilityStack extends Stack {
           width: 12,
         }),
       ],
+      // One widget per source metric, one line per registry source (derived, never listed by hand).
+      SOURCE_METRICS.map(
+        (metricName) =>
+          new cloudwatch.GraphWidget({
+            title: `${metricName.replace('Source', '')} by source`,
+            left: SOURCES.map(
+              (src) =>
+                new cloudwatch.Metric({
+                  namespace: METRICS_NAMESPACE,
+                  metricName,
+                  dimensionsMap: { service: STREAM_TRANSFORM_SERVICE, source: src.id },
+                  statistic: 'Sum',
+                  period: minute,
+                  label: src.title,
+                }),
+            ),
+            width: 8,
+          }),
+      ),
     ];
 
     if (props.timeSeriesWriter) {

@@ -12,7 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { TableSchema } from '../../src/schema/table-schema.js';
+import type { TableSchema } from '../../src/lake/table-schema.js';
 import { STREAM_TRANSFORM_TABLES as WRITTEN_TABLES } from '../../lambdas/shared/stream-transform.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, streamSourceFor } from '../constructs/stream-subscription.js';

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { encodeParquet, type ColumnValues } from '../../lambdas/shared/parquet.js';
-import { TABLES } from '../../src/schema/table-schema.js';
+import { encodeParquet, type ColumnValues } from '../../src/lake/parquet.js';
+import { TABLES } from '../../src/catalog.js';
 import { SHIPPED_DIMENSIONS } from '../catalog/derived-views.js';
 import { tablePrefix } from '../lake-layout.js';
 

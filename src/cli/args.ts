@@ -1,7 +1,7 @@
 /** Argument parsers shared by the CLI's commands: each throws commander's one-line error. */
 import { InvalidArgumentError } from 'commander';
 import { checkSymbol } from '../sources/binance-trades/validate.js';
-import { SYMBOL_PRESETS } from '../sim/market.js';
+import { SYMBOL_PRESETS } from '../sources/binance-trades/market.js';
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);

@@ -10,8 +10,10 @@ import { DEFAULT_SHARDS, DEFAULT_STREAM } from '../local/pipeline.js';
 import { backfill, BackfillFailedError, backfillFiles, type BackfillSummary } from '../local/backfill.js';
 import { fileSource, inputSize, simulatorSource } from '../local/sources.js';
 import { writeSimulatedFile } from '../local/trade-files.js';
-import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS } from '../sim/market.js';
-import { TABLES } from '../schema/table-schema.js';
+import { DEFAULT_START_TIME_MS } from '../sources/binance-trades/market.js';
+import { SOURCES } from '../sources/index.js';
+import type { SimulationOptions, SourceDefinition } from '../sources/contract.js';
+import { TABLES } from '../catalog.js';
 import { bytes, formatResult, num, type OutputFormat } from './format.js';
 import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
@@ -33,6 +35,55 @@ const shardsOption = () => new Option('--shards <n>', 'shards of the local strea
 const batchOption = () => new Option('--batch-size <n>', 'records per handler invocation (event source BatchSize)').default(10_000).argParser(int('--batch-size', 1, 10_000));
 const quietOption = () => new Option('-q, --quiet', 'no progress output');
 
+/** The sources that have a simulator: what `--sources` chooses from. */
+const SIMULATED = SOURCES.filter((s) => s.simulator);
+
+/** `--sources a,b` or `all`, from the registry. */
+const sourcesOption = () =>
+  new Option('--sources <list>', `comma-separated sources to simulate, or all (${SIMULATED.map((s) => s.id).join(', ')})`)
+    .default(SIMULATED, 'all')
+    .argParser((v: string) => {
+      if (v.trim() === 'all') return SIMULATED;
+      const ids = v.split(',').map((x) => x.trim()).filter(Boolean);
+      if (ids.length === 0) throw new InvalidArgumentError('give at least one source, or all');
+      const unknown = ids.filter((id) => !SIMULATED.some((s) => s.id === id));
+      if (unknown.length > 0) throw new InvalidArgumentError(`no simulated source ${unknown.join(', ')}; known: ${SIMULATED.map((s) => s.id).join(', ')}`);
+      return SIMULATED.filter((s) => ids.includes(s.id));
+    });
+
+/** The simulators' own options (e.g. `--symbols`), each source's once. */
+function addSimulatorOptions(cmd: Command): void {
+  for (const src of SIMULATED) {
+    for (const opt of src.simulator?.options ?? []) {
+      const o = new Option(opt.flags, `${opt.description} [${src.id}]`);
+      if (opt.defaultValue !== undefined) o.default(opt.defaultValue, Array.isArray(opt.defaultValue) ? opt.defaultValue.join(',') : String(opt.defaultValue));
+      const parse = opt.parse;
+      if (parse) {
+        o.argParser((v: string) => {
+          try {
+            return parse(v);
+          } catch (e) {
+            throw new InvalidArgumentError((e as Error).message);
+          }
+        });
+      }
+      cmd.addOption(o);
+    }
+  }
+}
+
+/** The selected simulators' option values, by option attribute name. */
+function simulatorExtras(selected: readonly SourceDefinition[], values: Record<string, unknown>): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const src of selected) {
+    for (const opt of src.simulator?.options ?? []) {
+      const name = new Option(opt.flags).attributeName();
+      extra[name] = values[name];
+    }
+  }
+  return extra;
+}
+
 export function buildProgram(): Command {
   const program = new Command('ticklake')
     .description('ticklake: a serverless streaming market-data pipeline, run locally.\nThe same stream handler that runs in AWS Lambda, a Kinesis-like local stream, a Parquet lake and DuckDB SQL.')
@@ -41,43 +92,45 @@ export function buildProgram(): Command {
     // Before the subcommands are added, so they inherit it: errors come back to main().
     .exitOverride();
 
-  program
+  const demo = program
     .command('demo')
-    .description('Simulate a realistic market (seeded) and replay it through the stream handler into the local lake, then print a summary. What `npm start` runs.')
+    .description('Simulate the selected sources (seeded, realistic) and replay them through the stream handler into the local lake, then print a summary. What `npm start` runs.')
     .addOption(dataDirOption())
-    .option('--symbols <list>', 'comma-separated simulator symbols', symbols, ['BTCUSDT', 'ETHUSDT'])
-    .option('--minutes <n>', 'simulated market minutes', positive('--minutes'), 180)
-    .option('--seed <n>', 'random seed (same seed, same market)', int('--seed', 0, 2 ** 31), 42)
+    .addOption(sourcesOption())
+    .option('--minutes <n>', 'simulated minutes', positive('--minutes'), 180)
+    .option('--seed <n>', 'random seed (same seed, same records)', int('--seed', 0, 2 ** 31), 42)
     .addOption(new Option('--start <iso>', 'simulated start time (UTC)').argParser(isoTime).default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()))
     .option('--malformed-share <x>', 'share of records corrupted on purpose, to exercise the quarantine', share, 0.001)
-    .option('--no-stocks', 'leave out the stock-trading source (ticks for the company_profile tickers every ~10 s)')
     .option('--rate <n|max>', 'records per second to put on the stream, or max', rate)
     .addOption(shardsOption())
     .addOption(batchOption())
     .option('--fresh', 'delete the data directory first and start over')
-    .addOption(quietOption())
-    .action(async (o) => {
-      const dataDir = resolveDataDir(o.dataDir);
-      if (o.fresh) resetDataDir(dataDir);
-      const syms = o.symbols as string[];
-      const jobId = `demo-${syms.join('_')}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}${o.stocks ? '-stocks' : ''}`;
-      const expected = Math.round(syms.reduce((a, s) => a + SYMBOL_PRESETS[s]!.meanRatePerSec, 0) * o.minutes * 60);
-      const rep = await runJobWithProgress(
-        {
-          dataDir,
-          jobId,
-          shards: o.shards,
-          ...(o.rate ? { rate: o.rate } : {}),
-          eventSource: { batchSize: o.batchSize },
-          totalHint: expected,
-          source: () => simulatorSource({ symbols: syms, minutes: o.minutes, seed: o.seed, startTimeMs: o.start, malformedShare: o.malformedShare, stocks: o.stocks }),
-        },
-        'demo',
-        o.quiet,
-      );
-      const start = new Date(o.start).toISOString().replace(':00.000Z', 'Z');
-      console.log(formatReport(rep, `ticklake demo: ${syms.join(' + ')} trades, ${o.minutes} simulated minutes from ${start}, seed ${o.seed}, through the stream-transform handler (${o.shards} shards, batches of ${num(o.batchSize)})`, dataDir));
-    });
+    .addOption(quietOption());
+  addSimulatorOptions(demo);
+  demo.action(async (o) => {
+    const dataDir = resolveDataDir(o.dataDir);
+    if (o.fresh) resetDataDir(dataDir);
+    const selected = o.sources as SourceDefinition[];
+    const sim: SimulationOptions = { minutes: o.minutes, seed: o.seed, startTimeMs: o.start, malformedShare: o.malformedShare, extra: simulatorExtras(selected, o) };
+    const jobId = `demo-${selected.map((s) => s.id).join('+')}-${JSON.stringify(sim.extra)}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}`;
+    const expected = selected.reduce((a, s) => a + (s.simulator?.expectedRecords?.(sim) ?? 0), 0);
+    const rep = await runJobWithProgress(
+      {
+        dataDir,
+        jobId,
+        shards: o.shards,
+        ...(o.rate ? { rate: o.rate } : {}),
+        eventSource: { batchSize: o.batchSize },
+        totalHint: expected,
+        source: () => simulatorSource(selected, sim),
+      },
+      'demo',
+      o.quiet,
+    );
+    const start = new Date(o.start).toISOString().replace(':00.000Z', 'Z');
+    const what = selected.map((s) => s.simulator?.describe?.(sim) ?? s.title).join(', ');
+    console.log(formatReport(rep, `ticklake demo: ${what}, ${o.minutes} simulated minutes from ${start}, seed ${o.seed}, through the stream-transform handler (${o.shards} shards, batches of ${num(o.batchSize)})`, dataDir));
+  });
 
   program
     .command('replay')

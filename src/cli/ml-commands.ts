@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_START_TIME_MS } from '../sim/market.js';
+import { DEFAULT_START_TIME_MS } from '../sources/binance-trades/market.js';
 import { dateOfDay, dayNumber } from '../core/time.js';
 import { parseKinds } from '../../lambdas/shared/ml/config.js';
 import { LocalExecutionError } from '../local/ml/executor.js';

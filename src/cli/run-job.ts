@@ -8,7 +8,7 @@ import { EmbeddedTimeSeriesStore } from '../timeseries/embedded-store.js';
 import { embeddedDir } from '../timeseries/factory.js';
 import { openLocalLivePredictions } from '../local/ml/local-ml.js';
 import type { PredictionStats } from '../../lambdas/shared/ml/live-predictions.js';
-import { TABLES } from '../schema/table-schema.js';
+import { TABLES } from '../catalog.js';
 import { bytes, num } from './format.js';
 import { createProgress } from './progress.js';
 

@@ -7,22 +7,25 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
-import type { GlueType, TableSchema } from '../schema/table-schema.js';
-import { TABLES } from '../schema/table-schema.js';
+import type { GlueType, TableSchema } from '../lake/table-schema.js';
+import { TABLES } from '../catalog.js';
 import { fileURLToPath } from 'node:url';
 import { DUCKDB_TYPES, sqlIdent, sqlString } from '../sql/dialect.js';
-import { NAMED_VIEWS, VIEW_TABLES } from '../sql/views.js';
+import { NAMED_VIEWS, SHIPPED_DIMENSIONS, VIEW_TABLES } from '../catalog.js';
 
 export { NAMED_VIEWS };
 
-/** The shipped company_profile dimension. */
-export const COMPANY_PROFILE_FILE = fileURLToPath(new URL('../../data/company_profile.json', import.meta.url));
+/** The project root (shipped dimension files are relative to it). */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Shipped dimension files (absolute paths), by table name. */
+export const DIMENSION_FILES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SHIPPED_DIMENSIONS).map(([t, f]) => [t, join(PROJECT_ROOT, f)]));
 
 /** Tables that are views over other tables or shipped data, with their defining query (shared with Athena). */
 export const DERIVED_TABLES: Readonly<Record<string, () => string>> = {
   ...VIEW_TABLES,
-  // Locally the shipped dimension is read in place; in the cloud it is seeded into its Glue table.
-  company_profile: () => `SELECT * FROM read_json(${sqlString(COMPANY_PROFILE_FILE)}, format = 'array')`,
+  // Locally a shipped dimension is read in place; in the cloud it is seeded into its Glue table.
+  ...Object.fromEntries(Object.entries(DIMENSION_FILES).map(([t, f]) => [t, () => `SELECT * FROM read_json(${sqlString(f)}, format = 'array')`])),
 };
 
 /** DuckDB type for each Glue type. */

@@ -16,8 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createStreamTransform, type BatchSummary } from '../../lambdas/shared/stream-transform.js';
-import type { ReasonCode } from '../sources/binance-trades/trade.js';
+import { createStreamTransform, type BatchSummary, type SourceCounts } from '../../lambdas/shared/stream-transform.js';
 import { CheckpointStore } from './checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
 import { FileLakeWriter } from './file-lake-writer.js';
@@ -80,9 +79,12 @@ export interface PipelineSummary {
   readonly recordsIn: number;
   /** Records this run's handler invocations processed. */
   readonly recordsProcessed: number;
-  readonly trades: number;
+  /** Rows this run wrote per table. */
+  readonly rowsByTable: Readonly<Record<string, number>>;
+  /** Records, rows and quarantined records per source id. */
+  readonly bySource: Readonly<Record<string, SourceCounts>>;
   readonly quarantined: number;
-  readonly quarantinedByReason: Readonly<Partial<Record<ReasonCode, number>>>;
+  readonly quarantinedByReason: Readonly<Record<string, number>>;
   readonly deadLettered: number;
   readonly invocations: number;
   readonly retries: number;
@@ -104,15 +106,21 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
   const statePath = join(paths.producers, `${opts.jobId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
   const before = loadProducerState(statePath);
   const alreadyComplete = before?.done === true;
-  const totals = { records: 0, trades: 0, quarantined: 0, objects: 0, bytes: 0 };
-  const byReason: Partial<Record<ReasonCode, number>> = {};
+  const totals = { records: 0, quarantined: 0, objects: 0, bytes: 0 };
+  const byReason: Record<string, number> = {};
+  const rowsByTable: Record<string, number> = {};
+  const bySource: Record<string, SourceCounts> = {};
   const onBatch = (s: BatchSummary) => {
     totals.records += s.records;
-    totals.trades += s.trades;
+    for (const [t, n] of Object.entries(s.rowsByTable)) rowsByTable[t] = (rowsByTable[t] ?? 0) + n;
+    for (const [id, c] of Object.entries(s.bySource)) {
+      const b = bySource[id];
+      bySource[id] = b ? { records: b.records + c.records, rows: b.rows + c.rows, quarantined: b.quarantined + c.quarantined } : c;
+    }
     totals.quarantined += s.quarantined;
     totals.objects += s.objectsWritten;
     totals.bytes += s.bytesWritten;
-    for (const [k, v] of Object.entries(s.quarantinedByReason)) byReason[k as ReasonCode] = (byReason[k as ReasonCode] ?? 0) + (v ?? 0);
+    for (const [k, v] of Object.entries(s.quarantinedByReason)) byReason[k] = (byReason[k] ?? 0) + v;
   };
   const settings: EventSourceSettings = { ...DEFAULT_EVENT_SOURCE_SETTINGS, ...opts.eventSource };
   const workers = opts.workers ?? (opts.clock ? 0 : defaultWorkers(stream.shardCount));
@@ -201,7 +209,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
   return {
     recordsIn,
     recordsProcessed: totals.records,
-    trades: totals.trades,
+    rowsByTable,
+    bySource,
     quarantined: totals.quarantined,
     quarantinedByReason: byReason,
     deadLettered: deadLettered + dlq.sent,

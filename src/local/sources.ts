@@ -1,74 +1,43 @@
 /**
- * Record sources for the local runtime: the seeded market simulator and Binance
- * trade files. Each yields batches of {@link SourceRecord} in a deterministic
+ * Record producers for the local runtime: the registry's seeded simulators and
+ * Binance trade files. Each yields batches of {@link SourceRecord} in a deterministic
  * order, so an interrupted job resumes exactly where it stopped.
  */
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isCsvHeader } from '../sources/binance-trades/binance.js';
-import { simulateRecords, type RecordOptions } from '../sim/market.js';
-import { simulateStockTicks } from '../sources/stock-ticks/simulator.js';
+import type { SimulatedRecord, SimulationOptions, SourceDefinition } from '../sources/contract.js';
+import { PartitionKeys } from '../sources/binance-trades/partition-keys.js';
 import type { SourceRecord } from './producer.js';
 import { readLineBatches, symbolFromFileName, type ReadProgress } from './trade-files.js';
 
 const BATCH = 2_000;
 
-/**
- * Sub-keys per symbol. A Kinesis shard takes at most 1,000 records/s, and a busy
- * symbol bursts far above that, so producers spread a symbol over
- * `SYMBOL/0` ... `SYMBOL/15`; the handler reads the symbol before the `/`.
- * Per-symbol order across shards is not needed: everything downstream is keyed
- * by (symbol, trade_id) and aggregated by trade time.
- */
-export const KEY_SPREAD = 16;
-
-/** Cycles through the spread partition keys of each symbol. */
-export class PartitionKeys {
-  private readonly keys = new Map<string, string[]>();
-  private n = 0;
-  constructor(private readonly spread = KEY_SPREAD) {}
-
-  next(symbol: string): string {
-    let k = this.keys.get(symbol);
-    if (!k) {
-      k = Array.from({ length: this.spread }, (_, i) => (this.spread === 1 ? symbol : `${symbol}/${i}`));
-      this.keys.set(symbol, k);
-    }
-    return k[this.n++ % this.spread]!;
-  }
-}
+export { KEY_SPREAD, PartitionKeys } from '../sources/binance-trades/partition-keys.js';
 
 /**
- * Simulated Binance stream messages (the demo's market), optionally with the
- * stock-trading source's ticks on the same stream, interleaved in time order.
+ * The simulators of the selected sources, merged in event-time order (ties keep
+ * the sources' order) into batches of stream records. Deterministic, so an
+ * interrupted job resumes exactly where it stopped.
  */
-export function* simulatorSource(
-  options: Omit<RecordOptions, 'format'> & { format?: RecordOptions['format']; stocks?: boolean },
-): Generator<SourceRecord[]> {
+export function* simulatorSource(sources: readonly SourceDefinition[], options: SimulationOptions): Generator<SourceRecord[]> {
+  const its = sources.flatMap((s) => (s.simulator ? [s.simulator.simulate(options)[Symbol.iterator]()] : []));
+  const heads = its.map((it) => it.next());
   let batch: SourceRecord[] = [];
-  const keys = new PartitionKeys();
-  const ticks = options.stocks
-    ? simulateStockTicks({ minutes: options.minutes ?? 60, seed: options.seed ?? 1, ...(options.startTimeMs !== undefined ? { startTimeMs: options.startTimeMs } : {}) })
-    : undefined;
-  let nextTick = ticks?.next();
-  for (const r of simulateRecords({ format: 'jsonl', ...options })) {
-    // Stock ticks due before this trade go first (trade time read from the message's "T").
-    if (nextTick && !nextTick.done) {
-      const tradeMs = Number(/"T":(\d+)/.exec(r.payload)?.[1] ?? Infinity);
-      while (nextTick && !nextTick.done && nextTick.value.timeMs <= tradeMs) {
-        batch.push({ partitionKey: nextTick.value.partitionKey, payload: nextTick.value.payload });
-        nextTick = ticks!.next();
-      }
+  for (;;) {
+    let k = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (!h.done && (k < 0 || h.value.timeMs < (heads[k]!.value as SimulatedRecord).timeMs)) k = i;
     }
-    batch.push({ partitionKey: keys.next(r.partitionKey), payload: r.payload });
+    if (k < 0) break;
+    const r = heads[k]!.value as SimulatedRecord;
+    batch.push({ partitionKey: r.partitionKey, payload: r.payload });
+    heads[k] = its[k]!.next();
     if (batch.length === BATCH) {
       yield batch;
       batch = [];
     }
-  }
-  while (nextTick && !nextTick.done) {
-    batch.push({ partitionKey: nextTick.value.partitionKey, payload: nextTick.value.payload });
-    nextTick = ticks!.next();
   }
   if (batch.length > 0) yield batch;
 }

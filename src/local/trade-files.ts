@@ -16,8 +16,8 @@ import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { crc32, createDeflateRaw, createGunzip, type DeflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
-import { CSV_HEADER, MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sim/binance-format.js';
-import { configSymbols, recordPipeline, simulationWindowUs, type SymbolSpec } from '../sim/market.js';
+import { CSV_HEADER, MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sources/binance-trades/binance-format.js';
+import { configSymbols, recordPipeline, simulationWindowUs, type SymbolSpec } from '../sources/binance-trades/market.js';
 
 // ---------------------------------------------------------------------------
 // Reading

@@ -17,7 +17,8 @@
  * and `hour` zero-padded to two digits (`hour=05`, as the lake layout and the
  * partition projection want), the partition columns last.
  */
-import { BAR_PARTIALS, QUARANTINE, TRADES, type TableSchema } from '../schema/table-schema.js';
+import { QUARANTINE, type TableSchema } from '../lake/table-schema.js';
+import { BAR_PARTIALS, TRADES } from '../sources/binance-trades/tables.js';
 import { type BackfillContext, checkedFileLinesSql, checkedLinesSql, classifiedLinesSql, numberedLinesSql, quarantineSql, validTradesSql } from './backfill.js';
 import { partialsFromTradesSql } from './bars.js';
 import type { SqlDialect } from './dialect.js';

@@ -6,7 +6,7 @@
  * Athena an external table over an S3 prefix) and partitioned Parquet output
  * (DuckDB `COPY ... PARTITION_BY`; Athena `UNLOAD ... partitioned_by`).
  */
-import type { GlueType } from '../schema/table-schema.js';
+import type { GlueType } from '../lake/table-schema.js';
 
 export interface SqlDialect {
   readonly name: 'duckdb' | 'athena';

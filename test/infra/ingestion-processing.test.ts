@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LakeWriter } from '../../lambdas/shared/lake-writer.js';
 import { createStreamTransform } from '../../lambdas/shared/stream-transform.js';
 import { STREAM_TRANSFORM_ENTRY } from '../../lib/paths.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
 import { kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
-import { STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
+import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
+import { STREAM_TRANSFORM_SERVICE } from '../../lib/stacks/processing-stack.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
 
 let kinesis: BuiltApp;
@@ -223,10 +226,33 @@ describe('processing stack: the stream-transform function', () => {
     }
   });
 
-  it('the dashboard metric names are the ones the handler publishes', () => {
-    const handler = readFileSync(STREAM_TRANSFORM_ENTRY, 'utf8');
-    for (const m of STREAM_TRANSFORM_METRICS) expect(handler, m).toContain(`'${m}'`);
-    expect(handler).toMatch(/namespace: 'ticklake'/);
-    expect(handler).toMatch(/serviceName: 'stream-transform'/);
+  it('the dashboard metric names are the ones the deployed handler publishes, per source with a source dimension', async () => {
+    // Prepare: the real Lambda entry point; S3 answered by aws-sdk-client-mock (metrics need no storage emulator)
+    process.env.LAKE_BUCKET = 'lake';
+    const s3 = mockClient(S3Client);
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
+    s3.on(PutObjectCommand).resolves({});
+    const out: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      const { handler } = await import('../../lambdas/stream-transform/handler.js');
+      // Act
+      await handler(kinesisEvent([tradeMessage(), JSON.stringify(stockTick()), 'garbage']));
+    } finally {
+      write.mockRestore();
+      s3.restore();
+    }
+    // Assess: EMF blobs on stdout
+    const blobs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
+    const names = new Set(blobs.flatMap((b) => b._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name))));
+    for (const m of [...STREAM_TRANSFORM_METRICS, ...SOURCE_METRICS]) expect(names, m).toContain(m);
+    expect(blobs.every((b) => b._aws.CloudWatchMetrics.every((m) => m.Namespace === 'ticklake') && b.service === STREAM_TRANSFORM_SERVICE)).toBe(true);
+    const perSource = blobs.filter((b) => b._aws.CloudWatchMetrics[0]!.Dimensions[0]!.includes('source'));
+    expect(new Set(perSource.map((b) => b.source))).toEqual(new Set(['binance-trades', 'stock-ticks']));
+    const records = (id: string) => perSource.find((b) => b.source === id && 'SourceRecords' in b)?.SourceRecords;
+    expect([records('binance-trades'), records('stock-ticks')]).toEqual([2, 1]);
   });
 });

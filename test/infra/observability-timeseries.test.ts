@@ -1,3 +1,5 @@
+import { SOURCES } from '../../src/sources/index.js';
+import { SOURCE_METRICS } from '../../lambdas/shared/stream-transform.js';
 import { readFileSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -163,7 +165,7 @@ describe('observability stack', () => {
       'AWS/Lambda/Duration',
       'AWS/SQS/ApproximateNumberOfMessagesVisible',
       'ticklake/QuarantinedRecords',
-      'ticklake/TradesWritten',
+      'ticklake/SourceRows',
       'ticklake/LakeObjectsWritten',
       'AWS/States/ExecutionsFailed',
       'AWS/States/ExecutionsTimedOut',
@@ -171,6 +173,11 @@ describe('observability stack', () => {
       expect(metrics, m).toContain(m);
     }
     expect(widgets.some((w) => w.properties.title === 'Backfill runs')).toBe(true);
+    // One widget per source metric, one series per registry source, labelled with its title.
+    for (const name of SOURCE_METRICS) {
+      const series = widgets.flatMap((w) => (w.properties.metrics ?? []) as unknown[][]).filter((m) => m[1] === name);
+      expect(series.map((m) => m[5]).sort(), name).toEqual(SOURCES.map((s) => s.id).sort());
+    }
     expect(widgets.some((w) => w.properties.title === 'Alarms' && w.properties.alarms.length === 10)).toBe(true);
   });
 

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lakeKey } from '../../lambdas/shared/lake-writer.js';
-import { encodeParquet, type ColumnValues } from '../../lambdas/shared/parquet.js';
+import { encodeParquet, type ColumnValues } from '../../src/lake/parquet.js';
 import { DERIVED_VIEWS, NAMED_VIEWS, SHIPPED_DIMENSIONS } from '../../lib/catalog/derived-views.js';
 import { PARQUET_SERDE } from '../../lib/stacks/catalog-stack.js';
 import { GLUE_SCHEMA_DIR } from '../../lib/paths.js';
 import { projectionParameters } from '../../lib/lake-layout.js';
-import { parseTableSchema, TABLES, type GlueType, type TableSchema } from '../../src/schema/table-schema.js';
+import { parseTableSchema, type GlueType, type TableSchema } from '../../src/lake/table-schema.js';
+import { TABLES } from '../../src/catalog.js';
 import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, resourcesOf } from './helpers.js';
 
 let built: BuiltApp;
@@ -242,7 +243,7 @@ describe('catalog stack: Athena', () => {
     }
     for (const name of Object.keys(SHIPPED_DIMENSIONS)) {
       expect(glueTables(built)[name].TableInput.PartitionKeys).toEqual([]);
-      expect(local.COMPANY_PROFILE_FILE).toBe(SHIPPED_DIMENSIONS.company_profile);
+      expect(local.DIMENSION_FILES[name]).toBe(SHIPPED_DIMENSIONS[name]);
     }
   });
 });

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import type { ModelArtifact } from '../../src/ml/models/types.js';
-import { BAR_PARTIALS } from '../../src/schema/table-schema.js';
+import { BAR_PARTIALS } from '../../src/sources/binance-trades/tables.js';
 import { hourPartition, US_PER_DAY, US_PER_HOUR } from '../../src/core/time.js';
 import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
 import { lakeKey } from '../../lambdas/shared/lake-writer.js';
-import { encodeParquet } from '../../lambdas/shared/parquet.js';
+import { encodeParquet } from '../../src/lake/parquet.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../lambdas/shared/ml/config.js';
 import type { RidgeState } from '../../src/ml/models/ridge.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { assertSymbolSeries, type Bar } from '../../src/ml/bar.js';
 import { barsFromTrades } from '../../src/ml/bars-from-trades.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
-import { simulateTrades } from '../../src/sim/market.js';
+import { simulateTrades } from '../../src/sources/binance-trades/market.js';
 import { MIN, T0 } from './helpers.js';
 
 function expectConsistent(b: Bar): void {

@@ -1,6 +1,6 @@
 /** Price metrics, skill against persistence, registry rows and their lake schemas. */
 import { describe, expect, it } from 'vitest';
-import { parseTableSchema } from '../../src/schema/table-schema.js';
+import { parseTableSchema } from '../../src/lake/table-schema.js';
 import modelsSchemaJson from '../../glue-schemas/models.json' with { type: 'json' };
 import evaluationsSchemaJson from '../../glue-schemas/model_evaluations.json' with { type: 'json' };
 import tradesSchemaJson from '../../glue-schemas/trades.json' with { type: 'json' };

@@ -14,7 +14,7 @@
  * ```
  */
 import { checkSymbol } from '../../../src/sources/binance-trades/validate.js';
-import type { TableSchema } from '../../../src/schema/table-schema.js';
+import type { TableSchema } from '../../../src/lake/table-schema.js';
 import { type BackfillStatements, backfillStatements } from '../../../src/sql/backfill-job.js';
 import type { SqlDialect } from '../../../src/sql/dialect.js';
 

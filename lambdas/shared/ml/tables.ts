@@ -12,10 +12,11 @@
 import type { HourPartition } from '../../../src/core/time.js';
 import { dateOfDay, dayNumber, hourPartition } from '../../../src/core/time.js';
 import type { ModelRecord } from '../../../src/ml/registry.js';
-import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../../src/schema/table-schema.js';
+import { type TableSchema } from '../../../src/lake/table-schema.js';
+import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../../src/ml/table-schemas.js';
 import { lakeKey, tablePrefix, type LakeWriter } from '../lake-writer.js';
-import { hourIndex } from '../lake-rows.js';
-import { encodeParquet, type ColumnValues } from '../parquet.js';
+import { hourIndex } from '../../../src/lake/rows.js';
+import { encodeParquet, type ColumnValues } from '../../../src/lake/parquet.js';
 
 /** One row of `model_evaluations`: a model scored on one symbol and day. */
 export interface ModelEvaluationRow {

@@ -11,12 +11,11 @@
  * Times are integers in microseconds since the Unix epoch (UTC). 2^53 us is
  * year 2255, so a JavaScript number holds them exactly.
  */
+import { CORE_REASON_CODES, type CoreReasonCode, type Rejection as CoreRejection } from '../../core/reasons.js';
 
 /** Payload formats the stream transform understands. */
 export type TradeSource = 'binance-ws' | 'binance-csv';
 
-/** Every payload source the stream transform routes (trades and stock ticks). */
-export type RecordSource = TradeSource | 'stock-ticks' | 'unknown';
 
 /** A validated trade, normalised from either Binance format. */
 export interface Trade {
@@ -37,33 +36,22 @@ export interface Trade {
   readonly source: TradeSource;
 }
 
-/** Machine-readable reasons a record is quarantined. */
-export const REASON_CODES = [
-  'EMPTY_PAYLOAD',
-  'MALFORMED_JSON',
+/** The trade source's own reasons, on top of the core set. */
+export const TRADE_REASON_CODES = [
   'MALFORMED_CSV',
-  'UNKNOWN_FORMAT',
-  'MISSING_FIELD',
-  'WRONG_TYPE',
-  'BAD_NUMBER',
   'NON_POSITIVE_PRICE',
   'NON_POSITIVE_QUANTITY',
   'QUOTE_QTY_MISMATCH',
   'BAD_SYMBOL',
   'BAD_TRADE_ID',
-  'TIME_OUT_OF_RANGE',
-  'UNKNOWN_TICKER',
-  'SECTOR_MISMATCH',
-  'MARKET_CAP_MISMATCH',
-  'NON_POSITIVE_VOLUME',
 ] as const;
-export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** Every reason a Binance record is quarantined with: the core set and the trade source's own. */
+export const REASON_CODES = [...CORE_REASON_CODES, ...TRADE_REASON_CODES] as const;
+export type ReasonCode = CoreReasonCode | (typeof TRADE_REASON_CODES)[number];
 
 /** Why a record is not a valid trade. */
-export interface Rejection {
-  readonly code: ReasonCode;
-  readonly message: string;
-}
+export type Rejection = CoreRejection<ReasonCode>;
 
 /** Result of parsing one payload: a trade, or the reason it is not one. */
 export type ParseResult =

@@ -6,12 +6,12 @@
  * with a machine-readable code instead of a schema library, which would
  * allocate an issue tree per record and could not name our reason codes.
  */
-import type { Rejection, ReasonCode } from './trade.js';
+import { checkEventTime, type ValidationContext } from '../../core/validation.js';
+import type { Rejection } from '../../core/reasons.js';
+import type { ReasonCode } from './trade.js';
 
-/** Binance spot opened in July 2017; anything earlier is a corrupt timestamp. */
-export const MIN_TRADE_TIME_US = Date.UTC(2017, 6, 1) * 1000;
-/** How far ahead of the processing clock a trade time may be (exchange clock skew). */
-export const MAX_FUTURE_SKEW_US = 24 * 3600 * 1_000_000;
+export { isRejection } from '../../core/reasons.js';
+export { MAX_FUTURE_SKEW_US, MIN_TRADE_TIME_US, type ValidationContext } from '../../core/validation.js';
 
 /** Upper-case letters and digits, 2-20 characters: every Binance spot symbol. */
 const SYMBOL_RE = /^[A-Z0-9]{2,20}$/;
@@ -45,20 +45,15 @@ export function isPlainDecimal(text: string): boolean {
 export const QUOTE_QTY_REL_TOL = 1e-6;
 const QUOTE_QTY_ABS_TOL = 1e-8;
 
-/** Context the rules need that is not in the record. */
-export interface ValidationContext {
-  /** Processing clock, microseconds since epoch: trade times beyond now + skew are rejected. */
-  readonly nowUs: number;
-}
-
-export function reject(code: ReasonCode, message: string): Rejection {
+/** A Binance rejection (its codes: the core set and the trade source's own). */
+export function reject(code: ReasonCode, message: string): Rejection<ReasonCode> {
   return { code, message };
 }
 
 let lastValidSymbol: string | undefined;
 
 /** Validates a symbol; returns a rejection or undefined. */
-export function checkSymbol(symbol: string): Rejection | undefined {
+export function checkSymbol(symbol: string): Rejection<ReasonCode> | undefined {
   // Symbols repeat from record to record: remember the last valid one.
   if (symbol === lastValidSymbol) return undefined;
   if (SYMBOL_RE.test(symbol)) {
@@ -72,7 +67,7 @@ export function checkSymbol(symbol: string): Rejection | undefined {
  * Parses a Binance decimal string. Returns the number, or a rejection when the
  * text is not a plain unsigned decimal (no exponent, sign, spaces, NaN).
  */
-export function parseDecimal(text: string, field: string): number | Rejection {
+export function parseDecimal(text: string, field: string): number | Rejection<ReasonCode> {
   if (!isPlainDecimal(text)) {
     return reject('BAD_NUMBER', `${field} ${JSON.stringify(text.slice(0, 40))} is not a decimal number`);
   }
@@ -80,37 +75,26 @@ export function parseDecimal(text: string, field: string): number | Rejection {
 }
 
 /** Price and quantity must be finite and strictly positive. */
-export function checkPriceQty(price: number, qty: number): Rejection | undefined {
+export function checkPriceQty(price: number, qty: number): Rejection<ReasonCode> | undefined {
   if (!(price > 0) || !Number.isFinite(price)) return reject('NON_POSITIVE_PRICE', `price ${price} is not a positive finite number`);
   if (!(qty > 0) || !Number.isFinite(qty)) return reject('NON_POSITIVE_QUANTITY', `quantity ${qty} is not a positive finite number`);
   return undefined;
 }
 
 /** quote_qty, when the source gives it, must equal price x qty within rounding. */
-export function checkQuoteQty(price: number, qty: number, quote: number): Rejection | undefined {
+export function checkQuoteQty(price: number, qty: number, quote: number): Rejection<ReasonCode> | undefined {
   const expected = price * qty;
   if (Math.abs(quote - expected) <= QUOTE_QTY_ABS_TOL + QUOTE_QTY_REL_TOL * expected) return undefined;
   return reject('QUOTE_QTY_MISMATCH', `quote_qty ${quote} differs from price x qty ${expected}`);
 }
 
 /** Trade ids are non-negative safe integers. */
-export function checkTradeId(id: number): Rejection | undefined {
+export function checkTradeId(id: number): Rejection<ReasonCode> | undefined {
   return Number.isSafeInteger(id) && id >= 0 ? undefined : reject('BAD_TRADE_ID', `trade id ${id} is not a non-negative integer`);
 }
 
 /** Trade time must fall between Binance's launch and shortly after the processing clock. */
-export function checkTradeTime(timeUs: number, ctx: ValidationContext): Rejection | undefined {
-  if (!Number.isFinite(timeUs) || timeUs < MIN_TRADE_TIME_US) {
-    return reject('TIME_OUT_OF_RANGE', `trade time ${timeUs} us is before 2017-07-01`);
-  }
-  if (timeUs > ctx.nowUs + MAX_FUTURE_SKEW_US) {
-    // Date covers +-8.64e15 ms only; toISOString throws beyond it.
-    const when = Math.abs(timeUs / 1000) <= 8.64e15 ? new Date(timeUs / 1000).toISOString() : `${timeUs} us`;
-    return reject('TIME_OUT_OF_RANGE', `trade time ${when} is more than 24 h after the processing clock`);
-  }
-  return undefined;
+export function checkTradeTime(timeUs: number, ctx: ValidationContext): Rejection<ReasonCode> | undefined {
+  return checkEventTime(timeUs, ctx);
 }
 
-export function isRejection(v: unknown): v is Rejection {
-  return typeof v === 'object' && v !== null && 'code' in v;
-}

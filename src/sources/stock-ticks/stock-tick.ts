@@ -7,9 +7,17 @@
  * `{"source":"stock-ticks","id":1,"created_at":"2026-11-02T10:00:00.000Z","ticker":"AAPL",
  *   "sector":"Technology","volume":1200,"market_cap":3.4e12,"price":229.5}`
  */
-import type { Rejection } from '../binance-trades/trade.js';
+import { CORE_REASON_CODES, type CoreReasonCode, reject as rejectAs, type Rejection as CoreRejection } from '../../core/reasons.js';
 import { dateOfDay, dayNumber } from '../../core/time.js';
-import { checkTradeTime, reject, type ValidationContext } from '../binance-trades/validate.js';
+import { checkEventTime, type ValidationContext } from '../../core/validation.js';
+
+/** The stock source's own reasons, on top of the core set (ids and prices share the trade source's names). */
+export const STOCK_REASON_CODES = ['BAD_TRADE_ID', 'NON_POSITIVE_PRICE', 'NON_POSITIVE_VOLUME', 'UNKNOWN_TICKER', 'SECTOR_MISMATCH', 'MARKET_CAP_MISMATCH'] as const;
+export type StockReasonCode = CoreReasonCode | (typeof STOCK_REASON_CODES)[number];
+/** Every reason a stock tick is quarantined with. */
+export const REASON_CODES = [...CORE_REASON_CODES, ...STOCK_REASON_CODES] as const;
+export type Rejection = CoreRejection<StockReasonCode>;
+const reject = (code: StockReasonCode, message: string): Rejection => rejectAs(code, message);
 
 /** One row of the company_profile dimension. */
 export interface CompanyProfile {
@@ -56,7 +64,7 @@ export function stockTickFrom(doc: Record<string, unknown>, profiles: ReadonlyMa
   if (typeof volume !== 'number' || typeof price !== 'number' || typeof market_cap !== 'number') return fail(reject('WRONG_TYPE', 'volume, price and market_cap must be numbers'));
   const ms = Date.parse(created_at);
   if (Number.isNaN(ms)) return fail(reject('BAD_NUMBER', `created_at ${JSON.stringify(created_at.slice(0, 40))} is not a date-time`));
-  const tErr = checkTradeTime(ms * 1000, ctx);
+  const tErr = checkEventTime(ms * 1000, ctx);
   if (tErr) return fail(tErr);
   const profile = profiles.get(ticker);
   if (!profile) return fail(reject('UNKNOWN_TICKER', `ticker ${JSON.stringify(ticker.slice(0, 20))} is not in company_profile`));

@@ -5,7 +5,7 @@
  * The byte-level writer is `./parquet/file-writer.ts` (why it is our own is
  * explained there).
  */
-import type { ColumnDef, GlueType, TableSchema } from '../../src/schema/table-schema.js';
+import type { ColumnDef, GlueType, TableSchema } from './table-schema.js';
 import { CONVERTED, type PhysicalType, writeParquetFile } from './parquet/file-writer.js';
 import type { PlainByteArrays } from './parquet/plain-byte-arrays.js';
 

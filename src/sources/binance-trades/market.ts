@@ -28,7 +28,7 @@
  * Each symbol is simulated from its own random stream (derived from the seed and
  * the symbol), so a symbol's trades do not change when other symbols are added.
  */
-import { Rng } from '../core/random.js';
+import { Rng } from '../../core/random.js';
 import {
   encodeCsvLine,
   encodeTradeMessage,
@@ -39,7 +39,7 @@ import {
   type MalformedRecord,
   type RecordFormat,
 } from './binance-format.js';
-import type { ReasonCode } from '../sources/binance-trades/trade.js';
+import type { ReasonCode } from './trade.js';
 
 /** Market parameters of one simulated symbol. */
 export interface SymbolSpec {
@@ -567,6 +567,8 @@ export function* simulateTrades(config: SimulationConfig = {}): Generator<SimTra
 
 /** One record as a producer would put it on the stream. */
 export interface SimRecord {
+  /** Trade time, ms since epoch (what merges this market with other simulated sources). */
+  readonly timeMs: number;
   /** A stream message (jsonl) or a CSV line, without a line terminator. */
   readonly payload: string;
   /** The trade's symbol (the Kinesis partition key; CSV lines carry no symbol). */
@@ -642,9 +644,9 @@ export function* simulateRecords(options: RecordOptions): Generator<SimRecord, v
     const payload = format(trade);
     if (shouldCorrupt()) {
       const m = malform(payload);
-      yield { payload: m.payload, partitionKey: trade.symbol, malformed: m.reason, malformedKind: m.kind };
+      yield { timeMs: Math.floor(trade.tradeTimeUs / 1000), payload: m.payload, partitionKey: trade.symbol, malformed: m.reason, malformedKind: m.kind };
     } else {
-      yield { payload, partitionKey: trade.symbol };
+      yield { timeMs: Math.floor(trade.tradeTimeUs / 1000), payload, partitionKey: trade.symbol };
     }
   }
 }

@@ -1,20 +1,13 @@
 /**
  * Lake table schemas, loaded from `glue-schemas/*.json`: the single definition
  * that drives the Glue tables (CDK), the Parquet writer and the local SQL views.
+ * This module parses them and holds the two tables every source writes to
+ * (`raw_events`, `quarantine`); a source's tables live in its folder
+ * (`src/sources/<id>/tables.ts`), and `src/catalog.ts` lists them all.
  */
 import { z } from 'zod';
-import tradesJson from '../../glue-schemas/trades.json' with { type: 'json' };
 import quarantineJson from '../../glue-schemas/quarantine.json' with { type: 'json' };
 import rawEventsJson from '../../glue-schemas/raw_events.json' with { type: 'json' };
-import barPartialsJson from '../../glue-schemas/bar_partials.json' with { type: 'json' };
-import bars1mJson from '../../glue-schemas/bars_1m.json' with { type: 'json' };
-import companyProfileJson from '../../glue-schemas/company_profile.json' with { type: 'json' };
-import stockTicksJson from '../../glue-schemas/stock_ticks.json' with { type: 'json' };
-import sectorVolumeJson from '../../glue-schemas/sector_volume.json' with { type: 'json' };
-import modelsJson from '../../glue-schemas/models.json' with { type: 'json' };
-import modelEvaluationsJson from '../../glue-schemas/model_evaluations.json' with { type: 'json' };
-import predictionsJson from '../../glue-schemas/predictions.json' with { type: 'json' };
-import championChangesJson from '../../glue-schemas/champion_changes.json' with { type: 'json' };
 
 /** Glue / Athena column types used by ticklake tables. */
 export const GLUE_TYPES = ['string', 'bigint', 'int', 'double', 'boolean', 'timestamp', 'date'] as const;
@@ -74,31 +67,6 @@ export function parseTableSchema(doc: unknown, origin = 'schema'): TableSchema {
   return r.data;
 }
 
-export const TRADES = parseTableSchema(tradesJson, 'glue-schemas/trades.json');
 export const QUARANTINE = parseTableSchema(quarantineJson, 'glue-schemas/quarantine.json');
 export const RAW_EVENTS = parseTableSchema(rawEventsJson, 'glue-schemas/raw_events.json');
-export const BAR_PARTIALS = parseTableSchema(barPartialsJson, 'glue-schemas/bar_partials.json');
-export const BARS_1M = parseTableSchema(bars1mJson, 'glue-schemas/bars_1m.json');
-export const COMPANY_PROFILE = parseTableSchema(companyProfileJson, 'glue-schemas/company_profile.json');
-export const STOCK_TICKS = parseTableSchema(stockTicksJson, 'glue-schemas/stock_ticks.json');
-export const SECTOR_VOLUME = parseTableSchema(sectorVolumeJson, 'glue-schemas/sector_volume.json');
-export const MODELS = parseTableSchema(modelsJson, 'glue-schemas/models.json');
-export const MODEL_EVALUATIONS = parseTableSchema(modelEvaluationsJson, 'glue-schemas/model_evaluations.json');
-export const PREDICTIONS = parseTableSchema(predictionsJson, 'glue-schemas/predictions.json');
-export const CHAMPION_CHANGES = parseTableSchema(championChangesJson, 'glue-schemas/champion_changes.json');
 
-/** Every lake table, by name. Later capabilities register theirs here. */
-export const TABLES: Readonly<Record<string, TableSchema>> = {
-  trades: TRADES,
-  quarantine: QUARANTINE,
-  raw_events: RAW_EVENTS,
-  bar_partials: BAR_PARTIALS,
-  bars_1m: BARS_1M,
-  company_profile: COMPANY_PROFILE,
-  stock_ticks: STOCK_TICKS,
-  sector_volume: SECTOR_VOLUME,
-  models: MODELS,
-  model_evaluations: MODEL_EVALUATIONS,
-  predictions: PREDICTIONS,
-  champion_changes: CHAMPION_CHANGES,
-};

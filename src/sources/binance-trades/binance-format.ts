@@ -9,9 +9,9 @@
  * `toCsvLine(..., { trimZeros: true })` writes minimal decimals instead, so
  * readers can be tested against both spellings.
  */
-import type { ReasonCode } from '../sources/binance-trades/trade.js';
+import type { ReasonCode } from './trade.js';
 import type { SimTrade } from './market.js';
-import type { Rng } from '../core/random.js';
+import type { Rng } from '../../core/random.js';
 
 /** Header line of newer Binance trade CSV files. */
 export const CSV_HEADER = 'id,price,qty,quote_qty,time,is_buyer_maker,is_best_match';

@@ -1,0 +1,86 @@
+/**
+ * Binance trades: live `<symbol>@trade` stream messages (WebSocket connector →
+ * stream) and historical spot CSV lines (files → replay or backfill), parsed
+ * and validated into `trades`, with per-batch minute-bar partials
+ * (`bar_partials`) and the `bars_1m` view over them.
+ *
+ * Recognition: stream messages start with `{"e":"trade"` or the combined-stream
+ * wrapper `{"stream":`; CSV lines have no marker at all, so this source is the
+ * registry's fallback and names the format error of anything no source claims.
+ */
+import { BarAccumulator } from '../../domain/bars.js';
+import { barsFromPartialsSql } from '../../sql/bars.js';
+import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
+import { parsePayload, tradeFromMessage } from './binance.js';
+import { tradeFeatures } from './features.js';
+import { DEFAULT_SYMBOL_NAMES, SYMBOL_PRESETS, simulateRecords } from './market.js';
+import { PartitionKeys, symbolOfKey } from './partition-keys.js';
+import { BarPartialRows, TradeRows } from './rows.js';
+import { BAR_PARTIALS, BARS_1M, TRADES } from './tables.js';
+import { REASON_CODES } from './trade.js';
+import type { ValidationContext } from './validate.js';
+
+/** `--symbols`: simulator presets, comma-separated. */
+const symbolsOption: SourceOption = {
+  flags: '--symbols <list>',
+  description: `comma-separated simulator symbols (presets: ${Object.keys(SYMBOL_PRESETS).join(', ')})`,
+  defaultValue: DEFAULT_SYMBOL_NAMES,
+  parse: (v) => {
+    const list = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
+    if (list.length === 0) throw new Error('give at least one symbol');
+    if (unknown.length > 0) throw new Error(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
+    return list;
+  },
+};
+
+const symbolsOf = (extra: Readonly<Record<string, unknown>>) => (extra.symbols as readonly string[] | undefined) ?? DEFAULT_SYMBOL_NAMES;
+
+/** One batch of trades: curated rows and the minute-bar partials they add to. */
+class TradeBatch implements SourceBatch {
+  private readonly trades = new TradeRows();
+  private readonly bars = new BarAccumulator();
+  private readonly ctx: ValidationContext;
+
+  constructor(private readonly ingestUs: number) {
+    this.ctx = { nowUs: ingestUs };
+  }
+
+  add(text: string, partitionKey: string, json?: unknown): Quarantined | undefined {
+    const r = json === undefined ? parsePayload(text, symbolOfKey(partitionKey), this.ctx) : tradeFromMessage(json, this.ctx);
+    if (!r.ok) return r;
+    const row = tradeFeatures(r.trade, this.ingestUs);
+    this.trades.add(row);
+    this.bars.add(row);
+    return undefined;
+  }
+
+  outputs(batchId: string): readonly TableRows[] {
+    const bars = new BarPartialRows();
+    for (const p of this.bars.partials()) bars.add(p, batchId);
+    return [this.trades, bars];
+  }
+}
+
+export const binanceTrades: SourceDefinition = {
+  id: 'binance-trades',
+  title: 'Binance trades',
+  description: 'Binance spot trades: live <symbol>@trade stream messages and historical CSV files',
+  enters: ['stream', 'files'],
+  recognition: { prefixes: ['{"e":"trade"', '{"stream":'], fallback: true },
+  tables: [TRADES, BAR_PARTIALS],
+  viewTables: [{ table: BARS_1M, sql: () => barsFromPartialsSql(BAR_PARTIALS.name) }],
+  reasonCodes: REASON_CODES,
+  formats: ['binance-ws', 'binance-csv', 'unknown'],
+  newBatch: (ctx: BatchContext) => new TradeBatch(ctx.ingestUs),
+  simulator: {
+    options: [symbolsOption],
+    *simulate(o) {
+      const keys = new PartitionKeys();
+      const records = simulateRecords({ format: 'jsonl', symbols: symbolsOf(o.extra), minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs, malformedShare: o.malformedShare });
+      for (const r of records) yield { timeMs: r.timeMs, partitionKey: keys.next(r.partitionKey), payload: r.payload };
+    },
+    describe: (o) => `${symbolsOf(o.extra).join(' + ')} trades`,
+    expectedRecords: (o) => Math.round(symbolsOf(o.extra).reduce((a, s) => a + SYMBOL_PRESETS[s]!.meanRatePerSec, 0) * o.minutes * 60),
+  },
+};

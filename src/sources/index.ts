@@ -1,0 +1,23 @@
+/**
+ * The source registry: every source ticklake ingests, one line each. Adding a
+ * source is its folder (`src/sources/<id>/`), its `glue-schemas/` files, and a
+ * line here; tables, grants, views, reason codes, metrics and CLI options are
+ * derived from this list.
+ */
+import { binanceTrades } from './binance-trades/index.js';
+import type { SourceDefinition } from './contract.js';
+import { stockTicks } from './stock-ticks/index.js';
+
+export const SOURCES: readonly SourceDefinition[] = [
+  binanceTrades,
+  stockTicks,
+];
+
+export type { SourceDefinition } from './contract.js';
+
+/** The source with this id, or a readable error naming the known ones. */
+export function sourceById(id: string): SourceDefinition {
+  const s = SOURCES.find((x) => x.id === id);
+  if (!s) throw new Error(`unknown source ${JSON.stringify(id)}; known: ${SOURCES.map((x) => x.id).join(', ')}`);
+  return s;
+}

@@ -1,0 +1,76 @@
+/**
+ * Stock ticks (the old OLTP/OLAP trading lab): a producer puts a tick per ticker
+ * every ~10 s on the stream; ticks are validated against the shipped
+ * `company_profile` dimension and land in `stock_ticks`, and every batch adds
+ * its total volume by date and sector to `sector_volume` (the old 60 s
+ * micro-batch), which the `volume_today` and `volume_by_day` views sum.
+ *
+ * Recognition: the envelope, `{"source":"stock-ticks",…}`.
+ */
+import { reject } from '../../core/reasons.js';
+import type { ValidationContext } from '../../core/validation.js';
+import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import { SectorVolumeRows, StockTickRows } from './rows.js';
+import { COMPANY_PROFILES, simulateStockTicks } from './simulator.js';
+import { volumeByDaySql, volumeTodaySql } from './sql.js';
+import { type CompanyProfile, isStockTickMessage, REASON_CODES, sectorVolumes, stockTickFrom } from './stock-tick.js';
+import { COMPANY_PROFILE, SECTOR_VOLUME, STOCK_TICKS } from './tables.js';
+
+/** The source id, also its envelope value. */
+export const STOCK_TICKS_SOURCE = 'stock-ticks';
+
+/** The company_profile dimension, bundled with the function. */
+const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.map((p) => [p.ticker, p]));
+
+class StockTickBatch implements SourceBatch {
+  private readonly ticks = new StockTickRows();
+  private readonly ctx: ValidationContext;
+
+  constructor(private readonly ingestUs: number) {
+    this.ctx = { nowUs: ingestUs };
+  }
+
+  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
+    let doc = json;
+    if (doc === undefined) {
+      try {
+        doc = JSON.parse(text);
+      } catch (e) {
+        return { source: STOCK_TICKS_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
+      }
+    }
+    if (!isStockTickMessage(doc)) return { source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is neither a trade nor a stock tick') };
+    const r = stockTickFrom(doc, PROFILES, this.ctx);
+    if (!r.ok) return { source: STOCK_TICKS_SOURCE, rejection: r.rejection };
+    this.ticks.add(r.tick, this.ingestUs);
+    return undefined;
+  }
+
+  outputs(batchId: string): readonly TableRows[] {
+    const sectors = new SectorVolumeRows();
+    for (const v of sectorVolumes(this.ticks.ticks)) sectors.add(v, batchId, this.ingestUs);
+    return [this.ticks, sectors];
+  }
+}
+
+export const stockTicks: SourceDefinition = {
+  id: STOCK_TICKS_SOURCE,
+  title: 'Stock ticks',
+  description: 'Simulated ticks for about ten tickers, validated against the company_profile dimension, with sector volume per micro-batch',
+  enters: ['stream'],
+  recognition: { envelope: STOCK_TICKS_SOURCE },
+  tables: [STOCK_TICKS, SECTOR_VOLUME],
+  dimensions: [{ table: COMPANY_PROFILE, file: 'data/company_profile.json' }],
+  namedViews: { volume_today: () => volumeTodaySql(SECTOR_VOLUME.name), volume_by_day: () => volumeByDaySql(SECTOR_VOLUME.name) },
+  reasonCodes: REASON_CODES,
+  formats: [STOCK_TICKS_SOURCE, 'unknown'],
+  newBatch: (ctx: BatchContext) => new StockTickBatch(ctx.ingestUs),
+  simulator: {
+    *simulate(o) {
+      for (const t of simulateStockTicks({ minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs })) yield t;
+    },
+    describe: () => `${COMPANY_PROFILES.length} tickers' ticks`,
+    // One tick per ticker every ~10 s.
+    expectedRecords: (o) => Math.round((COMPANY_PROFILES.length * o.minutes * 60) / 10),
+  },
+};
