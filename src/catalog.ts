@@ -27,11 +27,17 @@ export const QUARANTINE_REASON_CODES: readonly string[] = [...new Set([...CORE_R
 /** Every value of the quarantine's `source` column (the formats records are read as). */
 export const QUARANTINE_FORMATS: readonly string[] = [...new Set(SOURCES.flatMap((s) => s.formats))];
 
+/** The quarantine table, its description listing what the registry can write there (Glue column comments stop at 255 characters). */
+const QUARANTINE_CATALOGUED: TableSchema = {
+  ...QUARANTINE,
+  description: `${QUARANTINE.description} Formats (source column): ${QUARANTINE_FORMATS.join(', ')}. Reason codes: ${QUARANTINE_REASON_CODES.join(', ')}.`,
+};
+
 /** Every lake table, by name: shared, per source (written, views, dimensions), forecasting. */
 export const TABLES: Readonly<Record<string, TableSchema>> = Object.fromEntries(
   [
     RAW_EVENTS,
-    QUARANTINE,
+    QUARANTINE_CATALOGUED,
     ...SOURCES.flatMap((s) => [...s.tables, ...(s.viewTables ?? []).map((v) => v.table), ...(s.dimensions ?? []).map((d) => d.table)]),
     ...ML_TABLES,
   ].map((t) => [t.name, t]),

@@ -176,3 +176,12 @@ describe('adding a source', () => {
     expect(batches[0]!.bySource).toMatchObject({ thermo: { records: 3, rows: 2, quarantined: 1 }, 'binance-trades': { records: 1, quarantined: 0 }, 'stock-ticks': { records: 1, rows: 2, quarantined: 0 } });
   });
 });
+
+describe('catalog', () => {
+  it('describes the quarantine with every format and reason code the registry can write (Glue table description)', () => {
+    const d = TABLES.quarantine!.description;
+    for (const s of SOURCES) for (const f of s.formats) expect(d).toContain(f);
+    for (const c of QUARANTINE_REASON_CODES) expect(d).toContain(c);
+    expect(d.length).toBeLessThanOrEqual(2048);
+  });
+});
