@@ -67,7 +67,8 @@ describe('source router', () => {
   it('reads the envelope field of other JSON objects once and hands the parsed document on', () => {
     // Prepare
     const tick = stockTick();
-    const reordered = JSON.stringify({ id: tick.id, ...tick });
+    const { source, ...rest } = tick;
+    const reordered = JSON.stringify({ ...rest, source });
     const spaced = JSON.stringify(tick, null, 1);
     // Act / Assess
     for (const text of [reordered, spaced]) {

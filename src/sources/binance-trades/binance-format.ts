@@ -10,7 +10,7 @@
  * readers can be tested against both spellings.
  */
 import type { ReasonCode } from './trade.js';
-import type { SimTrade } from './market.js';
+import type { SimTrade } from './sim-trade.js';
 import type { Rng } from '../../core/random.js';
 
 /** Header line of newer Binance trade CSV files. */
