@@ -25,7 +25,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'n
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { simulateRecords } from '../src/sources/binance-trades/market.js';
 import { CSV_HEADER } from '../src/sources/binance-trades/binance-format.js';
 import { DuckDBInstance } from '@duckdb/node-api';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { handler as renderHandler } from '../lambdas/backfill/render.js';
-import { type BackfillFile, type BackfillRun, fileStatements, outputPrefix, type PublishInput, type StagedBackfill } from '../lambdas/shared/backfill/plan.js';
-import { type PublishStore, publishBackfill } from '../lambdas/shared/backfill/publish.js';
-import { BACKFILL_ERRORS, BACKFILL_STATES as S, localBackfillDefinition } from '../lib/orchestration/backfill-workflow.js';
+import { type BackfillFile, type BackfillRun, fileStatements, outputPrefix, type PublishInput, type StagedBackfill } from '../src/backfill/plan.js';
+import { type PublishStore, publishBackfill } from '../src/backfill/publish.js';
+import { BACKFILL_ERRORS, BACKFILL_STATES as S, localBackfillDefinition } from '../src/adapters/workflows/backfill-workflow.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from '../src/local/ml/executor.js';
 import { ATHENA } from '../src/sql/dialect.js';
-import { checkedLinesSql, classifiedLinesSql, validTradesSql } from '../src/sql/backfill.js';
+import { checkedLinesSql, classifiedLinesSql, validTradesSql } from '../src/sources/binance-trades/backfill-sql.js';
 
 /** An in-memory object store (the publish step's port). */
 class MemoryStore implements PublishStore {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import type { Bar } from '../src/domain/bars.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { LakeSql } from '../src/local/lake-sql.js';
-import { EmbeddedTimeSeriesStore } from '../src/timeseries/embedded-store.js';
+import { EmbeddedTimeSeriesStore } from '../src/local/embedded-store.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
 import { tempDir } from './helpers/lake-files.js';
 

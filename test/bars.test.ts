@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { BarAccumulator, finishBar, mergePartials, type Bar, type BarPartial } from '../src/domain/bars.js';
 import type { TradeRow } from '../src/sources/binance-trades/features.js';
 import { CheckpointStore } from '../src/local/checkpoints.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { DUCKDB_TYPE } from '../src/local/lake-sql.js';
 import { type TableSchema } from '../src/lake/table-schema.js';

@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { CheckpointStore } from '../src/local/checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type KinesisHandler, ShardPoller } from '../src/local/event-source.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';

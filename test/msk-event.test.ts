@@ -1,8 +1,8 @@
 import type { MSKEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { isMskEvent, mskToKinesisEvents } from '../lambdas/shared/msk-event.js';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
-import type { LakeWriter } from '../lambdas/shared/lake-writer.js';
+import { isMskEvent, mskToKinesisEvents } from '../src/ingest/msk-event.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
+import type { LakeWriter } from '../src/lake/lake-writer.js';
 import { tradeMessage } from './helpers/kinesis-events.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

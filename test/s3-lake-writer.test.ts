@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { S3LakeWriter } from '../lambdas/shared/s3-lake-writer.js';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { S3LakeWriter } from '../src/adapters/aws/s3-lake-writer.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
 import { useS3rver } from './helpers/s3rver.js';
 

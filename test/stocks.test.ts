@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { sectorVolumes, stockTickFrom, type CompanyProfile } from '../src/sources/stock-ticks/stock-tick.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { COMPANY_PROFILES, simulateStockTicks } from '../src/sources/stock-ticks/simulator.js';

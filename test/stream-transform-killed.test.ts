@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LakeWriter } from '../lambdas/shared/lake-writer.js';
-import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
+import type { LakeWriter } from '../src/lake/lake-writer.js';
+import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { RAW_EVENTS } from '../src/lake/table-schema.js';
 import { TRADES } from '../src/sources/binance-trades/tables.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTimeSeriesWriter } from '../lambdas/shared/timeseries-writer.js';
+import { createTimeSeriesWriter } from '../src/timeseries/timeseries-writer.js';
 import type { Point, TimeSeriesSink, WriteResult } from '../src/timeseries/point.js';
 import { TimeSeriesWriteError } from '../src/timeseries/point.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';

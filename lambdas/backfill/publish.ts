@@ -6,9 +6,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { PublishInput, PublishOutput } from '../shared/backfill/plan.js';
-import { publishBackfill } from '../shared/backfill/publish.js';
-import { S3PublishStore } from '../shared/backfill/s3.js';
+import type { PublishInput, PublishOutput } from '../../src/backfill/plan.js';
+import { publishBackfill } from '../../src/backfill/publish.js';
+import { S3PublishStore } from '../../src/adapters/aws/backfill-s3.js';
 
 const logger = new Logger({ serviceName: 'ticklake-backfill' });
 const s3 = new S3Client({});

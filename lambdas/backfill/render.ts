@@ -4,8 +4,8 @@
  * backfill runs (`src/sql/backfill-job.ts` with the ATHENA dialect). Pure: no
  * AWS access.
  */
-import { type BackfillFile, type BackfillRun, fileStatements } from '../shared/backfill/plan.js';
-import type { BackfillStatements } from '../../src/sql/backfill-job.js';
+import { type BackfillFile, type BackfillRun, fileStatements } from '../../src/backfill/plan.js';
+import type { BackfillStatements } from '../../src/sources/binance-trades/backfill-job.js';
 import { ATHENA } from '../../src/sql/dialect.js';
 
 /** Step Functions invokes the function with the state's Parameters as the event. */

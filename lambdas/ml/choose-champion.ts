@@ -1,11 +1,11 @@
 /**
  * Lambda entry point of the `ChooseChampion` state: applies the champion rule per symbol.
- * Thin by design: the step is `chooseChampion` of `lambdas/shared/ml/handlers.ts`,
+ * Thin by design: the step is `chooseChampion` of `src/ml/steps/handlers.ts`,
  * the same function the local runtime runs as the Task override.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { cloudMlHandlers } from '../shared/ml/cloud.js';
-import type { ChooseInput, ChampionDecisions } from '../shared/ml/workflow-types.js';
+import { cloudMlHandlers } from '../../src/adapters/aws/ml/cloud.js';
+import type { ChooseInput, ChampionDecisions } from '../../src/ml/steps/workflow-types.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml' });
 const handlers = cloudMlHandlers(process.env, { log: (message, data) => logger.info(message, { ...data }) });

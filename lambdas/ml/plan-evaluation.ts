@@ -1,11 +1,11 @@
 /**
  * Lambda entry point of the `PlanEvaluation` state: resolves the day, the symbols and the candidate models.
- * Thin by design: the step is `planEvaluation` of `lambdas/shared/ml/handlers.ts`,
+ * Thin by design: the step is `planEvaluation` of `src/ml/steps/handlers.ts`,
  * the same function the local runtime runs as the Task override.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { cloudMlHandlers } from '../shared/ml/cloud.js';
-import type { EvaluationPlan, EvaluationRequest, RunStart } from '../shared/ml/workflow-types.js';
+import { cloudMlHandlers } from '../../src/adapters/aws/ml/cloud.js';
+import type { EvaluationPlan, EvaluationRequest, RunStart } from '../../src/ml/steps/workflow-types.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml' });
 const handlers = cloudMlHandlers(process.env, { log: (message, data) => logger.info(message, { ...data }) });

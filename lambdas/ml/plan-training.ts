@@ -1,11 +1,11 @@
 /**
  * Lambda entry point of the `PlanTraining` state: resolves the training window, model kinds, target and version.
- * Thin by design: the step is `planTraining` of `lambdas/shared/ml/handlers.ts`,
+ * Thin by design: the step is `planTraining` of `src/ml/steps/handlers.ts`,
  * the same function the local runtime runs as the Task override.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { cloudMlHandlers } from '../shared/ml/cloud.js';
-import type { RunStart, TrainingPlan, TrainingRequest } from '../shared/ml/workflow-types.js';
+import { cloudMlHandlers } from '../../src/adapters/aws/ml/cloud.js';
+import type { RunStart, TrainingPlan, TrainingRequest } from '../../src/ml/steps/workflow-types.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml' });
 const handlers = cloudMlHandlers(process.env, { log: (message, data) => logger.info(message, { ...data }) });

@@ -1,14 +1,14 @@
 /**
  * Lambda entry point of the live predictions: invoked with closed bars
  * (`{ bars: [...] }`) or by a one-minute schedule (`{ time }`), see
- * `lambdas/shared/ml/predict-handler.ts`. Forecasts with each symbol's
+ * `src/ml/steps/predict-handler.ts`. Forecasts with each symbol's
  * champion (pointers cached for a minute, models once per container), writes
  * `predictions` rows to the lake and `prediction` points to the time-series
  * store configured by `TIME_SERIES_ENGINE` (none by default; in the deployed
  * app through the time-series points function, `TIME_SERIES_POINTS_FUNCTION`).
  *
  * With a time-series store, each schedule tick first publishes the closed
- * minute bars (`lambdas/shared/timeseries/cloud-bar-publisher.ts`; settings
+ * minute bars (`src/timeseries/cloud-bar-publisher.ts`; settings
  * `BAR_ALLOWED_LATENESS_SECONDS`, `BAR_CORRECTION_HORIZON_MINUTES`,
  * `BAR_MAX_CATCH_UP_MINUTES`). `{ "time": ..., "republishBarsFrom": ISO }`
  * re-publishes the bars from that instant on. Refused points are logged with
@@ -21,13 +21,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3LakeWriter } from '../shared/s3-lake-writer.js';
-import { cloudAthenaBars, cloudBarSource, cloudModelStore } from '../shared/ml/cloud.js';
-import { PredictionService } from '../shared/ml/live-predictions.js';
-import { createPredictHandler, type PredictEvent, type PredictResult } from '../shared/ml/predict-handler.js';
-import { createCloudBarPublisher, withBarPublishing, type BarTickResult } from '../shared/timeseries/cloud-bar-publisher.js';
-import { cloudConfigFromEnv, createCloudSink } from '../shared/timeseries/cloud-sink.js';
-import { logRejected, reportingSink } from '../shared/timeseries/rejections.js';
+import { S3LakeWriter } from '../../src/adapters/aws/s3-lake-writer.js';
+import { cloudAthenaBars, cloudBarSource, cloudModelStore } from '../../src/adapters/aws/ml/cloud.js';
+import { PredictionService } from '../../src/ml/steps/live-predictions.js';
+import { createPredictHandler, type PredictEvent, type PredictResult } from '../../src/ml/steps/predict-handler.js';
+import { createCloudBarPublisher, withBarPublishing, type BarTickResult } from '../../src/timeseries/cloud-bar-publisher.js';
+import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { logRejected, reportingSink } from '../../src/timeseries/rejections.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml-predict' });
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'ml-predict' });

@@ -1,11 +1,11 @@
 /**
  * Lambda entry point of the `TrainModel` state: fits one model kind on the pooled bars of the window and stores its artifact.
- * Thin by design: the step is `trainModel` of `lambdas/shared/ml/handlers.ts`,
+ * Thin by design: the step is `trainModel` of `src/ml/steps/handlers.ts`,
  * the same function the local runtime runs as the Task override.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { cloudMlHandlers } from '../shared/ml/cloud.js';
-import type { TrainInput, TrainOutput } from '../shared/ml/workflow-types.js';
+import { cloudMlHandlers } from '../../src/adapters/aws/ml/cloud.js';
+import type { TrainInput, TrainOutput } from '../../src/ml/steps/workflow-types.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml' });
 const handlers = cloudMlHandlers(process.env, { log: (message, data) => logger.info(message, { ...data }) });

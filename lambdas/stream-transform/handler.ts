@@ -7,9 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent } from 'aws-lambda';
-import { isMskEvent, mskToKinesisEvents } from '../shared/msk-event.js';
-import { S3LakeWriter } from '../shared/s3-lake-writer.js';
-import { batchMetrics, createStreamTransform } from '../shared/stream-transform.js';
+import { isMskEvent, mskToKinesisEvents } from '../../src/ingest/msk-event.js';
+import { S3LakeWriter } from '../../src/adapters/aws/s3-lake-writer.js';
+import { batchMetrics, createStreamTransform } from '../../src/ingest/stream-transform.js';
 
 // Service name from POWERTOOLS_SERVICE_NAME (set by the processing stack), as the metrics dimension.
 const logger = new Logger();

@@ -1,15 +1,15 @@
 /**
  * Lambda entry point of the time-series points function: writes the points it
  * is invoked with (`{ points, versions? }`, see
- * `lambdas/shared/timeseries/points-function.ts`) to the store the time-series
+ * `src/timeseries/points-function.ts`) to the store the time-series
  * stack configures (TIME_SERIES_ENGINE, ...) and answers with the per-point
  * verdicts. Refused points are logged with their reason and counted here too.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { cloudConfigFromEnv, createCloudSink } from '../shared/timeseries/cloud-sink.js';
-import { logRejected } from '../shared/timeseries/rejections.js';
-import { createPointsHandler, type PointsRequest, type PointsResponse } from '../shared/timeseries/points-function.js';
+import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { logRejected } from '../../src/timeseries/rejections.js';
+import { createPointsHandler, type PointsRequest, type PointsResponse } from '../../src/timeseries/points-function.js';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'timeseries-points' });

@@ -6,9 +6,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent } from 'aws-lambda';
-import { isMskEvent, mskToKinesisEvents } from '../shared/msk-event.js';
-import { cloudConfigFromEnv, createCloudSink } from '../shared/timeseries/cloud-sink.js';
-import { createTimeSeriesWriter } from '../shared/timeseries-writer.js';
+import { isMskEvent, mskToKinesisEvents } from '../../src/ingest/msk-event.js';
+import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { createTimeSeriesWriter } from '../../src/timeseries/timeseries-writer.js';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'timeseries-writer' });

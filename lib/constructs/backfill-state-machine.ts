@@ -1,6 +1,6 @@
 /**
  * The cloud backfill: three functions (stage, render, publish) and the state
- * machine of `lib/orchestration/backfill-workflow.ts`, which runs the Athena
+ * machine of `src/adapters/workflows/backfill-workflow.ts`, which runs the Athena
  * statements on the project workgroup.
  *
  * Grants are exact and made here, not by the Step Functions constructs (whose
@@ -23,12 +23,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BACKFILL_MARKERS_PREFIX, BACKFILL_RUNS_PREFIX, BACKFILL_UPLOAD_PREFIX } from '../../lambdas/shared/backfill/plan.js';
-import { BACKFILL_TABLES } from '../../src/sql/backfill-job.js';
+import { BACKFILL_MARKERS_PREFIX, BACKFILL_RUNS_PREFIX, BACKFILL_UPLOAD_PREFIX } from '../../src/backfill/plan.js';
+import { BACKFILL_TABLES } from '../../src/sources/binance-trades/backfill-job.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
-import { BACKFILL_COMMENT, BACKFILL_TIMEOUT, backfillDefinition } from '../orchestration/backfill-workflow.js';
+import { BACKFILL_COMMENT, BACKFILL_TIMEOUT, backfillDefinition } from '../../src/adapters/workflows/backfill-workflow.js';
 import { BACKFILL_ENTRIES } from '../paths.js';
 import { TicklakeFunction } from './ticklake-function.js';
 

@@ -28,11 +28,11 @@ import { namePrefix, type TicklakeConfig } from '../config.js';
 import { METRICS_NAMESPACE } from '../constructs/ticklake-function.js';
 import { TIMESERIES_POINTS_SERVICE } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
-import { BACKFILL_TIMEOUT } from '../orchestration/backfill-workflow.js';
+import { BACKFILL_TIMEOUT } from '../../src/adapters/workflows/backfill-workflow.js';
 import type { MskIngestion } from './ingestion-stack.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from './orchestration-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from './processing-stack.js';
-import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lambdas/shared/stream-transform.js';
+import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../src/ingest/stream-transform.js';
 import { SOURCES } from '../../src/sources/index.js';
 import { TIME_SERIES_REJECTED_METRIC, TIMESERIES_WRITER_SERVICE } from './time-series-stack.js';
 

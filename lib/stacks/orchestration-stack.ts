@@ -33,7 +33,7 @@ import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
-import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../orchestration/ml-workflows.js';
+import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../../src/adapters/workflows/ml-workflows.js';
 import { ML_ENTRIES } from '../paths.js';
 import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
 

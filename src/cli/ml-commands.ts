@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_START_TIME_MS } from '../sources/binance-trades/market.js';
 import { dateOfDay, dayNumber } from '../core/time.js';
-import { parseKinds } from '../../lambdas/shared/ml/config.js';
+import { parseKinds } from '../ml/steps/config.js';
 import { LocalExecutionError } from '../local/ml/executor.js';
 import { openLocalMl } from '../local/ml/local-ml.js';
 import { runBacktest, type BacktestReport } from '../local/ml/backtest.js';

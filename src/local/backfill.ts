@@ -1,7 +1,7 @@
 /**
  * Local backfill: Binance historical trade files (.csv, .zip, .gz) -> `trades`,
  * `quarantine` and `bar_partials` Parquet in the lake, by running the backfill
- * state machine the CDK deploys (`lib/orchestration/backfill-workflow.ts`)
+ * state machine the CDK deploys (`src/adapters/workflows/backfill-workflow.ts`)
  * with `aws-local-stepfunctions`, each Task overridden by state name:
  *
  * | state | in the cloud | here |
@@ -9,7 +9,7 @@
  * | StageUploads | lists the uploads, stages zips as gzip in S3 | plans the local files (zips are extracted lazily, one at a time, by RenderStatements) |
  * | RenderStatements | Athena statements of a file | DuckDB statements of the same definitions (`src/sql/backfill-job.ts`) |
  * | CreateLinesTable, Unload*, DropLinesTable… | Athena runs `$.sql.*` | DuckDB runs the same `$.sql.*` |
- * | PublishOutputs | S3 copies under deterministic names, per-file markers | the same code (`lambdas/shared/backfill/publish.ts`) on the lake directory |
+ * | PublishOutputs | S3 copies under deterministic names, per-file markers | the same code (`src/backfill/publish.ts`) on the lake directory |
  *
  * The DuckDB work is what it always was (one scan of the file into temporary
  * tables, three COPYs); the state machine adds a constant few hundred
@@ -34,10 +34,10 @@ import {
   type PublishInput,
   runPrefix,
   type StagedBackfill,
-} from '../../lambdas/shared/backfill/plan.js';
-import { type PublishStore, publishBackfill } from '../../lambdas/shared/backfill/publish.js';
-import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../../lib/orchestration/backfill-workflow.js';
-import { type BackfillStatements, intermediateTables } from '../sql/backfill-job.js';
+} from '../backfill/plan.js';
+import { type PublishStore, publishBackfill } from '../backfill/publish.js';
+import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../adapters/workflows/backfill-workflow.js';
+import { type BackfillStatements, intermediateTables } from '../sources/binance-trades/backfill-job.js';
 import { DUCKDB, sqlString } from '../sql/dialect.js';
 import { FileLakeWriter } from './file-lake-writer.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';

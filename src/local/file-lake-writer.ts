@@ -1,7 +1,7 @@
 /** {@link LakeWriter} on the local file system: the embedded stand-in for the S3 lake bucket. */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { LakeWriter } from '../../lambdas/shared/lake-writer.js';
+import type { LakeWriter } from '../lake/lake-writer.js';
 
 export class FileLakeWriter implements LakeWriter {
   readonly location: string;

@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createStreamTransform, type BatchSummary, type SourceCounts } from '../../lambdas/shared/stream-transform.js';
+import { createStreamTransform, type BatchSummary, type SourceCounts } from '../ingest/stream-transform.js';
 import { CheckpointStore } from './checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
 import { FileLakeWriter } from './file-lake-writer.js';

@@ -5,7 +5,7 @@
  * reports batch summaries to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createStreamTransform } from '../../lambdas/shared/stream-transform.js';
+import { createStreamTransform } from '../ingest/stream-transform.js';
 import { CheckpointStore } from './checkpoints.js';
 import type { EventSourceSettings } from './event-source.js';
 import { ShardPoller } from './event-source.js';
@@ -27,7 +27,7 @@ export interface ShardWorkerData {
 
 /** Messages a shard worker posts. */
 export type ShardWorkerMessage =
-  | { readonly type: 'batch'; readonly summary: import('../../lambdas/shared/stream-transform.js').BatchSummary }
+  | { readonly type: 'batch'; readonly summary: import('../ingest/stream-transform.js').BatchSummary }
   | { readonly type: 'done'; readonly stats: import('./event-source.js').PollerStats[]; readonly deadLettered: number }
   | { readonly type: 'error'; readonly message: string };
 

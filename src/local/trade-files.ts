@@ -174,7 +174,7 @@ export async function extractTradeFile(path: string, outPath: string, options: P
 }
 
 /** The symbol in a Binance file name such as `BTCUSDT-trades-2026-11-02.zip`, if any (shared with the cloud backfill). */
-export { symbolFromFileName } from '../../lambdas/shared/backfill/plan.js';
+export { symbolFromFileName } from '../backfill/plan.js';
 
 // ---------------------------------------------------------------------------
 // Writing

@@ -4,7 +4,7 @@
  * Simulating every trade of a week of BTCUSDT (about 70 million trades) only to
  * aggregate it again would make the model benchmark minutes long, so this
  * generator draws bars directly from a latent mid-price path with the same
- * stylised facts as the trade simulator (`src/sim/market.ts`):
+ * stylised facts as the trade simulator (`src/sources/binance-trades/market.ts`):
  *
  * - the log mid-price is a random walk (a martingale: the close is not
  *   predictable beyond noise) with GARCH(1,1) volatility clustering, rare

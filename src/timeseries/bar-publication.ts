@@ -1,7 +1,7 @@
 /**
  * Which minute bars to publish to the time-series store, and when: the pure
  * rule shared by the local publisher (`src/local/bar-publisher.ts`, after every
- * demo or replay) and the cloud one (`lambdas/shared/timeseries/cloud-bar-publisher.ts`,
+ * demo or replay) and the cloud one (`src/timeseries/cloud-bar-publisher.ts`,
  * every minute in the predict function). No I/O.
  *
  * - **Closed.** A minute is closed when the watermark (the latest trade time

@@ -12,7 +12,7 @@
  * and `minutes`; here the lake's column names). Time is the trade time.
  */
 import type { Bar } from '../domain/bars.js';
-import type { TradeRow } from '../sources/binance-trades/features.js';
+import type { TradeRow } from '../sources/binance-trades/index.js';
 import type { FieldValue, Point } from './point.js';
 
 export const MEASUREMENTS = { trade: 'trade', bar1m: 'bar_1m', prediction: 'prediction' } as const;

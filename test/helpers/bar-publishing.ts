@@ -7,8 +7,8 @@
 import { RejectedRecordsException, type WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
 import type { Bar } from '../../src/ml/bar.js';
 import { MINUTE_US } from '../../src/timeseries/bar-publication.js';
-import type { BarQuery } from '../../lambdas/shared/ml/bar-source.js';
-import type { LakeBarReader } from '../../lambdas/shared/timeseries/cloud-bar-publisher.js';
+import type { BarQuery } from '../../src/ml/steps/bar-source.js';
+import type { LakeBarReader } from '../../src/timeseries/cloud-bar-publisher.js';
 
 export interface FakeTrade {
   readonly symbol: string;

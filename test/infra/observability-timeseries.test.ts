@@ -1,10 +1,10 @@
 import { SOURCES } from '../../src/sources/index.js';
-import { SOURCE_METRICS } from '../../lambdas/shared/stream-transform.js';
+import { SOURCE_METRICS } from '../../src/ingest/stream-transform.js';
 import { readFileSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TIMESERIES_POINTS_ENTRY, TIMESERIES_POINTS_SERVICE } from '../../lib/constructs/time-series-points.js';
-import { BACKFILL_STATES } from '../../lib/orchestration/backfill-workflow.js';
+import { BACKFILL_STATES } from '../../src/adapters/workflows/backfill-workflow.js';
 import { ML_ENTRIES, TIMESERIES_WRITER_ENTRY } from '../../lib/paths.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from '../../lib/stacks/orchestration-stack.js';
 import { TIME_SERIES_REJECTED_METRIC, TIMESERIES_WRITER_SERVICE } from '../../lib/stacks/time-series-stack.js';
@@ -225,7 +225,7 @@ describe('time-series stack', () => {
     const write = statements.find((s: any) => actionsOf(s).includes('timestream:WriteRecords'));
     expect(write.Resource).toHaveLength(3);
     // the tables are the ones the time-series sink maps its measurements to
-    const { DEFAULT_TABLES } = await import('../../lambdas/shared/timeseries/timestream-liveanalytics.js');
+    const { DEFAULT_TABLES } = await import('../../src/adapters/aws/timeseries/timestream-liveanalytics.js');
     expect(Object.values(DEFAULT_TABLES).sort()).toEqual(tables.map((x) => x.TableName).sort());
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BisectBatchOnFunctionError: true, MaximumRetryAttempts: 3 });
   });
@@ -246,7 +246,7 @@ describe('time-series stack', () => {
       expect.arrayContaining(['TIME_SERIES_ENGINE', 'INFLUXDB_URL', 'INFLUXDB_SECRET_ARN', 'INFLUXDB_ORG', 'INFLUXDB_BUCKET']),
     );
     // the environment is one the time-series sink accepts
-    const { cloudConfigFromEnv } = await import('../../lambdas/shared/timeseries/cloud-sink.js');
+    const { cloudConfigFromEnv } = await import('../../src/adapters/aws/timeseries/cloud-sink.js');
     const env = evaluate(writer.Properties.Environment.Variables) as Record<string, string>;
     expect(cloudConfigFromEnv(env)).toMatchObject({ engine: 'timestream-influxdb', org: 'ticklake', bucket: 'market' });
     const statements = resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);

@@ -7,7 +7,7 @@ import {
   ML_WORKFLOW_ERRORS,
   WEEKLY_TRAINING_STATES as W,
   weeklyTrainingDefinition,
-} from '../../lib/orchestration/ml-workflows.js';
+} from '../../src/adapters/workflows/ml-workflows.js';
 import { EVALUATION_FUNCTIONS, ML_FUNCTIONS, type MlFunctionKey, TRAINING_FUNCTIONS } from '../../lib/stacks/orchestration-stack.js';
 import { taskStates } from '../helpers/asl.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, policyStatements, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
@@ -139,7 +139,7 @@ describe('model workflows as synthesized', () => {
     }
   });
 
-  it('are exactly the documents of lib/orchestration/ml-workflows.ts with the functions ARNs', () => {
+  it('are exactly the documents of src/adapters/workflows/ml-workflows.ts with the functions ARNs', () => {
     const defs = definitions();
     expect(defs[TRAIN]).toEqual(
       weeklyTrainingDefinition({ planTraining: arnOf('planTraining'), trainModel: arnOf('train'), registerModel: arnOf('register'), activateModels: arnOf('activate') }),

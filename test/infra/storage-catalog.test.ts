@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lakeKey } from '../../lambdas/shared/lake-writer.js';
+import { lakeKey } from '../../src/lake/lake-writer.js';
 import { encodeParquet, type ColumnValues } from '../../src/lake/parquet.js';
 import { DERIVED_VIEWS, NAMED_VIEWS, SHIPPED_DIMENSIONS } from '../../lib/catalog/derived-views.js';
 import { PARQUET_SERDE } from '../../lib/stacks/catalog-stack.js';
@@ -94,7 +94,7 @@ describe('catalog stack: Glue tables', () => {
     expect(files.length).toBeGreaterThan(0);
     const names = files.map((f) => JSON.parse(readFileSync(join(GLUE_SCHEMA_DIR, f), 'utf8')).name as string);
     const withoutGlueTable = names.filter((n) => !DERIVED_VIEWS[n] && !tables[n]);
-    expect(withoutGlueTable, 'schema files without a Glue table: register them in TABLES (src/schema/table-schema.ts)').toEqual([]);
+    expect(withoutGlueTable, 'schema files without a Glue table: register them in TABLES (src/catalog.ts)').toEqual([]);
     expect(Object.keys(tables).sort()).toEqual(names.filter((n) => !DERIVED_VIEWS[n]).sort());
     for (const f of files) {
       const doc = JSON.parse(readFileSync(join(GLUE_SCHEMA_DIR, f), 'utf8'));

@@ -5,7 +5,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cloudConfigFromEnv } from '../../lambdas/shared/timeseries/cloud-sink.js';
+import { cloudConfigFromEnv } from '../../src/adapters/aws/timeseries/cloud-sink.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, policyStatements, resourcesOf } from './helpers.js';
 
 /** A function of a template by name, with the statements of the policies on its role. */

@@ -1,6 +1,6 @@
 /** A short backtest: training fires after 7 days, evaluation daily after that, predictions stream, every table is queryable. */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DAILY_EVALUATION_STATES as E, WEEKLY_TRAINING_STATES as W } from '../../lib/orchestration/ml-workflows.js';
+import { DAILY_EVALUATION_STATES as E, WEEKLY_TRAINING_STATES as W } from '../../src/adapters/workflows/ml-workflows.js';
 import { main } from '../../src/cli/main.js';
 import { runBacktest, type BacktestEvent, type BacktestReport } from '../../src/local/ml/backtest.js';
 import { openLocalLivePredictions } from '../../src/local/ml/local-ml.js';

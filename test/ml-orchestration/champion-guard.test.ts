@@ -5,10 +5,10 @@
  */
 import { cpSync } from 'node:fs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dailyEvaluationDefinition, DAILY_EVALUATION_STATES as E, ML_WORKFLOW_ERRORS } from '../../lib/orchestration/ml-workflows.js';
+import { dailyEvaluationDefinition, DAILY_EVALUATION_STATES as E, ML_WORKFLOW_ERRORS } from '../../src/adapters/workflows/ml-workflows.js';
 import { evaluationTaskHandlers, LOCAL_EVALUATION_TASKS, LocalExecutionError, LocalWorkflow } from '../../src/local/ml/executor.js';
 import { openLocalMl, type LocalMl } from '../../src/local/ml/local-ml.js';
-import type { ChampionDecisions, ChooseInput } from '../../lambdas/shared/ml/workflow-types.js';
+import type { ChampionDecisions, ChooseInput } from '../../src/ml/steps/workflow-types.js';
 import { tempDir, withLake } from '../helpers/lake-files.js';
 import { badRidge, DAY, FAST_CONFIG, iso, T0, twoSymbolBars, writeBars } from './helpers.js';
 

@@ -6,9 +6,9 @@ import type { ModelArtifact } from '../../src/ml/models/types.js';
 import { BAR_PARTIALS } from '../../src/sources/binance-trades/tables.js';
 import { hourPartition, US_PER_DAY, US_PER_HOUR } from '../../src/core/time.js';
 import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
-import { lakeKey } from '../../lambdas/shared/lake-writer.js';
+import { lakeKey } from '../../src/lake/lake-writer.js';
 import { encodeParquet } from '../../src/lake/parquet.js';
-import { DEFAULT_ML_CONFIG, type MlConfig } from '../../lambdas/shared/ml/config.js';
+import { DEFAULT_ML_CONFIG, type MlConfig } from '../../src/ml/steps/config.js';
 import type { RidgeState } from '../../src/ml/models/ridge.js';
 
 /** Monday 2026-11-02 00:00 UTC, µs. */

@@ -8,7 +8,7 @@ import {
   WEEKLY_TRAINING_STATES as W,
   weeklyTrainingDefinition,
   type MlAslDefinition,
-} from '../../lib/orchestration/ml-workflows.js';
+} from '../../src/adapters/workflows/ml-workflows.js';
 import { LOCAL_EVALUATION_TASKS, LOCAL_TRAINING_TASKS, LocalExecutionError, polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
 import { openLocalMl, type LocalMl } from '../../src/local/ml/local-ml.js';
 import { taskStates } from '../helpers/asl.js';

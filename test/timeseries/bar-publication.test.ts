@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCloudBarPublisher } from '../../lambdas/shared/timeseries/cloud-bar-publisher.js';
-import { closedRowFromBar } from '../../lambdas/shared/ml/predict-handler.js';
+import { createCloudBarPublisher } from '../../src/timeseries/cloud-bar-publisher.js';
+import { closedRowFromBar } from '../../src/ml/steps/predict-handler.js';
 import { BAR_WRITE_OPTIONS, isClosedMinute, lastClosedMinuteUs, MINUTE_US, planPublication, publishedSince, recordPublished, type PublishedBars } from '../../src/timeseries/bar-publication.js';
 import { barPoint } from '../../src/timeseries/measurements.js';
 import type { Point, TimeSeriesSink, WriteOptions, WriteResult } from '../../src/timeseries/point.js';

@@ -8,11 +8,11 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { TimestreamWriteClient, WriteRecordsCommand, type WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AthenaBarSource, createAthenaApi } from '../../lambdas/shared/ml/athena-bar-source.js';
-import { createCloudBarPublisher, withBarPublishing, type CloudBarPublisherOptions } from '../../lambdas/shared/timeseries/cloud-bar-publisher.js';
-import { FunctionSink, lambdaInvoker } from '../../lambdas/shared/timeseries/function-sink.js';
-import { createPointsHandler, type PointsRequest } from '../../lambdas/shared/timeseries/points-function.js';
-import { LiveAnalyticsSink } from '../../lambdas/shared/timeseries/timestream-liveanalytics.js';
+import { AthenaBarSource, createAthenaApi } from '../../src/adapters/aws/ml/athena-bar-source.js';
+import { createCloudBarPublisher, withBarPublishing, type CloudBarPublisherOptions } from '../../src/timeseries/cloud-bar-publisher.js';
+import { FunctionSink, lambdaInvoker } from '../../src/adapters/aws/timeseries/function-sink.js';
+import { createPointsHandler, type PointsRequest } from '../../src/timeseries/points-function.js';
+import { LiveAnalyticsSink } from '../../src/adapters/aws/timeseries/timestream-liveanalytics.js';
 import { MINUTE_US } from '../../src/timeseries/bar-publication.js';
 import { FakeLake, FakeTimestreamTable, memoryStateStore } from '../helpers/bar-publishing.js';
 

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EmbeddedTimeSeriesStore } from '../../src/timeseries/embedded-store.js';
-import { createTimeSeriesSink, timeSeriesConfigFromEnv } from '../../src/timeseries/factory.js';
+import { EmbeddedTimeSeriesStore } from '../../src/local/embedded-store.js';
+import { createTimeSeriesSink, timeSeriesConfigFromEnv } from '../../src/adapters/timeseries-factory.js';
 import { barPoint, tradePoint, type BarLike } from '../../src/timeseries/measurements.js';
 import type { Point } from '../../src/timeseries/point.js';
 

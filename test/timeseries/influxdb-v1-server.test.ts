@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxSink } from '../../lambdas/shared/timeseries/influxdb.js';
+import { InfluxSink } from '../../src/adapters/aws/timeseries/influxdb.js';
 import { barPoint, tradePoint, type BarLike, type TradeLike } from '../../src/timeseries/measurements.js';
 import { TimeSeriesWriteError, type Point } from '../../src/timeseries/point.js';
 import { findInfluxd, startInfluxd, type RunningInfluxd } from './influxd.js';

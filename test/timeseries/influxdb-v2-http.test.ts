@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cloudConfigFromEnv, createCloudSink } from '../../lambdas/shared/timeseries/cloud-sink.js';
-import { InfluxSink, retryAfterMs, type InfluxSinkOptions } from '../../lambdas/shared/timeseries/influxdb.js';
+import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { InfluxSink, retryAfterMs, type InfluxSinkOptions } from '../../src/adapters/aws/timeseries/influxdb.js';
 import { encodeLine } from '../../src/timeseries/line-protocol.js';
 import { barPoint, tradePoint } from '../../src/timeseries/measurements.js';
 import { TimeSeriesWriteError, type Point } from '../../src/timeseries/point.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cloudConfigFromEnv, createCloudSink, resolveInfluxConfig } from '../../lambdas/shared/timeseries/cloud-sink.js';
-import { timeSeriesConfigFromEnv } from '../../src/timeseries/factory.js';
+import { cloudConfigFromEnv, createCloudSink, resolveInfluxConfig } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { timeSeriesConfigFromEnv } from '../../src/adapters/timeseries-factory.js';
 import { barPoint, predictionPoint, tradePoint } from '../../src/timeseries/measurements.js';
 import { pointProblem } from '../../src/timeseries/point.js';
 

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cloudConfigFromEnv, createCloudSink } from '../../lambdas/shared/timeseries/cloud-sink.js';
-import { FunctionSink, type PointsInvoker } from '../../lambdas/shared/timeseries/function-sink.js';
-import { createPointsHandler, type PointsRequest } from '../../lambdas/shared/timeseries/points-function.js';
-import { reportingSink } from '../../lambdas/shared/timeseries/rejections.js';
+import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { FunctionSink, type PointsInvoker } from '../../src/adapters/aws/timeseries/function-sink.js';
+import { createPointsHandler, type PointsRequest } from '../../src/timeseries/points-function.js';
+import { reportingSink } from '../../src/timeseries/rejections.js';
 import { barPoint, predictionPoint } from '../../src/timeseries/measurements.js';
 import { pointFromJson, pointToJson } from '../../src/timeseries/point-json.js';
 import { TimeSeriesWriteError, type FieldValue, type Point, type TimeSeriesSink, type WriteOptions, type WriteResult } from '../../src/timeseries/point.js';

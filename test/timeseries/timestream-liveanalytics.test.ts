@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cloudConfigFromEnv, createCloudSink } from '../../lambdas/shared/timeseries/cloud-sink.js';
-import { LiveAnalyticsSink, type LiveAnalyticsSinkOptions } from '../../lambdas/shared/timeseries/timestream-liveanalytics.js';
+import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
+import { LiveAnalyticsSink, type LiveAnalyticsSinkOptions } from '../../src/adapters/aws/timeseries/timestream-liveanalytics.js';
 import { barPoint, predictionPoint, tradePoint } from '../../src/timeseries/measurements.js';
 import { TimeSeriesWriteError, type Point } from '../../src/timeseries/point.js';
 

@@ -2,7 +2,7 @@
  * Backtest of the forecasting schedule on a simulated clock: weeks of market
  * data in minutes of wall time.
  *
- * The trade simulator (`src/sim/market.ts`, low trade rates so that weeks stay
+ * The trade simulator (`src/sources/binance-trades/market.ts`, low trade rates so that weeks stay
  * fast) produces the tape minute by minute; each minute is aggregated into bars
  * with `barsFromTrades` and written to the lake as `bar_partials` (one partial
  * per symbol and minute, hour files), so `bars_1m` in the lake is what the
@@ -26,16 +26,16 @@ import { barsFromTrades } from '../../ml/bars-from-trades.js';
 import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sources/binance-trades/market.js';
 import { BAR_PARTIALS } from '../../sources/binance-trades/tables.js';
 import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../core/time.js';
-import { embeddedDir, createTimeSeriesSink } from '../../timeseries/factory.js';
+import { embeddedDir, createTimeSeriesSink } from '../../adapters/timeseries-factory.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
-import { lakeKey, type LakeWriter } from '../../../lambdas/shared/lake-writer.js';
+import { lakeKey, type LakeWriter } from '../../lake/lake-writer.js';
 import { encodeParquet } from '../../lake/parquet.js';
 import { BarPartialRows } from '../../sources/binance-trades/rows.js';
 import { BarAccumulator } from '../../domain/bars.js';
-import { DEFAULT_ML_CONFIG, type MlConfig } from '../../../lambdas/shared/ml/config.js';
-import { PredictionService, type PredictionStats } from '../../../lambdas/shared/ml/live-predictions.js';
-import type { ChampionChangeEntry } from '../../../lambdas/shared/ml/model-store.js';
-import type { RegisteredModel, SymbolMetrics } from '../../../lambdas/shared/ml/workflow-types.js';
+import { DEFAULT_ML_CONFIG, type MlConfig } from '../../ml/steps/config.js';
+import { PredictionService, type PredictionStats } from '../../ml/steps/live-predictions.js';
+import type { ChampionChangeEntry } from '../../ml/steps/model-store.js';
+import type { RegisteredModel, SymbolMetrics } from '../../ml/steps/workflow-types.js';
 import { LakeSql } from '../lake-sql.js';
 import { openLocalMl, type EvaluationRunOutput, type LocalMl, type TrainingRunOutput } from './local-ml.js';
 

@@ -1,11 +1,11 @@
 /**
  * {@link BarSource} over the local lake with DuckDB: the `bars_1m` view
  * (merged from `bar_partials`), queried with the same SQL text as Athena runs
- * (`lambdas/shared/ml/bar-source.ts`), DuckDB dialect.
+ * (`src/ml/steps/bar-source.ts`), DuckDB dialect.
  */
 import type { Bar } from '../../ml/bar.js';
 import { DUCKDB } from '../../sql/dialect.js';
-import { barFromRow, barsQuerySql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from '../../../lambdas/shared/ml/bar-source.js';
+import { barFromRow, barsQuerySql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from '../../ml/steps/bar-source.js';
 import { LakeSql } from '../lake-sql.js';
 
 /** Minute bars of the local lake. Each call opens a fresh session, so files written since are seen. */

@@ -1,6 +1,6 @@
 /**
  * Runs the forecasting state machines locally: the very ASL documents the
- * orchestration stack deploys (`lib/orchestration/ml-workflows.ts`), executed
+ * orchestration stack deploys (`src/adapters/workflows/ml-workflows.ts`), executed
  * by `aws-local-stepfunctions`, with each Task state overridden by name by the
  * same handler function the Lambda entry point wraps. Outputs pass through JSON
  * (as between Lambda and Step Functions) and are held to the Step Functions
@@ -15,8 +15,8 @@ import {
   type DailyEvaluationTasks,
   type MlAslDefinition,
   type WeeklyTrainingTasks,
-} from '../../../lib/orchestration/ml-workflows.js';
-import type { MlHandlers } from '../../../lambdas/shared/ml/handlers.js';
+} from '../../adapters/workflows/ml-workflows.js';
+import type { MlHandlers } from '../../ml/steps/handlers.js';
 
 /** Step Functions' limit on a state's input or output, bytes (256 KiB). */
 export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;

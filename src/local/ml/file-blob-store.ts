@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { BlobStore } from '../../../lambdas/shared/ml/model-store.js';
+import type { BlobStore } from '../../ml/steps/model-store.js';
 
 /** Objects as files under a root directory; keys use `/` whatever the platform. */
 export class FileBlobStore implements BlobStore {

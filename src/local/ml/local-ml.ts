@@ -5,18 +5,18 @@
  * and the state machines executed with `aws-local-stepfunctions`.
  */
 import { join } from 'node:path';
-import { createMlHandlers, type MlHandlers } from '../../../lambdas/shared/ml/handlers.js';
-import { DEFAULT_ML_CONFIG, type MlConfig } from '../../../lambdas/shared/ml/config.js';
-import { BlobModelStore, type MlModelStore } from '../../../lambdas/shared/ml/model-store.js';
-import type { EvaluationPlan, EvaluationRequest, PublishOutput, TrainingPlan, TrainingRequest, ActivateOutput, RegisteredModel, ChampionDecisions, ModelScore } from '../../../lambdas/shared/ml/workflow-types.js';
-import type { BarSource } from '../../../lambdas/shared/ml/bar-source.js';
-import type { LakeWriter } from '../../../lambdas/shared/lake-writer.js';
+import { createMlHandlers, type MlHandlers } from '../../ml/steps/handlers.js';
+import { DEFAULT_ML_CONFIG, type MlConfig } from '../../ml/steps/config.js';
+import { BlobModelStore, type MlModelStore } from '../../ml/steps/model-store.js';
+import type { EvaluationPlan, EvaluationRequest, PublishOutput, TrainingPlan, TrainingRequest, ActivateOutput, RegisteredModel, ChampionDecisions, ModelScore } from '../../ml/steps/workflow-types.js';
+import type { BarSource } from '../../ml/steps/bar-source.js';
+import type { LakeWriter } from '../../lake/lake-writer.js';
 import { FileLakeWriter } from '../file-lake-writer.js';
 import { DuckDbBarSource } from './duckdb-bar-source.js';
 import { FileBlobStore } from './file-blob-store.js';
 import { localEvaluationWorkflow, localTrainingWorkflow, type LocalExecution } from './executor.js';
-import { PredictionService, type PredictionStats } from '../../../lambdas/shared/ml/live-predictions.js';
-import { createPredictHandler, type ClosedBarRow, type PredictResult } from '../../../lambdas/shared/ml/predict-handler.js';
+import { PredictionService, type PredictionStats } from '../../ml/steps/live-predictions.js';
+import { createPredictHandler, type ClosedBarRow, type PredictResult } from '../../ml/steps/predict-handler.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 
 /** Final output of the weekly training state machine. */

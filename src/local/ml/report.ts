@@ -3,8 +3,8 @@
  * daily leaderboards per symbol, champion changes and the backtest's results
  * table (also as Markdown, for the documentation).
  */
-import type { ChampionChangeEntry } from '../../../lambdas/shared/ml/model-store.js';
-import type { RegisteredModel, SymbolMetrics } from '../../../lambdas/shared/ml/workflow-types.js';
+import type { ChampionChangeEntry } from '../../ml/steps/model-store.js';
+import type { RegisteredModel, SymbolMetrics } from '../../ml/steps/workflow-types.js';
 import type { BacktestReport, ModelResult } from './backtest.js';
 import type { EvaluationRunOutput, TrainingRunOutput } from './local-ml.js';
 

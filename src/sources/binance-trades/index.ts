@@ -84,3 +84,10 @@ export const binanceTrades: SourceDefinition = {
     expectedRecords: (o) => Math.round(symbolsOf(o.extra).reduce((a, s) => a + SYMBOL_PRESETS[s]!.meanRatePerSec, 0) * o.minutes * 60),
   },
 };
+
+// The source's public face for use cases (time-series points of trades, the Binance backfill).
+export { parsePayload } from './binance.js';
+export { tradeFeatures, type TradeRow } from './features.js';
+export { symbolOfKey } from './partition-keys.js';
+export { checkSymbol } from './validate.js';
+export { BACKFILL_TABLES, type BackfillStatements, backfillStatements } from './backfill-job.js';

@@ -1,0 +1,107 @@
+/**
+ * The publish step of the backfill state machine: moves what each file's
+ * statements wrote to the run's staging prefix into the lake tables, under
+ * deterministic names, and replaces what an earlier backfill of the same file
+ * published. One code path for S3 (Lambda) and the local lake, through
+ * {@link PublishStore}.
+ *
+ * Idempotency (a retried step, a rerun of the state machine, the same file
+ * backfilled again later): a file's objects are named
+ * `<zone>/<table>/dt=…/hour=…/backfill-<fileKey>-<n>.parquet`, and its marker
+ * `_backfill/published/<fileKey>.json` lists what it published last. The
+ * marker first grows to cover the old and the new objects, then the new
+ * objects are written, the old ones that are not among them deleted, and the
+ * marker shrinks to the new set: a crash at any point leaves every object
+ * that may exist listed, so the next attempt removes it.
+ */
+import { BACKFILL_TABLES } from '../sources/binance-trades/index.js';
+import { tablePrefix } from '../lake/lake-writer.js';
+import { type BackfillFile, type FileOutcome, markerKey, outputPrefix, type PublishInput, type PublishOutput, runPrefix } from './plan.js';
+
+/** Object storage as the publish step needs it; keys are relative to the lake root. */
+export interface PublishStore {
+  /** Every key under a prefix (any order). */
+  list(prefix: string): Promise<string[]>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** Makes `to` hold the object at `from` (S3: a copy; locally a rename, since staging is cleared next). */
+  promote(from: string, to: string): Promise<void>;
+  /** Removes keys; missing ones are not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+interface Marker {
+  readonly objects: readonly string[];
+  readonly runId: string;
+  /** True while a publication is under way (the list then covers old and new objects). */
+  readonly pending?: boolean;
+}
+
+async function readMarker(store: PublishStore, key: string): Promise<readonly string[]> {
+  const body = await store.get(key);
+  return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as Marker).objects : [];
+}
+
+const writeMarker = (store: PublishStore, key: string, m: Marker) => store.put(key, Buffer.from(JSON.stringify(m)));
+
+/** Staged data objects (not directories, not hidden or underscore files such as `_SUCCESS`). */
+function isDataObject(key: string): boolean {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return name !== '' && !name.startsWith('.') && !name.startsWith('_');
+}
+
+/** Where each staged object of a file goes: `staged key -> table key`, numbered per partition in name order. */
+async function destinations(store: PublishStore, runId: string, file: BackfillFile): Promise<Map<string, string>> {
+  const moves = new Map<string, string>();
+  for (const table of BACKFILL_TABLES) {
+    const from = outputPrefix(runId, file.index, table);
+    const byPartition = new Map<string, string[]>();
+    for (const key of (await store.list(from)).filter(isDataObject).sort()) {
+      const rel = key.slice(from.length);
+      const partition = rel.slice(0, rel.lastIndexOf('/') + 1);
+      if (!/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/$/.test(partition)) throw new Error(`unexpected staged object ${key}: expected <table>/dt=yyyy-MM-dd/hour=HH/<name>`);
+      byPartition.set(partition, [...(byPartition.get(partition) ?? []), key]);
+    }
+    for (const [partition, keys] of byPartition) {
+      keys.forEach((k, n) => moves.set(k, `${tablePrefix(table)}${partition}backfill-${file.key}-${n}.parquet`));
+    }
+  }
+  return moves;
+}
+
+/** Publishes one file's staged outputs; returns the number of objects now published and superseded. */
+export async function publishFile(store: PublishStore, runId: string, file: BackfillFile): Promise<{ objects: number; superseded: number }> {
+  const marker = markerKey(file.key);
+  const previous = await readMarker(store, marker);
+  const moves = await destinations(store, runId, file);
+  const next = [...moves.values()];
+  await writeMarker(store, marker, { objects: [...new Set([...previous, ...next])], runId, pending: true });
+  for (const [from, to] of moves) await store.promote(from, to);
+  const kept = new Set(next);
+  const stale = previous.filter((k) => !kept.has(k));
+  await store.delete(stale);
+  await writeMarker(store, marker, { objects: next, runId });
+  return { objects: next.length, superseded: stale.length };
+}
+
+function describeFailure(r: FileOutcome, files: readonly BackfillFile[]): string {
+  const name = files.find((f) => f.index === r.index)?.sourceName ?? r.key;
+  return `${name}: ${r.error?.Error ?? 'failed'}${r.error?.Cause ? ` (${r.error.Cause.slice(0, 300)})` : ''}`;
+}
+
+/**
+ * The publish step: publishes every file whose statements succeeded, reports
+ * the others, then clears the run's staging prefix.
+ */
+export async function publishBackfill(store: PublishStore, input: PublishInput): Promise<PublishOutput> {
+  const { run, files, results } = input;
+  const ok = new Set(results.filter((r) => r.ok).map((r) => r.index));
+  const published: { key: string; objects: number; superseded: number }[] = [];
+  for (const file of files) {
+    if (!ok.has(file.index)) continue;
+    published.push({ key: file.key, ...(await publishFile(store, run.runId, file)) });
+  }
+  await store.delete(await store.list(runPrefix(run.runId)));
+  const failed = results.filter((r) => !r.ok);
+  return { published, failedFiles: failed.length, failureSummary: failed.map((r) => describeFailure(r, files)).join('; ') };
+}

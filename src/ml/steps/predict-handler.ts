@@ -1,0 +1,128 @@
+/**
+ * The live-prediction step as a function of an event, for the `predict`
+ * Lambda: either closed bars pushed by a producer (`{ bars: [...] }`, rows
+ * shaped like `bars_1m`), or a one-minute EventBridge schedule (`{ time }`),
+ * on which the minutes closed since the last run (watermark = time minus the
+ * allowed lateness) are read from the bar source. Forecasts still waiting for
+ * their target minute are kept in the model store between invocations, so a
+ * new container resumes them; feature windows are refilled from the bar
+ * source on a cold start. Run it with reserved concurrency 1 (one writer of
+ * that state, bars in order).
+ */
+import { MINUTE_US, type Bar } from '../bar.js';
+import type { Bar as LakeBar } from '../../domain/bars.js';
+import type { BarSource } from './bar-source.js';
+import type { PendingPrediction, PredictionService } from './live-predictions.js';
+import type { MlModelStore } from './model-store.js';
+
+/**
+ * A closed `bars_1m` row (minute_start in µs): the lake's bar type, as the
+ * bar publisher (`src/local/bar-publisher.ts`, `onClosed`) hands it over.
+ */
+export type ClosedBarRow = LakeBar;
+
+/** What the function is invoked with. */
+export type PredictEvent = { readonly bars: readonly ClosedBarRow[] } | { readonly time: string };
+
+/** What an invocation did. */
+export interface PredictResult {
+  readonly bars: number;
+  readonly predictions: number;
+  readonly rows: number;
+  readonly points: number;
+  readonly rejectedPoints: number;
+  readonly pending: number;
+}
+
+/** State kept in the model store between invocations. */
+interface PredictorState {
+  readonly pending: readonly PendingPrediction[];
+  /** Last minute fed on the scheduled path, µs. */
+  readonly lastMinuteUs: number | null;
+}
+
+/** Dependencies of {@link createPredictHandler}. */
+export interface PredictHandlerDeps {
+  readonly service: PredictionService;
+  readonly store: Pick<MlModelStore, 'getState' | 'putState'>;
+  /** Needed for scheduled events. */
+  readonly bars?: BarSource;
+  /** Seconds after a minute's end before it counts as closed (default 10, as the stream's watermark rule). */
+  readonly allowedLatenessSeconds?: number;
+  /** At most this many minutes are caught up per scheduled run (default 60). */
+  readonly maxCatchUpMinutes?: number;
+  /** State document name (default `live-predictor`). */
+  readonly stateName?: string;
+}
+
+/** A {@link Bar} from a `bars_1m` row. */
+export function barFromClosedRow(r: ClosedBarRow): Bar {
+  return {
+    symbol: r.symbol,
+    minuteStartUs: r.minute_start,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    vwap: r.vwap,
+    avgPrice: r.avg_price,
+    avgQuantity: r.avg_quantity,
+    avgQuoteQuantity: r.avg_quote_quantity,
+    volume: r.volume,
+    quoteVolume: r.quote_volume,
+    tradeCount: r.trade_count,
+    buyerMakerShare: r.buyer_maker_share,
+  };
+}
+
+/** The `bars_1m` row of a {@link Bar} (the inverse of {@link barFromClosedRow}). */
+export function closedRowFromBar(b: Bar): ClosedBarRow {
+  return {
+    symbol: b.symbol,
+    minute_start: b.minuteStartUs,
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+    vwap: b.vwap,
+    avg_price: b.avgPrice,
+    avg_quantity: b.avgQuantity,
+    avg_quote_quantity: b.avgQuoteQuantity,
+    volume: b.volume,
+    quote_volume: b.quoteVolume,
+    trade_count: b.tradeCount,
+    buyer_maker_share: b.buyerMakerShare,
+  };
+}
+
+/** The handler: feeds closed bars to the service, flushes, saves the pending forecasts. */
+export function createPredictHandler(deps: PredictHandlerDeps): (event: PredictEvent) => Promise<PredictResult> {
+  const name = deps.stateName ?? 'live-predictor';
+  let lastMinuteUs: number | null | undefined;
+  return async (event) => {
+    if (lastMinuteUs === undefined) {
+      const saved = (await deps.store.getState(name)) as PredictorState | undefined;
+      deps.service.restorePending(saved?.pending ?? []);
+      lastMinuteUs = saved?.lastMinuteUs ?? null;
+    }
+    let bars: Bar[];
+    if ('bars' in event) bars = event.bars.map(barFromClosedRow);
+    else {
+      if (!deps.bars) throw new Error('a scheduled prediction run needs a bar source');
+      const t = Date.parse(event.time);
+      if (Number.isNaN(t)) throw new Error(`event time is not ISO 8601: ${event.time}`);
+      const closedEndUs = Math.floor((t - (deps.allowedLatenessSeconds ?? 10) * 1000) / 60_000) * MINUTE_US;
+      const floor = closedEndUs - (deps.maxCatchUpMinutes ?? 60) * MINUTE_US;
+      const startUs = Math.max(lastMinuteUs === null ? closedEndUs - MINUTE_US : lastMinuteUs + MINUTE_US, floor);
+      bars = startUs < closedEndUs ? await deps.bars.bars({ startUs, endUs: closedEndUs }) : [];
+      lastMinuteUs = closedEndUs - MINUTE_US;
+    }
+    bars.sort((a, b) => a.minuteStartUs - b.minuteStartUs || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    let predictions = 0;
+    for (const b of bars) if ((await deps.service.onBar(b)) !== undefined) predictions++;
+    const flushed = await deps.service.flush();
+    const pending = deps.service.pending();
+    await deps.store.putState(name, { pending, lastMinuteUs } satisfies PredictorState);
+    return { bars: bars.length, predictions, rows: flushed.rows, points: flushed.points, rejectedPoints: flushed.rejectedPoints, pending: pending.length };
+  };
+}
