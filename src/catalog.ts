@@ -42,3 +42,11 @@ export const TABLES: Readonly<Record<string, TableSchema>> = Object.fromEntries(
     ...ML_TABLES,
   ].map((t) => [t.name, t]),
 );
+
+/** Which part of ticklake writes each table: a source id, `ingest` (every source's raw and quarantine rows) or `forecasting`. */
+export const TABLE_OWNERS: Readonly<Record<string, string>> = Object.fromEntries([
+  [RAW_EVENTS.name, 'ingest'],
+  [QUARANTINE.name, 'ingest'],
+  ...SOURCES.flatMap((s) => [...s.tables, ...(s.viewTables ?? []).map((v) => v.table), ...(s.dimensions ?? []).map((d) => d.table)].map((t) => [t.name, s.id])),
+  ...ML_TABLES.map((t) => [t.name, 'forecasting']),
+]);

@@ -100,6 +100,8 @@ describe('ticklake CLI', () => {
     [['replay'], /required option '--input <file>'/],
     [['query', 'SELECT * FROM nowhere'], /query failed/],
     [['frobnicate'], /unknown command/],
+    [['demo', '--sources', 'nope'], /no simulated source nope; known: binance-trades, stock-ticks/],
+    [['demo', '--symbols', 'FOOBAR'], /no simulator preset for FOOBAR/],
     [['replay', '--input', 'BTCUSDT-trades-2026-11-02.csv', '--symbol', 'bad sym'], /symbol "BAD SYM" is not 2-20 upper-case letters or digits/],
     [['backfill', '--input', '/no/such/dir', '--symbol', 'btc-usdt'], /symbol "BTC-USDT" is not 2-20/],
     [['backfill', '--input', '/no/such/file.zip'], /cannot read input .*no such file/],
@@ -127,11 +129,30 @@ describe('ticklake CLI', () => {
     expect(r.stderr).toMatch(/BTCUSDT-trades-2026-11-03\.zip/);
   });
 
-  it.each(['demo', 'replay', 'simulate', 'query', 'tables'])('has --help on the %s command', (cmd) => {
+  it.each(['demo', 'replay', 'simulate', 'query', 'tables', 'sources'])('has --help on the %s command', (cmd) => {
     // Act
     const r = run([cmd, '--help']);
     // Assess
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Usage: ticklake ${cmd}`));
+  });
+
+  it('sources lists the registry; demo --sources simulates only the chosen ones, and tables names who writes each table', () => {
+    // Prepare
+    const dir = tempDir();
+    // Act
+    const sources = run(['sources', '--format', 'json']);
+    const demo = run(['demo', '--sources', 'stock-ticks', '--minutes', '3', '--data-dir', dir, '--quiet']);
+    const tables = run(['tables', '--format', 'json', '--data-dir', dir]);
+    // Assess
+    expect(sources.code).toBe(0);
+    expect((JSON.parse(sources.stdout) as { id: string }[]).map((s) => s.id)).toEqual(['binance-trades', 'stock-ticks']);
+    expect(demo.code).toBe(0);
+    expect(demo.stdout.split('\n')[0]).toMatch(/^ticklake demo: 11 tickers' ticks, 3 simulated minutes/);
+    const rows = Object.fromEntries((JSON.parse(tables.stdout) as { table: string; rows: number; writtenBy: string }[]).map((t) => [t.table, t]));
+    expect(rows.trades).toMatchObject({ rows: 0, writtenBy: 'binance-trades' });
+    expect(rows.stock_ticks!.rows).toBeGreaterThan(150);
+    expect(rows.stock_ticks!.writtenBy).toBe('stock-ticks');
+    expect(rows.quarantine!.writtenBy).toBe('ingest');
   });
 });

@@ -13,7 +13,7 @@ import { writeSimulatedFile } from '../local/trade-files.js';
 import { DEFAULT_START_TIME_MS } from '../sources/binance-trades/market.js';
 import { SOURCES } from '../sources/index.js';
 import type { SimulationOptions, SourceDefinition } from '../sources/contract.js';
-import { TABLES } from '../catalog.js';
+import { TABLE_OWNERS, TABLES } from '../catalog.js';
 import { bytes, formatResult, num, type OutputFormat } from './format.js';
 import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
@@ -268,6 +268,40 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('sources')
+    .description('List the registered sources: how their records enter and are recognised, the tables they write, their reason codes and simulator options.')
+    .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
+    .action((o) => {
+      const out = SOURCES.map((s) => ({
+        id: s.id,
+        title: s.title,
+        description: s.description,
+        enters: s.enters,
+        recognition: s.recognition,
+        tables: s.tables.map((t) => t.name),
+        views: [...(s.viewTables ?? []).map((v) => v.table.name), ...Object.keys(s.namedViews ?? {})],
+        dimensions: (s.dimensions ?? []).map((d) => d.table.name),
+        reasonCodes: s.reasonCodes,
+        simulated: s.simulator !== undefined,
+        simulatorOptions: (s.simulator?.options ?? []).map((x) => x.flags),
+      }));
+      if (o.format === 'json') {
+        process.stdout.write(JSON.stringify(out) + '\n');
+        return;
+      }
+      for (const s of out) {
+        const r = s.recognition;
+        const how = [r.prefixes ? `first bytes ${r.prefixes.join(' or ')}` : '', r.envelope ? `envelope {"source":"${r.envelope}"}` : '', r.fallback ? 'fallback for unrecognised records' : ''].filter(Boolean).join('; ');
+        console.log(`${s.id}  (${s.title}; enters by ${s.enters.join(', ')})`);
+        console.log(`  ${s.description}`);
+        console.log(`  recognised by: ${how}`);
+        console.log(`  writes: ${s.tables.join(', ')}${s.views.length ? `; views: ${s.views.join(', ')}` : ''}${s.dimensions.length ? `; dimensions: ${s.dimensions.join(', ')}` : ''}`);
+        console.log(`  reason codes: ${s.reasonCodes.join(', ')}`);
+        console.log(`  simulator: ${s.simulated ? `yes${s.simulatorOptions.length ? ` (${s.simulatorOptions.join(', ')})` : ''}` : 'no'}\n`);
+      }
+    });
+
+  program
     .command('tables')
     .description('List the lake tables with their columns, partition keys, files and row counts.')
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
@@ -281,6 +315,7 @@ export function buildProgram(): Command {
           out.push({
             table: t.name,
             zone: t.zone,
+            writtenBy: TABLE_OWNERS[t.name] ?? 'unknown',
             rows: await sql.count(t.name),
             files: parquetFileCount(lake, t),
             columns: t.columns.map((c) => `${c.name} ${c.type}`),
@@ -293,7 +328,7 @@ export function buildProgram(): Command {
           return;
         }
         for (const t of out) {
-          console.log(`${t.table}  (${t.zone}; ${num(t.rows)} rows in ${num(t.files)} files)`);
+          console.log(`${t.table}  (${t.zone}; ${num(t.rows)} rows in ${num(t.files)} files; ${t.writtenBy})`);
           console.log(`  ${t.description}`);
           console.log(`  columns: ${t.columns.join(', ')}`);
           console.log(`  partitioned by: ${t.partitionKeys.join(', ')}\n`);
