@@ -35,6 +35,11 @@ const shardsOption = () => new Option('--shards <n>', 'shards of the local strea
 const batchOption = () => new Option('--batch-size <n>', 'records per handler invocation (event source BatchSize)').default(10_000).argParser(int('--batch-size', 1, 10_000));
 const quietOption = () => new Option('-q, --quiet', 'no progress output');
 
+/** The stream settings a demo or replay job takes from its options (--shards, --rate, --batch-size). */
+function streamJob(o: { shards: number; rate?: number; batchSize: number }, dataDir: string, jobId: string) {
+  return { dataDir, jobId, shards: o.shards, ...(o.rate ? { rate: o.rate } : {}), eventSource: { batchSize: o.batchSize } };
+}
+
 /** The sources that have a simulator: what `--sources` chooses from. */
 const SIMULATED = SOURCES.filter((s) => s.simulator);
 
@@ -115,15 +120,7 @@ export function buildProgram(): Command {
     const jobId = `demo-${selected.map((s) => s.id).join('+')}-${JSON.stringify(sim.extra)}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}`;
     const expected = selected.reduce((a, s) => a + (s.simulator?.expectedRecords?.(sim) ?? 0), 0);
     const rep = await runJobWithProgress(
-      {
-        dataDir,
-        jobId,
-        shards: o.shards,
-        ...(o.rate ? { rate: o.rate } : {}),
-        eventSource: { batchSize: o.batchSize },
-        totalHint: expected,
-        source: () => simulatorSource(selected, sim),
-      },
+      { ...streamJob(o, dataDir, jobId), totalHint: expected, source: () => simulatorSource(selected, sim) },
       'demo',
       o.quiet,
     );
@@ -162,14 +159,7 @@ export function buildProgram(): Command {
       await probe.return(undefined);
       const jobId = `replay-${basename(input)}-${size}-${symbol ?? ''}`;
       const rep = await runJobWithProgress(
-        {
-          dataDir,
-          jobId,
-          shards: o.shards,
-          ...(o.rate ? { rate: o.rate } : {}),
-          eventSource: { batchSize: o.batchSize },
-          source: () => fileSource(input, symbol ? { symbol } : {}),
-        },
+        { ...streamJob(o, dataDir, jobId), source: () => fileSource(input, symbol ? { symbol } : {}) },
         'replay',
         o.quiet,
       );

@@ -74,22 +74,15 @@ export function defaultWorkers(shards: number): number {
   return Math.max(1, Math.min(shards, availableParallelism()));
 }
 
-export interface PipelineSummary {
+/** A job's totals: the handler's per-batch counts summed over the run, and what the runtime adds. */
+export interface PipelineSummary extends Pick<BatchSummary, 'rowsByTable' | 'bySource' | 'quarantined' | 'quarantinedByReason' | 'objectsWritten' | 'bytesWritten'> {
   /** Records this run put on the stream. */
   readonly recordsIn: number;
   /** Records this run's handler invocations processed. */
   readonly recordsProcessed: number;
-  /** Rows this run wrote per table. */
-  readonly rowsByTable: Readonly<Record<string, number>>;
-  /** Records, rows and quarantined records per source id. */
-  readonly bySource: Readonly<Record<string, SourceCounts>>;
-  readonly quarantined: number;
-  readonly quarantinedByReason: Readonly<Record<string, number>>;
   readonly deadLettered: number;
   readonly invocations: number;
   readonly retries: number;
-  readonly objectsWritten: number;
-  readonly bytesWritten: number;
   readonly seconds: number;
   /** True when an earlier run had already completed this job. */
   readonly alreadyComplete: boolean;
