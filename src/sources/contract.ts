@@ -5,6 +5,7 @@
  * catalog (Glue tables, DuckDB views), the transform's grants, the quarantine
  * reason codes, metrics and the CLI's `--sources` are all derived from it.
  */
+import type { Point } from '../core/point.js';
 import type { Rejection } from '../core/reasons.js';
 import type { PartitionColumns } from '../lake/rows.js';
 import type { TableSchema } from '../lake/table-schema.js';
@@ -134,4 +135,10 @@ export interface SourceDefinition {
   readonly formats: readonly string[];
   newBatch(ctx: BatchContext): SourceBatch;
   readonly simulator?: Simulator;
+  /**
+   * The time-series points of one record, for the stream's second consumer (the
+   * time-series writer); none for an invalid record, which the transform quarantines.
+   * @param json the parsed document when the router already parsed the text
+   */
+  points?(text: string, partitionKey: string, json: unknown, ctx: BatchContext): readonly Point[];
 }

@@ -5,6 +5,7 @@
  * | measurement  | tags                     | fields |
  * |--------------|--------------------------|--------|
  * | `trade`      | symbol                   | price, quantity, quote_quantity (float); market_maker (0/1), day_of_week, hour, minute (integer); trade_id (integer) |
+ * | `stock_tick` | ticker, sector           | price, market_cap (float); volume, id (integer) |
  * | `bar_1m`     | symbol                   | open, high, low, close, vwap, avg_price, volume, quote_volume, buyer_maker_share (float), trade_count (integer); avg_quantity, avg_quote_quantity when the row has them |
  * | `prediction` | symbol, model_id, kind   | predicted, actual (float; actual when known) |
  *
@@ -12,40 +13,12 @@
  * and `minutes`; here the lake's column names). Time is the trade time.
  */
 import type { Bar } from '../domain/bars.js';
-import type { TradeRow } from '../sources/binance-trades/index.js';
 import type { FieldValue, Point } from './point.js';
 
-export const MEASUREMENTS = { trade: 'trade', bar1m: 'bar_1m', prediction: 'prediction' } as const;
+/** The use cases' measurements (each source names its own: `trade`, `stock_tick`, … in its `points.ts`). */
+export const MEASUREMENTS = { bar1m: 'bar_1m', prediction: 'prediction' } as const;
 
-/** The columns of a curated `trades` row that the `trade` measurement uses (times in microseconds). */
-export type TradeLike = Pick<TradeRow, 'symbol' | 'trade_id' | 'price' | 'quantity' | 'quote_quantity' | 'is_buyer_maker' | 'trade_time' | 'day_of_week' | 'hour' | 'minute'>;
-
-/**
- * A trade as a `trade` point. Binance timestamps are milliseconds (before
- * 2025) or microseconds, and a busy symbol has many trades in the same
- * millisecond; with time alone as the key they would overwrite each other in
- * every store. The point therefore carries `nanos = trade_id mod 1000`: trades
- * of the same microsecond have consecutive ids, so up to 1000 of them stay
- * distinct, and the written time stays within 1 µs of the trade time.
- */
-export function tradePoint(t: TradeLike): Point {
-  return {
-    measurement: MEASUREMENTS.trade,
-    tags: { symbol: t.symbol },
-    fields: {
-      price: t.price,
-      quantity: t.quantity,
-      quote_quantity: t.quote_quantity,
-      market_maker: t.is_buyer_maker ? 1n : 0n,
-      day_of_week: BigInt(t.day_of_week),
-      hour: BigInt(t.hour),
-      minute: BigInt(t.minute),
-      trade_id: BigInt(t.trade_id),
-    },
-    time: t.trade_time,
-    nanos: ((t.trade_id % 1000) + 1000) % 1000,
-  };
-}
+export { type TradeLike, tradePoint } from '../sources/binance-trades/index.js';
 
 /**
  * The columns of a `bars_1m` row (minute_start in microseconds); trade_count may

@@ -12,6 +12,7 @@ import { BarAccumulator } from '../../domain/bars.js';
 import { barsFromPartialsSql } from '../../sql/bars.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
 import { parsePayload, tradeFromMessage } from './binance.js';
+import { tradePoint } from './points.js';
 import { tradeFeatures } from './features.js';
 import { DEFAULT_SYMBOL_NAMES, SYMBOL_PRESETS, simulateRecords } from './market.js';
 import { PartitionKeys, symbolOfKey } from './partition-keys.js';
@@ -73,6 +74,11 @@ export const binanceTrades: SourceDefinition = {
   reasonCodes: REASON_CODES,
   formats: ['binance-ws', 'binance-csv', 'unknown'],
   newBatch: (ctx: BatchContext) => new TradeBatch(ctx.ingestUs),
+  points(text, partitionKey, json, ctx) {
+    const c = { nowUs: ctx.ingestUs };
+    const r = json === undefined ? parsePayload(text, symbolOfKey(partitionKey), c) : tradeFromMessage(json, c);
+    return r.ok ? [tradePoint(tradeFeatures(r.trade, ctx.ingestUs))] : [];
+  },
   simulator: {
     options: [symbolsOption],
     *simulate(o) {
@@ -89,5 +95,6 @@ export const binanceTrades: SourceDefinition = {
 export { parsePayload } from './binance.js';
 export { tradeFeatures, type TradeRow } from './features.js';
 export { symbolOfKey } from './partition-keys.js';
+export { TRADE_MEASUREMENT, type TradeLike, tradePoint } from './points.js';
 export { checkSymbol } from './validate.js';
 export { BACKFILL_TABLES, type BackfillStatements, backfillStatements } from './backfill-job.js';

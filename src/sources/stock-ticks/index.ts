@@ -8,12 +8,14 @@
  * Recognition: the envelope, `{"source":"stock-ticks",…}`.
  */
 import { reject } from '../../core/reasons.js';
-import type { ValidationContext } from '../../core/validation.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { SectorVolumeRows, StockTickRows } from './rows.js';
 import { COMPANY_PROFILES, simulateStockTicks } from './simulator.js';
 import { volumeByDaySql, volumeTodaySql } from './sql.js';
-import { type CompanyProfile, isStockTickMessage, REASON_CODES, sectorVolumes, stockTickFrom } from './stock-tick.js';
+import { STOCK_TICK_MEASUREMENT, stockTickPoint } from './points.js';
+import { type CompanyProfile, isStockTickMessage, REASON_CODES, type StockTick, sectorVolumes, stockTickFrom } from './stock-tick.js';
+
+export { STOCK_TICK_MEASUREMENT, stockTickPoint };
 import { COMPANY_PROFILE, SECTOR_VOLUME, STOCK_TICKS } from './tables.js';
 
 /** The source id, also its envelope value. */
@@ -22,26 +24,28 @@ export const STOCK_TICKS_SOURCE = 'stock-ticks';
 /** The company_profile dimension, bundled with the function. */
 const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.map((p) => [p.ticker, p]));
 
+/** Parses and validates one tick message: the tick, or why it is quarantined. */
+function readTick(text: string, json: unknown, nowUs: number): { ok: true; tick: StockTick } | ({ ok: false } & Quarantined) {
+  let doc = json;
+  if (doc === undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, source: STOCK_TICKS_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  if (!isStockTickMessage(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is neither a trade nor a stock tick') };
+  const r = stockTickFrom(doc, PROFILES, { nowUs });
+  return r.ok ? r : { ok: false, source: STOCK_TICKS_SOURCE, rejection: r.rejection };
+}
+
 class StockTickBatch implements SourceBatch {
   private readonly ticks = new StockTickRows();
-  private readonly ctx: ValidationContext;
-
-  constructor(private readonly ingestUs: number) {
-    this.ctx = { nowUs: ingestUs };
-  }
+  constructor(private readonly ingestUs: number) {}
 
   add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
-    let doc = json;
-    if (doc === undefined) {
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        return { source: STOCK_TICKS_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-      }
-    }
-    if (!isStockTickMessage(doc)) return { source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is neither a trade nor a stock tick') };
-    const r = stockTickFrom(doc, PROFILES, this.ctx);
-    if (!r.ok) return { source: STOCK_TICKS_SOURCE, rejection: r.rejection };
+    const r = readTick(text, json, this.ingestUs);
+    if (!r.ok) return r;
     this.ticks.add(r.tick, this.ingestUs);
     return undefined;
   }
@@ -65,6 +69,10 @@ export const stockTicks: SourceDefinition = {
   reasonCodes: REASON_CODES,
   formats: [STOCK_TICKS_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new StockTickBatch(ctx.ingestUs),
+  points(text, _partitionKey, json, ctx) {
+    const r = readTick(text, json, ctx.ingestUs);
+    return r.ok ? [stockTickPoint(r.tick)] : [];
+  },
   simulator: {
     *simulate(o) {
       for (const t of simulateStockTicks({ minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs })) yield t;
