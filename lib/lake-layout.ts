@@ -7,14 +7,10 @@
  * Layout: `s3://<lake bucket>/<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet`.
  */
 import type { TableSchema } from '../src/schema/table-schema.js';
-import { tablePrefix } from '../lambdas/shared/lake-writer.js';
+import { tablePrefix } from '../src/lake/layout.js';
 
-/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use). */
-export { tablePrefix };
-
-/** Zones that hold lake tables, each a top-level prefix of the lake bucket. */
-export const LAKE_ZONES = ['raw', 'curated', 'quarantine', 'aggregate', 'models'] as const;
-export type LakeZone = (typeof LAKE_ZONES)[number];
+/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use), and the zones. */
+export { LAKE_ZONES, type LakeZone, tablePrefix } from '../src/lake/layout.js';
 
 /** First day the `dt` projection covers: older than any Binance spot data ticklake replays. */
 export const PROJECTION_START_DATE = '2017-01-01';

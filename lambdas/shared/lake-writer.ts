@@ -2,9 +2,9 @@
  * The lake-writer port: where Parquet objects go. Implemented by S3 (cloud) and
  * local files (embedded runtime); the transform code only sees this interface.
  */
-import type { HourPartition } from '../../src/domain/time.js';
-import { partitionPath } from '../../src/domain/time.js';
-import type { TableSchema } from '../../src/schema/table-schema.js';
+
+/** The lake's key layout, defined in `src/lake/layout.ts`. */
+export { lakeKey, tablePrefix } from '../../src/lake/layout.js';
 
 /** Stores immutable objects under lake-relative keys (`curated/trades/dt=.../x.parquet`). */
 export interface LakeWriter {
@@ -16,14 +16,4 @@ export interface LakeWriter {
   delete(keys: readonly string[]): Promise<void>;
   /** Human-readable location of the lake root (for messages). */
   readonly location: string;
-}
-
-/** Table root relative to the lake root: `<zone>/<table>/`. */
-export function tablePrefix(table: Pick<TableSchema, 'zone' | 'name'>): string {
-  return `${table.zone}/${table.name}/`;
-}
-
-/** Lake key of one file: `<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<fileName>`. */
-export function lakeKey(table: TableSchema, partition: HourPartition, fileName: string): string {
-  return `${tablePrefix(table)}${partitionPath(partition)}/${fileName}`;
 }

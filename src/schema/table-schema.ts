@@ -3,6 +3,7 @@
  * that drives the Glue tables (CDK), the Parquet writer and the local SQL views.
  */
 import { z } from 'zod';
+import { LAKE_ZONES } from '../lake/layout.js';
 import tradesJson from '../../glue-schemas/trades.json' with { type: 'json' };
 import quarantineJson from '../../glue-schemas/quarantine.json' with { type: 'json' };
 import rawEventsJson from '../../glue-schemas/raw_events.json' with { type: 'json' };
@@ -50,7 +51,7 @@ export const tableSchemaSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_]*$/),
     description: z.string().min(1),
-    zone: z.enum(['raw', 'curated', 'quarantine', 'aggregate', 'models']),
+    zone: z.enum(LAKE_ZONES),
     naturalKey: z.array(z.string()).min(1),
     columns: z.array(columnSchema).min(1),
     partitionKeys: z.array(columnSchema),

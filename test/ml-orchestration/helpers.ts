@@ -6,7 +6,7 @@ import type { ModelArtifact } from '../../src/ml/models/types.js';
 import { BAR_PARTIALS } from '../../src/schema/table-schema.js';
 import { hourPartition, US_PER_DAY, US_PER_HOUR } from '../../src/domain/time.js';
 import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
-import { lakeKey } from '../../lambdas/shared/lake-writer.js';
+import { lakeKey } from '../../src/lake/layout.js';
 import { encodeParquet } from '../../lambdas/shared/parquet.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../lambdas/shared/ml/config.js';
 import type { RidgeState } from '../../src/ml/models/ridge.js';

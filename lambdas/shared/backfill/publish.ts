@@ -15,7 +15,7 @@
  * that may exist listed, so the next attempt removes it.
  */
 import { BACKFILL_TABLES } from '../../../src/sql/backfill-job.js';
-import { tablePrefix } from '../lake-writer.js';
+import { tablePrefix } from '../../../src/lake/layout.js';
 import { type BackfillFile, type FileOutcome, markerKey, outputPrefix, type PublishInput, type PublishOutput, runPrefix } from './plan.js';
 
 /** Object storage as the publish step needs it; keys are relative to the lake root. */

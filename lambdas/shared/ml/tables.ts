@@ -13,7 +13,8 @@ import type { HourPartition } from '../../../src/domain/time.js';
 import { dateOfDay, dayNumber, hourPartition } from '../../../src/domain/time.js';
 import type { ModelRecord } from '../../../src/ml/registry.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../../src/schema/table-schema.js';
-import { lakeKey, tablePrefix, type LakeWriter } from '../lake-writer.js';
+import { lakeKey, tablePrefix } from '../../../src/lake/layout.js';
+import type { LakeWriter } from '../lake-writer.js';
 import { hourIndex } from '../lake-rows.js';
 import { encodeParquet, type ColumnValues } from '../parquet.js';
 

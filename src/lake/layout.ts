@@ -1,0 +1,27 @@
+/**
+ * The lake's key layout, defined once for the writers (stream transform,
+ * backfill, forecasting tables), the catalog (CDK) and the IAM grants. Pure:
+ * no AWS SDK, no file system.
+ *
+ * ```
+ * <zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet
+ * ```
+ */
+import type { HourPartition } from '../domain/time.js';
+import { partitionPath } from '../domain/time.js';
+import type { TableSchema } from '../schema/table-schema.js';
+
+/** Zones that hold lake tables, each a top-level prefix of the lake (a table schema's `zone`). */
+export const LAKE_ZONES = ['raw', 'curated', 'quarantine', 'aggregate', 'models'] as const;
+export type LakeZone = (typeof LAKE_ZONES)[number];
+
+/** Table root relative to the lake root: `<zone>/<table>/`. */
+export function tablePrefix(table: Pick<TableSchema, 'zone' | 'name'>): string {
+  return `${table.zone}/${table.name}/`;
+}
+
+/** Lake key of one file: `<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<fileName>`. */
+export function lakeKey(table: TableSchema, partition: HourPartition, fileName: string): string {
+  return `${tablePrefix(table)}${partitionPath(partition)}/${fileName}`;
+}
+
