@@ -32,6 +32,7 @@ import { BAR_PARTIALS, QUARANTINE, RAW_EVENTS, SECTOR_VOLUME, STOCK_TICKS, TRADE
 import { type CompanyProfile, isStockTickMessage, sectorVolumes, stockTickFrom } from '../../src/domain/stocks.js';
 import { COMPANY_PROFILES } from '../../src/sim/stocks.js';
 import { BarAccumulator } from '../../src/domain/bars.js';
+import { batchMarkerKey } from '../../src/lake/layout.js';
 import { lakeKey, type LakeWriter } from './lake-writer.js';
 import { encodeParquet } from './parquet.js';
 import { BarPartialRows, QuarantineRows, RawRows, type RecordOrigin, SectorVolumeRows, StockTickRows, TradeRows } from './lake-rows.js';
@@ -176,11 +177,6 @@ interface BatchMarker {
   readonly objects: readonly string[];
   readonly lastSequenceNumber: string;
   readonly records: number;
-}
-
-/** Lake key of the marker of the batch starting at `firstSeq` (outside every table's location). */
-export function batchMarkerKey(stream: string, shardId: string, firstSeq: string): string {
-  return `_batches/${stream}/${shardId}/${firstSeq}.json`;
 }
 
 /** The objects a marker lists (none when there is no marker). */

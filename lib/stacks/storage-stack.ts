@@ -11,6 +11,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { TicklakeConfig } from '../config.js';
+import { BATCH_MARKER_PREFIX } from '../../src/lake/layout.js';
 import { lakeBucketName } from '../lake-layout.js';
 
 export interface StorageStackProps extends StackProps {
@@ -64,7 +65,7 @@ export class StorageStack extends Stack {
         ...expireZone('curated', config.curatedRetentionDays),
         ...expireZone('aggregate', config.aggregateRetentionDays),
         // Per-batch markers of the stream transform matter only while a batch can be retried.
-        { id: 'expire-batch-markers', prefix: '_batches/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'expire-batch-markers', prefix: BATCH_MARKER_PREFIX, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // What a backfill run staged (its publish step clears it; a failed run's is kept a few days to inspect).
         { id: 'expire-backfill-staging', prefix: '_backfill/runs/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // Objects replaced or deleted by a retried batch: keep the old version one week.

@@ -4,7 +4,8 @@
  * no AWS SDK, no file system.
  *
  * ```
- * <zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet
+ * <zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet   table data
+ * _batches/<stream>/<shardId>/<firstSeq>.json           per-batch markers of the stream transform
  * ```
  */
 import type { HourPartition } from '../domain/time.js';
@@ -25,3 +26,10 @@ export function lakeKey(table: TableSchema, partition: HourPartition, fileName: 
   return `${tablePrefix(table)}${partitionPath(partition)}/${fileName}`;
 }
 
+/** Where the stream transform keeps its per-batch markers (outside every table location). */
+export const BATCH_MARKER_PREFIX = '_batches/';
+
+/** Lake key of the marker of the batch starting at `firstSeq`. */
+export function batchMarkerKey(stream: string, shardId: string, firstSeq: string): string {
+  return `${BATCH_MARKER_PREFIX}${stream}/${shardId}/${firstSeq}.json`;
+}
