@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
 import { simulateRecords } from '../src/sim/market.js';
-import { CSV_HEADER } from '../src/sim/binance-format.js';
+import { BINANCE_CSV_HEADER } from '../src/domain/binance.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { LakeSql } from '../src/local/lake-sql.js';
@@ -94,7 +94,7 @@ if ((!skipReplay || !skipBackfill) && !existsSync(file)) {
     const rate = 1_000;
     const out = createWriteStream(file);
     let n = 0;
-    let chunk: string[] = [CSV_HEADER];
+    let chunk: string[] = [BINANCE_CSV_HEADER];
     for (const r of simulateRecords({
       format: 'csv',
       symbols: [{ symbol: 'BTCUSDT', startPrice: 97_000, tickSize: 0.01, qtyStep: 0.00001, meanRatePerSec: rate, medianQty: 0.002, firstTradeId: 5_000_000_000 }],

@@ -16,7 +16,8 @@ import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { crc32, createDeflateRaw, createGunzip, type DeflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
-import { CSV_HEADER, MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sim/binance-format.js';
+import { BINANCE_CSV_HEADER } from '../domain/binance.js';
+import { MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sim/binance-format.js';
 import { configSymbols, recordPipeline, simulationWindowUs, type SymbolSpec } from '../sim/market.js';
 
 // ---------------------------------------------------------------------------
@@ -317,7 +318,7 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
   let off = 0;
   const limit = CHUNK_BYTES - MAX_ENCODED_RECORD_BYTES;
   try {
-    if (options.format === 'csv' && options.header !== false) off = buf.write(CSV_HEADER + '\n', 0, 'latin1');
+    if (options.format === 'csv' && options.header !== false) off = buf.write(BINANCE_CSV_HEADER + '\n', 0, 'latin1');
     const { trades, format, encode, shouldCorrupt, malform } = recordPipeline({
       format: options.format,
       symbols: plan.symbols,
