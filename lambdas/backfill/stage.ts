@@ -6,8 +6,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { StagedBackfill } from '../shared/backfill/plan.js';
-import { type StageInput, stageUploads } from '../shared/backfill/s3.js';
+import type { StagedBackfill, StageInput } from '../shared/backfill/plan.js';
+import { stageUploads } from '../shared/backfill/s3.js';
 
 const logger = new Logger({ serviceName: 'ticklake-backfill' });
 const s3 = new S3Client({});

@@ -25,13 +25,14 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BAR_PARTIALS, BARS_1M, CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS, type TableSchema } from '../../src/schema/table-schema.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
-import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../orchestration/ml-workflows.js';
+import { dailyEvaluationDefinition, weeklyTrainingDefinition } from '../orchestration/ml-workflows.js';
 import { ML_ENTRIES } from '../paths.js';
 import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
 
@@ -475,7 +476,7 @@ export class OrchestrationStack extends Stack {
     });
   }
 
-  private stateMachine(id: string, name: string, definition: MlAslDefinition, config: TicklakeConfig): sfn.StateMachine {
+  private stateMachine(id: string, name: string, definition: AslDefinition, config: TicklakeConfig): sfn.StateMachine {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       logGroupName: `/aws/vendedlogs/states/${name}`,
       retention: config.logRetentionDays as logs.RetentionDays,

@@ -34,6 +34,7 @@ import {
   type PublishInput,
   runPrefix,
   type StagedBackfill,
+  type StageInput,
 } from '../../lambdas/shared/backfill/plan.js';
 import { type PublishStore, publishBackfill } from '../../lambdas/shared/backfill/publish.js';
 import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../../lib/orchestration/backfill-workflow.js';
@@ -146,7 +147,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   const dropping = new Map<string, { file: BackfillFile; t0: number }>();
 
   /** StageUploads: plans the files; a zip or gz gets its lines location in the scratch directory. */
-  const stage = async (input: { request: BackfillRequest; runId: string; startedAt: string }): Promise<StagedBackfill> => {
+  const stage = async (input: StageInput): Promise<StagedBackfill> => {
     const files = planFiles(sources, input.request.symbol, (name, index) =>
       extname(name).toLowerCase() === '.csv' ? name : join(scratch, `${index}-${basename(name, extname(name))}.csv`),
     );

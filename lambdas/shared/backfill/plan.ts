@@ -14,6 +14,7 @@
  * ```
  */
 import { checkSymbol } from '../../../src/domain/validate.js';
+import type { RunStart } from '../../../src/orchestration/asl.js';
 import type { TableSchema } from '../../../src/schema/table-schema.js';
 import { type BackfillStatements, backfillStatements } from '../../../src/sql/backfill-job.js';
 import type { SqlDialect } from '../../../src/sql/dialect.js';
@@ -48,6 +49,12 @@ export interface BackfillRequest {
   readonly symbol?: string;
   /** Processing clock (ISO 8601; default: the execution's start). */
   readonly processingTime?: string;
+}
+
+/** Input of the stage step: what the state machine's first (Pass) state hands on, with the execution name. */
+export interface StageInput extends RunStart<BackfillRequest> {
+  /** The execution name: the run id. */
+  readonly runId: string;
 }
 
 /** One input file of a run. */

@@ -32,6 +32,7 @@ import {
   processingTimeUs,
   runPrefix,
   type StagedBackfill,
+  type StageInput,
 } from './plan.js';
 
 /** CopySource: bucket and URL-encoded key (`encodeURI` keeps the `/` and `=` of partition paths, as S3 and s3rver both accept). */
@@ -139,15 +140,6 @@ export async function uploadStream(s3: S3Client, bucket: string, key: string, bo
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
     throw e;
   }
-}
-
-/** Input of the stage step (built by the state machine's first state). */
-export interface StageInput {
-  readonly request: BackfillRequest;
-  /** The execution name. */
-  readonly runId: string;
-  /** The execution start time (ISO 8601). */
-  readonly startedAt: string;
 }
 
 export interface StageOptions {

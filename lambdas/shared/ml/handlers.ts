@@ -45,7 +45,6 @@ import type {
   RankedEntry,
   RegisteredModel,
   RegisterInput,
-  RunStart,
   SymbolDecision,
   SymbolMetrics,
   TrainInput,
@@ -53,6 +52,7 @@ import type {
   TrainingRequest,
   TrainOutput,
 } from './workflow-types.js';
+import type { RunStart } from '../../../src/orchestration/asl.js';
 
 /** What the handlers need. */
 export interface MlDependencies {
