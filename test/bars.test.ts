@@ -6,7 +6,7 @@ import { BarAccumulator, finishBar, mergePartials, type Bar, type BarPartial } f
 import type { TradeRow } from '../src/domain/features.js';
 import { CheckpointStore } from '../src/local/checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type KinesisHandler, ShardPoller } from '../src/local/event-source.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LocalStream } from '../src/local/local-stream.js';
 import { JsonlDeadLetters } from '../src/local/on-failure.js';
 import { PartitionKeys } from '../src/local/sources.js';
@@ -101,7 +101,7 @@ describe('minute bars from partial aggregates', () => {
     for (const r of reordered) stream.putOne(keys.next(r.partitionKey), r.payload, Date.UTC(2026, 10, 2, 1));
     stream.flush();
     const lake = join(dir, 'lake');
-    const transform = createStreamTransform({ lake: new FileLakeWriter(lake), clock: () => Date.UTC(2026, 10, 3) });
+    const transform = createStreamTransform({ lake: new FileObjectStore(lake), clock: () => Date.UTC(2026, 10, 3) });
     let calls = 0;
     const flaky: KinesisHandler = async (e) => {
       const res = await transform(e);

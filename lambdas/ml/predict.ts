@@ -21,7 +21,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3LakeWriter } from '../shared/s3-lake-writer.js';
+import { S3ObjectStore } from '../shared/s3-object-store.js';
 import { cloudAthenaBars, cloudBarSource, cloudModelStore } from '../shared/ml/cloud.js';
 import { PredictionService } from '../shared/ml/live-predictions.js';
 import { createPredictHandler, type PredictEvent, type PredictResult } from '../shared/ml/predict-handler.js';
@@ -72,7 +72,7 @@ async function createRun(): Promise<NonNullable<typeof run>> {
   const timeSeries = await sink;
   service = new PredictionService({
     store,
-    lake: new S3LakeWriter(s3, process.env.LAKE_BUCKET ?? ''),
+    lake: new S3ObjectStore(s3, process.env.LAKE_BUCKET ?? ''),
     // Predictions are lake rows first: a store outage is logged and counted, it does not stop them.
     timeSeries: reportingSink(timeSeries, logger, 'prediction', { unavailableAsRejected: true }),
     history: bars,

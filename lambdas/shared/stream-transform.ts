@@ -187,7 +187,7 @@ function markerObjects(body: Uint8Array | undefined): readonly string[] {
 /**
  * Builds the stream-transform handler around a lake writer.
  * @example
- *   export const handler = createStreamTransform({ lake: new S3LakeWriter(s3, bucket) });
+ *   export const handler = createStreamTransform({ lake: new S3ObjectStore(s3, bucket) });
  */
 export function createStreamTransform(deps: StreamTransformDeps): StreamTransformHandler {
   const clock = deps.clock ?? Date.now;

@@ -8,7 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent } from 'aws-lambda';
 import { isMskEvent, mskToKinesisEvents } from '../shared/msk-event.js';
-import { S3LakeWriter } from '../shared/s3-lake-writer.js';
+import { S3ObjectStore } from '../shared/s3-object-store.js';
 import { createStreamTransform } from '../shared/stream-transform.js';
 
 // Service name from POWERTOOLS_SERVICE_NAME (set by the processing stack), as the metrics dimension.
@@ -16,7 +16,7 @@ const logger = new Logger();
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'stream-transform' });
 
 const transform = createStreamTransform({
-  lake: new S3LakeWriter(new S3Client({}), process.env.LAKE_BUCKET ?? ''),
+  lake: new S3ObjectStore(new S3Client({}), process.env.LAKE_BUCKET ?? ''),
   logger,
   onBatch: (s) => {
     metrics.addMetric('RecordsProcessed', MetricUnit.Count, s.records);

@@ -5,7 +5,7 @@ import { syntheticBars } from '../../src/ml/synthetic.js';
 import type { ModelArtifact } from '../../src/ml/models/types.js';
 import { BAR_PARTIALS } from '../../src/schema/table-schema.js';
 import { hourPartition, US_PER_DAY, US_PER_HOUR } from '../../src/domain/time.js';
-import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
 import { lakeKey } from '../../src/lake/layout.js';
 import { encodeParquet } from '../../lambdas/shared/parquet.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../lambdas/shared/ml/config.js';
@@ -33,7 +33,7 @@ export function twoSymbolBars(days: number, seed = 3): Bar[] {
 
 /** Writes bars to `<dataDir>/lake` as `bar_partials` (one partial per bar, one file per hour), so `bars_1m` returns them. */
 export async function writeBars(dataDir: string, bars: readonly Bar[]): Promise<void> {
-  const lake = new FileLakeWriter(join(dataDir, 'lake'));
+  const lake = new FileObjectStore(join(dataDir, 'lake'));
   const byHour = new Map<number, Bar[]>();
   for (const b of bars) {
     const h = Math.floor(b.minuteStartUs / US_PER_HOUR);

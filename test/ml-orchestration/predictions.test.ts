@@ -4,8 +4,7 @@ import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
 import { buildDataset, targetWindow } from '../../src/ml/features.js';
 import { trainModel } from '../../src/ml/train.js';
 import { RidgeModel } from '../../src/ml/models/ridge.js';
-import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
-import { FileBlobStore } from '../../src/local/ml/file-blob-store.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
 import { BlobModelStore } from '../../lambdas/shared/ml/model-store.js';
 import { PredictionService, type PendingPrediction } from '../../lambdas/shared/ml/live-predictions.js';
 import { createPredictHandler } from '../../lambdas/shared/ml/predict-handler.js';
@@ -24,7 +23,7 @@ class MemorySink {
 }
 
 async function storeWithRidgeChampion(dir: string, bars: readonly Bar[]): Promise<{ store: BlobModelStore; modelId: string }> {
-  const store = new BlobModelStore(new FileBlobStore(`${dir}/models`));
+  const store = new BlobModelStore(new FileObjectStore(`${dir}/models`));
   const ds = buildDataset(bars.filter((b) => b.minuteStartUs < T0 + 1440 * MINUTE_US));
   const trained = trainModel('ridge', ds, { trainingDate: '2026-11-03' });
   await store.putArtifact(trained.modelId, trained.artifact);
@@ -41,7 +40,7 @@ describe('PredictionService', () => {
     const all = twoSymbolBars(2, 11);
     const { store, modelId } = await storeWithRidgeChampion(dir, all);
     const sink = new MemorySink();
-    const service = new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), timeSeries: sink });
+    const service = new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), timeSeries: sink });
     const day2 = inCloseOrder(all.filter((b) => b.minuteStartUs >= T0 + 1440 * MINUTE_US));
     // Prepare the feature window with the first day, as a running service would have it.
     for (const b of inCloseOrder(all.filter((b) => b.minuteStartUs < T0 + 1440 * MINUTE_US))) await service.onBar(b);
@@ -122,7 +121,7 @@ describe('PredictionService', () => {
 
   it('without a champion it keeps its feature window warm and forecasts nothing', async () => {
     const dir = tempDir('ticklake-pred3-');
-    const store = new BlobModelStore(new FileBlobStore(`${dir}/models`));
+    const store = new BlobModelStore(new FileObjectStore(`${dir}/models`));
     const service = new PredictionService({ store });
     for (const b of twoSymbolBars(1, 13).slice(0, 120)) expect(await service.onBar(b)).toBeUndefined();
     expect(service.stats()).toMatchObject({ bars: 120, predictions: 0, barsWithoutChampion: 120 });
@@ -139,10 +138,10 @@ describe('predict handler (the Lambda path)', () => {
     const day2 = all.filter((b) => b.minuteStartUs >= T0 + 1440 * MINUTE_US && b.symbol === 'BTCUSDT');
 
     // Container 1: one minute's bar, then it is recycled.
-    const c1 = createPredictHandler({ service: new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), history }), store });
+    const c1 = createPredictHandler({ service: new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), history }), store });
     expect(await c1({ bars: [row(day2[0]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 0, pending: 1 });
     // Container 2 (cold): warms its window from history, completes the forecast with the next bar.
-    const c2 = createPredictHandler({ service: new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), history }), store });
+    const c2 = createPredictHandler({ service: new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), history }), store });
     expect(await c2({ bars: [row(day2[1]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 1, pending: 1 });
     await withLake(`${dir}/lake`, async (sql) => {
       const r = await sql.query('SELECT epoch_us(minute_start), actual FROM predictions');

@@ -25,7 +25,7 @@ import { modelFromJSON, type ModelKind, type Regressor } from '../../../src/ml/m
 import { checkFeatureCompatibility } from '../../../src/ml/predict.js';
 import { trainModel } from '../../../src/ml/train.js';
 import { US_PER_DAY } from '../../../src/domain/time.js';
-import type { LakeWriter } from '../lake-writer.js';
+import type { ObjectStore } from '../../../src/lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import { checkKinds, parseKinds, type MlConfig } from './config.js';
 import type { ChampionChangeEntry, MlModelStore } from './model-store.js';
@@ -61,7 +61,7 @@ export interface MlDependencies {
   /** Artifacts, registry, active set, champion pointers and history. */
   readonly store: MlModelStore;
   /** The lake (`models`, `model_evaluations`, `champion_changes` rows). */
-  readonly lake: LakeWriter;
+  readonly lake: ObjectStore;
   readonly config: MlConfig;
   /** Structured log lines (Powertools logger in Lambda, nothing or stderr locally). */
   readonly log?: (message: string, data?: Readonly<Record<string, unknown>>) => void;

@@ -19,7 +19,7 @@ import { checkFeatureCompatibility, LivePredictor } from '../../../src/ml/predic
 import type { ChampionPointer } from '../../../src/ml/registry.js';
 import { predictionPoint } from '../../../src/timeseries/measurements.js';
 import type { Point, TimeSeriesSink } from '../../../src/timeseries/point.js';
-import type { LakeWriter } from '../lake-writer.js';
+import type { ObjectStore } from '../../../src/lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import type { MlModelStore } from './model-store.js';
 import { writePredictionRows, type PredictionRow } from './tables.js';
@@ -46,7 +46,7 @@ export interface PredictionServiceOptions {
   /** Champion pointers and artifacts. */
   readonly store: Pick<MlModelStore, 'getChampion' | 'getArtifact'>;
   /** Where `predictions` rows go; none: rows are only counted. */
-  readonly lake?: LakeWriter;
+  readonly lake?: ObjectStore;
   /** Where `prediction` points go; none: no points (a hook for deployments without a time-series store). */
   readonly timeSeries?: Pick<TimeSeriesSink, 'write'>;
   /** Recent bars for a cold start (a fresh Lambda container): fills the feature window of a symbol seen for the first time. */

@@ -29,7 +29,7 @@ import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../domain/time.js';
 import { embeddedDir, createTimeSeriesSink } from '../../timeseries/factory.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 import { lakeKey } from '../../lake/layout.js';
-import type { LakeWriter } from '../../../lambdas/shared/lake-writer.js';
+import type { ObjectStore } from '../../lake/object-store.js';
 import { encodeParquet } from '../../../lambdas/shared/parquet.js';
 import { BarPartialRows } from '../../../lambdas/shared/lake-rows.js';
 import { BarAccumulator } from '../../domain/bars.js';
@@ -189,7 +189,7 @@ class HourPartials {
   }
 
   /** Writes the hour's file (`bar_partials/dt=…/hour=…/backtest-<hour start µs>.parquet`) and starts a new hour. */
-  async flush(lake: LakeWriter, hourStartUs: number): Promise<void> {
+  async flush(lake: ObjectStore, hourStartUs: number): Promise<void> {
     for (const p of this.rowsOut.partitions()) await lake.put(lakeKey(BAR_PARTIALS, p.partition, `backtest-${hourStartUs}.parquet`), encodeParquet(BAR_PARTIALS, p.columns));
     this.rowsOut = new BarPartialRows();
   }
