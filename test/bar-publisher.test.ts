@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../lambdas/shared/stream-transform.js';
-import type { Bar } from '../src/domain/bars.js';
+import type { BarRow } from '../src/domain/bars.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LakeSql } from '../src/local/lake-sql.js';
@@ -21,7 +21,7 @@ describe('publishing closed bars to the time-series store', () => {
     await handler(kinesisEvent(trades, 'shardId-000000000000', 1));
     const store = await EmbeddedTimeSeriesStore.open(join(root, 'ts'));
     const statePath = join(root, 'published.json');
-    const closedSeen: Bar[][] = [];
+    const closedSeen: BarRow[][] = [];
     try {
       // Act 1: minutes 0 and 1 are closed (minute 2 ends at +3:00, watermark 3:05 - lateness 10 s < 3:00 + ... )
       let sql = await LakeSql.open(root);

@@ -29,7 +29,8 @@
  * One function ({@link computeFeatureRow}) computes a row for both paths, so
  * training and live prediction cannot drift apart.
  */
-import { MINUTE_US, assertSymbolSeries, type Bar, type PriceField } from './bar.js';
+import { MINUTE_US, assertSymbolSeries, type PriceField } from './bar.js';
+import type { Bar } from '../domain/bars.js';
 
 /** What to forecast: a price field `horizon` minutes after the feature minute. */
 export interface TargetSpec {

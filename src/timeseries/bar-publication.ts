@@ -20,6 +20,7 @@
  *   nothing changes). Stores without versions (InfluxDB, embedded) replace the
  *   point of the same measurement, tags and time.
  */
+import type { BarRow } from '../domain/bars.js';
 import { US_PER_MINUTE } from '../domain/time.js';
 import type { Point, WriteOptions } from './point.js';
 
@@ -29,12 +30,8 @@ export const DEFAULT_ALLOWED_LATENESS_SECONDS = 10;
 /** One minute in microseconds. */
 export const MINUTE_US = US_PER_MINUTE;
 
-/** What the rule needs of a bar (a `bars_1m` row; minute_start in µs). */
-export interface BarIdentity {
-  readonly symbol: string;
-  readonly minute_start: number;
-  readonly trade_count: number | bigint;
-}
+/** What the rule needs of a bar (a `bars_1m` row; minute_start in µs; trade_count may come from SQL as a BIGINT). */
+export type BarIdentity = Pick<BarRow, 'symbol' | 'minute_start'> & { readonly trade_count: number | bigint };
 
 /**
  * What was published: per symbol, minute start (µs, as a decimal string) ->

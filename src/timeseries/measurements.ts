@@ -11,7 +11,7 @@
  * `trade` keeps the old Spark job's feature fields (there named `dayofweek`
  * and `minutes`; here the lake's column names). Time is the trade time.
  */
-import type { Bar } from '../domain/bars.js';
+import type { BarRow } from '../domain/bars.js';
 import type { TradeRow } from '../domain/features.js';
 import type { FieldValue, Point } from './point.js';
 
@@ -51,8 +51,8 @@ export function tradePoint(t: TradeLike): Point {
  * The columns of a `bars_1m` row (minute_start in microseconds); trade_count may
  * come as a BIGINT from SQL, the per-trade averages may be absent.
  */
-export type BarLike = Omit<Bar, 'trade_count' | 'avg_quantity' | 'avg_quote_quantity'> &
-  Partial<Pick<Bar, 'avg_quantity' | 'avg_quote_quantity'>> & { readonly trade_count: number | bigint };
+export type BarLike = Omit<BarRow, 'trade_count' | 'avg_quantity' | 'avg_quote_quantity'> &
+  Partial<Pick<BarRow, 'avg_quantity' | 'avg_quote_quantity'>> & { readonly trade_count: number | bigint };
 
 /** A minute bar as a `bar_1m` point at the minute's start. */
 export function barPoint(b: BarLike): Point {

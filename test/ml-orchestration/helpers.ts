@@ -1,6 +1,7 @@
 /** Shared set-up of the orchestration tests: synthetic bars in a temporary lake, a fast model configuration, a bad model. */
 import { join } from 'node:path';
-import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
+import { MINUTE_US } from '../../src/ml/bar.js';
+import type { Bar } from '../../src/domain/bars.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import type { ModelArtifact } from '../../src/ml/models/types.js';
 import { BAR_PARTIALS } from '../../src/schema/table-schema.js';

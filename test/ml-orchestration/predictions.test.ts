@@ -1,6 +1,7 @@
 /** Live predictions: the champion forecasts as bars close; rows get their actual; points reach the time-series sink; loading is cached. */
 import { describe, expect, it } from 'vitest';
-import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
+import { MINUTE_US } from '../../src/ml/bar.js';
+import { type Bar, toBarRow } from '../../src/domain/bars.js';
 import { buildDataset, targetWindow } from '../../src/ml/features.js';
 import { trainModel } from '../../src/ml/train.js';
 import { RidgeModel } from '../../src/ml/models/ridge.js';
@@ -134,15 +135,14 @@ describe('predict handler (the Lambda path)', () => {
     const all = inCloseOrder(twoSymbolBars(2, 14));
     const { store } = await storeWithRidgeChampion(dir, all);
     const history = new MemoryBarSource(all);
-    const row = (b: Bar) => ({ symbol: b.symbol, minute_start: b.minuteStartUs, open: b.open, high: b.high, low: b.low, close: b.close, vwap: b.vwap, avg_price: b.avgPrice, avg_quantity: b.avgQuantity, avg_quote_quantity: b.avgQuoteQuantity, volume: b.volume, quote_volume: b.quoteVolume, trade_count: b.tradeCount, buyer_maker_share: b.buyerMakerShare });
     const day2 = all.filter((b) => b.minuteStartUs >= T0 + 1440 * MINUTE_US && b.symbol === 'BTCUSDT');
 
     // Container 1: one minute's bar, then it is recycled.
     const c1 = createPredictHandler({ service: new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), history }), store });
-    expect(await c1({ bars: [row(day2[0]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 0, pending: 1 });
+    expect(await c1({ bars: [toBarRow(day2[0]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 0, pending: 1 });
     // Container 2 (cold): warms its window from history, completes the forecast with the next bar.
     const c2 = createPredictHandler({ service: new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), history }), store });
-    expect(await c2({ bars: [row(day2[1]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 1, pending: 1 });
+    expect(await c2({ bars: [toBarRow(day2[1]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 1, pending: 1 });
     await withLake(`${dir}/lake`, async (sql) => {
       const r = await sql.query('SELECT epoch_us(minute_start), actual FROM predictions');
       expect(r.rows).toEqual([[day2[1]!.minuteStartUs, day2[1]!.close]]);

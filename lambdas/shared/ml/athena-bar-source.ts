@@ -8,7 +8,7 @@
  */
 import { Athena } from '@aws-sdk/client-athena';
 import { ATHENA } from '../../../src/sql/dialect.js';
-import type { Bar } from '../../../src/ml/bar.js';
+import type { Bar } from '../../../src/domain/bars.js';
 import { barFromRow, barsQuerySql, latestTradeTimeSql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from './bar-source.js';
 
 /** The subset of the `@aws-sdk/client-athena` `Athena` client the bar source uses. */

@@ -19,7 +19,7 @@ import type { BarQuery, BarSource, BarWindow } from './bar-source.js';
 import { mlConfigFromEnv } from './config.js';
 import { createMlHandlers, type MlDependencies, type MlHandlers } from './handlers.js';
 import { BlobModelStore } from './model-store.js';
-import type { Bar } from '../../../src/ml/bar.js';
+import type { Bar } from '../../../src/domain/bars.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -17,7 +17,8 @@
  * symbols (scale-free features, log-return target), but every symbol is
  * scored, ranked and given its champion separately.
  */
-import { MINUTE_US, type Bar } from '../../../src/ml/bar.js';
+import { MINUTE_US } from '../../../src/ml/bar.js';
+import type { Bar } from '../../../src/domain/bars.js';
 import { chooseChampion, type ChampionCandidate } from '../../../src/ml/champion.js';
 import { evaluateModel } from '../../../src/ml/evaluate.js';
 import { buildDataset, selectRows, targetWindow, WARMUP_MINUTES, type Dataset, type TargetSpec } from '../../../src/ml/features.js';

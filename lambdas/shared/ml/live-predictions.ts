@@ -12,7 +12,8 @@
  * models are restored from their artifact once per model id. The cost of each
  * forecast (feature update + model) is measured per bar.
  */
-import { MINUTE_US, type Bar, type PriceField } from '../../../src/ml/bar.js';
+import { MINUTE_US, type PriceField } from '../../../src/ml/bar.js';
+import type { Bar } from '../../../src/domain/bars.js';
 import { DEFAULT_TARGET, type TargetSpec } from '../../../src/ml/features.js';
 import { modelFromJSON, PersistenceModel, type ModelKind, type Regressor } from '../../../src/ml/models/index.js';
 import { checkFeatureCompatibility, LivePredictor } from '../../../src/ml/predict.js';

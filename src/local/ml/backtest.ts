@@ -4,9 +4,9 @@
  *
  * The trade simulator (`src/sim/market.ts`, low trade rates so that weeks stay
  * fast) produces the tape minute by minute; each minute is aggregated into bars
- * with `barsFromTrades` and written to the lake as `bar_partials` (one partial
- * per symbol and minute, hour files), so `bars_1m` in the lake is what the
- * handlers read. As each minute closes, its bars go to the live predictor
+ * by the stream transform's accumulator and written to the lake as
+ * `bar_partials` (one partial per symbol and minute, hour files), so `bars_1m`
+ * in the lake is what the handlers read. As each minute closes, its bars go to the live predictor
  * (the symbol's champion forecasts the next minute). At every simulated
  * midnight the daily evaluation runs, and every `trainEveryDays` the weekly
  * training (the first after `trainEveryDays` of history) — both through the
@@ -22,7 +22,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINUTE_US } from '../../ml/bar.js';
-import { barsFromTrades } from '../../ml/bars-from-trades.js';
 import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sim/market.js';
 import { BAR_PARTIALS } from '../../schema/table-schema.js';
 import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../domain/time.js';
@@ -32,7 +31,7 @@ import { lakeKey } from '../../lake/layout.js';
 import type { ObjectStore } from '../../lake/object-store.js';
 import { encodeParquet } from '../../../lambdas/shared/parquet.js';
 import { BarPartialRows } from '../../../lambdas/shared/lake-rows.js';
-import { BarAccumulator } from '../../domain/bars.js';
+import { BarAccumulator, type Bar } from '../../domain/bars.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../../lambdas/shared/ml/config.js';
 import { PredictionService, type PredictionStats } from '../../../lambdas/shared/ml/live-predictions.js';
 import type { ChampionChangeEntry } from '../../../lambdas/shared/ml/model-store.js';
@@ -163,29 +162,14 @@ class HourPartials {
     return this.rowsOut.rows;
   }
 
-  /** Adds one partial per symbol of a minute's trades. */
-  addMinute(trades: readonly SimTrade[]): void {
+  /** Adds one partial per symbol of a minute's trades; returns the minute's bars, by symbol. */
+  addMinute(trades: readonly SimTrade[]): Bar[] {
     const acc = new BarAccumulator();
     for (const t of trades) {
-      const price = Number(t.price);
-      const quantity = Number(t.qty);
-      acc.add({
-        symbol: t.symbol,
-        trade_id: t.id,
-        price,
-        quantity,
-        quote_quantity: Number(t.quoteQty),
-        is_buyer_maker: t.isBuyerMaker,
-        trade_time: t.tradeTimeUs,
-        event_time: t.eventTimeMs * 1000,
-        day_of_week: 0,
-        hour: 0,
-        minute: 0,
-        ingest_time: 0,
-        source: 'binance-ws',
-      });
+      acc.add({ symbol: t.symbol, trade_id: t.id, price: Number(t.price), quantity: Number(t.qty), quote_quantity: Number(t.quoteQty), is_buyer_maker: t.isBuyerMaker, trade_time: t.tradeTimeUs });
     }
     for (const p of acc.partials()) this.rowsOut.add(p, 'backtest');
+    return acc.bars();
   }
 
   /** Writes the hour's file (`bar_partials/dt=…/hour=…/backtest-<hour start µs>.parquet`) and starts a new hour. */
@@ -265,8 +249,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
         next = trades.next();
       }
       dayTrades += minute.length;
-      partials.addMinute(minute);
-      const bars = barsFromTrades(minute);
+      const bars = partials.addMinute(minute);
       dayBars += bars.length;
       for (const bar of bars) if ((await predictor.onBar(bar, endUs)) !== undefined) dayPredictions++;
       if ((endUs - startUs) % US_PER_HOUR === 0) await partials.flush(ml.lake, endUs - US_PER_HOUR);

@@ -15,7 +15,8 @@ import { FileObjectStore } from '../file-object-store.js';
 import { DuckDbBarSource } from './duckdb-bar-source.js';
 import { localEvaluationWorkflow, localTrainingWorkflow, type LocalExecution } from './executor.js';
 import { PredictionService, type PredictionStats } from '../../../lambdas/shared/ml/live-predictions.js';
-import { createPredictHandler, type ClosedBarRow, type PredictResult } from '../../../lambdas/shared/ml/predict-handler.js';
+import { createPredictHandler, type PredictResult } from '../../../lambdas/shared/ml/predict-handler.js';
+import type { BarRow } from '../../domain/bars.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 
 /** Final output of the weekly training state machine. */
@@ -84,7 +85,7 @@ export function openLocalMl(dataDir: string, options: LocalMlOptions = {}): Loca
 /** Live predictions on the local runtime, fed with closed bars. */
 export interface LocalLivePredictions {
   /** Feeds bars that have just closed (the bar publisher's `onClosed` hook); writes rows and points. */
-  onClosed(bars: readonly ClosedBarRow[]): Promise<PredictResult>;
+  onClosed(bars: readonly BarRow[]): Promise<PredictResult>;
   stats(): PredictionStats;
 }
 
