@@ -9,12 +9,8 @@
 import type { TableSchema } from '../src/lake/table-schema.js';
 import { tablePrefix } from '../src/lake/lake-writer.js';
 
-/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use). */
-export { tablePrefix };
-
-/** Zones that hold lake tables, each a top-level prefix of the lake bucket. */
-export const LAKE_ZONES = ['raw', 'curated', 'quarantine', 'aggregate', 'models'] as const;
-export type LakeZone = (typeof LAKE_ZONES)[number];
+/** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use), and the zones. */
+export { LAKE_ZONES, type LakeZone, tablePrefix } from '../src/lake/layout.js';
 
 /** First day the `dt` projection covers: older than any Binance spot data ticklake replays. */
 export const PROJECTION_START_DATE = '2017-01-01';

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { handler as render } from '../lambdas/backfill/render.js';
 import { BACKFILL_RUNS_PREFIX, markerKey, type StagedBackfill } from '../src/backfill/plan.js';
 import { publishBackfill } from '../src/backfill/publish.js';
-import { S3PublishStore, stageUploads } from '../src/adapters/aws/backfill-s3.js';
+import { stageUploads } from '../src/adapters/aws/backfill-s3.js';
+import { S3ObjectStore } from '../src/adapters/aws/s3-object-store.js';
 import { readLines, writeSimulatedFile } from '../src/local/trade-files.js';
 import { tempDir } from './helpers/lake-files.js';
 import { useS3rver } from './helpers/s3rver.js';
@@ -93,7 +94,7 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
 
   it('publishes under deterministic names, replaces an earlier publication of the same file, and clears staging', async () => {
     // Prepare: run a stages two trades objects in hour 05 and one quarantine object; run b (a rerun) stages one trades object in hour 06
-    const store = new S3PublishStore(local.s3, BUCKET);
+    const store = new S3ObjectStore(local.s3, BUCKET);
     await put(`${out('pub-a', 0)}trades/dt=2026-11-02/hour=05/20261122_a_00000`, 'PAR1 a0');
     await put(`${out('pub-a', 0)}trades/dt=2026-11-02/hour=05/20261122_a_00001`, 'PAR1 a1');
     await put(`${out('pub-a', 0)}quarantine/dt=2026-11-22/hour=00/20261122_q_00000`, 'PAR1 q');
@@ -118,13 +119,18 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
 
   it('publishing the same staging again (a retried step) leaves exactly the same objects', async () => {
     // Prepare
-    const store = new S3PublishStore(local.s3, BUCKET);
+    const store = new S3ObjectStore(local.s3, BUCKET);
     const f = file(0, 'ETHUSDT-trades-2026-11-03');
     await put(`${out('pub-c', 0)}bar_partials/dt=2026-11-03/hour=00/x0`, 'PAR1 p');
     await put(`${out('pub-c', 0)}bar_partials/dt=2026-11-03/hour=01/x0`, 'PAR1 p');
     const input = { run: run('pub-c'), files: [f], results: [{ index: 0, key: f.key, ok: true }] };
     // Act: the first attempt is interrupted after its copies (the staging is still there), then retried
-    await publishBackfill({ ...store, list: store.list.bind(store), get: store.get.bind(store), put: store.put.bind(store), promote: store.promote.bind(store), delete: async () => { throw new Error('interrupted'); } }, input).catch(() => undefined);
+    const interrupted = new (class extends S3ObjectStore {
+      override async delete(): Promise<void> {
+        throw new Error('interrupted');
+      }
+    })(local.s3, BUCKET);
+    await publishBackfill(interrupted, input).catch(() => undefined);
     const first = await local.keys('aggregate/');
     await publishBackfill(store, input);
     // Assess
@@ -135,7 +141,7 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
 
   it('reports failed files and leaves their earlier publication alone', async () => {
     // Prepare
-    const store = new S3PublishStore(local.s3, BUCKET);
+    const store = new S3ObjectStore(local.s3, BUCKET);
     const f = file(0, 'SOLUSDT-trades-2026-11-04');
     await put(markerKey(f.key), JSON.stringify({ runId: 'older', objects: ['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet'] }));
     await put('curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet', 'PAR1 old');

@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { handler as renderHandler } from '../lambdas/backfill/render.js';
 import { type BackfillFile, type BackfillRun, fileStatements, outputPrefix, type PublishInput, type StagedBackfill } from '../src/backfill/plan.js';
-import { type PublishStore, publishBackfill } from '../src/backfill/publish.js';
 import { BACKFILL_ERRORS, BACKFILL_STATES as S, localBackfillDefinition } from '../src/adapters/workflows/backfill-workflow.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from '../src/local/ml/executor.js';
 import { ATHENA } from '../src/sql/dialect.js';
 import { checkedLinesSql, classifiedLinesSql, validTradesSql } from '../src/sources/binance-trades/backfill-sql.js';
-
-/** An in-memory object store (the publish step's port). */
-class MemoryStore implements PublishStore {
-  readonly objects = new Map<string, Uint8Array>();
-  async list(prefix: string) {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix));
-  }
-  async get(key: string) {
-    return this.objects.get(key);
-  }
-  async put(key: string, body: Uint8Array) {
-    this.objects.set(key, body);
-  }
-  async promote(from: string, to: string) {
-    this.objects.set(to, this.objects.get(from)!);
-  }
-  async delete(keys: readonly string[]) {
-    for (const k of keys) this.objects.delete(k);
-  }
-}
+import { publishBackfill } from '../src/backfill/publish.js';
+import { MemoryObjectStore } from './helpers/memory-object-store.js';
 
 const NOW = '2026-11-22T00:00:00.000Z';
 const RUN = (runId: string): BackfillRun => ({ runId, processingTimeUs: Date.parse(NOW) * 1000, lakeRoot: 's3://lake/', maxConcurrency: 2 });
@@ -43,7 +24,7 @@ const FILES: BackfillFile[] = ['BTCUSDT-trades-2026-11-02', 'ETHUSDT-trades-2026
  * record their statement and "write" one staged object per table and hour,
  * the publish step is the real one on an in-memory store.
  */
-function cloudLike(store: MemoryStore, statements: { state: string; sql: string }[], opts: { fail?: { state: string; file: number }; stage?: LocalTask } = {}) {
+function cloudLike(store: MemoryObjectStore, statements: { state: string; sql: string }[], opts: { fail?: { state: string; file: number }; stage?: LocalTask } = {}) {
   const { fail } = opts;
   const athena = (state: string): LocalTask => async (input) => {
     const sql = (input as { QueryString: string }).QueryString;
@@ -67,12 +48,12 @@ function cloudLike(store: MemoryStore, statements: { state: string; sql: string 
   return new LocalWorkflow<Record<string, any>>(localBackfillDefinition(), tasks);
 }
 
-const tableObjects = (store: MemoryStore) => [...store.objects.keys()].filter((k) => !k.startsWith('_backfill/')).sort();
+const tableObjects = (store: MemoryObjectStore) => [...store.objects.keys()].filter((k) => !k.startsWith('_backfill/')).sort();
 
 describe('backfill state machine executed locally (aws-local-stepfunctions, Task states overridden)', () => {
   it('runs the Athena-dialect statements of the shared definitions, per file: create, three UNLOADs, drop', async () => {
     // Prepare
-    const store = new MemoryStore();
+    const store = new MemoryObjectStore();
     const statements: { state: string; sql: string }[] = [];
     // Act
     const r = await cloudLike(store, statements).run({ uploadPrefix: 'raw/backfill/b1/' }, 'exec-1');
@@ -110,7 +91,7 @@ describe('backfill state machine executed locally (aws-local-stepfunctions, Task
 
   it("a failed UNLOAD drops that file's table (Catch), the other file is still published, and the run fails", async () => {
     // Prepare
-    const store = new MemoryStore();
+    const store = new MemoryObjectStore();
     const statements: { state: string; sql: string }[] = [];
     // Act
     const attempt = cloudLike(store, statements, { fail: { state: S.quarantine, file: 1 } }).run({ uploadPrefix: 'raw/backfill/b2/' }, 'exec-2');
@@ -130,7 +111,7 @@ describe('backfill state machine executed locally (aws-local-stepfunctions, Task
   it('a failing stage step ends in BackfillFailed with its message, before any statement', async () => {
     // Prepare
     const statements: { state: string; sql: string }[] = [];
-    const workflow = cloudLike(new MemoryStore(), statements, {
+    const workflow = cloudLike(new MemoryObjectStore(), statements, {
       stage: async () => {
         throw new Error('no .csv, .zip or .gz trade files under s3://lake/raw/backfill/empty/');
       },
@@ -145,7 +126,7 @@ describe('backfill state machine executed locally (aws-local-stepfunctions, Task
 
   it('running the same files again (a new execution, or a rerun of the same run id) publishes the same objects, never more', async () => {
     // Prepare
-    const store = new MemoryStore();
+    const store = new MemoryObjectStore();
     await cloudLike(store, []).run({ uploadPrefix: 'raw/backfill/b4/' }, 'exec-4');
     const once = tableObjects(store);
     // Act

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import type { Bar } from '../src/domain/bars.js';
+import type { BarRow } from '../src/domain/bars.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { EmbeddedTimeSeriesStore } from '../src/local/embedded-store.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
@@ -16,12 +17,12 @@ describe('publishing closed bars to the time-series store', () => {
   it('publishes each closed minute once, holds back open ones, and re-publishes a minute a late trade changed', async () => {
     // Prepare: trades in minutes 0..3; the watermark is in minute 3 (+5 s)
     const root = tempDir();
-    const handler = createStreamTransform({ lake: new FileLakeWriter(root), clock: () => T0 + 3600_000 });
+    const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => T0 + 3600_000 });
     const trades = [0, 1, 2, 3].flatMap((m) => [tradeMessage({ t: 100 + m * 2, T: T0 + m * MIN + 1000 }), tradeMessage({ t: 101 + m * 2, T: T0 + m * MIN + 5000 })]);
     await handler(kinesisEvent(trades, 'shardId-000000000000', 1));
     const store = await EmbeddedTimeSeriesStore.open(join(root, 'ts'));
     const statePath = join(root, 'published.json');
-    const closedSeen: Bar[][] = [];
+    const closedSeen: BarRow[][] = [];
     try {
       // Act 1: minutes 0 and 1 are closed (minute 2 ends at +3:00, watermark 3:05 - lateness 10 s < 3:00 + ... )
       let sql = await LakeSql.open(root);

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { BarAccumulator, finishBar, mergePartials, type Bar, type BarPartial } from '../src/domain/bars.js';
 import type { TradeRow } from '../src/sources/binance-trades/features.js';
+import { BAR_COLUMNS, fromBarRow, toBarRow, type BarRow } from '../src/domain/bars.js';
 import { CheckpointStore } from '../src/local/checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type KinesisHandler, ShardPoller } from '../src/local/event-source.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LocalStream } from '../src/local/local-stream.js';
 import { JsonlDeadLetters } from '../src/local/on-failure.js';
 import { PartitionKeys } from '../src/local/sources.js';
@@ -15,13 +16,14 @@ import { simulateRecords } from '../src/sources/binance-trades/market.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
+import { BARS_1M } from '../src/sources/binance-trades/tables.js';
 
-const EXACT: (keyof Bar)[] = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'trade_count'];
-const SUMS: (keyof Bar)[] = ['vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'buyer_maker_share'];
+const EXACT: (keyof BarRow)[] = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'trade_count'];
+const SUMS: (keyof BarRow)[] = ['vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'buyer_maker_share'];
 /** Floating-point sums depend on addition order (in DuckDB and Athena too): equal to 1e-9 relative. */
 const REL = 1e-9;
 
-function expectSameBars(actual: Record<string, unknown>[], expected: Record<string, unknown>[]) {
+function expectSameBars(actual: readonly Record<string, unknown>[], expected: readonly Record<string, unknown>[]) {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     for (const k of EXACT) expect(actual[i]![k], `${k} of bar ${i}`).toEqual(expected[i]![k]);
@@ -68,10 +70,10 @@ describe('minute bars from partial aggregates', () => {
             merged.set(k, prev ? mergePartials(prev, p) : { ...p });
           }
         // Assess
-        const key = (b: Bar) => `${b.symbol}|${b.minute_start}`;
+        const key = (b: Bar) => `${b.symbol}|${b.minuteStartUs}`;
         const expected = whole.partials().map(finishBar).sort((a, b) => key(a).localeCompare(key(b)));
         const actual = [...merged.values()].map(finishBar).sort((a, b) => key(a).localeCompare(key(b)));
-        expectSameBars(actual as unknown as Record<string, unknown>[], expected as unknown as Record<string, unknown>[]);
+        expectSameBars(actual.map(toBarRow), expected.map(toBarRow));
       }),
       { numRuns: 200 },
     );
@@ -86,7 +88,20 @@ describe('minute bars from partial aggregates', () => {
     for (const r of rows) acc.add(r);
     const bar = finishBar(acc.partials()[0]!);
     // Assess
-    expect(bar).toMatchObject({ open: 1, close: 3, high: 3, low: 1, trade_count: 3, vwap: (1 + 3 + 4) / 4, avg_price: 2, buyer_maker_share: 2 / 3 });
+    expect(bar).toMatchObject({ open: 1, close: 3, high: 3, low: 1, tradeCount: 3, vwap: (1 + 3 + 4) / 4, avgPrice: 2, buyerMakerShare: 2 / 3 });
+  });
+
+  it('a bar is a bars_1m row under the column names of glue-schemas/bars_1m.json, and back', () => {
+    // Prepare
+    const acc = new BarAccumulator();
+    acc.add(toRow({ symbol: 'BTCUSDT', trade_id: 1, price: 2, quantity: 3, is_buyer_maker: true, trade_time: Date.UTC(2026, 10, 2, 10, 0, 30) * 1000 }));
+    const [bar] = acc.bars();
+    // Act
+    const row = toBarRow(bar!);
+    // Assess
+    expect(Object.values(BAR_COLUMNS)).toEqual(BARS_1M.columns.map((c) => c.name));
+    expect(row).toMatchObject({ minute_start: Date.UTC(2026, 10, 2, 10) * 1000, avg_price: 2, quote_volume: 6, trade_count: 1, buyer_maker_share: 1 });
+    expect(fromBarRow(row)).toEqual(bar);
   });
 
   it('stream bars equal batch bars on the same trades, across shards, small batches, retries and reordering', async () => {
@@ -101,7 +116,7 @@ describe('minute bars from partial aggregates', () => {
     for (const r of reordered) stream.putOne(keys.next(r.partitionKey), r.payload, Date.UTC(2026, 10, 2, 1));
     stream.flush();
     const lake = join(dir, 'lake');
-    const transform = createStreamTransform({ lake: new FileLakeWriter(lake), clock: () => Date.UTC(2026, 10, 3) });
+    const transform = createStreamTransform({ lake: new FileObjectStore(lake), clock: () => Date.UTC(2026, 10, 3) });
     let calls = 0;
     const flaky: KinesisHandler = async (e) => {
       const res = await transform(e);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { DUCKDB_TYPE } from '../src/local/lake-sql.js';
 import { type TableSchema } from '../src/lake/table-schema.js';
 import { TABLES } from '../src/catalog.js';
@@ -21,7 +21,7 @@ const PARQUET_OF: Record<string, string> = {
 
 async function writeOneBatch() {
   const root = tempDir();
-  const handler = createStreamTransform({ lake: new FileLakeWriter(root), clock: () => Date.UTC(2026, 10, 2, 12) });
+  const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => Date.UTC(2026, 10, 2, 12) });
   const T = Date.UTC(2026, 10, 2, 11, 30);
   await handler(kinesisEvent([tradeMessage({ t: 7, T }), tradeMessage({ t: 8, T: T + 5, m: false }), '{"e":"trade"}', '']));
   return root;

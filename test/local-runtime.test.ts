@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { CheckpointStore } from '../src/local/checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type KinesisHandler, ShardPoller } from '../src/local/event-source.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LocalStream, shardForKey } from '../src/local/local-stream.js';
 import { JsonlDeadLetters, type FailedBatch } from '../src/local/on-failure.js';
 import { tradeMessage } from './helpers/kinesis-events.js';
@@ -176,7 +176,7 @@ describe('shard poller (event source mapping semantics)', () => {
     const msgs = Array.from({ length: 90 }, (_, i) => ({ key: symbols[i % 3]!, data: tradeMessage({ s: symbols[i % 3]!, t: 1000 + i, T: T0 + i }) }));
     const { dir, stream, checkpoints, dlq } = fixture(msgs, 3);
     const lakeRoot = join(dir, 'lake');
-    const transform = createStreamTransform({ lake: new FileLakeWriter(lakeRoot), clock: () => T0 + 60_000 });
+    const transform = createStreamTransform({ lake: new FileObjectStore(lakeRoot), clock: () => T0 + 60_000 });
     let writes = 0;
     let died!: () => void;
     const death = new Promise<void>((r) => (died = r));
@@ -205,7 +205,7 @@ describe('shard poller (event source mapping semantics)', () => {
     const msgs = Array.from({ length: 10 }, (_, i) => ({ key: 'BTCUSDT', data: tradeMessage({ t: 1 + i, T: i % 2 ? T0 + 3_600_000 : T0 }) }));
     const { dir, stream, checkpoints, dlq } = fixture(msgs);
     const lakeRoot = join(dir, 'lake');
-    const transform = createStreamTransform({ lake: new FileLakeWriter(lakeRoot), clock: () => T0 + 7_200_000 });
+    const transform = createStreamTransform({ lake: new FileObjectStore(lakeRoot), clock: () => T0 + 7_200_000 });
     let calls = 0;
     const flaky: KinesisHandler = async (e) => {
       const res = await transform(e);

@@ -4,6 +4,7 @@ import { isMskEvent, mskToKinesisEvents } from '../src/ingest/msk-event.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import type { LakeWriter } from '../src/lake/lake-writer.js';
 import { tradeMessage } from './helpers/kinesis-events.js';
+import { MemoryObjectStore } from './helpers/memory-object-store.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const T = Date.UTC(2026, 10, 2, 9);
@@ -31,12 +32,12 @@ describe('MSK event source', () => {
 
   it('the stream transform writes one object set per partition, named after topic-partition and offsets', async () => {
     // Prepare
-    const keys: string[] = [];
-    const lake: LakeWriter = { location: 'memory', put: async (k) => void keys.push(k), get: async () => undefined, delete: async () => undefined };
+    const lake = new MemoryObjectStore();
     const transform = createStreamTransform({ lake, clock: () => T + 3_600_000 });
     // Act
     for (const e of mskToKinesisEvents(mskEvent())) await transform(e);
     // Assess
+    const keys = [...lake.objects.keys()];
     expect(keys.filter((k) => k.startsWith('curated/trades/')).map((k) => k.split('/').pop())).toEqual([
       'ticklake-events-0-00000000000000000010-00000000000000000011.parquet',
       'ticklake-events-1-00000000000000000005-00000000000000000005.parquet',

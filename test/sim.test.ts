@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePayload } from '../src/sources/binance-trades/binance.js';
+import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 import {
-  CSV_HEADER,
   CSV_MALFORMED_KINDS,
   JSONL_MALFORMED_KINDS,
   MAX_ENCODED_RECORD_BYTES,
@@ -364,7 +364,7 @@ describe('formatters', () => {
     // Assess
     expect(newer).toBe(trade!.tradeTimeUs);
     expect(older).toBe(Date.UTC(2024, 5, 1));
-    expect(CSV_HEADER.split(',')).toHaveLength(7);
+    expect(BINANCE_CSV_HEADER.split(',')).toHaveLength(7);
   });
 
   it('writes stream messages with exactly Binance keys in Binance order', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { sectorVolumes, stockTickFrom, type CompanyProfile } from '../src/sources/stock-ticks/stock-tick.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { COMPANY_PROFILES, simulateStockTicks } from '../src/sources/stock-ticks/simulator.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { kinesisEvent, stockTick } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
@@ -66,7 +66,7 @@ describe('stock-trading source', () => {
     const today = new Date(now - 60_000).toISOString();
     const good = [stockTick({ id: 1, created_at: today }), stockTick({ id: 2, created_at: today, volume: 250 }), stockTick({ id: 3, created_at: today, ticker: 'XOM', sector: 'Energy', price: 118, market_cap: 118 * 4_300_000_000, volume: 40 })];
     const root = tempDir();
-    const handler = createStreamTransform({ lake: new FileLakeWriter(root) });
+    const handler = createStreamTransform({ lake: new FileObjectStore(root) });
     const first = kinesisEvent([JSON.stringify(good[0]), JSON.stringify(good[1])], 'shardId-000000000000', 1);
     const second = kinesisEvent([JSON.stringify(good[2]), JSON.stringify(stockTick({ id: 4, created_at: today, ticker: 'NOPE' }))], 'shardId-000000000000', 3);
     // Act

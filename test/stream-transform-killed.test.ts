@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LakeWriter } from '../src/lake/lake-writer.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { RAW_EVENTS } from '../src/lake/table-schema.js';
 import { TRADES } from '../src/sources/binance-trades/tables.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
 import { physicalRows, tempDir } from './helpers/lake-files.js';
 
@@ -17,25 +17,22 @@ const trades = (n: number) => Array.from({ length: n }, (_, i) => tradeMessage({
  * settles, as when Lambda kills it at its timeout (no catch, no clean-up runs).
  * `dead` resolves once a write has hung and every earlier write has landed.
  */
-function dyingLake(inner: LakeWriter, allowed: number): { lake: LakeWriter; dead: Promise<void> } {
+function dyingLake(root: string, allowed: number): { lake: FileObjectStore; dead: Promise<void> } {
   let puts = 0;
   const landed: Promise<void>[] = [];
   let die!: () => void;
   const hung = new Promise<void>((r) => (die = r));
-  const lake: LakeWriter = {
-    location: inner.location,
-    get: (k) => inner.get(k),
-    delete: (k) => inner.delete(k),
-    put: (k, b) => {
+  const lake = new (class extends FileObjectStore {
+    override put(key: string, body: Uint8Array): Promise<void> {
       if (++puts > allowed) {
         die();
         return new Promise<void>(() => undefined);
       }
-      const p = inner.put(k, b);
+      const p = super.put(key, body);
       landed.push(p);
       return p;
-    },
-  };
+    }
+  })(root);
   return { lake, dead: hung.then(() => Promise.all(landed)).then(() => undefined) };
 }
 
@@ -43,10 +40,10 @@ describe('stream transform killed mid-write', () => {
   it.each([1, 2, 3, 4])('doubles no row when the invocation dies after %i lake writes and the retry is bisected', async (allowed) => {
     // Prepare: a batch spanning two hour partitions, so the attempt writes several objects.
     const root = tempDir();
-    const lake = new FileLakeWriter(root);
+    const lake = new FileObjectStore(root);
     const payloads = [...trades(30), ...trades(30).map((p) => p.replace(`"T":${T0}`, `"T":${T0 + 3_600_000}`))];
     const event = kinesisEvent(payloads);
-    const dying = dyingLake(lake, allowed);
+    const dying = dyingLake(root, allowed);
     void createStreamTransform({ lake: dying.lake, clock: () => NOW_MS })(event); // never settles
     await dying.dead;
     const handler = createStreamTransform({ lake, clock: () => NOW_MS });

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LakeWriter } from '../src/lake/lake-writer.js';
 import { createStreamTransform, type BatchSummary } from '../src/ingest/stream-transform.js';
-import { FileLakeWriter } from '../src/local/file-lake-writer.js';
 import { QUARANTINE, RAW_EVENTS } from '../src/lake/table-schema.js';
 import { TRADES } from '../src/sources/binance-trades/tables.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
 import { kinesisEvent, kinesisRecord, tradeMessage } from './helpers/kinesis-events.js';
+import { MemoryObjectStore } from './helpers/memory-object-store.js';
 import { duck, parquetFiles, physicalRows, tempDir } from './helpers/lake-files.js';
 
 const NOW_MS = Date.UTC(2026, 10, 2, 12, 0, 0);
@@ -13,7 +14,7 @@ const T0 = Date.UTC(2026, 10, 2, 10, 15, 0);
 
 function setup() {
   const root = tempDir();
-  const lake = new FileLakeWriter(root);
+  const lake = new FileObjectStore(root);
   const batches: BatchSummary[] = [];
   const handler = createStreamTransform({ lake, clock: () => NOW_MS, onBatch: (s) => batches.push(s) });
   return { root, lake, handler, batches, dir: (t: { zone: string; name: string }) => join(root, t.zone, t.name) };
@@ -101,26 +102,20 @@ describe('stream transform handler', () => {
 
   it('fails the whole batch and removes what it wrote when the lake write fails', async () => {
     // Prepare
-    const written = new Map<string, Uint8Array>();
     let puts = 0;
-    const lake: LakeWriter = {
-      location: 'memory',
-      put: async (k, b) => {
+    const lake = new (class extends MemoryObjectStore {
+      override async put(key: string, body: Uint8Array): Promise<void> {
         if (++puts === 3) throw new Error('SlowDown');
-        written.set(k, b);
-      },
-      get: async (k) => written.get(k),
-      delete: async (keys) => {
-        for (const k of keys) written.delete(k);
-      },
-    };
+        await super.put(key, body);
+      }
+    })();
     const handler = createStreamTransform({ lake, clock: () => NOW_MS });
     const event = kinesisEvent([...trades(2), 'x']);
     // Act
     const attempt = handler(event);
     // Assess
     await expect(attempt).rejects.toThrow('SlowDown');
-    expect(written.size).toBe(0);
+    expect(lake.objects.size).toBe(0);
   });
 
   it('reports counts per batch for metrics', async () => {

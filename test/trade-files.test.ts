@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { parseCsvTrade } from '../src/sources/binance-trades/binance.js';
 import { readLineBatches, readLines, symbolFromFileName, writeSimulatedFile, type ReadProgress } from '../src/local/trade-files.js';
-import { CSV_HEADER } from '../src/sources/binance-trades/binance-format.js';
 import { simulateRecords, simulationWindowUs } from '../src/sources/binance-trades/market.js';
+import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 
 let dir: string;
 
@@ -55,7 +55,7 @@ describe('writeSimulatedFile + readLines round trips', () => {
     // Assess
     expect(result.records).toBe(expected.length);
     expect(result.files).toHaveLength(1);
-    expect(lines).toEqual(header ? [CSV_HEADER, ...expected] : expected);
+    expect(lines).toEqual(header ? [BINANCE_CSV_HEADER, ...expected] : expected);
     const time = Number(lines[header ? 1 : 0]!.split(',')[4]);
     if (timeUnit === 'ms') expect(time).toBeLessThan(1e13);
     else expect(time).toBeGreaterThanOrEqual(1e15);
@@ -136,7 +136,7 @@ describe('writeSimulatedFile + readLines round trips', () => {
     for (const f of result.files) {
       const symbol = symbolFromFileName(f.path)!;
       for await (const line of readLines(f.path)) {
-        if (line === CSV_HEADER) continue;
+        if (line === BINANCE_CSV_HEADER) continue;
         outcomes.push(parseCsvTrade(line, symbol, { nowUs: endUs }).ok);
       }
     }
@@ -219,7 +219,7 @@ describe('readLines', () => {
     // Assess
     expect(n).toBe(written.records + 1);
     expect(progress[progress.length - 1]).toEqual({ bytesRead: written.files[0]!.textBytes, totalBytes: written.files[0]!.textBytes });
-    expect(firstTwo[0]).toBe(CSV_HEADER);
+    expect(firstTwo[0]).toBe(BINANCE_CSV_HEADER);
   });
 
   it('rejects a zip without a text entry', async () => {

@@ -7,7 +7,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { StagedBackfill } from '../../src/backfill/plan.js';
-import { type StageInput, stageUploads } from '../../src/adapters/aws/backfill-s3.js';
+import { stageUploads } from '../../src/adapters/aws/backfill-s3.js';
+import type { StageInput } from '../../src/backfill/plan.js';
 
 const logger = new Logger({ serviceName: 'ticklake-backfill' });
 const s3 = new S3Client({});

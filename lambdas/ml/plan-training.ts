@@ -5,7 +5,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { cloudMlHandlers } from '../../src/adapters/aws/ml/cloud.js';
-import type { RunStart, TrainingPlan, TrainingRequest } from '../../src/ml/steps/workflow-types.js';
+import type { TrainingPlan, TrainingRequest } from '../../src/ml/steps/workflow-types.js';
+import type { RunStart } from '../../src/orchestration/asl.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml' });
 const handlers = cloudMlHandlers(process.env, { log: (message, data) => logger.info(message, { ...data }) });

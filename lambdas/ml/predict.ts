@@ -21,13 +21,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3LakeWriter } from '../../src/adapters/aws/s3-lake-writer.js';
 import { cloudAthenaBars, cloudBarSource, cloudModelStore } from '../../src/adapters/aws/ml/cloud.js';
 import { PredictionService } from '../../src/ml/steps/live-predictions.js';
 import { createPredictHandler, type PredictEvent, type PredictResult } from '../../src/ml/steps/predict-handler.js';
 import { createCloudBarPublisher, withBarPublishing, type BarTickResult } from '../../src/timeseries/cloud-bar-publisher.js';
 import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/timeseries/cloud-sink.js';
 import { logRejected, reportingSink } from '../../src/timeseries/rejections.js';
+import { S3ObjectStore } from '../../src/adapters/aws/s3-object-store.js';
 
 const logger = new Logger({ serviceName: 'ticklake-ml-predict' });
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'ml-predict' });
@@ -72,7 +72,7 @@ async function createRun(): Promise<NonNullable<typeof run>> {
   const timeSeries = await sink;
   service = new PredictionService({
     store,
-    lake: new S3LakeWriter(s3, process.env.LAKE_BUCKET ?? ''),
+    lake: new S3ObjectStore(s3, process.env.LAKE_BUCKET ?? ''),
     // Predictions are lake rows first: a store outage is logged and counted, it does not stop them.
     timeSeries: reportingSink(timeSeries, logger, 'prediction', { unavailableAsRejected: true }),
     history: bars,

@@ -8,15 +8,15 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent } from 'aws-lambda';
 import { isMskEvent, mskToKinesisEvents } from '../../src/ingest/msk-event.js';
-import { S3LakeWriter } from '../../src/adapters/aws/s3-lake-writer.js';
 import { batchMetrics, createStreamTransform } from '../../src/ingest/stream-transform.js';
+import { S3ObjectStore } from '../../src/adapters/aws/s3-object-store.js';
 
 // Service name from POWERTOOLS_SERVICE_NAME (set by the processing stack), as the metrics dimension.
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'ticklake', serviceName: 'stream-transform' });
 
 const transform = createStreamTransform({
-  lake: new S3LakeWriter(new S3Client({}), process.env.LAKE_BUCKET ?? ''),
+  lake: new S3ObjectStore(new S3Client({}), process.env.LAKE_BUCKET ?? ''),
   logger,
   onBatch: (s) => {
     for (const m of batchMetrics(s)) {

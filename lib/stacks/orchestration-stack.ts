@@ -27,13 +27,14 @@ import type { Construct } from 'constructs';
 import { type TableSchema } from '../../src/lake/table-schema.js';
 import { BAR_PARTIALS, BARS_1M } from '../../src/sources/binance-trades/tables.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../src/ml/table-schemas.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
 import { tablePrefix } from '../lake-layout.js';
 import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
-import { type MlAslDefinition, dailyEvaluationDefinition, weeklyTrainingDefinition } from '../../src/adapters/workflows/ml-workflows.js';
+import { dailyEvaluationDefinition, weeklyTrainingDefinition } from '../../src/adapters/workflows/ml-workflows.js';
 import { ML_ENTRIES } from '../paths.js';
 import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
 
@@ -477,7 +478,7 @@ export class OrchestrationStack extends Stack {
     });
   }
 
-  private stateMachine(id: string, name: string, definition: MlAslDefinition, config: TicklakeConfig): sfn.StateMachine {
+  private stateMachine(id: string, name: string, definition: AslDefinition, config: TicklakeConfig): sfn.StateMachine {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       logGroupName: `/aws/vendedlogs/states/${name}`,
       retention: config.logRetentionDays as logs.RetentionDays,

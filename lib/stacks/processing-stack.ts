@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { TableSchema } from '../../src/lake/table-schema.js';
 import { STREAM_TRANSFORM_TABLES as WRITTEN_TABLES } from '../../src/ingest/stream-transform.js';
+import { BATCH_MARKER_PREFIX } from '../../src/lake/layout.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, streamSourceFor } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
@@ -28,9 +29,6 @@ import type { MskIngestion } from './ingestion-stack.js';
  * the transform and compares what it touches with these grants.
  */
 export const STREAM_TRANSFORM_TABLES: readonly TableSchema[] = WRITTEN_TABLES;
-
-/** Where the transform keeps its per-batch markers (outside every table location). */
-export const BATCH_MARKER_PREFIX = '_batches/';
 
 /** Powertools service name of the stream transform (metrics dimension `service`). */
 export const STREAM_TRANSFORM_SERVICE = 'stream-transform';

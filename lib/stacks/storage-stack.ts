@@ -11,6 +11,8 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { TicklakeConfig } from '../config.js';
+import { BATCH_MARKER_PREFIX, type LakeZone } from '../../src/lake/layout.js';
+import { BACKFILL_RUNS_PREFIX } from '../../src/backfill/plan.js';
 import { lakeBucketName } from '../lake-layout.js';
 
 export interface StorageStackProps extends StackProps {
@@ -48,7 +50,7 @@ export class StorageStack extends Stack {
     });
 
     const days = (n: number) => (n > 0 ? Duration.days(n) : undefined);
-    const expireZone = (zone: string, n: number): s3.LifecycleRule[] =>
+    const expireZone = (zone: LakeZone, n: number): s3.LifecycleRule[] =>
       n > 0 ? [{ id: `expire-${zone}`, prefix: `${zone}/`, expiration: days(n), noncurrentVersionExpiration: Duration.days(1) }] : [];
 
     this.lakeBucketName = lakeBucketName(config.stage, this.account, this.region);
@@ -64,9 +66,9 @@ export class StorageStack extends Stack {
         ...expireZone('curated', config.curatedRetentionDays),
         ...expireZone('aggregate', config.aggregateRetentionDays),
         // Per-batch markers of the stream transform matter only while a batch can be retried.
-        { id: 'expire-batch-markers', prefix: '_batches/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'expire-batch-markers', prefix: BATCH_MARKER_PREFIX, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // What a backfill run staged (its publish step clears it; a failed run's is kept a few days to inspect).
-        { id: 'expire-backfill-staging', prefix: '_backfill/runs/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'expire-backfill-staging', prefix: BACKFILL_RUNS_PREFIX, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // Objects replaced or deleted by a retried batch: keep the old version one week.
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(7) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },

@@ -17,6 +17,7 @@ import { checkSymbol } from '../sources/binance-trades/index.js';
 import type { TableSchema } from '../lake/table-schema.js';
 import { type BackfillStatements, backfillStatements } from '../sources/binance-trades/index.js';
 import type { SqlDialect } from '../sql/dialect.js';
+import type { RunStart } from '../orchestration/asl.js';
 
 /** Trade files a backfill reads: Binance's daily `.zip`, plain `.csv`, or gzipped `.csv.gz`. */
 export const BACKFILL_FILE_RE = /\.(csv|zip|gz)$/i;
@@ -48,6 +49,12 @@ export interface BackfillRequest {
   readonly symbol?: string;
   /** Processing clock (ISO 8601; default: the execution's start). */
   readonly processingTime?: string;
+}
+
+/** Input of the stage step: what the state machine's first (Pass) state hands on, with the execution name. */
+export interface StageInput extends RunStart<BackfillRequest> {
+  /** The execution name: the run id. */
+  readonly runId: string;
 }
 
 /** One input file of a run. */

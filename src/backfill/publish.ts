@@ -2,8 +2,8 @@
  * The publish step of the backfill state machine: moves what each file's
  * statements wrote to the run's staging prefix into the lake tables, under
  * deterministic names, and replaces what an earlier backfill of the same file
- * published. One code path for S3 (Lambda) and the local lake, through
- * {@link PublishStore}.
+ * published. One code path for S3 (Lambda) and the local lake, through the
+ * {@link ObjectStore} port (keys relative to the lake root).
  *
  * Idempotency (a retried step, a rerun of the state machine, the same file
  * backfilled again later): a file's objects are named
@@ -16,19 +16,8 @@
  */
 import { BACKFILL_TABLES } from '../sources/binance-trades/index.js';
 import { tablePrefix } from '../lake/lake-writer.js';
+import type { ObjectStore } from '../lake/object-store.js';
 import { type BackfillFile, type FileOutcome, markerKey, outputPrefix, type PublishInput, type PublishOutput, runPrefix } from './plan.js';
-
-/** Object storage as the publish step needs it; keys are relative to the lake root. */
-export interface PublishStore {
-  /** Every key under a prefix (any order). */
-  list(prefix: string): Promise<string[]>;
-  get(key: string): Promise<Uint8Array | undefined>;
-  put(key: string, body: Uint8Array): Promise<void>;
-  /** Makes `to` hold the object at `from` (S3: a copy; locally a rename, since staging is cleared next). */
-  promote(from: string, to: string): Promise<void>;
-  /** Removes keys; missing ones are not an error. */
-  delete(keys: readonly string[]): Promise<void>;
-}
 
 interface Marker {
   readonly objects: readonly string[];
@@ -37,12 +26,12 @@ interface Marker {
   readonly pending?: boolean;
 }
 
-async function readMarker(store: PublishStore, key: string): Promise<readonly string[]> {
+async function readMarker(store: ObjectStore, key: string): Promise<readonly string[]> {
   const body = await store.get(key);
   return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as Marker).objects : [];
 }
 
-const writeMarker = (store: PublishStore, key: string, m: Marker) => store.put(key, Buffer.from(JSON.stringify(m)));
+const writeMarker = (store: ObjectStore, key: string, m: Marker) => store.put(key, Buffer.from(JSON.stringify(m)));
 
 /** Staged data objects (not directories, not hidden or underscore files such as `_SUCCESS`). */
 function isDataObject(key: string): boolean {
@@ -51,7 +40,7 @@ function isDataObject(key: string): boolean {
 }
 
 /** Where each staged object of a file goes: `staged key -> table key`, numbered per partition in name order. */
-async function destinations(store: PublishStore, runId: string, file: BackfillFile): Promise<Map<string, string>> {
+async function destinations(store: ObjectStore, runId: string, file: BackfillFile): Promise<Map<string, string>> {
   const moves = new Map<string, string>();
   for (const table of BACKFILL_TABLES) {
     const from = outputPrefix(runId, file.index, table);
@@ -70,13 +59,14 @@ async function destinations(store: PublishStore, runId: string, file: BackfillFi
 }
 
 /** Publishes one file's staged outputs; returns the number of objects now published and superseded. */
-export async function publishFile(store: PublishStore, runId: string, file: BackfillFile): Promise<{ objects: number; superseded: number }> {
+export async function publishFile(store: ObjectStore, runId: string, file: BackfillFile): Promise<{ objects: number; superseded: number }> {
   const marker = markerKey(file.key);
   const previous = await readMarker(store, marker);
   const moves = await destinations(store, runId, file);
   const next = [...moves.values()];
   await writeMarker(store, marker, { objects: [...new Set([...previous, ...next])], runId, pending: true });
-  for (const [from, to] of moves) await store.promote(from, to);
+  // A copy keeps the staged object, so a retried step publishes the same objects again.
+  for (const [from, to] of moves) await store.copy(from, to);
   const kept = new Set(next);
   const stale = previous.filter((k) => !kept.has(k));
   await store.delete(stale);
@@ -93,7 +83,7 @@ function describeFailure(r: FileOutcome, files: readonly BackfillFile[]): string
  * The publish step: publishes every file whose statements succeeded, reports
  * the others, then clears the run's staging prefix.
  */
-export async function publishBackfill(store: PublishStore, input: PublishInput): Promise<PublishOutput> {
+export async function publishBackfill(store: ObjectStore, input: PublishInput): Promise<PublishOutput> {
   const { run, files, results } = input;
   const ok = new Set(results.filter((r) => r.ok).map((r) => r.index));
   const published: { key: string; objects: number; superseded: number }[] = [];

@@ -1,5 +1,8 @@
 /**
- * Minute bars from mergeable partial aggregates. Pure.
+ * Minute bars: the one {@link Bar} type (what `bars_1m` holds and the
+ * forecasting core reads) and the one aggregator of trades into bars, by
+ * mergeable partial aggregates. Pure. (`src/sql/bars.ts` is the same
+ * aggregation in SQL, for DuckDB and Athena.)
  *
  * A partial holds, for one symbol and UTC minute, what is needed to merge it
  * with any other partial of the same minute: first and last trade by
@@ -11,6 +14,9 @@
  */
 import type { TradeRow } from '../sources/binance-trades/features.js';
 import { US_PER_MINUTE } from '../core/time.js';
+
+/** The columns of a trade that its bar needs; a curated `trades` row fits. */
+export type BarTrade = Pick<TradeRow, 'symbol' | 'trade_id' | 'price' | 'quantity' | 'quote_quantity' | 'is_buyer_maker' | 'trade_time'>;
 
 /** One partial aggregate (column names as in glue-schemas/bar_partials.json). */
 export interface BarPartial {
@@ -33,22 +39,73 @@ export interface BarPartial {
   buyer_maker_count: number;
 }
 
-/** A finished minute bar (column names as in glue-schemas/bars_1m.json). */
+/**
+ * One minute bar of one symbol. Prices in quote currency, quantities in base
+ * units. Minutes without trades have no bar.
+ */
 export interface Bar {
+  /** Upper-case exchange symbol, e.g. BTCUSDT. */
   readonly symbol: string;
-  readonly minute_start: number;
+  /** Start of the minute, microseconds since epoch, a multiple of 60,000,000. */
+  readonly minuteStartUs: number;
+  /** Price of the first trade of the minute (by trade time, ties by trade id). */
   readonly open: number;
+  /** Highest trade price of the minute. */
   readonly high: number;
+  /** Lowest trade price of the minute. */
   readonly low: number;
+  /** Price of the last trade of the minute (by trade time, ties by trade id). */
   readonly close: number;
+  /** Volume-weighted average price: quoteVolume / volume. */
   readonly vwap: number;
-  readonly avg_price: number;
-  readonly avg_quantity: number;
-  readonly avg_quote_quantity: number;
+  /** Unweighted mean of the minute's trade prices (the old project's `avg_price`). */
+  readonly avgPrice: number;
+  /** Mean trade quantity, base units. */
+  readonly avgQuantity: number;
+  /** Mean of the trades' quote quantities, quote units. */
+  readonly avgQuoteQuantity: number;
+  /** Sum of trade quantities, base units. */
   readonly volume: number;
-  readonly quote_volume: number;
-  readonly trade_count: number;
-  readonly buyer_maker_share: number;
+  /** Sum of trade notionals (price x quantity), quote units. */
+  readonly quoteVolume: number;
+  /** Number of trades in the minute (at least 1: a minute without trades has no bar). */
+  readonly tradeCount: number;
+  /** Share (0..1) of the minute's trades where the buyer was the maker (seller-initiated). */
+  readonly buyerMakerShare: number;
+}
+
+/** The `bars_1m` column of each {@link Bar} field (glue-schemas/bars_1m.json). */
+export const BAR_COLUMNS = {
+  symbol: 'symbol',
+  minuteStartUs: 'minute_start',
+  open: 'open',
+  high: 'high',
+  low: 'low',
+  close: 'close',
+  vwap: 'vwap',
+  avgPrice: 'avg_price',
+  avgQuantity: 'avg_quantity',
+  avgQuoteQuantity: 'avg_quote_quantity',
+  volume: 'volume',
+  quoteVolume: 'quote_volume',
+  tradeCount: 'trade_count',
+  buyerMakerShare: 'buyer_maker_share',
+} as const satisfies { readonly [F in keyof Bar]-?: string };
+
+/** A {@link Bar} under its `bars_1m` column names (`minute_start` in µs), as SQL rows and JSON events carry it. */
+export type BarRow = { readonly [F in keyof Bar as (typeof BAR_COLUMNS)[F]]: Bar[F] };
+
+/** The {@link Bar} fields in `bars_1m` column order. */
+export const BAR_FIELDS = Object.keys(BAR_COLUMNS) as (keyof Bar)[];
+
+/** The `bars_1m` row of a bar. */
+export function toBarRow(b: Bar): BarRow {
+  return Object.fromEntries(BAR_FIELDS.map((f) => [BAR_COLUMNS[f], b[f]])) as unknown as BarRow;
+}
+
+/** The bar of a `bars_1m` row (the inverse of {@link toBarRow}). */
+export function fromBarRow(r: BarRow): Bar {
+  return Object.fromEntries(BAR_FIELDS.map((f) => [f, r[BAR_COLUMNS[f]]])) as unknown as Bar;
 }
 
 /** Start of the UTC minute holding `timeUs`. */
@@ -57,7 +114,7 @@ export function minuteStart(timeUs: number): number {
 }
 
 /** A partial holding a single trade. */
-export function partialOf(t: TradeRow): BarPartial {
+export function partialOf(t: BarTrade): BarPartial {
   return {
     symbol: t.symbol,
     minute_start: minuteStart(t.trade_time),
@@ -97,7 +154,7 @@ function widen(p: BarPartial, openTime: number, openId: number, open: number, cl
 }
 
 /** Adds one trade to a partial of the same symbol and minute (in place). */
-export function addTrade(p: BarPartial, t: TradeRow): void {
+export function addTrade(p: BarPartial, t: BarTrade): void {
   widen(p, t.trade_time, t.trade_id, t.price, t.trade_time, t.trade_id, t.price, t.price, t.price);
   p.sum_price += t.price;
   p.volume += t.quantity;
@@ -125,19 +182,19 @@ export function finishBar(p: BarPartial): Bar {
   const n = p.trade_count;
   return {
     symbol: p.symbol,
-    minute_start: p.minute_start,
+    minuteStartUs: p.minute_start,
     open: p.open,
     high: p.high,
     low: p.low,
     close: p.close,
     vwap: p.quote_volume / p.volume,
-    avg_price: p.sum_price / n,
-    avg_quantity: p.volume / n,
-    avg_quote_quantity: p.sum_quote_quantity / n,
+    avgPrice: p.sum_price / n,
+    avgQuantity: p.volume / n,
+    avgQuoteQuantity: p.sum_quote_quantity / n,
     volume: p.volume,
-    quote_volume: p.quote_volume,
-    trade_count: n,
-    buyer_maker_share: p.buyer_maker_count / n,
+    quoteVolume: p.quote_volume,
+    tradeCount: n,
+    buyerMakerShare: p.buyer_maker_count / n,
   };
 }
 
@@ -146,7 +203,7 @@ export class BarAccumulator {
   private readonly bySymbol = new Map<string, Map<number, BarPartial>>();
   size = 0;
 
-  add(t: TradeRow): void {
+  add(t: BarTrade): void {
     let minutes = this.bySymbol.get(t.symbol);
     if (!minutes) {
       minutes = new Map();
@@ -166,4 +223,25 @@ export class BarAccumulator {
     for (const minutes of this.bySymbol.values()) for (const p of minutes.values()) out.push(p);
     return out;
   }
+
+  /** The bars of the trades added so far, sorted by symbol then minute. */
+  bars(): Bar[] {
+    return this.partials()
+      .map(finishBar)
+      .sort((x, y) => (x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : x.minuteStartUs - y.minuteStartUs));
+  }
+}
+
+/**
+ * The minute bars of any trades, in any order, sorted by symbol then minute.
+ * Throws on a trade no bar can hold (the stream validates its trades before
+ * they reach an accumulator; this is for trades from elsewhere).
+ */
+export function barsFromTrades(trades: Iterable<BarTrade>): Bar[] {
+  const acc = new BarAccumulator();
+  for (const t of trades) {
+    if (!(t.price > 0) || !(t.quantity > 0) || !Number.isFinite(t.trade_time)) throw new Error(`invalid trade for ${t.symbol} at ${t.trade_time}`);
+    acc.add(t);
+  }
+  return acc.bars();
 }

@@ -34,6 +34,7 @@ import { SOURCES } from '../sources/index.js';
 import { lakeKey, type LakeWriter } from '../lake/lake-writer.js';
 import { encodeParquet } from '../lake/parquet.js';
 import { QuarantineRows, RawRows } from '../lake/rows.js';
+import { batchMarkerKey } from '../lake/layout.js';
 import { KinesisBatchProcessor } from './kinesis-batch-processor.js';
 import { SourceRouter } from './source-router.js';
 
@@ -200,11 +201,6 @@ interface BatchMarker {
   readonly records: number;
 }
 
-/** Lake key of the marker of the batch starting at `firstSeq` (outside every table's location). */
-export function batchMarkerKey(stream: string, shardId: string, firstSeq: string): string {
-  return `_batches/${stream}/${shardId}/${firstSeq}.json`;
-}
-
 /** The objects a marker lists (none when there is no marker). */
 function markerObjects(body: Uint8Array | undefined): readonly string[] {
   return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as BatchMarker).objects : [];
@@ -213,7 +209,7 @@ function markerObjects(body: Uint8Array | undefined): readonly string[] {
 /**
  * Builds the stream-transform handler around a lake writer.
  * @example
- *   export const handler = createStreamTransform({ lake: new S3LakeWriter(s3, bucket) });
+ *   export const handler = createStreamTransform({ lake: new S3ObjectStore(s3, bucket) });
  */
 export function createStreamTransform(deps: StreamTransformDeps): StreamTransformHandler {
   const clock = deps.clock ?? Date.now;

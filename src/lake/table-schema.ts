@@ -6,6 +6,7 @@
  * (`src/sources/<id>/tables.ts`), and `src/catalog.ts` lists them all.
  */
 import { z } from 'zod';
+import { LAKE_ZONES } from './layout.js';
 import quarantineJson from '../../glue-schemas/quarantine.json' with { type: 'json' };
 import rawEventsJson from '../../glue-schemas/raw_events.json' with { type: 'json' };
 
@@ -43,7 +44,7 @@ export const tableSchemaSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_]*$/),
     description: z.string().min(1),
-    zone: z.enum(['raw', 'curated', 'quarantine', 'aggregate', 'models']),
+    zone: z.enum(LAKE_ZONES),
     naturalKey: z.array(z.string()).min(1),
     columns: z.array(columnSchema).min(1),
     partitionKeys: z.array(columnSchema),

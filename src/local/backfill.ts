@@ -17,9 +17,9 @@
  * `backfill-<file>-<n>.parquet` and replace the ones its marker lists, so
  * backfilling a file twice never doubles rows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
   BACKFILL_FILE_RE,
@@ -34,12 +34,13 @@ import {
   type PublishInput,
   runPrefix,
   type StagedBackfill,
+  type StageInput,
 } from '../backfill/plan.js';
-import { type PublishStore, publishBackfill } from '../backfill/publish.js';
+import { publishBackfill } from '../backfill/publish.js';
 import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../adapters/workflows/backfill-workflow.js';
 import { type BackfillStatements, intermediateTables } from '../sources/binance-trades/backfill-job.js';
 import { DUCKDB, sqlString } from '../sql/dialect.js';
-import { FileLakeWriter } from './file-lake-writer.js';
+import { FileObjectStore } from './file-object-store.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
 import { extractTradeFile } from './trade-files.js';
 
@@ -89,42 +90,6 @@ export function backfillFiles(input: string): string[] {
   return [input];
 }
 
-/** {@link PublishStore} on the lake directory: promotion is a rename (the staging is removed next). */
-class LocalPublishStore implements PublishStore {
-  private readonly files: FileLakeWriter;
-
-  constructor(private readonly root: string) {
-    this.files = new FileLakeWriter(root);
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    const dir = join(this.root, prefix);
-    if (!existsSync(dir)) return [];
-    return (readdirSync(dir, { recursive: true }) as string[])
-      .map((f) => join(dir, f))
-      .filter((p) => statSync(p).isFile())
-      .map((p) => relative(this.root, p).split(sep).join('/'));
-  }
-
-  get(key: string): Promise<Uint8Array | undefined> {
-    return this.files.get(key);
-  }
-
-  put(key: string, body: Uint8Array): Promise<void> {
-    return this.files.put(key, body);
-  }
-
-  async promote(from: string, to: string): Promise<void> {
-    const target = join(this.root, to);
-    mkdirSync(dirname(target), { recursive: true });
-    renameSync(join(this.root, from), target);
-  }
-
-  delete(keys: readonly string[]): Promise<void> {
-    return this.files.delete(keys);
-  }
-}
-
 /** The definition, rendered once per process. */
 let definition: ReturnType<typeof localBackfillDefinition> | undefined;
 
@@ -146,7 +111,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   const dropping = new Map<string, { file: BackfillFile; t0: number }>();
 
   /** StageUploads: plans the files; a zip or gz gets its lines location in the scratch directory. */
-  const stage = async (input: { request: BackfillRequest; runId: string; startedAt: string }): Promise<StagedBackfill> => {
+  const stage = async (input: StageInput): Promise<StagedBackfill> => {
     const files = planFiles(sources, input.request.symbol, (name, index) =>
       extname(name).toLowerCase() === '.csv' ? name : join(scratch, `${index}-${basename(name, extname(name))}.csv`),
     );
@@ -182,7 +147,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   const tasks: Record<string, LocalTask> = {
     [S.stage]: (i) => stage(i as Parameters<typeof stage>[0]),
     [S.render]: (i) => render(i as Parameters<typeof render>[0]),
-    [S.publish]: (i) => publishBackfill(new LocalPublishStore(lakeRoot), i as PublishInput),
+    [S.publish]: (i) => publishBackfill(new FileObjectStore(lakeRoot), i as PublishInput),
   };
   for (const state of Object.keys(BACKFILL_ATHENA_STATES)) {
     tasks[state] = async (input) => {

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { createStreamTransform, type BatchSummary, type SourceCounts } from '../ingest/stream-transform.js';
 import { CheckpointStore } from './checkpoints.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
-import { FileLakeWriter } from './file-lake-writer.js';
+import { FileObjectStore } from './file-object-store.js';
 import { LocalStream } from './local-stream.js';
 import { JsonlDeadLetters } from './on-failure.js';
 import { loadProducerState, produce, type SourceRecord } from './producer.js';
@@ -187,8 +187,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
           ),
       );
     } else {
-      // The same handler function Lambda runs, around a local lake writer.
-      const handler = createStreamTransform({ lake: new FileLakeWriter(paths.lake), onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
+      // The same handler function Lambda runs, around the lake as a file object store.
+      const handler = createStreamTransform({ lake: new FileObjectStore(paths.lake), onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
       const checkpoints = new CheckpointStore(paths.checkpoints);
       const pollers = stream.shardIds().map((_, i) => new ShardPoller(stream, i, handler, checkpoints, dlq, settings, opts.clock));
       consuming = Promise.all(pollers.map((p) => p.run(() => producerDone))).then(() => stats.push(...pollers.map((p) => p.stats)));

@@ -1,7 +1,7 @@
 /**
  * Worker thread running the pollers of some shards, so the handler uses every
  * core while the main thread produces. Each worker builds its own handler with
- * {@link createStreamTransform} (the Lambda code) and a local lake writer, and
+ * {@link createStreamTransform} (the Lambda code) and a file object store as the lake, and
  * reports batch summaries to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,7 +9,7 @@ import { createStreamTransform } from '../ingest/stream-transform.js';
 import { CheckpointStore } from './checkpoints.js';
 import type { EventSourceSettings } from './event-source.js';
 import { ShardPoller } from './event-source.js';
-import { FileLakeWriter } from './file-lake-writer.js';
+import { FileObjectStore } from './file-object-store.js';
 import { LocalStream } from './local-stream.js';
 import { JsonlDeadLetters } from './on-failure.js';
 
@@ -37,7 +37,7 @@ async function run(data: ShardWorkerData): Promise<void> {
   const stream = LocalStream.openReader(data.streamDir, shared);
   const doneSlot = stream.shardCount;
   const handler = createStreamTransform({
-    lake: new FileLakeWriter(data.lakeRoot),
+    lake: new FileObjectStore(data.lakeRoot),
     onBatch: (summary) => port.postMessage({ type: 'batch', summary } satisfies ShardWorkerMessage),
   });
   const checkpoints = new CheckpointStore(data.checkpointDir);

@@ -16,8 +16,9 @@ import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { crc32, createDeflateRaw, createGunzip, type DeflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
-import { CSV_HEADER, MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sources/binance-trades/binance-format.js';
+import { MAX_ENCODED_RECORD_BYTES, type RecordFormat } from '../sources/binance-trades/binance-format.js';
 import { configSymbols, recordPipeline, simulationWindowUs, type SymbolSpec } from '../sources/binance-trades/market.js';
+import { BINANCE_CSV_HEADER } from '../sources/binance-trades/binance.js';
 
 // ---------------------------------------------------------------------------
 // Reading
@@ -317,7 +318,7 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
   let off = 0;
   const limit = CHUNK_BYTES - MAX_ENCODED_RECORD_BYTES;
   try {
-    if (options.format === 'csv' && options.header !== false) off = buf.write(CSV_HEADER + '\n', 0, 'latin1');
+    if (options.format === 'csv' && options.header !== false) off = buf.write(BINANCE_CSV_HEADER + '\n', 0, 'latin1');
     const { trades, format, encode, shouldCorrupt, malform } = recordPipeline({
       format: options.format,
       symbols: plan.symbols,

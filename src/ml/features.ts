@@ -29,7 +29,8 @@
  * One function ({@link computeFeatureRow}) computes a row for both paths, so
  * training and live prediction cannot drift apart.
  */
-import { MINUTE_US, assertSymbolSeries, type Bar, type PriceField } from './bar.js';
+import { MINUTE_US, assertSymbolSeries, type PriceField } from './bar.js';
+import type { Bar } from '../domain/bars.js';
 
 /** What to forecast: a price field `horizon` minutes after the feature minute. */
 export interface TargetSpec {
@@ -87,20 +88,11 @@ export interface FeatureMatrix {
   readonly data: Float64Array;
 }
 
-/** One minute of the dense (gap-filled) series of a symbol. */
-export interface DenseMinute {
-  readonly minuteStartUs: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly vwap: number;
-  readonly avgPrice: number;
-  readonly quoteVolume: number;
-  readonly tradeCount: number;
-  readonly buyerMakerShare: number;
+/** One minute of the dense (gap-filled) series of a symbol: the {@link Bar} fields the features read. */
+export type DenseMinute = Pick<Bar, 'minuteStartUs' | 'high' | 'low' | 'close' | 'vwap' | 'avgPrice' | 'quoteVolume' | 'tradeCount' | 'buyerMakerShare'> & {
   /** True when the minute had no trade (prices forward-filled). */
   readonly isGap: boolean;
-}
+};
 
 function barMinute(b: Bar): DenseMinute {
   return {

@@ -18,8 +18,9 @@
  *   the buyer-maker share leans to the side that moved the price;
  * - optionally some minutes have no trades at all: their bar is missing.
  */
-import { MINUTE_US, type Bar } from './bar.js';
+import { MINUTE_US } from './bar.js';
 import { Rng as SeededRng } from '../core/random.js';
+import type { Bar } from '../domain/bars.js';
 
 /** Settings of {@link syntheticBars}; every field has a default. */
 export interface SyntheticBarsConfig {

@@ -21,6 +21,7 @@
  *   point of the same measurement, tags and time.
  */
 import { US_PER_MINUTE } from '../core/time.js';
+import type { BarRow } from '../domain/bars.js';
 import type { Point, WriteOptions } from './point.js';
 
 /** Default allowed lateness: trades up to 10 s late still make their minute's first published bar. */
@@ -29,12 +30,8 @@ export const DEFAULT_ALLOWED_LATENESS_SECONDS = 10;
 /** One minute in microseconds. */
 export const MINUTE_US = US_PER_MINUTE;
 
-/** What the rule needs of a bar (a `bars_1m` row; minute_start in µs). */
-export interface BarIdentity {
-  readonly symbol: string;
-  readonly minute_start: number;
-  readonly trade_count: number | bigint;
-}
+/** What the rule needs of a bar (a `bars_1m` row; minute_start in µs; trade_count may come from SQL as a BIGINT). */
+export type BarIdentity = Pick<BarRow, 'symbol' | 'minute_start'> & { readonly trade_count: number | bigint };
 
 /**
  * What was published: per symbol, minute start (µs, as a decimal string) ->

@@ -36,13 +36,13 @@
  * before the watermark, and a tick anchored at `fromUs` (a manual invocation)
  * re-publishes history from that minute on.
  */
-import type { Bar } from '../ml/bar.js';
 import { BAR_WRITE_OPTIONS, DEFAULT_ALLOWED_LATENESS_SECONDS, lastClosedMinuteUs, MINUTE_US, planPublication, publishedSince, recordPublished, type PublishedBars } from './bar-publication.js';
 import { barPoint } from './measurements.js';
 import type { RejectedPoint, TimeSeriesSink } from './point.js';
 import type { BarQuery } from '../ml/steps/bar-source.js';
 import type { MlModelStore } from '../ml/steps/model-store.js';
-import { closedRowFromBar } from '../ml/steps/predict-handler.js';
+import { toBarRow } from '../domain/bars.js';
+import type { Bar } from '../domain/bars.js';
 
 /** What the publisher reads from the lake (`AthenaBarSource` in the cloud). */
 export interface LakeBarReader {
@@ -119,7 +119,7 @@ export function createCloudBarPublisher(o: CloudBarPublisherOptions): (tick: Bar
     const upper = Math.min(lastClosed, start + catchUp - MINUTE_US);
     const closedThroughUs = Math.max(upper, handled ?? upper);
     const readFrom = Math.min(start, closedThroughUs + MINUTE_US - horizon);
-    const rows = (await o.lake.bars({ startUs: readFrom, endUs: closedThroughUs + MINUTE_US })).map(closedRowFromBar);
+    const rows = (await o.lake.bars({ startUs: readFrom, endUs: closedThroughUs + MINUTE_US })).map(toBarRow);
     const { fresh, corrections } = planPublication(rows, published, watermarkUs, lateness);
     const toWrite = [...fresh, ...corrections];
     const result = toWrite.length > 0 ? await o.sink.write(toWrite.map(barPoint), BAR_WRITE_OPTIONS) : { written: 0, rejected: [], retried: 0, corrected: 0 };

@@ -13,6 +13,7 @@
  * and `minutes`; here the lake's column names). Time is the trade time.
  */
 import type { Bar } from '../domain/bars.js';
+import type { BarRow } from '../domain/bars.js';
 import type { FieldValue, Point } from './point.js';
 
 /** The use cases' measurements (each source names its own: `trade`, `stock_tick`, … in its `points.ts`). */
@@ -24,8 +25,8 @@ export { type TradeLike, tradePoint } from '../sources/binance-trades/index.js';
  * The columns of a `bars_1m` row (minute_start in microseconds); trade_count may
  * come as a BIGINT from SQL, the per-trade averages may be absent.
  */
-export type BarLike = Omit<Bar, 'trade_count' | 'avg_quantity' | 'avg_quote_quantity'> &
-  Partial<Pick<Bar, 'avg_quantity' | 'avg_quote_quantity'>> & { readonly trade_count: number | bigint };
+export type BarLike = Omit<BarRow, 'trade_count' | 'avg_quantity' | 'avg_quote_quantity'> &
+  Partial<Pick<BarRow, 'avg_quantity' | 'avg_quote_quantity'>> & { readonly trade_count: number | bigint };
 
 /** A minute bar as a `bar_1m` point at the minute's start. */
 export function barPoint(b: BarLike): Point {

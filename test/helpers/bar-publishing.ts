@@ -5,10 +5,11 @@
  * version rules, and an in-memory state document store.
  */
 import { RejectedRecordsException, type WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
-import type { Bar } from '../../src/ml/bar.js';
 import { MINUTE_US } from '../../src/timeseries/bar-publication.js';
 import type { BarQuery } from '../../src/ml/steps/bar-source.js';
 import type { LakeBarReader } from '../../src/timeseries/cloud-bar-publisher.js';
+import { barsFromTrades } from '../../src/domain/bars.js';
+import type { Bar } from '../../src/domain/bars.js';
 
 export interface FakeTrade {
   readonly symbol: string;
@@ -17,35 +18,9 @@ export interface FakeTrade {
   readonly price: number;
 }
 
-/** Minute bars of trades (open/close by time, then by arrival). */
+/** Minute bars of the trades (`barsFromTrades`): each trade one unit at its price, ids in arrival order (open/close by time, then by arrival). */
 export function barsOfTrades(trades: readonly FakeTrade[]): Bar[] {
-  const groups = new Map<string, FakeTrade[]>();
-  for (const t of trades) {
-    const key = `${t.symbol}\u0000${Math.floor(t.timeUs / MINUTE_US) * MINUTE_US}`;
-    const g = groups.get(key);
-    if (g) g.push(t);
-    else groups.set(key, [t]);
-  }
-  return [...groups.values()].map((g) => {
-    const sorted = [...g].sort((a, b) => a.timeUs - b.timeUs);
-    const sum = g.reduce((s, t) => s + t.price, 0);
-    return {
-      symbol: g[0]!.symbol,
-      minuteStartUs: Math.floor(g[0]!.timeUs / MINUTE_US) * MINUTE_US,
-      open: sorted[0]!.price,
-      high: Math.max(...g.map((t) => t.price)),
-      low: Math.min(...g.map((t) => t.price)),
-      close: sorted[sorted.length - 1]!.price,
-      vwap: sum / g.length,
-      avgPrice: sum / g.length,
-      avgQuantity: 1,
-      avgQuoteQuantity: sum / g.length,
-      volume: g.length,
-      quoteVolume: sum,
-      tradeCount: g.length,
-      buyerMakerShare: 0.5,
-    };
-  });
+  return barsFromTrades(trades.map((t, i) => ({ symbol: t.symbol, trade_id: i, price: t.price, quantity: 1, quote_quantity: t.price, is_buyer_maker: false, trade_time: t.timeUs })));
 }
 
 /** A lake that grows by trades; answers like `bar_partials` / `bars_1m` do. */

@@ -1,8 +1,9 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BACKFILL_STATES as S, localBackfillDefinition, localFunctionArn, type AslDefinition } from '../../src/adapters/workflows/backfill-workflow.js';
+import { BACKFILL_STATES as S, localBackfillDefinition, localFunctionArn } from '../../src/adapters/workflows/backfill-workflow.js';
 import { taskStates } from '../helpers/asl.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, policyStatements, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 
 polyfillPromiseWithResolvers();
 

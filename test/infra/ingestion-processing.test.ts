@@ -10,6 +10,7 @@ import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
 import { kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
 import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from '../../lib/stacks/processing-stack.js';
+import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
 
 let kinesis: BuiltApp;
@@ -156,25 +157,29 @@ describe('processing stack: the stream-transform function', () => {
 
   it("grants exactly what the stream transform does to the lake, found by running it (fails on drift)", async () => {
     // Run the real transform against an in-memory lake and record every operation.
-    const store = new Map<string, Uint8Array>();
     const ops: { action: string; key: string }[] = [];
-    const lake: LakeWriter = {
-      location: 'memory://lake/',
-      async put(key, body) {
+    const lake = new (class extends MemoryObjectStore {
+      override async put(key: string, body: Uint8Array): Promise<void> {
         ops.push({ action: 's3:PutObject', key });
-        store.set(key, body);
-      },
-      async get(key) {
+        await super.put(key, body);
+      }
+      override async get(key: string): Promise<Uint8Array | undefined> {
         ops.push({ action: 's3:GetObject', key });
-        return store.get(key);
-      },
-      async delete(keys) {
-        for (const key of keys) {
-          ops.push({ action: 's3:DeleteObject', key });
-          store.delete(key);
-        }
-      },
-    };
+        return super.get(key);
+      }
+      override async copy(from: string, to: string): Promise<void> {
+        ops.push({ action: 's3:GetObject', key: from }, { action: 's3:PutObject', key: to });
+        await super.copy(from, to);
+      }
+      override async delete(keys: readonly string[]): Promise<void> {
+        for (const key of keys) ops.push({ action: 's3:DeleteObject', key });
+        await super.delete(keys);
+      }
+      override async list(prefix: string): Promise<string[]> {
+        ops.push({ action: 's3:ListBucket', key: prefix });
+        return super.list(prefix);
+      }
+    })();
     const transform = createStreamTransform({ lake, clock: () => 1_793_577_700_000 });
     const tick = JSON.stringify(stockTick({ created_at: '2026-11-02T00:30:00.000Z' }));
     const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 })];

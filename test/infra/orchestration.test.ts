@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DAILY_EVALUATION_STATES as E,
   dailyEvaluationDefinition,
-  type MlAslDefinition,
   ML_WORKFLOW_ERRORS,
   WEEKLY_TRAINING_STATES as W,
   weeklyTrainingDefinition,
 } from '../../src/adapters/workflows/ml-workflows.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { EVALUATION_FUNCTIONS, ML_FUNCTIONS, type MlFunctionKey, TRAINING_FUNCTIONS } from '../../lib/stacks/orchestration-stack.js';
 import { taskStates } from '../helpers/asl.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, policyStatements, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
@@ -25,7 +25,7 @@ beforeAll(() => {
 const template = () => built.template(built.stacks.orchestration);
 
 /** The synthesized model workflow definitions, by state machine name, intrinsics evaluated (the backfill has its own tests). */
-function definitions(b: BuiltApp = built): Record<string, MlAslDefinition> {
+function definitions(b: BuiltApp = built): Record<string, AslDefinition> {
   const t = b.template(b.stacks.orchestration);
   return Object.fromEntries(
     resourcesOf(t, 'AWS::StepFunctions::StateMachine')
@@ -33,7 +33,7 @@ function definitions(b: BuiltApp = built): Record<string, MlAslDefinition> {
       .map(([, r]) => {
         const raw = r.Properties.DefinitionString;
         const text = typeof raw === 'string' ? raw : String(evaluate(raw));
-        return [r.Properties.StateMachineName, JSON.parse(text) as MlAslDefinition];
+        return [r.Properties.StateMachineName, JSON.parse(text) as AslDefinition];
       }),
   );
 }
@@ -51,7 +51,7 @@ const arnOf = (k: MlFunctionKey) => String(evaluate({ 'Fn::GetAtt': [logicalId(k
 /** Statements of the IAM policies attached to a role (by logical id). */
 const statementsOf = (roleId: string) => policyStatements(template(), roleId);
 
-async function run(def: MlAslDefinition, input: unknown, handlers: Record<string, (input: any) => Promise<any>>, retryZero: string[] = []) {
+async function run(def: AslDefinition, input: unknown, handlers: Record<string, (input: any) => Promise<any>>, retryZero: string[] = []) {
   const execution = new StateMachine(def as never).run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers,

@@ -4,7 +4,7 @@ import { DAILY_EVALUATION_STATES as E, WEEKLY_TRAINING_STATES as W } from '../..
 import { main } from '../../src/cli/main.js';
 import { runBacktest, type BacktestEvent, type BacktestReport } from '../../src/local/ml/backtest.js';
 import { openLocalLivePredictions } from '../../src/local/ml/local-ml.js';
-import type { Bar as LakeBar } from '../../src/domain/bars.js';
+import type { BarRow } from '../../src/domain/bars.js';
 import { tempDir, withLake } from '../helpers/lake-files.js';
 import { FAST_CONFIG } from './helpers.js';
 
@@ -65,7 +65,7 @@ describe('backtest --days 9', () => {
     const r = await withLake(`${dir}/lake`, (sql) =>
       sql.query(`SELECT ${cols.map((c) => (c === 'minute_start' ? 'epoch_us(minute_start)' : c)).join(', ')} FROM bars_1m WHERE minute_start >= TIMESTAMP '2026-11-10 23:55:00' ORDER BY 2, 1`),
     );
-    const bars = r.rows.map((x) => Object.fromEntries(cols.map((c, i) => [c, i === 0 ? String(x[i]) : Number(x[i])])) as unknown as LakeBar);
+    const bars = r.rows.map((x) => Object.fromEntries(cols.map((c, i) => [c, i === 0 ? String(x[i]) : Number(x[i])])) as unknown as BarRow);
     expect(bars.length).toBeGreaterThan(4);
     const live = openLocalLivePredictions(dir);
     const result = await live.onClosed(bars);

@@ -1,14 +1,15 @@
 /** Shared set-up of the orchestration tests: synthetic bars in a temporary lake, a fast model configuration, a bad model. */
 import { join } from 'node:path';
-import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
+import { MINUTE_US } from '../../src/ml/bar.js';
+import type { Bar } from '../../src/domain/bars.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import type { ModelArtifact } from '../../src/ml/models/types.js';
 import { BAR_PARTIALS } from '../../src/sources/binance-trades/tables.js';
 import { hourPartition, US_PER_DAY, US_PER_HOUR } from '../../src/core/time.js';
-import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
 import { lakeKey } from '../../src/lake/lake-writer.js';
 import { encodeParquet } from '../../src/lake/parquet.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../src/ml/steps/config.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
 import type { RidgeState } from '../../src/ml/models/ridge.js';
 
 /** Monday 2026-11-02 00:00 UTC, µs. */
@@ -33,7 +34,7 @@ export function twoSymbolBars(days: number, seed = 3): Bar[] {
 
 /** Writes bars to `<dataDir>/lake` as `bar_partials` (one partial per bar, one file per hour), so `bars_1m` returns them. */
 export async function writeBars(dataDir: string, bars: readonly Bar[]): Promise<void> {
-  const lake = new FileLakeWriter(join(dataDir, 'lake'));
+  const lake = new FileObjectStore(join(dataDir, 'lake'));
   const byHour = new Map<number, Bar[]>();
   for (const b of bars) {
     const h = Math.floor(b.minuteStartUs / US_PER_HOUR);

@@ -1,15 +1,15 @@
 /** Live predictions: the champion forecasts as bars close; rows get their actual; points reach the time-series sink; loading is cached. */
 import { describe, expect, it } from 'vitest';
-import { MINUTE_US, type Bar } from '../../src/ml/bar.js';
+import { MINUTE_US } from '../../src/ml/bar.js';
+import { type Bar, toBarRow } from '../../src/domain/bars.js';
 import { buildDataset, targetWindow } from '../../src/ml/features.js';
 import { trainModel } from '../../src/ml/train.js';
 import { RidgeModel } from '../../src/ml/models/ridge.js';
-import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
-import { FileBlobStore } from '../../src/local/ml/file-blob-store.js';
 import { BlobModelStore } from '../../src/ml/steps/model-store.js';
 import { PredictionService, type PendingPrediction } from '../../src/ml/steps/live-predictions.js';
 import { createPredictHandler } from '../../src/ml/steps/predict-handler.js';
 import { MemoryBarSource } from '../../src/ml/steps/bar-source.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
 import type { Point, WriteResult } from '../../src/timeseries/point.js';
 import { tempDir, withLake } from '../helpers/lake-files.js';
 import { T0, twoSymbolBars } from './helpers.js';
@@ -24,7 +24,7 @@ class MemorySink {
 }
 
 async function storeWithRidgeChampion(dir: string, bars: readonly Bar[]): Promise<{ store: BlobModelStore; modelId: string }> {
-  const store = new BlobModelStore(new FileBlobStore(`${dir}/models`));
+  const store = new BlobModelStore(new FileObjectStore(`${dir}/models`));
   const ds = buildDataset(bars.filter((b) => b.minuteStartUs < T0 + 1440 * MINUTE_US));
   const trained = trainModel('ridge', ds, { trainingDate: '2026-11-03' });
   await store.putArtifact(trained.modelId, trained.artifact);
@@ -41,7 +41,7 @@ describe('PredictionService', () => {
     const all = twoSymbolBars(2, 11);
     const { store, modelId } = await storeWithRidgeChampion(dir, all);
     const sink = new MemorySink();
-    const service = new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), timeSeries: sink });
+    const service = new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), timeSeries: sink });
     const day2 = inCloseOrder(all.filter((b) => b.minuteStartUs >= T0 + 1440 * MINUTE_US));
     // Prepare the feature window with the first day, as a running service would have it.
     for (const b of inCloseOrder(all.filter((b) => b.minuteStartUs < T0 + 1440 * MINUTE_US))) await service.onBar(b);
@@ -122,7 +122,7 @@ describe('PredictionService', () => {
 
   it('without a champion it keeps its feature window warm and forecasts nothing', async () => {
     const dir = tempDir('ticklake-pred3-');
-    const store = new BlobModelStore(new FileBlobStore(`${dir}/models`));
+    const store = new BlobModelStore(new FileObjectStore(`${dir}/models`));
     const service = new PredictionService({ store });
     for (const b of twoSymbolBars(1, 13).slice(0, 120)) expect(await service.onBar(b)).toBeUndefined();
     expect(service.stats()).toMatchObject({ bars: 120, predictions: 0, barsWithoutChampion: 120 });
@@ -135,15 +135,14 @@ describe('predict handler (the Lambda path)', () => {
     const all = inCloseOrder(twoSymbolBars(2, 14));
     const { store } = await storeWithRidgeChampion(dir, all);
     const history = new MemoryBarSource(all);
-    const row = (b: Bar) => ({ symbol: b.symbol, minute_start: b.minuteStartUs, open: b.open, high: b.high, low: b.low, close: b.close, vwap: b.vwap, avg_price: b.avgPrice, avg_quantity: b.avgQuantity, avg_quote_quantity: b.avgQuoteQuantity, volume: b.volume, quote_volume: b.quoteVolume, trade_count: b.tradeCount, buyer_maker_share: b.buyerMakerShare });
     const day2 = all.filter((b) => b.minuteStartUs >= T0 + 1440 * MINUTE_US && b.symbol === 'BTCUSDT');
 
     // Container 1: one minute's bar, then it is recycled.
-    const c1 = createPredictHandler({ service: new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), history }), store });
-    expect(await c1({ bars: [row(day2[0]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 0, pending: 1 });
+    const c1 = createPredictHandler({ service: new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), history }), store });
+    expect(await c1({ bars: [toBarRow(day2[0]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 0, pending: 1 });
     // Container 2 (cold): warms its window from history, completes the forecast with the next bar.
-    const c2 = createPredictHandler({ service: new PredictionService({ store, lake: new FileLakeWriter(`${dir}/lake`), history }), store });
-    expect(await c2({ bars: [row(day2[1]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 1, pending: 1 });
+    const c2 = createPredictHandler({ service: new PredictionService({ store, lake: new FileObjectStore(`${dir}/lake`), history }), store });
+    expect(await c2({ bars: [toBarRow(day2[1]!)] })).toMatchObject({ bars: 1, predictions: 1, rows: 1, pending: 1 });
     await withLake(`${dir}/lake`, async (sql) => {
       const r = await sql.query('SELECT epoch_us(minute_start), actual FROM predictions');
       expect(r.rows).toEqual([[day2[1]!.minuteStartUs, day2[1]!.close]]);

@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import { trainModel } from '../../src/ml/train.js';
 import { buildDataset } from '../../src/ml/features.js';
-import { FileBlobStore } from '../../src/local/ml/file-blob-store.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
+import type { ObjectStore } from '../../src/lake/object-store.js';
 import { DuckDbBarSource } from '../../src/local/ml/duckdb-bar-source.js';
-import { BlobModelStore, type BlobStore, type ChampionChangeEntry } from '../../src/ml/steps/model-store.js';
-import { S3BlobStore } from '../../src/adapters/aws/ml/s3-blob-store.js';
+import { BlobModelStore, type ChampionChangeEntry } from '../../src/ml/steps/model-store.js';
 import { AthenaBarSource, AthenaQueryError, createAthenaApi, type AthenaApi } from '../../src/adapters/aws/ml/athena-bar-source.js';
+import { S3ObjectStore } from '../../src/adapters/aws/s3-object-store.js';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { cloudMlDependencies } from '../../src/adapters/aws/ml/cloud.js';
@@ -19,12 +20,12 @@ import { T0, twoSymbolBars, writeBars } from './helpers.js';
 const BUCKET = 'ticklake-models-test';
 const local = useS3rver(BUCKET);
 
-const blobStores: [string, () => BlobStore][] = [
-  ['files', () => new FileBlobStore(tempDir('ticklake-store-'))],
-  ['S3 (s3rver)', () => new S3BlobStore(local.s3, BUCKET, `run-${Math.random().toString(36).slice(2)}/model-store/`)],
+const objectStores: [string, () => ObjectStore][] = [
+  ['files', () => new FileObjectStore(tempDir('ticklake-store-'))],
+  ['S3 (s3rver)', () => new S3ObjectStore(local.s3, BUCKET, `run-${Math.random().toString(36).slice(2)}/model-store/`)],
 ];
 
-describe.each(blobStores)('model store on %s', (_name, make) => {
+describe.each(objectStores)('model store on %s', (_name, make) => {
   it('keeps artifacts, registry entries, the active set, per-symbol pointers, an idempotent change history and state', async () => {
     const store = new BlobModelStore(make(), () => '2026-11-10T00:00:00.000Z');
     const ds = buildDataset(syntheticBars({ minutes: 300, seed: 4 }));

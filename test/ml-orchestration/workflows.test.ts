@@ -7,8 +7,8 @@ import {
   ML_WORKFLOW_ERRORS,
   WEEKLY_TRAINING_STATES as W,
   weeklyTrainingDefinition,
-  type MlAslDefinition,
 } from '../../src/adapters/workflows/ml-workflows.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { LOCAL_EVALUATION_TASKS, LOCAL_TRAINING_TASKS, LocalExecutionError, polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
 import { openLocalMl, type LocalMl } from '../../src/local/ml/local-ml.js';
 import { taskStates } from '../helpers/asl.js';
@@ -22,7 +22,7 @@ describe('ml-workflows definitions', () => {
 
   it('are JSONPath ASL that aws-local-stepfunctions accepts, with a Map over kinds and over models', () => {
     polyfillPromiseWithResolvers();
-    for (const d of [training, evaluation] as MlAslDefinition[]) {
+    for (const d of [training, evaluation] as AslDefinition[]) {
       expect(JSON.stringify(d)).not.toMatch(/JSONata|QueryLanguage|\{%/);
       expect(() => new StateMachine(d as never)).not.toThrow();
     }

@@ -7,8 +7,8 @@ import { createStreamTransform, type BatchSummary } from '../../src/ingest/strea
 import { QUARANTINE_REASON_CODES, STREAM_TRANSFORM_TABLES, TABLES } from '../../src/catalog.js';
 import { CORE_REASON_CODES, reject } from '../../src/core/reasons.js';
 import { PartitionedColumns } from '../../src/lake/rows.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
 import { parseTableSchema } from '../../src/lake/table-schema.js';
-import { FileLakeWriter } from '../../src/local/file-lake-writer.js';
 import type { SourceDefinition } from '../../src/sources/contract.js';
 import { SOURCES, sourceById } from '../../src/sources/index.js';
 import { kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
@@ -163,7 +163,7 @@ describe('adding a source', () => {
     // Prepare
     const root = tempDir();
     const batches: BatchSummary[] = [];
-    const handler = createStreamTransform({ lake: new FileLakeWriter(root), clock: () => Date.UTC(2026, 10, 2, 12), sources: [...SOURCES, thermo], onBatch: (b) => batches.push(b) });
+    const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => Date.UTC(2026, 10, 2, 12), sources: [...SOURCES, thermo], onBatch: (b) => batches.push(b) });
     const reading = (seq: number, celsius: number) => JSON.stringify({ source: 'thermo', device: 'd1', seq, celsius, ts: Date.UTC(2026, 10, 2, 11, seq) });
     // Act
     const res = await handler(kinesisEvent([tradeMessage(), reading(1, 21.5), JSON.stringify(stockTick()), reading(2, 250), reading(3, 22)]));

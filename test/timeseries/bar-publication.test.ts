@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCloudBarPublisher } from '../../src/timeseries/cloud-bar-publisher.js';
-import { closedRowFromBar } from '../../src/ml/steps/predict-handler.js';
+import { toBarRow } from '../../src/domain/bars.js';
 import { BAR_WRITE_OPTIONS, isClosedMinute, lastClosedMinuteUs, MINUTE_US, planPublication, publishedSince, recordPublished, type PublishedBars } from '../../src/timeseries/bar-publication.js';
 import { barPoint } from '../../src/timeseries/measurements.js';
 import type { Point, TimeSeriesSink, WriteOptions, WriteResult } from '../../src/timeseries/point.js';
@@ -115,7 +115,7 @@ describe('closed minutes', () => {
         const open: string[] = [];
         // Act: one run per lake state
         const last = await replay(batches, async (trades, watermarkUs) => {
-          const rows = barsOfTrades(trades).map(closedRowFromBar);
+          const rows = barsOfTrades(trades).map(toBarRow);
           const { fresh, corrections } = planPublication(rows, published, watermarkUs, LATENESS);
           const toWrite = [...fresh, ...corrections];
           for (const b of toWrite) if (!isClosedMinute(b.minute_start, watermarkUs, LATENESS)) open.push(`${b.symbol}@${b.minute_start}`);

@@ -1,7 +1,7 @@
 /**
- * The backfill steps on Amazon S3 (AWS SDK v3): staging the uploaded trade
- * files where Athena can read them, and the {@link PublishStore} of the
- * publish step.
+ * The backfill's stage step on Amazon S3 (AWS SDK v3): staging the uploaded
+ * trade files where Athena can read them (the publish step runs on the lake's
+ * {@link S3ObjectStore}).
  *
  * Athena reads text and gzipped text but not `.zip`, which is what Binance
  * publishes. The stage step streams the CSV entry of each zip through gzip
@@ -21,8 +21,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
-import { listObjects, S3LakeWriter } from './s3-lake-writer.js';
-import type { PublishStore } from '../../backfill/publish.js';
+import { copySource, listObjects, S3ObjectStore } from './s3-object-store.js';
 import {
   BACKFILL_UPLOAD_PREFIX,
   backfillInputs,
@@ -32,42 +31,8 @@ import {
   processingTimeUs,
   runPrefix,
   type StagedBackfill,
+  type StageInput,
 } from '../../backfill/plan.js';
-
-/** CopySource: bucket and URL-encoded key (`encodeURI` keeps the `/` and `=` of partition paths, as S3 and s3rver both accept). */
-const copySource = (bucket: string, key: string) => `${bucket}/${encodeURI(key)}`;
-
-/** {@link PublishStore} on one S3 bucket (the lake): promotion is a server-side copy. */
-export class S3PublishStore implements PublishStore {
-  private readonly objects: S3LakeWriter;
-
-  constructor(
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-  ) {
-    this.objects = new S3LakeWriter(s3, bucket);
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    return (await listObjects(this.s3, this.bucket, prefix)).map((o) => o.key);
-  }
-
-  get(key: string): Promise<Uint8Array | undefined> {
-    return this.objects.get(key);
-  }
-
-  put(key: string, body: Uint8Array): Promise<void> {
-    return this.objects.put(key, body);
-  }
-
-  async promote(from: string, to: string): Promise<void> {
-    await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: copySource(this.bucket, from), ContentType: 'application/vnd.apache.parquet', MetadataDirective: 'REPLACE' }));
-  }
-
-  delete(keys: readonly string[]): Promise<void> {
-    return this.objects.delete(keys);
-  }
-}
 
 /** yauzl's random access over an S3 object: each read is a ranged GET. */
 class S3RangeReader extends yauzl.RandomAccessReader {
@@ -141,15 +106,6 @@ export async function uploadStream(s3: S3Client, bucket: string, key: string, bo
   }
 }
 
-/** Input of the stage step (built by the state machine's first state). */
-export interface StageInput {
-  readonly request: BackfillRequest;
-  /** The execution name. */
-  readonly runId: string;
-  /** The execution start time (ISO 8601). */
-  readonly startedAt: string;
-}
-
 export interface StageOptions {
   /** Files the state machine processes at once. */
   readonly maxConcurrency: number;
@@ -181,7 +137,7 @@ export async function stageUploads(s3: S3Client, bucket: string, input: StageInp
     (_name, index) => `s3://${bucket}/${linesPrefix(input.runId, index)}`,
   );
   if (files.length === 0) throw new Error(`no .csv, .zip or .gz trade files under s3://${bucket}/${prefix}`);
-  const staging = new S3PublishStore(s3, bucket);
+  const staging = new S3ObjectStore(s3, bucket);
   await staging.delete(await staging.list(runPrefix(input.runId)));
 
   const sizes = new Map(uploads.map((u) => [u.key, u.size]));

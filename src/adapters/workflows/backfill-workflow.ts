@@ -30,6 +30,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { AslDefinition } from '../../orchestration/asl.js';
 
 /** State names (the local runtime overrides Task states by these names). */
 export const BACKFILL_STATES = {
@@ -166,14 +167,6 @@ export function backfillDefinition(scope: Construct, t: BackfillTargets): sfn.IC
     .otherwise(new sfn.Succeed(scope, s.succeeded));
 
   return start.next(stage).next(files).next(publish).next(allLoaded);
-}
-
-/** An Amazon States Language document (JSONPath). */
-export interface AslDefinition {
-  Comment: string;
-  StartAt: string;
-  TimeoutSeconds?: number;
-  States: Record<string, Record<string, unknown>>;
 }
 
 /** Placeholder function ARN of the local definition (every Task is overridden; nothing is invoked). */

@@ -30,14 +30,7 @@
  *
  * Deliberately free of aws-cdk-lib so the local runtime can import it.
  */
-
-/** A state machine definition (Amazon States Language, JSONPath). */
-export interface MlAslDefinition {
-  Comment: string;
-  StartAt: string;
-  TimeoutSeconds?: number;
-  States: Record<string, Record<string, unknown>>;
-}
+import type { AslDefinition } from '../../orchestration/asl.js';
 
 /** State names of the weekly training workflow (the local runtime overrides Task states by these names). */
 export const WEEKLY_TRAINING_STATES = {
@@ -174,7 +167,7 @@ function fail(error: string, what: string): Record<string, unknown> {
  * `{ asOf, kinds?, trainDays? }` (see `TrainingRequest` in
  * `src/ml/steps/workflow-types.ts`).
  */
-export function weeklyTrainingDefinition(tasks: WeeklyTrainingTasks): MlAslDefinition {
+export function weeklyTrainingDefinition(tasks: WeeklyTrainingTasks): AslDefinition {
   const s = WEEKLY_TRAINING_STATES;
   return {
     Comment: 'ticklake weekly model training: train every model kind on the latest bars, register them, make them the active set',
@@ -232,7 +225,7 @@ export function weeklyTrainingDefinition(tasks: WeeklyTrainingTasks): MlAslDefin
  * Input: the schedule's `{ trigger, scheduledTime }` (evaluates the UTC day
  * before) or an explicit `{ evalDate: "yyyy-MM-dd" }`.
  */
-export function dailyEvaluationDefinition(tasks: DailyEvaluationTasks): MlAslDefinition {
+export function dailyEvaluationDefinition(tasks: DailyEvaluationTasks): AslDefinition {
   const s = DAILY_EVALUATION_STATES;
   return {
     Comment: 'ticklake daily model evaluation: score every candidate per symbol on the day, keep the best (never worse than persistence) as champion',

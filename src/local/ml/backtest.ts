@@ -4,9 +4,9 @@
  *
  * The trade simulator (`src/sources/binance-trades/market.ts`, low trade rates so that weeks stay
  * fast) produces the tape minute by minute; each minute is aggregated into bars
- * with `barsFromTrades` and written to the lake as `bar_partials` (one partial
- * per symbol and minute, hour files), so `bars_1m` in the lake is what the
- * handlers read. As each minute closes, its bars go to the live predictor
+ * by the stream transform's accumulator and written to the lake as
+ * `bar_partials` (one partial per symbol and minute, hour files), so `bars_1m`
+ * in the lake is what the handlers read. As each minute closes, its bars go to the live predictor
  * (the symbol's champion forecasts the next minute). At every simulated
  * midnight the daily evaluation runs, and every `trainEveryDays` the weekly
  * training (the first after `trainEveryDays` of history) — both through the
@@ -22,7 +22,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINUTE_US } from '../../ml/bar.js';
-import { barsFromTrades } from '../../ml/bars-from-trades.js';
 import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sources/binance-trades/market.js';
 import { BAR_PARTIALS } from '../../sources/binance-trades/tables.js';
 import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../core/time.js';
@@ -36,6 +35,8 @@ import { DEFAULT_ML_CONFIG, type MlConfig } from '../../ml/steps/config.js';
 import { PredictionService, type PredictionStats } from '../../ml/steps/live-predictions.js';
 import type { ChampionChangeEntry } from '../../ml/steps/model-store.js';
 import type { RegisteredModel, SymbolMetrics } from '../../ml/steps/workflow-types.js';
+import type { ObjectStore } from '../../lake/object-store.js';
+import { type Bar } from '../../domain/bars.js';
 import { LakeSql } from '../lake-sql.js';
 import { openLocalMl, type EvaluationRunOutput, type LocalMl, type TrainingRunOutput } from './local-ml.js';
 
@@ -162,33 +163,18 @@ class HourPartials {
     return this.rowsOut.rows;
   }
 
-  /** Adds one partial per symbol of a minute's trades. */
-  addMinute(trades: readonly SimTrade[]): void {
+  /** Adds one partial per symbol of a minute's trades; returns the minute's bars, by symbol. */
+  addMinute(trades: readonly SimTrade[]): Bar[] {
     const acc = new BarAccumulator();
     for (const t of trades) {
-      const price = Number(t.price);
-      const quantity = Number(t.qty);
-      acc.add({
-        symbol: t.symbol,
-        trade_id: t.id,
-        price,
-        quantity,
-        quote_quantity: Number(t.quoteQty),
-        is_buyer_maker: t.isBuyerMaker,
-        trade_time: t.tradeTimeUs,
-        event_time: t.eventTimeMs * 1000,
-        day_of_week: 0,
-        hour: 0,
-        minute: 0,
-        ingest_time: 0,
-        source: 'binance-ws',
-      });
+      acc.add({ symbol: t.symbol, trade_id: t.id, price: Number(t.price), quantity: Number(t.qty), quote_quantity: Number(t.quoteQty), is_buyer_maker: t.isBuyerMaker, trade_time: t.tradeTimeUs });
     }
     for (const p of acc.partials()) this.rowsOut.add(p, 'backtest');
+    return acc.bars();
   }
 
   /** Writes the hour's file (`bar_partials/dt=…/hour=…/backtest-<hour start µs>.parquet`) and starts a new hour. */
-  async flush(lake: LakeWriter, hourStartUs: number): Promise<void> {
+  async flush(lake: ObjectStore, hourStartUs: number): Promise<void> {
     for (const p of this.rowsOut.partitions()) await lake.put(lakeKey(BAR_PARTIALS, p.partition, `backtest-${hourStartUs}.parquet`), encodeParquet(BAR_PARTIALS, p.columns));
     this.rowsOut = new BarPartialRows();
   }
@@ -264,8 +250,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
         next = trades.next();
       }
       dayTrades += minute.length;
-      partials.addMinute(minute);
-      const bars = barsFromTrades(minute);
+      const bars = partials.addMinute(minute);
       dayBars += bars.length;
       for (const bar of bars) if ((await predictor.onBar(bar, endUs)) !== undefined) dayPredictions++;
       if ((endUs - startUs) % US_PER_HOUR === 0) await partials.flush(ml.lake, endUs - US_PER_HOUR);

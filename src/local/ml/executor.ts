@@ -13,10 +13,10 @@ import {
   WEEKLY_TRAINING_STATES,
   weeklyTrainingDefinition,
   type DailyEvaluationTasks,
-  type MlAslDefinition,
   type WeeklyTrainingTasks,
 } from '../../adapters/workflows/ml-workflows.js';
 import type { MlHandlers } from '../../ml/steps/handlers.js';
+import type { AslDefinition } from '../../orchestration/asl.js';
 
 /** Step Functions' limit on a state's input or output, bytes (256 KiB). */
 export const STEP_FUNCTIONS_PAYLOAD_LIMIT = 256 * 1024;
@@ -122,7 +122,7 @@ export class LocalWorkflow<O> {
   private readonly overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
 
   constructor(
-    readonly definition: MlAslDefinition,
+    readonly definition: AslDefinition,
     tasks: Readonly<Record<string, LocalTask>>,
   ) {
     polyfillPromiseWithResolvers();

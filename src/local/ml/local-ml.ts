@@ -1,8 +1,8 @@
 /**
- * The forecasting workflows on the local runtime: the file model store
- * (`<data dir>/models`), the DuckDB bar source and the file lake writer
- * (`<data dir>/lake`), wired into the same handlers the Lambda functions run,
- * and the state machines executed with `aws-local-stepfunctions`.
+ * The forecasting workflows on the local runtime: the model store
+ * (`<data dir>/models`) and the lake (`<data dir>/lake`) as file object
+ * stores, and the DuckDB bar source, wired into the same handlers the Lambda
+ * functions run, and the state machines executed with `aws-local-stepfunctions`.
  */
 import { join } from 'node:path';
 import { createMlHandlers, type MlHandlers } from '../../ml/steps/handlers.js';
@@ -11,12 +11,13 @@ import { BlobModelStore, type MlModelStore } from '../../ml/steps/model-store.js
 import type { EvaluationPlan, EvaluationRequest, PublishOutput, TrainingPlan, TrainingRequest, ActivateOutput, RegisteredModel, ChampionDecisions, ModelScore } from '../../ml/steps/workflow-types.js';
 import type { BarSource } from '../../ml/steps/bar-source.js';
 import type { LakeWriter } from '../../lake/lake-writer.js';
-import { FileLakeWriter } from '../file-lake-writer.js';
+import type { ObjectStore } from '../../lake/object-store.js';
+import { FileObjectStore } from '../file-object-store.js';
 import { DuckDbBarSource } from './duckdb-bar-source.js';
-import { FileBlobStore } from './file-blob-store.js';
 import { localEvaluationWorkflow, localTrainingWorkflow, type LocalExecution } from './executor.js';
 import { PredictionService, type PredictionStats } from '../../ml/steps/live-predictions.js';
-import { createPredictHandler, type ClosedBarRow, type PredictResult } from '../../ml/steps/predict-handler.js';
+import { createPredictHandler, type PredictResult } from '../../ml/steps/predict-handler.js';
+import type { BarRow } from '../../domain/bars.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 
 /** Final output of the weekly training state machine. */
@@ -43,7 +44,7 @@ export interface LocalMl {
   readonly dataDir: string;
   readonly store: MlModelStore;
   readonly bars: DuckDbBarSource;
-  readonly lake: LakeWriter;
+  readonly lake: ObjectStore;
   readonly handlers: MlHandlers;
   /** Runs the weekly training state machine. */
   train(request: TrainingRequest): Promise<LocalExecution<TrainingRunOutput>>;
@@ -65,9 +66,9 @@ export const modelStoreDir = (dataDir: string) => join(dataDir, 'models');
 
 /** Opens the local forecasting runtime of a data directory. */
 export function openLocalMl(dataDir: string, options: LocalMlOptions = {}): LocalMl {
-  const store = new BlobModelStore(new FileBlobStore(modelStoreDir(dataDir)));
+  const store = new BlobModelStore(new FileObjectStore(modelStoreDir(dataDir)));
   const duck = new DuckDbBarSource(join(dataDir, 'lake'));
-  const lake = new FileLakeWriter(join(dataDir, 'lake'));
+  const lake = new FileObjectStore(join(dataDir, 'lake'));
   const handlers = createMlHandlers({ bars: options.bars ?? duck, store, lake, config: options.config ?? DEFAULT_ML_CONFIG, ...(options.log ? { log: options.log } : {}) });
   const training = localTrainingWorkflow<TrainingRunOutput>(handlers);
   const evaluation = localEvaluationWorkflow<EvaluationRunOutput>(handlers);
@@ -85,7 +86,7 @@ export function openLocalMl(dataDir: string, options: LocalMlOptions = {}): Loca
 /** Live predictions on the local runtime, fed with closed bars. */
 export interface LocalLivePredictions {
   /** Feeds bars that have just closed (the bar publisher's `onClosed` hook); writes rows and points. */
-  onClosed(bars: readonly ClosedBarRow[]): Promise<PredictResult>;
+  onClosed(bars: readonly BarRow[]): Promise<PredictResult>;
   stats(): PredictionStats;
 }
 
@@ -97,9 +98,9 @@ export interface LocalLivePredictions {
  * Hook it into `publishClosedBars({ onClosed })` to forecast as the demo runs.
  */
 export function openLocalLivePredictions(dataDir: string, timeSeries?: TimeSeriesSink): LocalLivePredictions {
-  const store = new BlobModelStore(new FileBlobStore(modelStoreDir(dataDir)));
+  const store = new BlobModelStore(new FileObjectStore(modelStoreDir(dataDir)));
   const history = new DuckDbBarSource(join(dataDir, 'lake'));
-  const service = new PredictionService({ store, lake: new FileLakeWriter(join(dataDir, 'lake')), history, ...(timeSeries ? { timeSeries } : {}), filePrefix: `live-${Date.now()}` });
+  const service = new PredictionService({ store, lake: new FileObjectStore(join(dataDir, 'lake')), history, ...(timeSeries ? { timeSeries } : {}), filePrefix: `live-${Date.now()}` });
   const handle = createPredictHandler({ service, store, bars: history });
   return { onClosed: (bars) => handle({ bars }), stats: () => service.stats() };
 }

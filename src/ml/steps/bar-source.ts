@@ -5,9 +5,11 @@
  * here once, in the SQL subset both engines run, with the engine-specific
  * pieces from `src/sql/dialect.ts`.
  */
-import { MINUTE_US, type Bar } from '../bar.js';
+import { MINUTE_US } from '../bar.js';
 import { dateOfDay, dayNumber } from '../../core/time.js';
 import type { SqlDialect } from '../../sql/dialect.js';
+import { BAR_COLUMNS, BAR_FIELDS } from '../../../src/domain/bars.js';
+import type { Bar } from '../../domain/bars.js';
 
 /** A time window of bars, by minute start: `[startUs, endUs)`. */
 export interface BarWindow {
@@ -30,24 +32,6 @@ export interface BarSource {
   /** Symbols with at least one bar in the window, sorted. */
   symbols(window: BarWindow): Promise<string[]>;
 }
-
-/** Columns selected from `bars_1m`, in {@link barFromRow} order (`minute_us` is computed from `minute_start`). */
-const BAR_COLUMNS = [
-  'symbol',
-  'minute_us',
-  'open',
-  'high',
-  'low',
-  'close',
-  'vwap',
-  'avg_price',
-  'avg_quantity',
-  'avg_quote_quantity',
-  'volume',
-  'quote_volume',
-  'trade_count',
-  'buyer_maker_share',
-] as const;
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -79,7 +63,7 @@ function epochMicros(expr: string, dialect: SqlDialect): string {
 
 /** The query of {@link BarSource.bars} on `bars_1m` (or another relation with its columns). */
 export function barsQuerySql(query: BarQuery, dialect: SqlDialect, relation = 'bars_1m'): string {
-  return `SELECT symbol, ${epochMicros('minute_start', dialect)} AS minute_us, ${BAR_COLUMNS.slice(2).join(', ')}
+  return `SELECT symbol, ${epochMicros('minute_start', dialect)} AS minute_us, ${BAR_FIELDS.slice(2).map((f) => BAR_COLUMNS[f]).join(', ')}
 FROM ${relation}
 WHERE ${whereSql(query, dialect, query.symbols)}
 ORDER BY symbol, minute_start`;
@@ -112,26 +96,13 @@ function num(v: unknown, column: string): number {
   return n;
 }
 
-/** A {@link Bar} from a result row in {@link BAR_COLUMNS} order. */
+/** A {@link Bar} from a result row of {@link barsQuerySql}: the fields in {@link BAR_FIELDS} order, `minute_us` (µs) in place of `minute_start`. */
 export function barFromRow(row: readonly unknown[]): Bar {
   const minuteStartUs = num(row[1], 'minute_start');
   if (minuteStartUs % MINUTE_US !== 0) throw new Error(`bars_1m minute_start ${minuteStartUs} is not minute-aligned`);
-  return {
-    symbol: String(row[0]),
-    minuteStartUs,
-    open: num(row[2], 'open'),
-    high: num(row[3], 'high'),
-    low: num(row[4], 'low'),
-    close: num(row[5], 'close'),
-    vwap: num(row[6], 'vwap'),
-    avgPrice: num(row[7], 'avg_price'),
-    avgQuantity: num(row[8], 'avg_quantity'),
-    avgQuoteQuantity: num(row[9], 'avg_quote_quantity'),
-    volume: num(row[10], 'volume'),
-    quoteVolume: num(row[11], 'quote_volume'),
-    tradeCount: num(row[12], 'trade_count'),
-    buyerMakerShare: num(row[13], 'buyer_maker_share'),
-  };
+  const bar: Record<string, string | number> = { symbol: String(row[0]), minuteStartUs };
+  for (let i = 2; i < BAR_FIELDS.length; i++) bar[BAR_FIELDS[i]!] = num(row[i], BAR_COLUMNS[BAR_FIELDS[i]!]);
+  return bar as unknown as Bar;
 }
 
 /** A bar source over bars already in memory (tests, and callers that hold the bars). */

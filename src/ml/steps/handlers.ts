@@ -17,7 +17,7 @@
  * symbols (scale-free features, log-return target), but every symbol is
  * scored, ranked and given its champion separately.
  */
-import { MINUTE_US, type Bar } from '../bar.js';
+import { MINUTE_US } from '../bar.js';
 import { chooseChampion, type ChampionCandidate } from '../champion.js';
 import { evaluateModel } from '../evaluate.js';
 import { buildDataset, selectRows, targetWindow, WARMUP_MINUTES, type Dataset, type TargetSpec } from '../features.js';
@@ -26,6 +26,7 @@ import { checkFeatureCompatibility } from '../predict.js';
 import { trainModel } from '../train.js';
 import { US_PER_DAY } from '../../core/time.js';
 import type { LakeWriter } from '../../lake/lake-writer.js';
+import type { ObjectStore } from '../../../src/lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import { checkKinds, parseKinds, type MlConfig } from './config.js';
 import type { ChampionChangeEntry, MlModelStore } from './model-store.js';
@@ -45,7 +46,6 @@ import type {
   RankedEntry,
   RegisteredModel,
   RegisterInput,
-  RunStart,
   SymbolDecision,
   SymbolMetrics,
   TrainInput,
@@ -53,6 +53,8 @@ import type {
   TrainingRequest,
   TrainOutput,
 } from './workflow-types.js';
+import type { RunStart } from '../../../src/orchestration/asl.js';
+import type { Bar } from '../../domain/bars.js';
 
 /** What the handlers need. */
 export interface MlDependencies {
@@ -61,7 +63,7 @@ export interface MlDependencies {
   /** Artifacts, registry, active set, champion pointers and history. */
   readonly store: MlModelStore;
   /** The lake (`models`, `model_evaluations`, `champion_changes` rows). */
-  readonly lake: LakeWriter;
+  readonly lake: ObjectStore;
   readonly config: MlConfig;
   /** Structured log lines (Powertools logger in Lambda, nothing or stderr locally). */
   readonly log?: (message: string, data?: Readonly<Record<string, unknown>>) => void;

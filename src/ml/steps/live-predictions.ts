@@ -12,7 +12,7 @@
  * models are restored from their artifact once per model id. The cost of each
  * forecast (feature update + model) is measured per bar.
  */
-import { MINUTE_US, type Bar, type PriceField } from '../bar.js';
+import { MINUTE_US, type PriceField } from '../bar.js';
 import { DEFAULT_TARGET, type TargetSpec } from '../features.js';
 import { modelFromJSON, PersistenceModel, type ModelKind, type Regressor } from '../models/index.js';
 import { checkFeatureCompatibility, LivePredictor } from '../predict.js';
@@ -20,9 +20,11 @@ import type { ChampionPointer } from '../registry.js';
 import { predictionPoint } from '../../timeseries/measurements.js';
 import type { Point, TimeSeriesSink } from '../../timeseries/point.js';
 import type { LakeWriter } from '../../lake/lake-writer.js';
+import type { ObjectStore } from '../../../src/lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import type { MlModelStore } from './model-store.js';
 import { writePredictionRows, type PredictionRow } from './tables.js';
+import type { Bar } from '../../domain/bars.js';
 
 /** A forecast waiting for its target minute. JSON-safe (kept in the model store between Lambda invocations). */
 export interface PendingPrediction {
@@ -46,7 +48,7 @@ export interface PredictionServiceOptions {
   /** Champion pointers and artifacts. */
   readonly store: Pick<MlModelStore, 'getChampion' | 'getArtifact'>;
   /** Where `predictions` rows go; none: rows are only counted. */
-  readonly lake?: LakeWriter;
+  readonly lake?: ObjectStore;
   /** Where `prediction` points go; none: no points (a hook for deployments without a time-series store). */
   readonly timeSeries?: Pick<TimeSeriesSink, 'write'>;
   /** Recent bars for a cold start (a fresh Lambda container): fills the feature window of a symbol seen for the first time. */

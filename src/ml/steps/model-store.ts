@@ -1,7 +1,7 @@
 /**
  * The model store: artifacts, registry entries, the active model set, one
  * champion pointer per symbol and the history of champion changes, as JSON
- * objects under one prefix of a blob store (S3 in the cloud, a directory
+ * objects under one prefix of an object store (S3 in the cloud, a directory
  * locally). Layout under the prefix:
  *
  * ```
@@ -21,20 +21,7 @@
 import type { TargetSpec } from '../features.js';
 import type { ModelArtifact, ModelKind } from '../models/types.js';
 import type { ChampionChange, ChampionPointer, ModelRecord, ModelStore } from '../registry.js';
-
-/** Stores immutable-ish objects by key (S3 bucket prefix, local directory). */
-export interface BlobStore {
-  /** Human-readable root, e.g. `s3://bucket/prefix/` or a directory. */
-  readonly location: string;
-  /** URI of a key (`s3://...` or an absolute path). */
-  uri(key: string): string;
-  /** The object, or undefined when absent. */
-  get(key: string): Promise<Uint8Array | undefined>;
-  /** Writes (atomically replaces) an object. */
-  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
-  /** Keys under a prefix, sorted. */
-  list(prefix: string): Promise<string[]>;
-}
+import type { ObjectStore } from '../../lake/object-store.js';
 
 /** The models the daily evaluation scores, set by the latest weekly training. */
 export interface ActiveModels {
@@ -110,13 +97,13 @@ function checkName(kind: string, s: string): string {
   return s;
 }
 
-/** {@link MlModelStore} over any {@link BlobStore}. */
+/** {@link MlModelStore} over any {@link ObjectStore}. */
 export class BlobModelStore implements MlModelStore {
   readonly location: string;
 
   /** @param blobs where the objects go (already scoped to the store's prefix) */
   constructor(
-    private readonly blobs: BlobStore,
+    private readonly blobs: ObjectStore,
     /** Clock for {@link forSymbol} change records, ISO 8601. */
     private readonly nowIso: () => string = () => new Date().toISOString(),
   ) {

@@ -9,20 +9,16 @@
  * source on a cold start. Run it with reserved concurrency 1 (one writer of
  * that state, bars in order).
  */
-import { MINUTE_US, type Bar } from '../bar.js';
+import { MINUTE_US } from '../bar.js';
 import type { Bar as LakeBar } from '../../domain/bars.js';
+import { type BarRow, fromBarRow } from '../../../src/domain/bars.js';
 import type { BarSource } from './bar-source.js';
 import type { PendingPrediction, PredictionService } from './live-predictions.js';
 import type { MlModelStore } from './model-store.js';
+import type { Bar } from '../../domain/bars.js';
 
-/**
- * A closed `bars_1m` row (minute_start in µs): the lake's bar type, as the
- * bar publisher (`src/local/bar-publisher.ts`, `onClosed`) hands it over.
- */
-export type ClosedBarRow = LakeBar;
-
-/** What the function is invoked with. */
-export type PredictEvent = { readonly bars: readonly ClosedBarRow[] } | { readonly time: string };
+/** What the function is invoked with: closed bars as `bars_1m` rows (as the bar publisher's `onClosed` hands them over), or a schedule tick. */
+export type PredictEvent = { readonly bars: readonly BarRow[] } | { readonly time: string };
 
 /** What an invocation did. */
 export interface PredictResult {
@@ -55,46 +51,6 @@ export interface PredictHandlerDeps {
   readonly stateName?: string;
 }
 
-/** A {@link Bar} from a `bars_1m` row. */
-export function barFromClosedRow(r: ClosedBarRow): Bar {
-  return {
-    symbol: r.symbol,
-    minuteStartUs: r.minute_start,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    vwap: r.vwap,
-    avgPrice: r.avg_price,
-    avgQuantity: r.avg_quantity,
-    avgQuoteQuantity: r.avg_quote_quantity,
-    volume: r.volume,
-    quoteVolume: r.quote_volume,
-    tradeCount: r.trade_count,
-    buyerMakerShare: r.buyer_maker_share,
-  };
-}
-
-/** The `bars_1m` row of a {@link Bar} (the inverse of {@link barFromClosedRow}). */
-export function closedRowFromBar(b: Bar): ClosedBarRow {
-  return {
-    symbol: b.symbol,
-    minute_start: b.minuteStartUs,
-    open: b.open,
-    high: b.high,
-    low: b.low,
-    close: b.close,
-    vwap: b.vwap,
-    avg_price: b.avgPrice,
-    avg_quantity: b.avgQuantity,
-    avg_quote_quantity: b.avgQuoteQuantity,
-    volume: b.volume,
-    quote_volume: b.quoteVolume,
-    trade_count: b.tradeCount,
-    buyer_maker_share: b.buyerMakerShare,
-  };
-}
-
 /** The handler: feeds closed bars to the service, flushes, saves the pending forecasts. */
 export function createPredictHandler(deps: PredictHandlerDeps): (event: PredictEvent) => Promise<PredictResult> {
   const name = deps.stateName ?? 'live-predictor';
@@ -106,7 +62,7 @@ export function createPredictHandler(deps: PredictHandlerDeps): (event: PredictE
       lastMinuteUs = saved?.lastMinuteUs ?? null;
     }
     let bars: Bar[];
-    if ('bars' in event) bars = event.bars.map(barFromClosedRow);
+    if ('bars' in event) bars = event.bars.map(fromBarRow);
     else {
       if (!deps.bars) throw new Error('a scheduled prediction run needs a bar source');
       const t = Date.parse(event.time);

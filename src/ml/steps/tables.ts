@@ -1,7 +1,7 @@
 /**
  * The forecasting lake tables (`models`, `model_evaluations`, `predictions`,
  * `champion_changes`; schemas in `glue-schemas/`): row types, column builders
- * and deterministic object keys, written through the {@link LakeWriter} port
+ * and deterministic object keys, written through the {@link ObjectStore} port
  * with the schema-driven Parquet encoder. Object names derive from the
  * content's identity (model id, evaluation day, symbol, minute range), so a
  * retried step overwrites its own objects instead of adding rows.
@@ -17,6 +17,7 @@ import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../tab
 import { lakeKey, tablePrefix, type LakeWriter } from '../../lake/lake-writer.js';
 import { hourIndex } from '../../lake/rows.js';
 import { encodeParquet, type ColumnValues } from '../../lake/parquet.js';
+import type { ObjectStore } from '../../../src/lake/object-store.js';
 
 /** One row of `model_evaluations`: a model scored on one symbol and day. */
 export interface ModelEvaluationRow {
@@ -102,14 +103,14 @@ export function unpartitionedKey(table: TableSchema, fileName: string): string {
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** Writes the `models` row of one model (`models/models/<model_id>.parquet`). Returns the key. */
-export async function writeModelRow(lake: LakeWriter, record: ModelRecord): Promise<string> {
+export async function writeModelRow(lake: ObjectStore, record: ModelRecord): Promise<string> {
   const key = unpartitionedKey(MODELS, `${safe(record.model_id)}.parquet`);
   await lake.put(key, encodeParquet(MODELS, columnsOf(MODELS, [record])));
   return key;
 }
 
 /** Writes the evaluation rows of one day (`models/model_evaluations/<eval_date>.parquet`, replaced on re-evaluation). */
-export async function writeEvaluationRows(lake: LakeWriter, evalDate: string, rows: readonly ModelEvaluationRow[]): Promise<string | undefined> {
+export async function writeEvaluationRows(lake: ObjectStore, evalDate: string, rows: readonly ModelEvaluationRow[]): Promise<string | undefined> {
   if (rows.length === 0) return undefined;
   if (rows.some((r) => r.eval_date !== evalDate)) throw new Error(`evaluation rows of another day than ${evalDate}`);
   const key = unpartitionedKey(MODEL_EVALUATIONS, `${evalDate}.parquet`);
@@ -118,7 +119,7 @@ export async function writeEvaluationRows(lake: LakeWriter, evalDate: string, ro
 }
 
 /** Writes one champion change (`models/champion_changes/<eval_date>-<symbol>.parquet`). */
-export async function writeChampionChangeRow(lake: LakeWriter, row: ChampionChangeRow): Promise<string> {
+export async function writeChampionChangeRow(lake: ObjectStore, row: ChampionChangeRow): Promise<string> {
   const key = unpartitionedKey(CHAMPION_CHANGES, `${row.eval_date}-${safe(row.symbol)}.parquet`);
   await lake.put(key, encodeParquet(CHAMPION_CHANGES, columnsOf(CHAMPION_CHANGES, [row])));
   return key;
@@ -129,7 +130,7 @@ export async function writeChampionChangeRow(lake: LakeWriter, row: ChampionChan
  * minute, named after the partition's first and last forecast minute and the
  * row count. Returns the keys written.
  */
-export async function writePredictionRows(lake: LakeWriter, rows: readonly PredictionRow[], prefix = 'pred'): Promise<string[]> {
+export async function writePredictionRows(lake: ObjectStore, rows: readonly PredictionRow[], prefix = 'pred'): Promise<string[]> {
   const byHour = new Map<number, PredictionRow[]>();
   for (const r of rows) {
     const h = hourIndex(r.minute_start);

@@ -37,13 +37,6 @@ export interface EvaluationRequest {
   readonly evalDate?: string;
 }
 
-/** What the Prepare (Pass) state hands to the plan step. */
-export interface RunStart<R> {
-  readonly request: R;
-  /** Execution start time (`$$.Execution.StartTime`), ISO 8601. */
-  readonly startedAt: string;
-}
-
 /** A training run, resolved once by PlanTraining and passed to every later step. */
 export interface TrainingPlan {
   readonly runId: string;

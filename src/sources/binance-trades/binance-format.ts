@@ -13,9 +13,6 @@ import type { ReasonCode } from './trade.js';
 import type { SimTrade } from './sim-trade.js';
 import type { Rng } from '../../core/random.js';
 
-/** Header line of newer Binance trade CSV files. */
-export const CSV_HEADER = 'id,price,qty,quote_qty,time,is_buyer_maker,is_best_match';
-
 /** Payload formats the simulator writes: stream messages (one JSON per line) or CSV lines. */
 export type RecordFormat = 'jsonl' | 'csv';
 

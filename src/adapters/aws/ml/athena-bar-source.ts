@@ -8,8 +8,8 @@
  */
 import { Athena } from '@aws-sdk/client-athena';
 import { ATHENA } from '../../../sql/dialect.js';
-import type { Bar } from '../../../ml/bar.js';
 import { barFromRow, barsQuerySql, latestTradeTimeSql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from '../../../ml/steps/bar-source.js';
+import type { Bar } from '../../../domain/bars.js';
 
 /** The subset of the `@aws-sdk/client-athena` `Athena` client the bar source uses. */
 export interface AthenaApi {

@@ -13,14 +13,13 @@
  * (register, activate, choose, publish) run even where Athena is not wired.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3LakeWriter } from '../s3-lake-writer.js';
+import { S3ObjectStore } from '../s3-object-store.js';
 import { AthenaBarSource, createAthenaApi, type AthenaApi } from './athena-bar-source.js';
 import type { BarQuery, BarSource, BarWindow } from '../../../ml/steps/bar-source.js';
 import { mlConfigFromEnv } from '../../../ml/steps/config.js';
 import { createMlHandlers, type MlDependencies, type MlHandlers } from '../../../ml/steps/handlers.js';
 import { BlobModelStore } from '../../../ml/steps/model-store.js';
-import { S3BlobStore } from './s3-blob-store.js';
-import type { Bar } from '../../../ml/bar.js';
+import type { Bar } from '../../../domain/bars.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -65,7 +64,7 @@ export function cloudBarSource(env: Env = process.env, athena?: AthenaApi): BarS
 /** The S3 model store from the environment. */
 export function cloudModelStore(env: Env = process.env, s3: S3Client = new S3Client({})): BlobModelStore {
   const bucket = env.MODEL_BUCKET?.trim() || required(env, 'LAKE_BUCKET');
-  return new BlobModelStore(new S3BlobStore(s3, bucket, env.MODEL_PREFIX?.trim() || 'model-store/'));
+  return new BlobModelStore(new S3ObjectStore(s3, bucket, env.MODEL_PREFIX?.trim() || 'model-store/'));
 }
 
 /** The dependencies of the handlers in Lambda. */
@@ -74,7 +73,7 @@ export function cloudMlDependencies(env: Env = process.env, clients: CloudClient
   return {
     bars: cloudBarSource(env, clients.athena),
     store: cloudModelStore(env, s3),
-    lake: new S3LakeWriter(s3, required(env, 'LAKE_BUCKET')),
+    lake: new S3ObjectStore(s3, required(env, 'LAKE_BUCKET')),
     config: mlConfigFromEnv(env),
     ...(clients.log ? { log: clients.log } : {}),
   };
