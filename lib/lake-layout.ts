@@ -7,7 +7,7 @@
  * Layout: `s3://<lake bucket>/<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet`.
  */
 import type { TableSchema } from '../src/lake/table-schema.js';
-import { tablePrefix } from '../src/lake/lake-writer.js';
+import { tablePrefix } from '../src/lake/layout.js';
 
 /** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use), and the zones. */
 export { LAKE_ZONES, type LakeZone, tablePrefix } from '../src/lake/layout.js';

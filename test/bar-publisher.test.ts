@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
-import type { Bar } from '../src/domain/bars.js';
-import type { BarRow } from '../src/domain/bars.js';
+import type { Bar } from '../src/core/bars.js';
+import type { BarRow } from '../src/core/bars.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LakeSql } from '../src/local/lake-sql.js';

@@ -2,7 +2,7 @@ import type { MSKEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { isMskEvent, mskToKinesisEvents } from '../src/ingest/msk-event.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
-import type { LakeWriter } from '../src/lake/lake-writer.js';
+import type { ObjectStore } from '../src/lake/object-store.js';
 import { tradeMessage } from './helpers/kinesis-events.js';
 import { MemoryObjectStore } from './helpers/memory-object-store.js';
 

@@ -15,7 +15,7 @@
  * that may exist listed, so the next attempt removes it.
  */
 import { BACKFILL_TABLES } from '../sources/binance-trades/index.js';
-import { tablePrefix } from '../lake/lake-writer.js';
+import { tablePrefix } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { type BackfillFile, type FileOutcome, markerKey, outputPrefix, type PublishInput, type PublishOutput, runPrefix } from './plan.js';
 

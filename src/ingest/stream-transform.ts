@@ -4,7 +4,7 @@
  * knows no source: a {@link SourceRouter} built from the registry hands each
  * record to its source's batch, which parses, validates and builds rows. This is the code the Lambda
  * entry point (`lambdas/stream-transform/handler.ts`) and the local runtime both
- * run; only the injected {@link LakeWriter} differs.
+ * run; only the injected {@link ObjectStore} differs.
  *
  * Delivery semantics (Kinesis is at-least-once):
  * - An invalid record is quarantined with its reason and is NOT reported as a
@@ -31,7 +31,8 @@ import type { RecordOrigin } from '../core/origin.js';
 import { STREAM_TRANSFORM_TABLES as TABLES_WRITTEN } from '../catalog.js';
 import type { SourceBatch, SourceDefinition, TableRows } from '../sources/contract.js';
 import { SOURCES } from '../sources/index.js';
-import { lakeKey, type LakeWriter } from '../lake/lake-writer.js';
+import { lakeKey } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/object-store.js';
 import { encodeParquet } from '../lake/parquet.js';
 import { QuarantineRows, RawRows } from '../lake/rows.js';
 import { batchMarkerKey } from '../lake/layout.js';
@@ -70,7 +71,7 @@ export interface TransformLogger {
 }
 
 export interface StreamTransformDeps {
-  readonly lake: LakeWriter;
+  readonly lake: ObjectStore;
   /** Processing clock in ms since epoch (default `Date.now`). */
   readonly clock?: () => number;
   readonly logger?: TransformLogger;

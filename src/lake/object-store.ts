@@ -3,7 +3,7 @@
  * to a root (an S3 bucket prefix, or a local directory). One interface for
  * every store ticklake writes: the lake (stream transform, forecasting tables,
  * backfill publication) and the model store. Implemented on Amazon S3
- * (`lambdas/shared/s3-object-store.ts`) and on local files
+ * (`src/adapters/aws/s3-object-store.ts`) and on local files
  * (`src/local/file-object-store.ts`); callers only see this interface.
  */
 

@@ -8,7 +8,7 @@
  * what was published is remembered in a state file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { BarRow } from '../domain/bars.js';
+import type { BarRow } from '../core/bars.js';
 import { BAR_WRITE_OPTIONS, DEFAULT_ALLOWED_LATENESS_SECONDS, lastClosedMinuteUs, planPublication, recordPublished, type PublishedBars } from '../timeseries/bar-publication.js';
 import { barPoint } from '../timeseries/measurements.js';
 import type { TimeSeriesSink, WriteResult } from '../timeseries/point.js';

@@ -1,11 +1,11 @@
 /**
  * Minute-bar series as the forecasting models take them: one {@link Bar}
- * (`src/domain/bars.ts`) per symbol and UTC minute, as the `bars_1m` lake
+ * (`src/core/bars.ts`) per symbol and UTC minute, as the `bars_1m` lake
  * table stores them. Minutes without trades have no bar; the feature code
  * fills such gaps itself (see `features.ts`).
  */
 import { US_PER_MINUTE } from '../core/time.js';
-import type { Bar } from '../domain/bars.js';
+import type { Bar } from '../core/bars.js';
 
 /** Microseconds in one minute. */
 export const MINUTE_US = US_PER_MINUTE;

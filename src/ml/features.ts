@@ -30,7 +30,7 @@
  * training and live prediction cannot drift apart.
  */
 import { MINUTE_US, assertSymbolSeries, type PriceField } from './bar.js';
-import type { Bar } from '../domain/bars.js';
+import type { Bar } from '../core/bars.js';
 
 /** What to forecast: a price field `horizon` minutes after the feature minute. */
 export interface TargetSpec {

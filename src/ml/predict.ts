@@ -3,7 +3,7 @@
  * price `horizon` minutes later for that symbol. Features come from the same
  * code as training ({@link FeatureWindow}); one window per symbol.
  */
-import type { Bar } from '../domain/bars.js';
+import type { Bar } from '../core/bars.js';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, FeatureWindow, N_FEATURES, type TargetSpec } from './features.js';
 import { MINUTE_US } from './bar.js';
 import { modelFromJSON } from './models/index.js';

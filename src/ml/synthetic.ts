@@ -20,7 +20,7 @@
  */
 import { MINUTE_US } from './bar.js';
 import { Rng as SeededRng } from '../core/random.js';
-import type { Bar } from '../domain/bars.js';
+import type { Bar } from '../core/bars.js';
 
 /** Settings of {@link syntheticBars}; every field has a default. */
 export interface SyntheticBarsConfig {

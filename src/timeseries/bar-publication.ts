@@ -21,7 +21,7 @@
  *   point of the same measurement, tags and time.
  */
 import { US_PER_MINUTE } from '../core/time.js';
-import type { BarRow } from '../domain/bars.js';
+import type { BarRow } from '../core/bars.js';
 import type { Point, WriteOptions } from './point.js';
 
 /** Default allowed lateness: trades up to 10 s late still make their minute's first published bar. */

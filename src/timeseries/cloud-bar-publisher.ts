@@ -41,8 +41,8 @@ import { barPoint } from './measurements.js';
 import type { RejectedPoint, TimeSeriesSink } from './point.js';
 import type { BarQuery } from '../ml/steps/bar-source.js';
 import type { MlModelStore } from '../ml/steps/model-store.js';
-import { toBarRow } from '../domain/bars.js';
-import type { Bar } from '../domain/bars.js';
+import { toBarRow } from '../core/bars.js';
+import type { Bar } from '../core/bars.js';
 
 /** What the publisher reads from the lake (`AthenaBarSource` in the cloud). */
 export interface LakeBarReader {

@@ -12,8 +12,8 @@
  * `trade` keeps the old Spark job's feature fields (there named `dayofweek`
  * and `minutes`; here the lake's column names). Time is the trade time.
  */
-import type { Bar } from '../domain/bars.js';
-import type { BarRow } from '../domain/bars.js';
+import type { Bar } from '../core/bars.js';
+import type { BarRow } from '../core/bars.js';
 import type { FieldValue, Point } from './point.js';
 
 /** The use cases' measurements (each source names its own: `trade`, `stock_tick`, … in its `points.ts`). */

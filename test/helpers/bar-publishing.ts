@@ -8,8 +8,8 @@ import { RejectedRecordsException, type WriteRecordsCommandInput } from '@aws-sd
 import { MINUTE_US } from '../../src/timeseries/bar-publication.js';
 import type { BarQuery } from '../../src/ml/steps/bar-source.js';
 import type { LakeBarReader } from '../../src/timeseries/cloud-bar-publisher.js';
-import { barsFromTrades } from '../../src/domain/bars.js';
-import type { Bar } from '../../src/domain/bars.js';
+import { barsFromTrades } from '../../src/core/bars.js';
+import type { Bar } from '../../src/core/bars.js';
 
 export interface FakeTrade {
   readonly symbol: string;

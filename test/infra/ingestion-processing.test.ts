@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LakeWriter } from '../../src/lake/lake-writer.js';
+import type { ObjectStore } from '../../src/lake/object-store.js';
 import { createStreamTransform } from '../../src/ingest/stream-transform.js';
 import { STREAM_TRANSFORM_ENTRY } from '../../lib/paths.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';

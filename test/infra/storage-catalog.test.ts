@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lakeKey } from '../../src/lake/lake-writer.js';
+import { lakeKey } from '../../src/lake/layout.js';
 import { encodeParquet, type ColumnValues } from '../../src/lake/parquet.js';
 import { DERIVED_VIEWS, NAMED_VIEWS, SHIPPED_DIMENSIONS } from '../../lib/catalog/derived-views.js';
 import { PARQUET_SERDE } from '../../lib/stacks/catalog-stack.js';

@@ -4,7 +4,7 @@ import { DAILY_EVALUATION_STATES as E, WEEKLY_TRAINING_STATES as W } from '../..
 import { main } from '../../src/cli/main.js';
 import { runBacktest, type BacktestEvent, type BacktestReport } from '../../src/local/ml/backtest.js';
 import { openLocalLivePredictions } from '../../src/local/ml/local-ml.js';
-import type { BarRow } from '../../src/domain/bars.js';
+import type { BarRow } from '../../src/core/bars.js';
 import { tempDir, withLake } from '../helpers/lake-files.js';
 import { FAST_CONFIG } from './helpers.js';
 

@@ -1,12 +1,12 @@
 /** Shared set-up of the orchestration tests: synthetic bars in a temporary lake, a fast model configuration, a bad model. */
 import { join } from 'node:path';
 import { MINUTE_US } from '../../src/ml/bar.js';
-import type { Bar } from '../../src/domain/bars.js';
+import type { Bar } from '../../src/core/bars.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import type { ModelArtifact } from '../../src/ml/models/types.js';
 import { BAR_PARTIALS } from '../../src/sources/binance-trades/tables.js';
 import { hourPartition, US_PER_DAY, US_PER_HOUR } from '../../src/core/time.js';
-import { lakeKey } from '../../src/lake/lake-writer.js';
+import { lakeKey } from '../../src/lake/layout.js';
 import { encodeParquet } from '../../src/lake/parquet.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../src/ml/steps/config.js';
 import { FileObjectStore } from '../../src/local/file-object-store.js';

@@ -1,7 +1,7 @@
 /** Live predictions: the champion forecasts as bars close; rows get their actual; points reach the time-series sink; loading is cached. */
 import { describe, expect, it } from 'vitest';
 import { MINUTE_US } from '../../src/ml/bar.js';
-import { type Bar, toBarRow } from '../../src/domain/bars.js';
+import { type Bar, toBarRow } from '../../src/core/bars.js';
 import { buildDataset, targetWindow } from '../../src/ml/features.js';
 import { trainModel } from '../../src/ml/train.js';
 import { RidgeModel } from '../../src/ml/models/ridge.js';

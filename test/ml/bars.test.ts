@@ -1,7 +1,7 @@
 /** Minute bars from simulated trades, and the seeded synthetic bar generator. */
 import { describe, expect, it } from 'vitest';
 import { assertSymbolSeries } from '../../src/ml/bar.js';
-import { type Bar, type BarTrade, barsFromTrades } from '../../src/domain/bars.js';
+import { type Bar, type BarTrade, barsFromTrades } from '../../src/core/bars.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import { simulateTrades } from '../../src/sources/binance-trades/market.js';
 import { type SimTrade } from '../../src/sources/binance-trades/market.js';

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Bar } from '../../src/domain/bars.js';
+import type { Bar } from '../../src/core/bars.js';
 import {
   FEATURE_NAMES,
   FeatureWindow,

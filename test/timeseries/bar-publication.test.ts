@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCloudBarPublisher } from '../../src/timeseries/cloud-bar-publisher.js';
-import { toBarRow } from '../../src/domain/bars.js';
+import { toBarRow } from '../../src/core/bars.js';
 import { BAR_WRITE_OPTIONS, isClosedMinute, lastClosedMinuteUs, MINUTE_US, planPublication, publishedSince, recordPublished, type PublishedBars } from '../../src/timeseries/bar-publication.js';
 import { barPoint } from '../../src/timeseries/measurements.js';
 import type { Point, TimeSeriesSink, WriteOptions, WriteResult } from '../../src/timeseries/point.js';

@@ -3,7 +3,7 @@
  * (merged from `bar_partials`), queried with the same SQL text as Athena runs
  * (`src/ml/steps/bar-source.ts`), DuckDB dialect.
  */
-import type { Bar } from '../../domain/bars.js';
+import type { Bar } from '../../core/bars.js';
 import { DUCKDB } from '../../sql/dialect.js';
 import { barFromRow, barsQuerySql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from '../../ml/steps/bar-source.js';
 import { LakeSql } from '../lake-sql.js';

@@ -10,14 +10,13 @@ import { DEFAULT_ML_CONFIG, type MlConfig } from '../../ml/steps/config.js';
 import { BlobModelStore, type MlModelStore } from '../../ml/steps/model-store.js';
 import type { EvaluationPlan, EvaluationRequest, PublishOutput, TrainingPlan, TrainingRequest, ActivateOutput, RegisteredModel, ChampionDecisions, ModelScore } from '../../ml/steps/workflow-types.js';
 import type { BarSource } from '../../ml/steps/bar-source.js';
-import type { LakeWriter } from '../../lake/lake-writer.js';
 import type { ObjectStore } from '../../lake/object-store.js';
 import { FileObjectStore } from '../file-object-store.js';
 import { DuckDbBarSource } from './duckdb-bar-source.js';
 import { localEvaluationWorkflow, localTrainingWorkflow, type LocalExecution } from './executor.js';
 import { PredictionService, type PredictionStats } from '../../ml/steps/live-predictions.js';
 import { createPredictHandler, type PredictResult } from '../../ml/steps/predict-handler.js';
-import type { BarRow } from '../../domain/bars.js';
+import type { BarRow } from '../../core/bars.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 
 /** Final output of the weekly training state machine. */

@@ -8,8 +8,8 @@
 import { MINUTE_US } from '../bar.js';
 import { dateOfDay, dayNumber } from '../../core/time.js';
 import type { SqlDialect } from '../../sql/dialect.js';
-import { BAR_COLUMNS, BAR_FIELDS } from '../../../src/domain/bars.js';
-import type { Bar } from '../../domain/bars.js';
+import { BAR_COLUMNS, BAR_FIELDS } from '../../core/bars.js';
+import type { Bar } from '../../core/bars.js';
 
 /** A time window of bars, by minute start: `[startUs, endUs)`. */
 export interface BarWindow {

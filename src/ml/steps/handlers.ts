@@ -25,8 +25,7 @@ import { modelFromJSON, type ModelKind, type Regressor } from '../models/index.j
 import { checkFeatureCompatibility } from '../predict.js';
 import { trainModel } from '../train.js';
 import { US_PER_DAY } from '../../core/time.js';
-import type { LakeWriter } from '../../lake/lake-writer.js';
-import type { ObjectStore } from '../../../src/lake/object-store.js';
+import type { ObjectStore } from '../../lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import { checkKinds, parseKinds, type MlConfig } from './config.js';
 import type { ChampionChangeEntry, MlModelStore } from './model-store.js';
@@ -53,8 +52,8 @@ import type {
   TrainingRequest,
   TrainOutput,
 } from './workflow-types.js';
-import type { RunStart } from '../../../src/orchestration/asl.js';
-import type { Bar } from '../../domain/bars.js';
+import type { RunStart } from '../../orchestration/asl.js';
+import type { Bar } from '../../core/bars.js';
 
 /** What the handlers need. */
 export interface MlDependencies {

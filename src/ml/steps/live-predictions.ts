@@ -19,12 +19,11 @@ import { checkFeatureCompatibility, LivePredictor } from '../predict.js';
 import type { ChampionPointer } from '../registry.js';
 import { predictionPoint } from '../../timeseries/measurements.js';
 import type { Point, TimeSeriesSink } from '../../timeseries/point.js';
-import type { LakeWriter } from '../../lake/lake-writer.js';
-import type { ObjectStore } from '../../../src/lake/object-store.js';
+import type { ObjectStore } from '../../lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import type { MlModelStore } from './model-store.js';
 import { writePredictionRows, type PredictionRow } from './tables.js';
-import type { Bar } from '../../domain/bars.js';
+import type { Bar } from '../../core/bars.js';
 
 /** A forecast waiting for its target minute. JSON-safe (kept in the model store between Lambda invocations). */
 export interface PendingPrediction {

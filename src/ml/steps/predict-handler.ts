@@ -10,12 +10,12 @@
  * that state, bars in order).
  */
 import { MINUTE_US } from '../bar.js';
-import type { Bar as LakeBar } from '../../domain/bars.js';
-import { type BarRow, fromBarRow } from '../../../src/domain/bars.js';
+import type { Bar as LakeBar } from '../../core/bars.js';
+import { type BarRow, fromBarRow } from '../../core/bars.js';
 import type { BarSource } from './bar-source.js';
 import type { PendingPrediction, PredictionService } from './live-predictions.js';
 import type { MlModelStore } from './model-store.js';
-import type { Bar } from '../../domain/bars.js';
+import type { Bar } from '../../core/bars.js';
 
 /** What the function is invoked with: closed bars as `bars_1m` rows (as the bar publisher's `onClosed` hands them over), or a schedule tick. */
 export type PredictEvent = { readonly bars: readonly BarRow[] } | { readonly time: string };

@@ -14,10 +14,10 @@ import { dateOfDay, dayNumber, hourPartition } from '../../core/time.js';
 import type { ModelRecord } from '../registry.js';
 import { type TableSchema } from '../../lake/table-schema.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../table-schemas.js';
-import { lakeKey, tablePrefix, type LakeWriter } from '../../lake/lake-writer.js';
+import { lakeKey, tablePrefix } from '../../lake/layout.js';
 import { hourIndex } from '../../lake/rows.js';
 import { encodeParquet, type ColumnValues } from '../../lake/parquet.js';
-import type { ObjectStore } from '../../../src/lake/object-store.js';
+import type { ObjectStore } from '../../lake/object-store.js';
 
 /** One row of `model_evaluations`: a model scored on one symbol and day. */
 export interface ModelEvaluationRow {

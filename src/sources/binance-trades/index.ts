@@ -8,7 +8,7 @@
  * wrapper `{"stream":`; CSV lines have no marker at all, so this source is the
  * registry's fallback and names the format error of anything no source claims.
  */
-import { BarAccumulator } from '../../domain/bars.js';
+import { BarAccumulator } from '../../core/bars.js';
 import { barsFromPartialsSql } from '../../sql/bars.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
 import { parsePayload, tradeFromMessage } from './binance.js';

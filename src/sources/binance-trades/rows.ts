@@ -1,5 +1,5 @@
 /** `trades` and `bar_partials` column builders (hand-specialised for the hot path, see src/lake/rows.ts). */
-import type { BarPartial } from '../../domain/bars.js';
+import type { BarPartial } from '../../core/bars.js';
 import { hourIndex, PartitionedColumns } from '../../lake/rows.js';
 import { TRADES, BAR_PARTIALS } from './tables.js';
 import type { TradeRow } from './features.js';

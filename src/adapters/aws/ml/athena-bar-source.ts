@@ -9,7 +9,7 @@
 import { Athena } from '@aws-sdk/client-athena';
 import { ATHENA } from '../../../sql/dialect.js';
 import { barFromRow, barsQuerySql, latestTradeTimeSql, symbolsQuerySql, type BarQuery, type BarSource, type BarWindow } from '../../../ml/steps/bar-source.js';
-import type { Bar } from '../../../domain/bars.js';
+import type { Bar } from '../../../core/bars.js';
 
 /** The subset of the `@aws-sdk/client-athena` `Athena` client the bar source uses. */
 export interface AthenaApi {

@@ -19,7 +19,7 @@ import type { BarQuery, BarSource, BarWindow } from '../../../ml/steps/bar-sourc
 import { mlConfigFromEnv } from '../../../ml/steps/config.js';
 import { createMlHandlers, type MlDependencies, type MlHandlers } from '../../../ml/steps/handlers.js';
 import { BlobModelStore } from '../../../ml/steps/model-store.js';
-import type { Bar } from '../../../domain/bars.js';
+import type { Bar } from '../../../core/bars.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

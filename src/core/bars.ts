@@ -12,11 +12,19 @@
  * point, whose addition is exact only up to rounding in the last bits (and
  * depends on order, in DuckDB and Athena too).
  */
-import type { TradeRow } from '../sources/binance-trades/features.js';
-import { US_PER_MINUTE } from '../core/time.js';
+import { US_PER_MINUTE } from './time.js';
 
 /** The columns of a trade that its bar needs; a curated `trades` row fits. */
-export type BarTrade = Pick<TradeRow, 'symbol' | 'trade_id' | 'price' | 'quantity' | 'quote_quantity' | 'is_buyer_maker' | 'trade_time'>;
+export interface BarTrade {
+  readonly symbol: string;
+  readonly trade_id: number;
+  readonly price: number;
+  readonly quantity: number;
+  readonly quote_quantity: number;
+  readonly is_buyer_maker: boolean;
+  /** Microseconds since epoch. */
+  readonly trade_time: number;
+}
 
 /** One partial aggregate (column names as in glue-schemas/bar_partials.json). */
 export interface BarPartial {
