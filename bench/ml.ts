@@ -90,8 +90,15 @@ function predictMsPerBar(artifact: ModelArtifact): number {
 const perKindPredict = Object.fromEntries(trained.map((m) => [m.kind, predictMsPerBar(m.artifact)]));
 const champion = trained.find((m) => m.modelId === decision.championId)!;
 
-log(`# ${trainDs.y.length} training rows (the 7 days before ${trainingDate}), ${evaluation.y.length} evaluation rows (${evalDate}), target ${target.field} h=${target.horizon}, seed ${seed}`);
-fig('train_all_models_s', Number(totalTrainS.toFixed(3)), 's', `(features ${featureS.toFixed(3)} s + ${MODEL_KINDS.map((k) => `${k} ${trainS[k]!.toFixed(3)}`).join(', ')})`);
+log(
+  `# ${trainDs.y.length} training rows (the 7 days before ${trainingDate}), ${evaluation.y.length} evaluation rows (${evalDate}), target ${target.field} h=${target.horizon}, seed ${seed}`,
+);
+fig(
+  'train_all_models_s',
+  Number(totalTrainS.toFixed(3)),
+  's',
+  `(features ${featureS.toFixed(3)} s + ${MODEL_KINDS.map((k) => `${k} ${trainS[k]!.toFixed(3)}`).join(', ')})`,
+);
 fig('predict_ms_per_bar', Number(perKindPredict[champion.kind]!.toFixed(4)), 'ms', `(champion: ${decision.championId})`);
 const slowest = MODEL_KINDS.reduce((a, b) => (perKindPredict[b]! > perKindPredict[a]! ? b : a));
 fig('predict_ms_per_bar_slowest', Number(perKindPredict[slowest]!.toFixed(4)), 'ms', `(${slowest})`);
@@ -99,14 +106,18 @@ for (const k of MODEL_KINDS) fig(`train_s_${k}`, Number(trainS[k]!.toFixed(3)), 
 fig('train_rows', trainDs.y.length, 'rows');
 fig('eval_rows', evaluation.y.length, 'rows');
 fig('artifact_bytes_total', artifactBytes, 'bytes');
-figures['champion'] = decision.championId;
+figures.champion = decision.championId;
 
 log('');
 log(`leaderboard ${evalDate} (price metrics; skill = 1 - RMSE / RMSE_persistence)`);
-log(`${'model'.padEnd(30)} ${'train_rmse'.padStart(10)} ${'train_r2'.padStart(9)} ${'rmse'.padStart(9)} ${'mae'.padStart(9)} ${'r2'.padStart(9)} ${'skill'.padStart(8)}`);
+log(
+  `${'model'.padEnd(30)} ${'train_rmse'.padStart(10)} ${'train_r2'.padStart(9)} ${'rmse'.padStart(9)} ${'mae'.padStart(9)} ${'r2'.padStart(9)} ${'skill'.padStart(8)}`,
+);
 for (const e of board) {
   const rec = trained.find((m) => m.modelId === e.modelId)!.record;
   const mark = e.modelId === decision.championId ? '  <- champion' : '';
-  log(`${e.modelId.padEnd(30)} ${rec.train_rmse.toFixed(2).padStart(10)} ${rec.train_r2.toFixed(5).padStart(9)} ${e.rmse.toFixed(2).padStart(9)} ${e.mae.toFixed(2).padStart(9)} ${e.r2.toFixed(5).padStart(9)} ${e.skillVsBaseline.toFixed(4).padStart(8)}${mark}`);
+  log(
+    `${e.modelId.padEnd(30)} ${rec.train_rmse.toFixed(2).padStart(10)} ${rec.train_r2.toFixed(5).padStart(9)} ${e.rmse.toFixed(2).padStart(9)} ${e.mae.toFixed(2).padStart(9)} ${e.r2.toFixed(5).padStart(9)} ${e.skillVsBaseline.toFixed(4).padStart(8)}${mark}`,
+  );
 }
 if (json) console.log(JSON.stringify(figures));

@@ -14,5 +14,10 @@ const s = await runPipeline({ dataDir, jobId: 'bench', source: () => fileSource(
 clearInterval(sampler);
 const maxRssKb = process.resourceUsage().maxRSS;
 process.stdout.write(
-  JSON.stringify({ records: s.recordsProcessed, trades: s.rowsByTable.trades ?? 0, seconds: s.seconds, maxRssMb: Math.max(maxRssKb / 1024, peakRss / 2 ** 20) }) + '\n',
+  `${JSON.stringify({
+    records: s.recordsProcessed,
+    trades: s.rowsByTable.trades ?? 0,
+    seconds: s.seconds,
+    maxRssMb: Math.max(maxRssKb / 1024, peakRss / 2 ** 20),
+  })}\n`,
 );

@@ -47,7 +47,9 @@ const log = (line: string) => {
 };
 const fig = (key: string, value: number, unit: string, note = '') => {
   figures[key] = value;
-  log(`${key.padEnd(28)} ${value.toLocaleString('en-US', Math.abs(value) < 1 ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 2 }).padStart(14)} ${unit}${note ? `  ${note}` : ''}`);
+  log(
+    `${key.padEnd(28)} ${value.toLocaleString('en-US', Math.abs(value) < 1 ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 2 }).padStart(14)} ${unit}${note ? `  ${note}` : ''}`,
+  );
 };
 
 // --- stream handler -----------------------------------------------------------
@@ -58,15 +60,12 @@ for (const r of simulateRecords({ format: 'jsonl', symbols: ['BTCUSDT', 'ETHUSDT
   if (payloads.length === BATCH * 5) break;
 }
 const events = Array.from({ length: 5 }, (_, b) => kinesisEvent(payloads.slice(b * BATCH, (b + 1) * BATCH), 'shardId-000000000000', b * BATCH + 1));
-let bytesOut = 0;
-/** Counts what is written and keeps nothing (the rounds rewrite the same keys). */
-class CountingLake extends MemoryObjectStore {
-  override async put(_key: string, body: Uint8Array): Promise<void> {
-    bytesOut += body.byteLength;
-  }
+/** Keeps nothing it is given (the rounds rewrite the same keys; the objects are built and encoded all the same). */
+class DiscardingLake extends MemoryObjectStore {
+  override async put(_key: string, _body: Uint8Array): Promise<void> {}
 }
 const handler = createStreamTransform({
-  lake: new CountingLake(),
+  lake: new DiscardingLake(),
   clock: () => Date.UTC(2026, 10, 3),
 });
 const ROUNDS = 15;
@@ -104,18 +103,20 @@ if ((!skipReplay || !skipBackfill) && !existsSync(file)) {
     let chunk: string[] = [BINANCE_CSV_HEADER];
     for (const r of simulateRecords({
       format: 'csv',
-      symbols: [{ symbol: 'BTCUSDT', startPrice: 97_000, tickSize: 0.01, qtyStep: 0.00001, meanRatePerSec: rate, medianQty: 0.002, firstTradeId: 5_000_000_000 }],
+      symbols: [
+        { symbol: 'BTCUSDT', startPrice: 97_000, tickSize: 0.01, qtyStep: 0.00001, meanRatePerSec: rate, medianQty: 0.002, firstTradeId: 5_000_000_000 },
+      ],
       minutes: (replayTrades / rate / 60) * 3,
       seed: 11,
     })) {
       chunk.push(r.payload);
       if (++n === replayTrades) break;
       if (chunk.length === 50_000) {
-        if (!out.write(chunk.join('\n') + '\n')) await once(out, 'drain');
+        if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
         chunk = [];
       }
     }
-    out.end(chunk.join('\n') + '\n');
+    out.end(`${chunk.join('\n')}\n`);
     await once(out, 'finish');
     if (n < replayTrades) throw new Error(`simulator produced only ${n} trades`);
   }
@@ -123,7 +124,10 @@ if ((!skipReplay || !skipBackfill) && !existsSync(file)) {
 if (!skipReplay) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ticklake-bench-replay-'));
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay-child.ts'), file, dataDir, 'BTCUSDT'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay-child.ts'), file, dataDir, 'BTCUSDT'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { records: number; trades: number; seconds: number; maxRssMb: number };
     fig('replay_trades', r.trades, 'trades');
     fig('replay_trades_per_s', Math.round(r.records / r.seconds), 'trades/s', `(${r.seconds.toFixed(1)} s wall)`);
@@ -183,7 +187,9 @@ if (!skipBackfill) {
     let n = 0;
     for (let r = 0; r < 4; r++) {
       const t = performance.now();
-      const res = await sql.query(`SELECT * FROM bars_1m WHERE symbol = 'BTCUSDT' AND minute_start >= TIMESTAMP '2026-10-01' AND minute_start < TIMESTAMP '2026-10-31' ORDER BY minute_start`);
+      const res = await sql.query(
+        `SELECT * FROM bars_1m WHERE symbol = 'BTCUSDT' AND minute_start >= TIMESTAMP '2026-10-01' AND minute_start < TIMESTAMP '2026-10-31' ORDER BY minute_start`,
+      );
       n = res.rows.length;
       if (r > 0) best = Math.min(best, performance.now() - t);
     }
@@ -197,10 +203,19 @@ if (!skipBackfill) {
 
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------
 if (!args.includes('--skip-ml')) {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ml.ts'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ml.ts'), '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const ml = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string>;
-  fig('train_all_models_s', Number(ml.train_all_models_s), 's', `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of one symbol)`);
+  fig(
+    'train_all_models_s',
+    Number(ml.train_all_models_s),
+    's',
+    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of one symbol)`,
+  );
   fig('predict_ms_per_bar', Number(ml.predict_ms_per_bar), 'ms', '(features + champion prediction for one new bar)');
 }
 
-if (json) process.stdout.write(JSON.stringify(figures) + '\n');
+if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -10,9 +10,7 @@
 import { z } from 'zod';
 
 /** CloudWatch Logs retention values accepted by CloudFormation (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 const SCHEDULE_FIELD = /^[0-9A-Z*?,\-/#LW]+$/;
 
@@ -64,10 +62,19 @@ export const configSchema = z
       .regex(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/, '2-16 chars: lower case letters, digits and "-", starting with a letter')
       .default('dev'),
     /** Target account / region; default to the CLI's (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION). */
-    account: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{12}$/, '12 digits').optional()),
+    account: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^\d{12}$/, '12 digits')
+        .optional(),
+    ),
     region: z.preprocess(
       (v) => (v === '' ? undefined : v),
-      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name such as eu-west-1').optional(),
+      z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name such as eu-west-1')
+        .optional(),
     ),
 
     /** Ingestion engine: a Kinesis data stream (default) or an MSK Serverless cluster. */
@@ -78,7 +85,10 @@ export const configSchema = z
     /** Stream (Kinesis) retention in hours, 24 h to 365 days. */
     streamRetentionHours: intFrom(24, 8760).default(24),
     /** Kafka topic the MSK event source reads (created by you: MSK Serverless has no topic API). */
-    mskTopic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).default('ticklake-events'),
+    mskTopic: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,249}$/)
+      .default('ticklake-events'),
 
     /** Time-series engine. LiveAnalytics is closed to new AWS customers since 2025-06-20. */
     timeSeries: z.enum(['timestream-liveanalytics', 'timestream-influxdb', 'none']).default('none'),

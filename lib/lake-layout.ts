@@ -39,9 +39,7 @@ export function projectionParameters(bucketName: string, table: TableSchema): Re
   const keys = table.partitionKeys.map((k) => `${k.name}:${k.type}`).join(',');
   if (keys === '') return {};
   if (keys !== 'dt:string,hour:int') {
-    throw new Error(
-      `table ${table.name}: partition keys must be dt:string,hour:int for the lake layout's projection (got ${keys || 'none'})`,
-    );
+    throw new Error(`table ${table.name}: partition keys must be dt:string,hour:int for the lake layout's projection (got ${keys || 'none'})`);
   }
   return {
     'projection.enabled': 'true',

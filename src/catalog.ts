@@ -13,13 +13,17 @@ import { SOURCES } from './sources/index.js';
 export const STREAM_TRANSFORM_TABLES: readonly TableSchema[] = [RAW_EVENTS, QUARANTINE, ...SOURCES.flatMap((s) => s.tables)];
 
 /** Lake tables that are views over other lake tables, with their defining SQL (DuckDB and Athena run it). */
-export const VIEW_TABLES: Readonly<Record<string, () => string>> = Object.fromEntries(SOURCES.flatMap((s) => (s.viewTables ?? []).map((v) => [v.table.name, v.sql])));
+export const VIEW_TABLES: Readonly<Record<string, () => string>> = Object.fromEntries(
+  SOURCES.flatMap((s) => (s.viewTables ?? []).map((v) => [v.table.name, v.sql])),
+);
 
 /** Views that are not lake tables (saved queries / views in Athena, DuckDB views locally). */
 export const NAMED_VIEWS: Readonly<Record<string, () => string>> = Object.assign({}, ...SOURCES.map((s) => s.namedViews ?? {}));
 
 /** Dimensions shipped as data files (project-relative paths), by table name. */
-export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = Object.fromEntries(SOURCES.flatMap((s) => (s.dimensions ?? []).map((d) => [d.table.name, d.file])));
+export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  SOURCES.flatMap((s) => (s.dimensions ?? []).map((d) => [d.table.name, d.file])),
+);
 
 /** Every reason code a record can be quarantined with: the core set, then each source's own. */
 export const QUARANTINE_REASON_CODES: readonly string[] = [...new Set([...CORE_REASON_CODES, ...SOURCES.flatMap((s) => s.reasonCodes)])];

@@ -37,7 +37,12 @@ describe('backfill stage step (StageUploads) against s3rver', () => {
     const zipLines = [];
     for await (const l of readLines(zip)) zipLines.push(l);
     // Act
-    const staged = await stageUploads(local.s3, BUCKET, { request: { uploadPrefix: 'raw/backfill/batch-1' }, runId: 'run-1', startedAt: NOW }, { maxConcurrency: 3, partSize: 5 * 1024 * 1024 });
+    const staged = await stageUploads(
+      local.s3,
+      BUCKET,
+      { request: { uploadPrefix: 'raw/backfill/batch-1' }, runId: 'run-1', startedAt: NOW },
+      { maxConcurrency: 3, partSize: 5 * 1024 * 1024 },
+    );
     // Assess
     expect(staged.run).toEqual({ runId: 'run-1', processingTimeUs: Date.parse(NOW) * 1000, lakeRoot: `s3://${BUCKET}/`, maxConcurrency: 3 });
     expect(staged.files.map((f) => [f.index, f.symbol, f.sourceName])).toEqual([
@@ -58,7 +63,12 @@ describe('backfill stage step (StageUploads) against s3rver', () => {
     await put('raw/backfill/anonymous/trades.csv', '1,1.0,1.0,1.0,1700000000000,True,True\n');
     // Act
     const outside = stageUploads(local.s3, BUCKET, { request: { uploadPrefix: 'curated/trades/' }, runId: 'run-2', startedAt: NOW }, { maxConcurrency: 1 });
-    const noSymbol = stageUploads(local.s3, BUCKET, { request: { uploadPrefix: 'raw/backfill/anonymous/' }, runId: 'run-2', startedAt: NOW }, { maxConcurrency: 1 });
+    const noSymbol = stageUploads(
+      local.s3,
+      BUCKET,
+      { request: { uploadPrefix: 'raw/backfill/anonymous/' }, runId: 'run-2', startedAt: NOW },
+      { maxConcurrency: 1 },
+    );
     // Assess
     await expect(outside).rejects.toThrow(/must be under raw\/backfill\//);
     await expect(noSymbol).rejects.toThrow(/cannot tell the symbol/);
@@ -71,7 +81,13 @@ describe('backfill render step (RenderStatements)', () => {
     // Prepare
     const event = {
       run: { runId: 'exec-7', processingTimeUs: Date.parse(NOW) * 1000, lakeRoot: 's3://lake/', maxConcurrency: 4 },
-      file: { index: 2, key: 'BTCUSDT-trades-2026-11-02', symbol: 'BTCUSDT', sourceName: 'BTCUSDT-trades-2026-11-02.zip', linesLocation: 's3://lake/_backfill/runs/exec-7/lines/2/' },
+      file: {
+        index: 2,
+        key: 'BTCUSDT-trades-2026-11-02',
+        symbol: 'BTCUSDT',
+        sourceName: 'BTCUSDT-trades-2026-11-02.zip',
+        linesLocation: 's3://lake/_backfill/runs/exec-7/lines/2/',
+      },
     };
     // Act
     const sql = await render(event);
@@ -79,7 +95,9 @@ describe('backfill render step (RenderStatements)', () => {
     expect(sql.createLines).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS backfill_lines_exec_7_2 \(line string\)/);
     expect(sql.createLines).toContain("LOCATION 's3://lake/_backfill/runs/exec-7/lines/2/'");
     expect(sql.trades).toMatch(/^UNLOAD \(SELECT .* FROM \(SELECT/s);
-    expect(sql.trades).toContain("TO 's3://lake/_backfill/runs/exec-7/out/2/trades/' WITH (format = 'PARQUET', compression = 'GZIP', partitioned_by = ARRAY['dt', 'hour'])");
+    expect(sql.trades).toContain(
+      "TO 's3://lake/_backfill/runs/exec-7/out/2/trades/' WITH (format = 'PARQUET', compression = 'GZIP', partitioned_by = ARRAY['dt', 'hour'])",
+    );
     expect(sql.quarantine).toContain("TO 's3://lake/_backfill/runs/exec-7/out/2/quarantine/'");
     expect(sql.barPartials).toContain("'backfill-BTCUSDT-trades-2026-11-02' AS batch_id");
     for (const s of [sql.trades, sql.quarantine, sql.barPartials]) expect(s).toContain("lpad(CAST(hour AS VARCHAR), 2, '0') AS hour");
@@ -108,12 +126,17 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
     const b = await publishBackfill(store, { run: run('pub-b'), files: [f], results: [{ index: 0, key: f.key, ok: true }] });
     // Assess
     expect(a).toEqual({ published: [{ key: f.key, objects: 3, superseded: 0 }], failedFiles: 0, failureSummary: '' });
-    expect(afterA).toEqual([`curated/trades/dt=2026-11-02/hour=05/backfill-${f.key}-0.parquet`, `curated/trades/dt=2026-11-02/hour=05/backfill-${f.key}-1.parquet`]);
+    expect(afterA).toEqual([
+      `curated/trades/dt=2026-11-02/hour=05/backfill-${f.key}-0.parquet`,
+      `curated/trades/dt=2026-11-02/hour=05/backfill-${f.key}-1.parquet`,
+    ]);
     expect(quarantineA).toBe('PAR1 q');
     expect(markerA).toMatchObject({ runId: 'pub-a', objects: expect.arrayContaining(afterA) });
     expect(markerA.pending).toBeUndefined();
     expect(b.published).toEqual([{ key: f.key, objects: 1, superseded: 3 }]);
-    expect([...(await local.keys('curated/')), ...(await local.keys('quarantine/'))]).toEqual([`curated/trades/dt=2026-11-02/hour=06/backfill-${f.key}-0.parquet`]);
+    expect([...(await local.keys('curated/')), ...(await local.keys('quarantine/'))]).toEqual([
+      `curated/trades/dt=2026-11-02/hour=06/backfill-${f.key}-0.parquet`,
+    ]);
     expect(await local.keys(`${BACKFILL_RUNS_PREFIX}pub-`)).toEqual([]);
   });
 
@@ -143,10 +166,17 @@ describe('backfill publish step (PublishOutputs) against s3rver', () => {
     // Prepare
     const store = new S3ObjectStore(local.s3, BUCKET);
     const f = file(0, 'SOLUSDT-trades-2026-11-04');
-    await put(markerKey(f.key), JSON.stringify({ runId: 'older', objects: ['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet'] }));
+    await put(
+      markerKey(f.key),
+      JSON.stringify({ runId: 'older', objects: ['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet'] }),
+    );
     await put('curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet', 'PAR1 old');
     // Act
-    const r = await publishBackfill(store, { run: run('pub-d'), files: [f], results: [{ index: 0, key: f.key, ok: false, error: { Error: 'States.TaskFailed', Cause: 'HIVE_BAD_DATA' } }] });
+    const r = await publishBackfill(store, {
+      run: run('pub-d'),
+      files: [f],
+      results: [{ index: 0, key: f.key, ok: false, error: { Error: 'States.TaskFailed', Cause: 'HIVE_BAD_DATA' } }],
+    });
     // Assess
     expect(r).toEqual({ published: [], failedFiles: 1, failureSummary: 'SOLUSDT-trades-2026-11-04.zip: States.TaskFailed (HIVE_BAD_DATA)' });
     expect(await local.keys('curated/trades/dt=2026-11-04/')).toEqual(['curated/trades/dt=2026-11-04/hour=00/backfill-SOLUSDT-trades-2026-11-04-0.parquet']);

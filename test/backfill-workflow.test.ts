@@ -24,16 +24,23 @@ const FILES: BackfillFile[] = ['BTCUSDT-trades-2026-11-02', 'ETHUSDT-trades-2026
  * record their statement and "write" one staged object per table and hour,
  * the publish step is the real one on an in-memory store.
  */
-function cloudLike(store: MemoryObjectStore, statements: { state: string; sql: string }[], opts: { fail?: { state: string; file: number }; stage?: LocalTask } = {}) {
+function cloudLike(
+  store: MemoryObjectStore,
+  statements: { state: string; sql: string }[],
+  opts: { fail?: { state: string; file: number }; stage?: LocalTask } = {},
+) {
   const { fail } = opts;
-  const athena = (state: string): LocalTask => async (input) => {
-    const sql = (input as { QueryString: string }).QueryString;
-    statements.push({ state, sql });
-    const m = /TO 's3:\/\/lake\/(_backfill\/runs\/[^']+\/out\/(\d+)\/)(\w+)\/'/.exec(sql);
-    if (fail && state === fail.state && m && Number(m[2]) === fail.file) throw Object.assign(new Error('HIVE_BAD_DATA: broken line'), { name: 'States.TaskFailed' });
-    if (m) await store.put(`${m[1]}${m[3]}/dt=2026-11-02/hour=05/20261122_${m[3]}_0`, new Uint8Array([1]));
-    return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
-  };
+  const athena =
+    (state: string): LocalTask =>
+    async (input) => {
+      const sql = (input as { QueryString: string }).QueryString;
+      statements.push({ state, sql });
+      const m = /TO 's3:\/\/lake\/(_backfill\/runs\/[^']+\/out\/(\d+)\/)(\w+)\/'/.exec(sql);
+      if (fail && state === fail.state && m && Number(m[2]) === fail.file)
+        throw Object.assign(new Error('HIVE_BAD_DATA: broken line'), { name: 'States.TaskFailed' });
+      if (m) await store.put(`${m[1]}${m[3]}/dt=2026-11-02/hour=05/20261122_${m[3]}_0`, new Uint8Array([1]));
+      return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
+    };
   const tasks: Record<string, LocalTask> = {
     [S.stage]:
       opts.stage ??
@@ -61,7 +68,12 @@ describe('backfill state machine executed locally (aws-local-stepfunctions, Task
     expect(r.statesEntered.at(-1)).toBe(S.succeeded);
     for (const f of FILES) {
       const expected = fileStatements(ATHENA, RUN('exec-1'), { ...f, linesLocation: `s3://lake/_backfill/runs/exec-1/lines/${f.index}/` });
-      const mine = statements.filter((s) => s.sql.includes(`backfill_lines_exec_1_${f.index} `) || s.sql.endsWith(`backfill_lines_exec_1_${f.index}`) || s.sql.includes(`/out/${f.index}/`)).map((s) => [s.state, s.sql]);
+      const mine = statements
+        .filter(
+          (s) =>
+            s.sql.includes(`backfill_lines_exec_1_${f.index} `) || s.sql.endsWith(`backfill_lines_exec_1_${f.index}`) || s.sql.includes(`/out/${f.index}/`),
+        )
+        .map((s) => [s.state, s.sql]);
       expect(mine).toEqual([
         [S.createLines, expected.createLines],
         [S.trades, expected.trades],

@@ -10,7 +10,15 @@ import { tempDir, withLake } from './helpers/lake-files.js';
 
 const NOW = Date.UTC(2026, 10, 22);
 
-async function simulatedCsv(opts: { minutes: number; seed: number; malformedShare?: number; timeUnit?: 'ms' | 'us'; header?: boolean; zip?: boolean; startTimeMs?: number }) {
+async function simulatedCsv(opts: {
+  minutes: number;
+  seed: number;
+  malformedShare?: number;
+  timeUnit?: 'ms' | 'us';
+  header?: boolean;
+  zip?: boolean;
+  startTimeMs?: number;
+}) {
   const dir = tempDir();
   const res = await writeSimulatedFile({ out: dir, format: 'csv', symbols: ['BTCUSDT'], ...opts });
   return res.files[0]!.path;
@@ -26,7 +34,9 @@ describe('backfill (DuckDB running the shared backfill SQL)', () => {
     // Prepare: 5% malformed lines of every CSV kind
     const file = await simulatedCsv({ minutes: 4, seed: 21, malformedShare: 0.05 });
     const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
-    const expected = lines.map((l, i) => ({ line_no: i + 1, r: isCsvHeader(l) ? undefined : parseCsvTrade(l, 'BTCUSDT', { nowUs: NOW * 1000 }) })).filter((x) => x.r);
+    const expected = lines
+      .map((l, i) => ({ line_no: i + 1, r: isCsvHeader(l) ? undefined : parseCsvTrade(l, 'BTCUSDT', { nowUs: NOW * 1000 }) }))
+      .filter((x) => x.r);
     const lake = tempDir();
     // Act
     const summary = await backfill({ input: file, lakeRoot: lake, nowMs: NOW });
@@ -70,11 +80,16 @@ describe('backfill (DuckDB running the shared backfill SQL)', () => {
     const file = await simulatedCsv({ minutes: 2, seed: 4, malformedShare: 0.02 });
     const lake = tempDir();
     await backfill({ input: file, lakeRoot: lake, nowMs: NOW });
-    const once = await rows(lake, 'SELECT (SELECT count(*) FROM trades) AS t, (SELECT count(*) FROM quarantine) AS q, (SELECT count(*) FROM bar_partials) AS p');
+    const once = await rows(
+      lake,
+      'SELECT (SELECT count(*) FROM trades) AS t, (SELECT count(*) FROM quarantine) AS q, (SELECT count(*) FROM bar_partials) AS p',
+    );
     // Act
     await backfill({ input: file, lakeRoot: lake, nowMs: NOW });
     // Assess
-    expect(await rows(lake, 'SELECT (SELECT count(*) FROM trades) AS t, (SELECT count(*) FROM quarantine) AS q, (SELECT count(*) FROM bar_partials) AS p')).toEqual(once);
+    expect(
+      await rows(lake, 'SELECT (SELECT count(*) FROM trades) AS t, (SELECT count(*) FROM quarantine) AS q, (SELECT count(*) FROM bar_partials) AS p'),
+    ).toEqual(once);
   });
 
   it('gives the same minute bars as streaming the same file through the handler', async () => {
@@ -84,7 +99,14 @@ describe('backfill (DuckDB running the shared backfill SQL)', () => {
     const streamDir = tempDir();
     // Act
     await backfill({ input: file, lakeRoot: batchLake, nowMs: NOW });
-    await runPipeline({ dataDir: streamDir, jobId: 'bars-eq', source: () => fileSource(file), shards: 3, workers: 0, eventSource: { batchSize: 400, maximumBatchingWindowMs: 0 } });
+    await runPipeline({
+      dataDir: streamDir,
+      jobId: 'bars-eq',
+      source: () => fileSource(file),
+      shards: 3,
+      workers: 0,
+      eventSource: { batchSize: 400, maximumBatchingWindowMs: 0 },
+    });
     // Assess
     const sql = 'SELECT symbol, minute_start, open, high, low, close, trade_count, vwap, avg_price, volume FROM bars_1m ORDER BY 1, 2';
     const batch = await rows(batchLake, sql);

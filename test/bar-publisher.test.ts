@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
-import type { Bar } from '../src/core/bars.js';
 import type { BarRow } from '../src/core/bars.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
@@ -18,7 +17,10 @@ describe('publishing closed bars to the time-series store', () => {
     // Prepare: trades in minutes 0..3; the watermark is in minute 3 (+5 s)
     const root = tempDir();
     const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => T0 + 3600_000 });
-    const trades = [0, 1, 2, 3].flatMap((m) => [tradeMessage({ t: 100 + m * 2, T: T0 + m * MIN + 1000 }), tradeMessage({ t: 101 + m * 2, T: T0 + m * MIN + 5000 })]);
+    const trades = [0, 1, 2, 3].flatMap((m) => [
+      tradeMessage({ t: 100 + m * 2, T: T0 + m * MIN + 1000 }),
+      tradeMessage({ t: 101 + m * 2, T: T0 + m * MIN + 5000 }),
+    ]);
     await handler(kinesisEvent(trades, 'shardId-000000000000', 1));
     const store = await EmbeddedTimeSeriesStore.open(join(root, 'ts'));
     const statePath = join(root, 'published.json');

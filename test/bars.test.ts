@@ -52,29 +52,37 @@ function toRow(t: { symbol: string; trade_id: number; price: number; quantity: n
 describe('minute bars from partial aggregates', () => {
   it('merging partials of any split and order equals aggregating all trades at once (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(tradeArb, { minLength: 1, maxLength: 300, selector: (t) => `${t.symbol}:${t.trade_id}` }), fc.integer({ min: 1, max: 20 }), fc.integer(), (trades, parts, seed) => {
-        // Prepare: one accumulation over all trades, and a shuffled split into `parts` batches
-        const rows = trades.map(toRow);
-        const whole = new BarAccumulator();
-        for (const r of rows) whole.add(r);
-        const rng = new Rng(seed);
-        const shuffled = [...rows].sort(() => rng.next() - 0.5);
-        const batches = Array.from({ length: parts }, () => new BarAccumulator());
-        shuffled.forEach((r) => batches[rng.int(parts)]!.add(r));
-        // Act: merge the batches' partials in reverse order
-        const merged = new Map<string, BarPartial>();
-        for (const b of batches.reverse())
-          for (const p of b.partials()) {
-            const k = `${p.symbol}|${p.minute_start}`;
-            const prev = merged.get(k);
-            merged.set(k, prev ? mergePartials(prev, p) : { ...p });
-          }
-        // Assess
-        const key = (b: Bar) => `${b.symbol}|${b.minuteStartUs}`;
-        const expected = whole.partials().map(finishBar).sort((a, b) => key(a).localeCompare(key(b)));
-        const actual = [...merged.values()].map(finishBar).sort((a, b) => key(a).localeCompare(key(b)));
-        expectSameBars(actual.map(toBarRow), expected.map(toBarRow));
-      }),
+      fc.property(
+        fc.uniqueArray(tradeArb, { minLength: 1, maxLength: 300, selector: (t) => `${t.symbol}:${t.trade_id}` }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer(),
+        (trades, parts, seed) => {
+          // Prepare: one accumulation over all trades, and a shuffled split into `parts` batches
+          const rows = trades.map(toRow);
+          const whole = new BarAccumulator();
+          for (const r of rows) whole.add(r);
+          const rng = new Rng(seed);
+          const shuffled = [...rows].sort(() => rng.next() - 0.5);
+          const batches = Array.from({ length: parts }, () => new BarAccumulator());
+          for (const r of shuffled) batches[rng.int(parts)]!.add(r);
+          // Act: merge the batches' partials in reverse order
+          const merged = new Map<string, BarPartial>();
+          for (const b of batches.reverse())
+            for (const p of b.partials()) {
+              const k = `${p.symbol}|${p.minute_start}`;
+              const prev = merged.get(k);
+              merged.set(k, prev ? mergePartials(prev, p) : { ...p });
+            }
+          // Assess
+          const key = (b: Bar) => `${b.symbol}|${b.minuteStartUs}`;
+          const expected = whole
+            .partials()
+            .map(finishBar)
+            .sort((a, b) => key(a).localeCompare(key(b)));
+          const actual = [...merged.values()].map(finishBar).sort((a, b) => key(a).localeCompare(key(b)));
+          expectSameBars(actual.map(toBarRow), expected.map(toBarRow));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -82,7 +90,11 @@ describe('minute bars from partial aggregates', () => {
   it('open/close follow trade time with ties broken by trade id, not arrival order', () => {
     // Prepare
     const t = Date.UTC(2026, 10, 2, 10, 0, 30) * 1000;
-    const rows = [toRow({ symbol: 'BTCUSDT', trade_id: 9, price: 3, quantity: 1, is_buyer_maker: false, trade_time: t }), toRow({ symbol: 'BTCUSDT', trade_id: 7, price: 1, quantity: 1, is_buyer_maker: true, trade_time: t }), toRow({ symbol: 'BTCUSDT', trade_id: 8, price: 2, quantity: 2, is_buyer_maker: true, trade_time: t })];
+    const rows = [
+      toRow({ symbol: 'BTCUSDT', trade_id: 9, price: 3, quantity: 1, is_buyer_maker: false, trade_time: t }),
+      toRow({ symbol: 'BTCUSDT', trade_id: 7, price: 1, quantity: 1, is_buyer_maker: true, trade_time: t }),
+      toRow({ symbol: 'BTCUSDT', trade_id: 8, price: 2, quantity: 2, is_buyer_maker: true, trade_time: t }),
+    ];
     const acc = new BarAccumulator();
     // Act
     for (const r of rows) acc.add(r);
@@ -109,7 +121,10 @@ describe('minute bars from partial aggregates', () => {
     // spread over 3 shards; the handler fails after writing on every 4th invocation (bisected retries)
     const recs = [...simulateRecords({ format: 'jsonl', symbols: ['BTCUSDT', 'ETHUSDT'], minutes: 20, seed: 3 })];
     const rng = new Rng(99);
-    const reordered = recs.map((r, i) => ({ r, key: i + rng.int(600) })).sort((a, b) => a.key - b.key).map((x) => x.r);
+    const reordered = recs
+      .map((r, i) => ({ r, key: i + rng.int(600) }))
+      .sort((a, b) => a.key - b.key)
+      .map((x) => x.r);
     const dir = tempDir();
     const stream = LocalStream.open(join(dir, 'stream'), 'bars-test', 3);
     const keys = new PartitionKeys();

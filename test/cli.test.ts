@@ -38,7 +38,9 @@ describe('ticklake CLI', () => {
     const sim = run(['simulate', '--out', dir, '--format', 'csv', '--minutes', '20', '--seed', '5', '--malformed-share', '0.01', '--quiet']);
     expect(sim.code).toBe(0);
     const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.csv'))!);
-    const lines = (await duck(`SELECT count(*) AS n FROM read_csv('${file}', header = true, all_varchar = true, columns = {'a': 'VARCHAR'}, delim = '\\x01', quote = '')`))[0]!.n;
+    const lines = (
+      await duck(`SELECT count(*) AS n FROM read_csv('${file}', header = true, all_varchar = true, columns = {'a': 'VARCHAR'}, delim = '\\x01', quote = '')`)
+    )[0]!.n;
     const dataDir = join(dir, 'data');
     const args = ['replay', '--input', file, '--data-dir', dataDir, '--quiet', '--batch-size', '500', '--rate', '20000'];
     const producerState = () => {
@@ -60,7 +62,9 @@ describe('ticklake CLI', () => {
     const lake = join(dataDir, 'lake');
     const trades = (await duck(`SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM read_parquet('${lake}/curated/trades/**/*.parquet')`))[0]!;
     const quarantined = (await duck(`SELECT count(*) AS n FROM read_parquet('${lake}/quarantine/quarantine/**/*.parquet')`))[0]!;
-    const raw = (await duck(`SELECT count(*) AS n, count(DISTINCT (shard_id, sequence_number)) AS d FROM read_parquet('${lake}/raw/raw_events/**/*.parquet')`))[0]!;
+    const raw = (
+      await duck(`SELECT count(*) AS n, count(DISTINCT (shard_id, sequence_number)) AS d FROM read_parquet('${lake}/raw/raw_events/**/*.parquet')`)
+    )[0]!;
     expect(trades.n).toBe(trades.d);
     expect(raw.n).toBe(raw.d);
     expect(raw.n).toBe(BigInt(lines as bigint));
@@ -72,7 +76,7 @@ describe('ticklake CLI', () => {
     // Prepare
     const dataDir = tempDir();
     // Act
-    const r = run(['query', '--data-dir', dataDir, '--format', 'json', 'SELECT 1 AS a, \'x\' AS b, 5000000000::BIGINT AS c']);
+    const r = run(['query', '--data-dir', dataDir, '--format', 'json', "SELECT 1 AS a, 'x' AS b, 5000000000::BIGINT AS c"]);
     // Assess
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ a: 1, b: 'x', c: 5_000_000_000 }]);
@@ -117,7 +121,10 @@ describe('ticklake CLI', () => {
     // Prepare: one good CSV and a truncated zip in one directory.
     const input = tempDir();
     const dataDir = tempDir();
-    writeFileSync(join(input, 'BTCUSDT-trades-2026-11-02.csv'), '1,97000.5,0.01,970.005,1793577600000,true,true\n2,97001,0.02,1940.02,1793577601000,false,true\n');
+    writeFileSync(
+      join(input, 'BTCUSDT-trades-2026-11-02.csv'),
+      '1,97000.5,0.01,970.005,1793577600000,true,true\n2,97001,0.02,1940.02,1793577601000,false,true\n',
+    );
     writeFileSync(join(input, 'BTCUSDT-trades-2026-11-03.zip'), Buffer.from('PK\u0003\u0004truncated'));
     // Act
     const r = run(['backfill', '--input', input, '--data-dir', dataDir, '--quiet']);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { DUCKDB_TYPE } from '../src/local/lake-sql.js';
-import { type TableSchema } from '../src/lake/table-schema.js';
+import type { TableSchema } from '../src/lake/table-schema.js';
 import { TABLES } from '../src/catalog.js';
 import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
 import { duck, parquetFiles, readWithHyparquet, tempDir, withLake } from './helpers/lake-files.js';
@@ -41,15 +41,18 @@ describe('lake files follow glue-schemas/', () => {
     expect(described.map((d) => [d.column_name, d.column_type])).toEqual(table.columns.map((c) => [c.name, DUCKDB_TYPE[c.type]]));
   });
 
-  it.each(handlerTables.map((t) => [t.name, t] as const))('%s: Parquet physical types equal the schema (hyparquet, a second reader)', async (_name, table: TableSchema) => {
-    // Prepare
-    const root = await writeOneBatch();
-    const file = join(root, table.zone, table.name, parquetFiles(join(root, table.zone, table.name))[0]!);
-    // Act
-    const { schema } = await readWithHyparquet(file);
-    // Assess
-    expect(schema.map((s) => `${s.name}:${s.type}/${s.converted_type ?? ''}`)).toEqual(table.columns.map((c) => `${c.name}:${PARQUET_OF[c.type]}`));
-  });
+  it.each(handlerTables.map((t) => [t.name, t] as const))(
+    '%s: Parquet physical types equal the schema (hyparquet, a second reader)',
+    async (_name, table: TableSchema) => {
+      // Prepare
+      const root = await writeOneBatch();
+      const file = join(root, table.zone, table.name, parquetFiles(join(root, table.zone, table.name))[0]!);
+      // Act
+      const { schema } = await readWithHyparquet(file);
+      // Assess
+      expect(schema.map((s) => `${s.name}:${s.type}/${s.converted_type ?? ''}`)).toEqual(table.columns.map((c) => `${c.name}:${PARQUET_OF[c.type]}`));
+    },
+  );
 
   it('hyparquet reads back the same trade values DuckDB does', async () => {
     // Prepare
@@ -60,7 +63,9 @@ describe('lake files follow glue-schemas/', () => {
     const { rows } = await readWithHyparquet(file);
     const viaDuck = await duck(`SELECT trade_id, price, quantity, is_buyer_maker, epoch_us(trade_time) AS us FROM read_parquet('${file}') ORDER BY trade_id`);
     // Assess
-    expect(rows.map((r) => [Number(r.trade_id), r.price, r.quantity, r.is_buyer_maker])).toEqual(viaDuck.map((r) => [Number(r.trade_id), r.price, r.quantity, r.is_buyer_maker]));
+    expect(rows.map((r) => [Number(r.trade_id), r.price, r.quantity, r.is_buyer_maker])).toEqual(
+      viaDuck.map((r) => [Number(r.trade_id), r.price, r.quantity, r.is_buyer_maker]),
+    );
     expect(rows.map((r) => (r.trade_time as Date).getTime() * 1000)).toEqual(viaDuck.map((r) => Number(r.us)));
     expect(rows[1]!.is_buyer_maker).toBe(false);
   });

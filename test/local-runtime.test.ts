@@ -12,7 +12,13 @@ import { JsonlDeadLetters, type FailedBatch } from '../src/local/on-failure.js';
 import { tradeMessage } from './helpers/kinesis-events.js';
 import { duck, physicalRows, tempDir } from './helpers/lake-files.js';
 
-const FAST: EventSourceSettings = { ...DEFAULT_EVENT_SOURCE_SETTINGS, batchSize: 10, maximumBatchingWindowMs: 0, retryBackoffMs: 1, maximumRecordAgeSeconds: -1 };
+const FAST: EventSourceSettings = {
+  ...DEFAULT_EVENT_SOURCE_SETTINGS,
+  batchSize: 10,
+  maximumBatchingWindowMs: 0,
+  retryBackoffMs: 1,
+  maximumRecordAgeSeconds: -1,
+};
 const T0 = Date.UTC(2026, 10, 2, 10);
 
 function fixture(records: { key: string; data: string }[], shards = 1) {
@@ -36,7 +42,7 @@ describe('local stream', () => {
         // Act
         const shard = shardForKey(key, shards);
         // Assess: the hash lies in [shard * 2^128 / n, (shard + 1) * 2^128 / n)
-        const h = BigInt('0x' + createHash('md5').update(key).digest('hex'));
+        const h = BigInt(`0x${createHash('md5').update(key).digest('hex')}`);
         const size = (1n << 128n) / BigInt(shards);
         expect(h >= BigInt(shard) * size || shard === 0).toBe(true);
         expect(h < BigInt(shard + 1) * size + BigInt(shards)).toBe(true);
@@ -59,7 +65,10 @@ describe('local stream', () => {
 
   it('cuts a torn last line after a crash and continues the sequence', () => {
     // Prepare
-    const { dir, stream } = fixture([{ key: 'k', data: 'a' }, { key: 'k', data: 'b' }]);
+    const { dir, stream } = fixture([
+      { key: 'k', data: 'a' },
+      { key: 'k', data: 'b' },
+    ]);
     stream.close();
     const log = join(dir, 'stream', 'shardId-000000000000.log');
     appendFileSync(log, '49630000000000000000000000000000000000000000000000000099\tk\t1\tYm'); // no newline
@@ -131,7 +140,10 @@ describe('shard poller (event source mapping semantics)', () => {
     await new ShardPoller(stream, 0, handler, checkpoints, dlq, { ...FAST, maximumRetryAttempts: 2 }).run(() => true);
     // Assess
     expect(delivered.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r7', 'r8', 'r9']);
-    const dead = readFileSync(join(dir, 'dlq.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as FailedBatch);
+    const dead = readFileSync(join(dir, 'dlq.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FailedBatch);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.KinesisBatchInfo.batchSize).toBe(1);
     expect(dead[0]!.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
@@ -217,7 +229,9 @@ describe('shard poller (event source mapping semantics)', () => {
     await poller.run(() => true);
     // Assess: the batch was bisected, yet each trade is in the lake once, across both hour partitions
     expect(poller.stats.bisections).toBe(1);
-    const rows = await duck(`SELECT count(*) AS n, count(DISTINCT trade_id) AS d, count(DISTINCT hour) AS h FROM read_parquet('${lakeRoot}/curated/trades/**/*.parquet', hive_partitioning = true)`);
+    const rows = await duck(
+      `SELECT count(*) AS n, count(DISTINCT trade_id) AS d, count(DISTINCT hour) AS h FROM read_parquet('${lakeRoot}/curated/trades/**/*.parquet', hive_partitioning = true)`,
+    );
     expect(rows[0]).toMatchObject({ n: 10n, d: 10n, h: 2n });
   });
 });

@@ -2,7 +2,6 @@ import type { MSKEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { isMskEvent, mskToKinesisEvents } from '../src/ingest/msk-event.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
-import type { ObjectStore } from '../src/lake/object-store.js';
 import { tradeMessage } from './helpers/kinesis-events.js';
 import { MemoryObjectStore } from './helpers/memory-object-store.js';
 
@@ -10,7 +9,16 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const T = Date.UTC(2026, 10, 2, 9);
 
 function mskEvent(): MSKEvent {
-  const rec = (partition: number, offset: number, t: number) => ({ topic: 'ticklake-events', partition, offset, timestamp: T + offset, timestampType: 'CREATE_TIME' as const, key: b64('BTCUSDT'), value: b64(tradeMessage({ t, T: T + t })), headers: [] });
+  const rec = (partition: number, offset: number, t: number) => ({
+    topic: 'ticklake-events',
+    partition,
+    offset,
+    timestamp: T + offset,
+    timestampType: 'CREATE_TIME' as const,
+    key: b64('BTCUSDT'),
+    value: b64(tradeMessage({ t, T: T + t })),
+    headers: [],
+  });
   return {
     eventSource: 'aws:kafka',
     eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/ticklake/abc-1',

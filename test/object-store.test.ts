@@ -38,7 +38,8 @@ describe.each(stores)('object store on %s', (_name, make) => {
   it('lists the keys under a string prefix, sorted, and copies an object without removing the source', async () => {
     // Prepare
     const store = make();
-    for (const k of ['t/dt=2026-11-02/hour=05/b', 't/dt=2026-11-02/hour=05/a', 't/dt=2026-11-02/hour=06/a', 'tx/a', 'u/a']) await store.put(k, new TextEncoder().encode(k));
+    for (const k of ['t/dt=2026-11-02/hour=05/b', 't/dt=2026-11-02/hour=05/a', 't/dt=2026-11-02/hour=06/a', 'tx/a', 'u/a'])
+      await store.put(k, new TextEncoder().encode(k));
     // Act
     await store.copy('t/dt=2026-11-02/hour=05/a', 'v/copied.parquet');
     await store.copy('u/a', 'v/copied.parquet');

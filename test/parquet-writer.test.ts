@@ -51,15 +51,21 @@ const columnArb = fc
   .map((c) => ({ ...c, convertedType: c.type === 'BYTE_ARRAY' ? CONVERTED.UTF8 : undefined }));
 
 /** A table: 1-5 columns of random types and options, 0-300 rows, nulls only in optional columns. */
-const tableArb = fc.array(columnArb, { minLength: 1, maxLength: 5 }).chain((cols) =>
-  fc.integer({ min: 0, max: 300 }).chain((rows) =>
-    fc.tuple(
-      ...cols.map((c) =>
-        fc.array(c.optional ? fc.option(valueArb[c.type], { nil: null, freq: 4 }) : valueArb[c.type], { minLength: rows, maxLength: rows }),
+const tableArb = fc
+  .array(columnArb, { minLength: 1, maxLength: 5 })
+  .chain((cols) =>
+    fc
+      .integer({ min: 0, max: 300 })
+      .chain((rows) =>
+        fc
+          .tuple(
+            ...cols.map((c) =>
+              fc.array(c.optional ? fc.option(valueArb[c.type], { nil: null, freq: 4 }) : valueArb[c.type], { minLength: rows, maxLength: rows }),
+            ),
+          )
+          .map((values) => cols.map((c, i): ColumnChunkInput => ({ name: `c${i}`, ...c, values: values[i]! }))),
       ),
-    ).map((values) => cols.map((c, i): ColumnChunkInput => ({ name: `c${i}`, ...c, values: values[i]! }))),
-  ),
-);
+  );
 
 describe('Parquet file writer', () => {
   it('writes files DuckDB and hyparquet read back value for value (property)', async () => {
@@ -81,19 +87,23 @@ describe('Parquet file writer', () => {
   });
 
   it('writes min/max statistics and null counts readers agree with (property)', async () => {
-    const statsColumn = fc.constantFrom<PhysicalType>('BYTE_ARRAY', 'INT64', 'INT32').chain((type) =>
-      fc.array(fc.option(valueArb[type], { nil: null, freq: 5 }), { minLength: 1, maxLength: 200 }).map((values) => ({ type, values })),
-    );
+    const statsColumn = fc
+      .constantFrom<PhysicalType>('BYTE_ARRAY', 'INT64', 'INT32')
+      .chain((type) => fc.array(fc.option(valueArb[type], { nil: null, freq: 5 }), { minLength: 1, maxLength: 200 }).map((values) => ({ type, values })));
     await fc.assert(
       fc.asyncProperty(statsColumn, async ({ type, values }) => {
         // Prepare
-        const path = writeFile([{ name: 'c', type, optional: true, dictionary: false, statistics: true, convertedType: type === 'BYTE_ARRAY' ? CONVERTED.UTF8 : undefined, values }]);
+        const path = writeFile([
+          { name: 'c', type, optional: true, dictionary: false, statistics: true, convertedType: type === 'BYTE_ARRAY' ? CONVERTED.UTF8 : undefined, values },
+        ]);
         const present = values.filter((v) => v !== null);
         const order = (a: CellValue, b: CellValue) =>
           type === 'BYTE_ARRAY' ? Buffer.compare(Buffer.from(a as string), Buffer.from(b as string)) : (a as number) - (b as number);
         const sorted = [...present].sort(order);
         // Act
-        const [meta] = (await duck.runAndReadAll(`SELECT stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls FROM parquet_metadata('${path}')`)).getRowObjectsJS();
+        const [meta] = (
+          await duck.runAndReadAll(`SELECT stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls FROM parquet_metadata('${path}')`)
+        ).getRowObjectsJS();
         // Assess
         expect(meta!.nulls).toBe(BigInt(values.length - present.length));
         expect(meta!.lo).toBe(sorted.length ? String(sorted[0]) : null);
@@ -105,10 +115,18 @@ describe('Parquet file writer', () => {
 
   it('lets DuckDB skip a file by its statistics alone', async () => {
     // Prepare
-    const column = (statistics: boolean): ColumnChunkInput => ({ name: 'id', type: 'INT64', optional: false, dictionary: false, statistics, values: [10, 20, 30] });
+    const column = (statistics: boolean): ColumnChunkInput => ({
+      name: 'id',
+      type: 'INT64',
+      optional: false,
+      dictionary: false,
+      statistics,
+      values: [10, 20, 30],
+    });
     const withStats = writeFile([column(true)]);
     const without = writeFile([column(false)]);
-    const plan = async (path: string) => JSON.stringify((await duck.runAndReadAll(`EXPLAIN SELECT count(*) FROM read_parquet('${path}') WHERE id > 100`)).getRowObjectsJS());
+    const plan = async (path: string) =>
+      JSON.stringify((await duck.runAndReadAll(`EXPLAIN SELECT count(*) FROM read_parquet('${path}') WHERE id > 100`)).getRowObjectsJS());
     // Act
     const pruned = await plan(withStats);
     const scanned = await plan(without);
@@ -144,20 +162,31 @@ describe('Parquet file writer', () => {
   it('writes a column built in PLAIN layout from base64 payloads, invalid UTF-8 stored as U+FFFD (property)', async () => {
     // Prepare: arbitrary byte payloads, as Kinesis may carry them.
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => new Uint8Array(Buffer.from(t)))), { maxLength: 50 }), async (payloads) => {
-        const column = new PlainByteArrays();
-        const texts = payloads.map((p) => column.appendBase64(Buffer.from(p).toString('base64')));
-        column.appendText('tail ü');
-        // Act
-        const path = writeFile([{ name: 'data', type: 'BYTE_ARRAY', convertedType: CONVERTED.UTF8, optional: false, dictionary: false, statistics: false, values: column }]);
-        const viaDuck = (await duck.runAndReadAll(`SELECT data FROM read_parquet('${path}')`)).getRowObjectsJS().map((r) => r.data);
-        const viaHyparquet = (await readWithHyparquet(path)).rows.map((r) => r.data);
-        // Assess: the text each payload decodes to, which is the payload itself when it is valid UTF-8.
-        const want = [...payloads.map((p) => Buffer.from(p).toString('utf8')), 'tail ü'];
-        expect(texts).toEqual(want.slice(0, -1));
-        expect(viaDuck).toEqual(want);
-        expect(viaHyparquet).toEqual(want);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 40 }),
+            fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => new Uint8Array(Buffer.from(t))),
+          ),
+          { maxLength: 50 },
+        ),
+        async (payloads) => {
+          const column = new PlainByteArrays();
+          const texts = payloads.map((p) => column.appendBase64(Buffer.from(p).toString('base64')));
+          column.appendText('tail ü');
+          // Act
+          const path = writeFile([
+            { name: 'data', type: 'BYTE_ARRAY', convertedType: CONVERTED.UTF8, optional: false, dictionary: false, statistics: false, values: column },
+          ]);
+          const viaDuck = (await duck.runAndReadAll(`SELECT data FROM read_parquet('${path}')`)).getRowObjectsJS().map((r) => r.data);
+          const viaHyparquet = (await readWithHyparquet(path)).rows.map((r) => r.data);
+          // Assess: the text each payload decodes to, which is the payload itself when it is valid UTF-8.
+          const want = [...payloads.map((p) => Buffer.from(p).toString('utf8')), 'tail ü'];
+          expect(texts).toEqual(want.slice(0, -1));
+          expect(viaDuck).toEqual(want);
+          expect(viaHyparquet).toEqual(want);
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -23,7 +23,12 @@ function tableAfter(heading: string): string[][] {
   const rows: string[][] = [];
   for (const l of lines.slice(first + 2)) {
     if (!l.startsWith('|')) break;
-    rows.push(l.split('|').slice(1, -1).map((c) => c.trim()));
+    rows.push(
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -57,10 +62,17 @@ describe('README', () => {
   it('the layout table names paths that exist, and every folder of src/ and every entry-point folder', () => {
     // Prepare
     const paths = tableAfter('## Layout').flatMap((r) => [...r[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\/$/, '')));
-    const folders = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => statSync(join(ROOT, dir, f)).isDirectory()).map((f) => `${dir}/${f}`);
+    const folders = (dir: string) =>
+      readdirSync(join(ROOT, dir))
+        .filter((f) => statSync(join(ROOT, dir, f)).isDirectory())
+        .map((f) => `${dir}/${f}`);
     const expected = [...folders('src'), ...folders('src/adapters'), ...folders('lambdas'), 'lib', 'bin', 'bench', 'glue-schemas', 'test'];
     // Assess
     for (const p of paths) expect(existsSync(join(ROOT, p)), `${p} is in the layout table but not in the tree`).toBe(true);
-    for (const f of expected) expect(paths.some((p) => p === f || p.startsWith(`${f}/`)), `${f} is missing from the layout table`).toBe(true);
+    for (const f of expected)
+      expect(
+        paths.some((p) => p === f || p.startsWith(`${f}/`)),
+        `${f} is missing from the layout table`,
+      ).toBe(true);
   });
 });

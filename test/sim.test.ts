@@ -347,7 +347,7 @@ describe('formatters', () => {
         }
         expect(f[5]).toBe(trade.isBuyerMaker ? 'True' : 'False');
         expect(f[6]).toBe(trade.isBestMatch ? 'True' : 'False');
-        expect(Buffer.from(buf.subarray(0, end)).toString('latin1')).toBe(line + '\n');
+        expect(Buffer.from(buf.subarray(0, end)).toString('latin1')).toBe(`${line}\n`);
       }),
     );
   });
@@ -394,7 +394,7 @@ describe('formatters', () => {
         if (withOrderIds) expect([m.b, m.a]).toEqual([trade.buyerOrderId, trade.sellerOrderId]);
         expect(m.T as number).toBeLessThan(1e13);
         expect(m.E as number).toBeGreaterThanOrEqual(m.T as number);
-        expect(Buffer.from(buf.subarray(0, end)).toString('latin1')).toBe(text + '\n');
+        expect(Buffer.from(buf.subarray(0, end)).toString('latin1')).toBe(`${text}\n`);
       }),
     );
   });
@@ -465,9 +465,7 @@ describe('malformed records', () => {
       expect(bad.length / mixed.length).toBeGreaterThan(0.18);
       expect(bad.length / mixed.length).toBeLessThan(0.22);
       expect(new Set(bad.map((r) => r.malformedKind))).toEqual(new Set(format === 'csv' ? CSV_MALFORMED_KINDS : JSONL_MALFORMED_KINDS));
-      const changed = mixed.filter(
-        (r, i) => r.partitionKey !== clean[i]!.partitionKey || (r.malformed === undefined && r.payload !== clean[i]!.payload),
-      );
+      const changed = mixed.filter((r, i) => r.partitionKey !== clean[i]!.partitionKey || (r.malformed === undefined && r.payload !== clean[i]!.payload));
       expect(changed).toEqual([]);
     }
   });

@@ -64,7 +64,11 @@ describe('stock-trading source', () => {
     // Prepare: two batches of ticks of today, one bad tick, a retried batch
     const now = Date.now();
     const today = new Date(now - 60_000).toISOString();
-    const good = [stockTick({ id: 1, created_at: today }), stockTick({ id: 2, created_at: today, volume: 250 }), stockTick({ id: 3, created_at: today, ticker: 'XOM', sector: 'Energy', price: 118, market_cap: 118 * 4_300_000_000, volume: 40 })];
+    const good = [
+      stockTick({ id: 1, created_at: today }),
+      stockTick({ id: 2, created_at: today, volume: 250 }),
+      stockTick({ id: 3, created_at: today, ticker: 'XOM', sector: 'Energy', price: 118, market_cap: 118 * 4_300_000_000, volume: 40 }),
+    ];
     const root = tempDir();
     const handler = createStreamTransform({ lake: new FileObjectStore(root) });
     const first = kinesisEvent([JSON.stringify(good[0]), JSON.stringify(good[1])], 'shardId-000000000000', 1);
@@ -77,12 +81,19 @@ describe('stock-trading source', () => {
       const ticks = await sql.query('SELECT ticker, volume FROM stock_ticks ORDER BY id');
       const sv = await sql.query('SELECT count(DISTINCT processing_id), sum(total_volume) FROM sector_volume');
       const vt = await sql.query('SELECT sector, total_volume FROM volume_today ORDER BY sector');
-      const q = await sql.query("SELECT source, reason_code FROM quarantine");
+      const q = await sql.query('SELECT source, reason_code FROM quarantine');
       const dim = await sql.query("SELECT company_name FROM company_profile WHERE ticker = 'AAPL'");
       // Assess
-      expect(ticks.rows).toEqual([['AAPL', 100], ['AAPL', 250], ['XOM', 40]]);
+      expect(ticks.rows).toEqual([
+        ['AAPL', 100],
+        ['AAPL', 250],
+        ['XOM', 40],
+      ]);
       expect(sv.rows).toEqual([[2, 390]]);
-      expect(vt.rows).toEqual([['Energy', 40], ['Technology', 350]]);
+      expect(vt.rows).toEqual([
+        ['Energy', 40],
+        ['Technology', 350],
+      ]);
       expect(q.rows).toEqual([['stock-ticks', 'UNKNOWN_TICKER']]);
       expect(dim.rows).toEqual([['Apple Inc.']]);
     });

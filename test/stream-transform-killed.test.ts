@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ObjectStore } from '../src/lake/object-store.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { RAW_EVENTS } from '../src/lake/table-schema.js';
 import { TRADES } from '../src/sources/binance-trades/tables.js';

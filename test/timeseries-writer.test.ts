@@ -36,7 +36,12 @@ describe('time-series writer (second stream consumer)', () => {
   it('reports refused points with their reasons', async () => {
     // Prepare
     const seen: string[] = [];
-    const sink = fakeSink((p) => ({ written: p.length - 1, rejected: [{ index: 0, point: p[0]!, code: 'rejected_by_store', reason: 'field type conflict' }], retried: 0, corrected: 0 }));
+    const sink = fakeSink((p) => ({
+      written: p.length - 1,
+      rejected: [{ index: 0, point: p[0]!, code: 'rejected_by_store', reason: 'field type conflict' }],
+      retried: 0,
+      corrected: 0,
+    }));
     const write = createTimeSeriesWriter({ sink, clock: () => T + 60_000, onBatch: (s) => seen.push(...s.rejected.map((r) => r.reason)) });
     // Act
     await write(kinesisEvent([tradeMessage({ t: 1, T }), tradeMessage({ t: 2, T })]));
@@ -66,6 +71,11 @@ describe('time-series writer, every source', () => {
     await write(kinesisEvent([tradeMessage({ t: 7, T }), JSON.stringify(stockTick({ id: 1042 })), JSON.stringify(stockTick({ ticker: 'NOPE' }))]));
     // Assess: the unknown ticker is the transform's to quarantine; here it simply has no point
     expect(sink.got.map((p) => p.measurement)).toEqual(['trade', 'stock_tick']);
-    expect(sink.got[1]).toMatchObject({ tags: { ticker: 'AAPL', sector: 'Technology' }, fields: { price: 229.5, volume: 100n, id: 1042n }, time: Date.UTC(2026, 10, 2, 10) * 1000, nanos: 42 });
+    expect(sink.got[1]).toMatchObject({
+      tags: { ticker: 'AAPL', sector: 'Technology' },
+      fields: { price: 229.5, volume: 100n, id: 1042n },
+      time: Date.UTC(2026, 10, 2, 10) * 1000,
+      nanos: 42,
+    });
   });
 });

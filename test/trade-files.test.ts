@@ -81,9 +81,7 @@ describe('writeSimulatedFile + readLines round trips', () => {
     expect(lines).toEqual(expected.map((r) => r.payload));
     expect(lines.some((l) => l.trim() === '')).toBe(true);
     const valid = lines.filter((_, i) => expected[i]!.malformed === undefined);
-    expect(new Set(valid.map((l) => (JSON.parse(l) as { s: string }).s))).toEqual(
-      new Set(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']),
-    );
+    expect(new Set(valid.map((l) => (JSON.parse(l) as { s: string }).s))).toEqual(new Set(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']));
   });
 
   it('zips like Binance: one CSV entry per symbol, same lines, reproducible bytes', async () => {
@@ -173,7 +171,7 @@ describe('readLines', () => {
     // Prepare
     const path = join(dir, 'small-chunks.jsonl');
     const expected = Array.from({ length: 500 }, (_, i) => `{"i":${i},"t":"${'é€'.repeat(i % 7)}"}`);
-    await writeFile(path, expected.join('\n') + '\n');
+    await writeFile(path, `${expected.join('\n')}\n`);
 
     // Act
     const lines: string[] = [];
@@ -187,7 +185,7 @@ describe('readLines', () => {
     // Prepare
     const path = join(dir, 'lines.csv.gz');
     const expected = Array.from({ length: 20_000 }, (_, i) => `${i},${i * 2}`);
-    await writeFile(path, gzipSync(expected.join('\n') + '\n'));
+    await writeFile(path, gzipSync(`${expected.join('\n')}\n`));
     const progress: ReadProgress[] = [];
 
     // Act

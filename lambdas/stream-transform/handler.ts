@@ -39,7 +39,7 @@ const transform = createStreamTransform({
  * record failure fails the invocation and the batch is retried (deterministic
  * keys and batch markers keep the retry from doubling rows).
  */
-export const handler = async (event: KinesisStreamEvent | MSKEvent): Promise<KinesisStreamBatchResponse | void> => {
+export const handler = async (event: KinesisStreamEvent | MSKEvent): Promise<KinesisStreamBatchResponse | undefined> => {
   try {
     if (!isMskEvent(event)) return await transform(event);
     for (const partition of mskToKinesisEvents(event)) {

@@ -24,7 +24,7 @@ const writer = createCloudSink(cloudConfigFromEnv()).then((sink) =>
   }),
 );
 
-export const handler = async (event: KinesisStreamEvent | MSKEvent): Promise<KinesisStreamBatchResponse | void> => {
+export const handler = async (event: KinesisStreamEvent | MSKEvent): Promise<KinesisStreamBatchResponse | undefined> => {
   const write = await writer;
   try {
     if (!isMskEvent(event)) return await write(event);

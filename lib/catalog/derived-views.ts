@@ -20,5 +20,6 @@ export { NAMED_VIEWS };
 export const DERIVED_VIEWS: Readonly<Record<string, () => string>> = VIEW_TABLES;
 
 /** Shipped dimension files (absolute paths), by table name: from the source registry. */
-export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DIMENSION_FILES).map(([t, f]) => [t, join(PROJECT_ROOT, f)]));
-
+export const SHIPPED_DIMENSIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(DIMENSION_FILES).map(([t, f]) => [t, join(PROJECT_ROOT, f)]),
+);

@@ -20,7 +20,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BACKFILL_MARKERS_PREFIX, BACKFILL_RUNS_PREFIX, BACKFILL_UPLOAD_PREFIX } from '../../src/backfill/plan.js';
@@ -79,26 +79,41 @@ export class BackfillStateMachine extends Construct {
         BACKFILL_MAX_CONCURRENCY: String(BACKFILL_MAX_CONCURRENCY),
       }),
       render: fn('Render', "Backfill: renders one file's Athena statements from the shared SQL definitions", 256, Duration.minutes(1), {}),
-      publish: fn('Publish', 'Backfill: publishes the staged Parquet into the lake tables, idempotently per file', 512, Duration.minutes(15), { LAKE_BUCKET: lake.bucketName }),
+      publish: fn('Publish', 'Backfill: publishes the staged Parquet into the lake tables, idempotently per file', 512, Duration.minutes(15), {
+        LAKE_BUCKET: lake.bucketName,
+      }),
     };
 
     const objects = (role: iam.Role, bucket: s3.IBucket, keys: string, actions: string[], why: string) => {
       grantObjectKeys(role, bucket, keys, actions, `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under ${keys} of the ${why}`);
     };
-    const bucketLevel = (role: iam.Role, bucket: s3.IBucket, actions: string[]) => iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: [bucket.bucketArn] });
+    const bucketLevel = (role: iam.Role, bucket: s3.IBucket, actions: string[]) =>
+      iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: [bucket.bucketArn] });
     const runs = `${BACKFILL_RUNS_PREFIX}*`;
 
     const stageRole = this.functions.stage.role;
     bucketLevel(stageRole, lake, ['s3:ListBucket']);
     objects(stageRole, lake, `${BACKFILL_UPLOAD_PREFIX}*`, ['s3:GetObject'], 'lake bucket: the uploaded trade files, read (and copied) as they are');
-    objects(stageRole, lake, runs, ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], "lake bucket: the run's staging prefix, cleared and refilled by each attempt");
+    objects(
+      stageRole,
+      lake,
+      runs,
+      ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      "lake bucket: the run's staging prefix, cleared and refilled by each attempt",
+    );
 
     const publishRole = this.functions.publish.role;
     bucketLevel(publishRole, lake, ['s3:ListBucket']);
     objects(publishRole, lake, runs, ['s3:GetObject', 's3:DeleteObject'], 'lake bucket: the staged Parquet, copied into the tables, then deleted');
     objects(publishRole, lake, `${BACKFILL_MARKERS_PREFIX}*`, ['s3:GetObject', 's3:PutObject'], 'lake bucket: one publication marker per backfilled file');
     for (const table of BACKFILL_TABLES) {
-      objects(publishRole, lake, `${tablePrefix(table)}*/backfill-*`, ['s3:PutObject', 's3:DeleteObject'], `lake bucket: the ${table.name} objects a backfill publishes (named backfill-<file>-<n>.parquet in any dt=/hour= partition), nothing the stream writes`);
+      objects(
+        publishRole,
+        lake,
+        `${tablePrefix(table)}*/backfill-*`,
+        ['s3:PutObject', 's3:DeleteObject'],
+        `lake bucket: the ${table.name} objects a backfill publishes (named backfill-<file>-<n>.parquet in any dt=/hour= partition), nothing the stream writes`,
+      );
     }
 
     // The state machine's role: exact grants only (see the file comment).
@@ -135,9 +150,19 @@ export class BackfillStateMachine extends Construct {
         ],
       }),
     );
-    acknowledge(role, wildcardResourceFinding(this, linesTables), `Glue create/read/delete of the per-run lines tables only (${BACKFILL_TABLE_PREFIX}<run>_<file>), whose names carry the execution name`);
+    acknowledge(
+      role,
+      wildcardResourceFinding(this, linesTables),
+      `Glue create/read/delete of the per-run lines tables only (${BACKFILL_TABLE_PREFIX}<run>_<file>), whose names carry the execution name`,
+    );
     bucketLevel(role, lake, ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads']);
-    objects(role, lake, runs, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], 'lake bucket: Athena reads the staged lines and writes the UNLOAD output there with the caller credentials');
+    objects(
+      role,
+      lake,
+      runs,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      'lake bucket: Athena reads the staged lines and writes the UNLOAD output there with the caller credentials',
+    );
     bucketLevel(role, props.athenaResultsBucket, ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads']);
     objects(
       role,

@@ -11,7 +11,7 @@
  * - an SQS on-failure destination that receives the shard, sequence range and
  *   reason of every batch that is given up on, so it can be replayed.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,8 +43,7 @@ export function streamSafetySettings(config: TicklakeConfig): StreamSafetySettin
     maxRecordAge: Duration.hours(config.streamMaxRecordAgeHours),
     bisectBatchOnError: true,
     reportBatchItemFailures: true,
-    startingPosition:
-      config.streamStartingPosition === 'LATEST' ? lambda.StartingPosition.LATEST : lambda.StartingPosition.TRIM_HORIZON,
+    startingPosition: config.streamStartingPosition === 'LATEST' ? lambda.StartingPosition.LATEST : lambda.StartingPosition.TRIM_HORIZON,
   };
 }
 
@@ -166,8 +165,7 @@ export function grantMskConsume(fn: lambda.IFunction, clusterArn: string, topic:
   const parts = Fn.split('/', clusterArn);
   const clusterName = Fn.select(1, parts);
   const clusterUuid = Fn.select(2, parts);
-  const kafkaArn = (resource: string, name: string) =>
-    stack.formatArn({ service: 'kafka', resource, resourceName: `${clusterName}/${clusterUuid}/${name}` });
+  const kafkaArn = (resource: string, name: string) => stack.formatArn({ service: 'kafka', resource, resourceName: `${clusterName}/${clusterUuid}/${name}` });
   iam.Grant.addToPrincipal({
     grantee: fn,
     actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],

@@ -31,8 +31,7 @@ export const METRICS_NAMESPACE = 'ticklake';
  * Lets CommonJS dependencies that call `require` for Node built-ins work inside
  * an ES module bundle.
  */
-const ESM_REQUIRE_SHIM =
-  "import { createRequire as __ticklakeCreateRequire } from 'node:module';const require = __ticklakeCreateRequire(import.meta.url);";
+const ESM_REQUIRE_SHIM = "import { createRequire as __ticklakeCreateRequire } from 'node:module';const require = __ticklakeCreateRequire(import.meta.url);";
 
 export interface TicklakeFunctionProps {
   readonly config: TicklakeConfig;

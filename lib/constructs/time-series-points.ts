@@ -40,6 +40,11 @@ export function timeSeriesPointsClientEnvironment(config: Pick<TicklakeConfig, '
 /** Lets a function invoke the points function, and nothing else of the time-series stack (no grant without a store). */
 export function grantTimeSeriesPoints(fn: TicklakeFunction, config: Pick<TicklakeConfig, 'stage' | 'timeSeries'>): void {
   if (config.timeSeries === 'none') return;
-  const arn = Stack.of(fn).formatArn({ service: 'lambda', resource: 'function', resourceName: timeSeriesPointsFunctionName(config), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const arn = Stack.of(fn).formatArn({
+    service: 'lambda',
+    resource: 'function',
+    resourceName: timeSeriesPointsFunctionName(config),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
   iam.Grant.addToPrincipal({ grantee: fn.role, actions: ['lambda:InvokeFunction'], resourceArns: [arn] });
 }

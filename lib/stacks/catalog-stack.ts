@@ -11,7 +11,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { type TableSchema } from '../../src/lake/table-schema.js';
+import type { TableSchema } from '../../src/lake/table-schema.js';
 import { TABLES } from '../../src/catalog.js';
 import { DERIVED_VIEWS, NAMED_VIEWS } from '../catalog/derived-views.js';
 import { namedQueries } from '../catalog/named-queries.js';

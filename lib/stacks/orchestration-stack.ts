@@ -24,7 +24,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type TableSchema } from '../../src/lake/table-schema.js';
+import type { TableSchema } from '../../src/lake/table-schema.js';
 import { BAR_PARTIALS, BARS_1M } from '../../src/sources/binance-trades/tables.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../src/ml/table-schemas.js';
 import type { AslDefinition } from '../../src/orchestration/asl.js';

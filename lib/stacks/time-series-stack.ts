@@ -31,7 +31,12 @@ import type { Construct } from 'constructs';
 import { catalogName, namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, streamSourceFor } from '../constructs/stream-subscription.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
-import { TIMESERIES_POINTS_ENTRY, TIMESERIES_POINTS_SERVICE, TIMESERIES_POINTS_TABLES, timeSeriesPointsFunctionName } from '../constructs/time-series-points.js';
+import {
+  TIMESERIES_POINTS_ENTRY,
+  TIMESERIES_POINTS_SERVICE,
+  TIMESERIES_POINTS_TABLES,
+  timeSeriesPointsFunctionName,
+} from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
 import type { MskIngestion } from './ingestion-stack.js';
 

@@ -60,7 +60,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const [name, entry] of functions) {
     for (const sdk of ['bundled', 'runtime'] as const) {
       const r = await measureBundle(name, entry, sdk);
-      console.log(`${name} (AWS SDK ${sdk === 'bundled' ? 'bundled - deployed' : 'from the runtime - comparison'}): ${kib(r.bytes)} minified, ${kib(r.gzipBytes)} gzipped`);
+      console.log(
+        `${name} (AWS SDK ${sdk === 'bundled' ? 'bundled - deployed' : 'from the runtime - comparison'}): ${kib(r.bytes)} minified, ${kib(r.gzipBytes)} gzipped`,
+      );
       for (const t of r.topInputs) console.log(`    ${kib(t.bytes).padStart(8)}  ${t.path}`);
     }
   }

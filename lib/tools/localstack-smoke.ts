@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   for (const p of prefixes) console.log(`${p.padEnd(24)} ${found.get(p)?.length ?? 0} Parquet file(s)`);
   const tradeKeys = found.get('curated/trades/');
   if (!tradeKeys || found.size < prefixes.length) {
-    console.error('FAILED: the stream transform did not land every zone in time (see the function logs: awslocal logs tail /aws/lambda/ticklake-local-stream-transform)');
+    console.error(
+      'FAILED: the stream transform did not land every zone in time (see the function logs: awslocal logs tail /aws/lambda/ticklake-local-stream-transform)',
+    );
     process.exit(1);
   }
   let rows = 0;

@@ -54,14 +54,27 @@ export function cloudFormationFindings(assemblyDir: string): NagFinding[] {
   const file = join(assemblyDir, 'validation-report.json');
   if (!existsSync(file)) return [];
   const report = JSON.parse(readFileSync(file, 'utf8')) as {
-    pluginReports?: { pluginName?: string; violations?: { ruleName: string; severity?: string; violatingConstructs?: { constructPath?: string }[]; violatingResources?: { constructPath?: string }[] }[] }[];
+    pluginReports?: {
+      pluginName?: string;
+      violations?: {
+        ruleName: string;
+        severity?: string;
+        violatingConstructs?: { constructPath?: string }[];
+        violatingResources?: { constructPath?: string }[];
+      }[];
+    }[];
   };
   const out: NagFinding[] = [];
   for (const pr of report.pluginReports ?? []) {
     for (const v of pr.violations ?? []) {
       for (const r of [...(v.violatingConstructs ?? []), ...(v.violatingResources ?? [])]) {
         const path = r.constructPath ?? '';
-        out.push({ stack: path.split('/')[0] ?? '', rule: `${(pr.pluginName ?? 'plugin').replace(/ /g, '-')}::${v.ruleName}`, severity: v.severity ?? 'error', path });
+        out.push({
+          stack: path.split('/')[0] ?? '',
+          rule: `${(pr.pluginName ?? 'plugin').replace(/ /g, '-')}::${v.ruleName}`,
+          severity: v.severity ?? 'error',
+          path,
+        });
       }
     }
   }

@@ -7,12 +7,7 @@
  * that DuckDB never lands in a Lambda bundle.
  */
 import { join } from 'node:path';
-import {
-  cloudConfigFromEnv,
-  createCloudSink,
-  type CloudSinkDependencies,
-  type CloudTimeSeriesConfig,
-} from './aws/timeseries/cloud-sink.js';
+import { cloudConfigFromEnv, createCloudSink, type CloudSinkDependencies, type CloudTimeSeriesConfig } from './aws/timeseries/cloud-sink.js';
 import { EmbeddedTimeSeriesStore } from '../local/embedded-store.js';
 import type { TimeSeriesSink } from '../timeseries/point.js';
 

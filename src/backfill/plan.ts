@@ -153,7 +153,8 @@ export function processingTimeUs(request: BackfillRequest, startedAt: string): n
 
 /** Staging prefix of a run. */
 export function runPrefix(runId: string): string {
-  if (!/^[A-Za-z0-9_-]{1,80}$/.test(runId)) throw new Error(`run id ${JSON.stringify(runId)}: expected 1-80 of A-Z a-z 0-9 - _ (a Step Functions execution name)`);
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(runId))
+    throw new Error(`run id ${JSON.stringify(runId)}: expected 1-80 of A-Z a-z 0-9 - _ (a Step Functions execution name)`);
   return `${BACKFILL_RUNS_PREFIX}${runId}/`;
 }
 

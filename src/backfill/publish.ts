@@ -48,11 +48,12 @@ async function destinations(store: ObjectStore, runId: string, file: BackfillFil
     for (const key of (await store.list(from)).filter(isDataObject).sort()) {
       const rel = key.slice(from.length);
       const partition = rel.slice(0, rel.lastIndexOf('/') + 1);
-      if (!/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/$/.test(partition)) throw new Error(`unexpected staged object ${key}: expected <table>/dt=yyyy-MM-dd/hour=HH/<name>`);
+      if (!/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/$/.test(partition))
+        throw new Error(`unexpected staged object ${key}: expected <table>/dt=yyyy-MM-dd/hour=HH/<name>`);
       byPartition.set(partition, [...(byPartition.get(partition) ?? []), key]);
     }
     for (const [partition, keys] of byPartition) {
-      keys.forEach((k, n) => moves.set(k, `${tablePrefix(table)}${partition}backfill-${file.key}-${n}.parquet`));
+      for (const [n, k] of keys.entries()) moves.set(k, `${tablePrefix(table)}${partition}backfill-${file.key}-${n}.parquet`);
     }
   }
   return moves;

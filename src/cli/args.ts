@@ -19,7 +19,10 @@ export const share = (v: string) => {
   return n;
 };
 export const symbols = (v: string) => {
-  const list = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
   if (list.length === 0) throw new InvalidArgumentError('give at least one symbol');
   if (unknown.length > 0) throw new InvalidArgumentError(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);

@@ -11,12 +11,16 @@ function cell(v: JsonValue): string {
 
 /** An aligned text table; numbers are right-aligned. */
 export function formatTable(r: QueryResult, maxWidth = 60): string {
-  const clip = (s: string) => (s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s);
+  const clip = (s: string) => (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s);
   const head = r.columns.map(clip);
   const body = r.rows.map((row) => row.map((v) => clip(cell(v))));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const numeric = r.columns.map((_, i) => r.rows.length > 0 && r.rows.every((row) => typeof row[i] === 'number' || row[i] === null));
-  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   out.push(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`);
   return out.join('\n');

@@ -31,8 +31,10 @@ const rate = (v: string) => {
 };
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (lake, stream, checkpoints); default $TICKLAKE_DATA_DIR or ./.ticklake');
-const shardsOption = () => new Option('--shards <n>', 'shards of the local stream (fixed when the stream is created)').default(DEFAULT_SHARDS).argParser(int('--shards', 1, 64));
-const batchOption = () => new Option('--batch-size <n>', 'records per handler invocation (event source BatchSize)').default(10_000).argParser(int('--batch-size', 1, 10_000));
+const shardsOption = () =>
+  new Option('--shards <n>', 'shards of the local stream (fixed when the stream is created)').default(DEFAULT_SHARDS).argParser(int('--shards', 1, 64));
+const batchOption = () =>
+  new Option('--batch-size <n>', 'records per handler invocation (event source BatchSize)').default(10_000).argParser(int('--batch-size', 1, 10_000));
 const quietOption = () => new Option('-q, --quiet', 'no progress output');
 
 /** The stream settings a demo or replay job takes from its options (--shards, --rate, --batch-size). */
@@ -49,7 +51,10 @@ const sourcesOption = () =>
     .default(SIMULATED, 'all')
     .argParser((v: string) => {
       if (v.trim() === 'all') return SIMULATED;
-      const ids = v.split(',').map((x) => x.trim()).filter(Boolean);
+      const ids = v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       if (ids.length === 0) throw new InvalidArgumentError('give at least one source, or all');
       const unknown = ids.filter((id) => !SIMULATED.some((s) => s.id === id));
       if (unknown.length > 0) throw new InvalidArgumentError(`no simulated source ${unknown.join(', ')}; known: ${SIMULATED.map((s) => s.id).join(', ')}`);
@@ -91,7 +96,9 @@ function simulatorExtras(selected: readonly SourceDefinition[], values: Record<s
 
 export function buildProgram(): Command {
   const program = new Command('ticklake')
-    .description('ticklake: a serverless streaming market-data pipeline, run locally.\nThe same stream handler that runs in AWS Lambda, a Kinesis-like local stream, a Parquet lake and DuckDB SQL.')
+    .description(
+      'ticklake: a serverless streaming market-data pipeline, run locally.\nThe same stream handler that runs in AWS Lambda, a Kinesis-like local stream, a Parquet lake and DuckDB SQL.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'ticklake: ')) })
     // Before the subcommands are added, so they inherit it: errors come back to main().
@@ -99,12 +106,18 @@ export function buildProgram(): Command {
 
   const demo = program
     .command('demo')
-    .description('Simulate the selected sources (seeded, realistic) and replay them through the stream handler into the local lake, then print a summary. What `npm start` runs.')
+    .description(
+      'Simulate the selected sources (seeded, realistic) and replay them through the stream handler into the local lake, then print a summary. What `npm start` runs.',
+    )
     .addOption(dataDirOption())
     .addOption(sourcesOption())
     .option('--minutes <n>', 'simulated minutes', positive('--minutes'), 180)
     .option('--seed <n>', 'random seed (same seed, same records)', int('--seed', 0, 2 ** 31), 42)
-    .addOption(new Option('--start <iso>', 'simulated start time (UTC)').argParser(isoTime).default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()))
+    .addOption(
+      new Option('--start <iso>', 'simulated start time (UTC)')
+        .argParser(isoTime)
+        .default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()),
+    )
     .option('--malformed-share <x>', 'share of records corrupted on purpose, to exercise the quarantine', share, 0.001)
     .option('--rate <n|max>', 'records per second to put on the stream, or max', rate)
     .addOption(shardsOption())
@@ -116,7 +129,13 @@ export function buildProgram(): Command {
     const dataDir = resolveDataDir(o.dataDir);
     if (o.fresh) resetDataDir(dataDir);
     const selected = o.sources as SourceDefinition[];
-    const sim: SimulationOptions = { minutes: o.minutes, seed: o.seed, startTimeMs: o.start, malformedShare: o.malformedShare, extra: simulatorExtras(selected, o) };
+    const sim: SimulationOptions = {
+      minutes: o.minutes,
+      seed: o.seed,
+      startTimeMs: o.start,
+      malformedShare: o.malformedShare,
+      extra: simulatorExtras(selected, o),
+    };
     const jobId = `demo-${selected.map((s) => s.id).join('+')}-${JSON.stringify(sim.extra)}-${o.minutes}m-seed${o.seed}-start${o.start}-bad${o.malformedShare}`;
     const expected = selected.reduce((a, s) => a + (s.simulator?.expectedRecords?.(sim) ?? 0), 0);
     const rep = await runJobWithProgress(
@@ -126,7 +145,13 @@ export function buildProgram(): Command {
     );
     const start = new Date(o.start).toISOString().replace(':00.000Z', 'Z');
     const what = selected.map((s) => s.simulator?.describe?.(sim) ?? s.title).join(', ');
-    console.log(formatReport(rep, `ticklake demo: ${what}, ${o.minutes} simulated minutes from ${start}, seed ${o.seed}, through the stream-transform handler (${o.shards} shards, batches of ${num(o.batchSize)})`, dataDir));
+    console.log(
+      formatReport(
+        rep,
+        `ticklake demo: ${what}, ${o.minutes} simulated minutes from ${start}, seed ${o.seed}, through the stream-transform handler (${o.shards} shards, batches of ${num(o.batchSize)})`,
+        dataDir,
+      ),
+    );
   });
 
   program
@@ -158,23 +183,21 @@ export function buildProgram(): Command {
       });
       await probe.return(undefined);
       const jobId = `replay-${basename(input)}-${size}-${symbol ?? ''}`;
-      const rep = await runJobWithProgress(
-        { ...streamJob(o, dataDir, jobId), source: () => fileSource(input, symbol ? { symbol } : {}) },
-        'replay',
-        o.quiet,
-      );
+      const rep = await runJobWithProgress({ ...streamJob(o, dataDir, jobId), source: () => fileSource(input, symbol ? { symbol } : {}) }, 'replay', o.quiet);
       console.log(formatReport(rep, `ticklake replay: ${input} through the stream-transform handler (${o.shards} shards)`, dataDir));
     });
 
   program
     .command('backfill')
-    .description('Load Binance historical trade files (.csv, or the .zip Binance publishes; ms or us times; header or not) straight into the lake: trades, quarantine and minute-bar partials, with DuckDB running the same SQL Athena runs in the cloud.')
+    .description(
+      'Load Binance historical trade files (.csv, or the .zip Binance publishes; ms or us times; header or not) straight into the lake: trades, quarantine and minute-bar partials, with DuckDB running the same SQL Athena runs in the cloud.',
+    )
     .requiredOption('--input <file|dir>', 'a trade file, or a directory of them')
     .option('--symbol <S>', 'symbol of every file (default: from Binance file names such as BTCUSDT-trades-2026-11-02.zip)', exchangeSymbol)
     .addOption(dataDirOption())
     .addOption(quietOption())
     .action(async (o) => {
-      const lake = resolveDataDir(o.dataDir) + '/lake';
+      const lake = `${resolveDataDir(o.dataDir)}/lake`;
       let files: string[];
       try {
         files = backfillFiles(resolve(o.input as string));
@@ -183,8 +206,13 @@ export function buildProgram(): Command {
       }
       const progress = createProgress('backfill', 'files', !o.quiet);
       const report = (s: BackfillSummary) => {
-        for (const f of s.files) console.log(`${f.file}: ${f.symbol}, ${num(f.lines)} lines -> ${num(f.trades)} trades, ${num(f.quarantined)} quarantined, ${num(f.minutes)} minute bars (${f.seconds.toFixed(1)} s)`);
-        console.log(`backfilled ${num(s.trades)} trades from ${s.files.length === files.length ? '' : `${s.files.length} of `}${files.length} file(s) in ${s.seconds.toFixed(1)} s (${num(s.lines / Math.max(s.seconds, 1e-9))} lines/s) into ${lake}`);
+        for (const f of s.files)
+          console.log(
+            `${f.file}: ${f.symbol}, ${num(f.lines)} lines -> ${num(f.trades)} trades, ${num(f.quarantined)} quarantined, ${num(f.minutes)} minute bars (${f.seconds.toFixed(1)} s)`,
+          );
+        console.log(
+          `backfilled ${num(s.trades)} trades from ${s.files.length === files.length ? '' : `${s.files.length} of `}${files.length} file(s) in ${s.seconds.toFixed(1)} s (${num(s.lines / Math.max(s.seconds, 1e-9))} lines/s) into ${lake}`,
+        );
         for (const [r, n] of Object.entries(s.quarantinedByReason)) console.log(`  quarantined ${r}: ${num(n)}`);
       };
       let s: BackfillSummary;
@@ -212,7 +240,11 @@ export function buildProgram(): Command {
     .option('--minutes <n>', 'simulated minutes', positive('--minutes'), 60)
     .option('--symbols <list>', 'comma-separated simulator symbols', symbols, ['BTCUSDT'])
     .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 31), 42)
-    .addOption(new Option('--start <iso>', 'simulated start time (UTC)').argParser(isoTime).default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()))
+    .addOption(
+      new Option('--start <iso>', 'simulated start time (UTC)')
+        .argParser(isoTime)
+        .default(DEFAULT_START_TIME_MS, new Date(DEFAULT_START_TIME_MS).toISOString()),
+    )
     .addOption(new Option('--time-unit <u>', 'CSV time unit (Binance: ms before 2025, us from 2025)').choices(['ms', 'us']))
     .option('--no-header', 'omit the CSV header line (as in older Binance files)')
     .option('--malformed-share <x>', 'share of records corrupted on purpose', share, 0)
@@ -241,17 +273,17 @@ export function buildProgram(): Command {
 
   program
     .command('query')
-    .description('Run SQL over the lake tables with DuckDB (views named after the tables: ' + Object.keys(TABLES).join(', ') + ').')
+    .description(`Run SQL over the lake tables with DuckDB (views named after the tables: ${Object.keys(TABLES).join(', ')}).`)
     .argument('<sql>', 'one SQL statement, e.g. "SELECT symbol, count(*) FROM trades GROUP BY 1"')
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .addOption(dataDirOption())
     .action(async (text: string, o) => {
-      const sql = await LakeSql.open(resolveDataDir(o.dataDir) + '/lake');
+      const sql = await LakeSql.open(`${resolveDataDir(o.dataDir)}/lake`);
       try {
         const r = await sql.query(text).catch((e: Error) => {
           throw new UsageError(`query failed: ${e.message.split('\n')[0]}`);
         });
-        process.stdout.write(formatResult(r, o.format as OutputFormat) + '\n');
+        process.stdout.write(`${formatResult(r, o.format as OutputFormat)}\n`);
       } finally {
         sql.close();
       }
@@ -276,16 +308,24 @@ export function buildProgram(): Command {
         simulatorOptions: (s.simulator?.options ?? []).map((x) => x.flags),
       }));
       if (o.format === 'json') {
-        process.stdout.write(JSON.stringify(out) + '\n');
+        process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
       }
       for (const s of out) {
         const r = s.recognition;
-        const how = [r.prefixes ? `first bytes ${r.prefixes.join(' or ')}` : '', r.envelope ? `envelope {"source":"${r.envelope}"}` : '', r.fallback ? 'fallback for unrecognised records' : ''].filter(Boolean).join('; ');
+        const how = [
+          r.prefixes ? `first bytes ${r.prefixes.join(' or ')}` : '',
+          r.envelope ? `envelope {"source":"${r.envelope}"}` : '',
+          r.fallback ? 'fallback for unrecognised records' : '',
+        ]
+          .filter(Boolean)
+          .join('; ');
         console.log(`${s.id}  (${s.title}; enters by ${s.enters.join(', ')})`);
         console.log(`  ${s.description}`);
         console.log(`  recognised by: ${how}`);
-        console.log(`  writes: ${s.tables.join(', ')}${s.views.length ? `; views: ${s.views.join(', ')}` : ''}${s.dimensions.length ? `; dimensions: ${s.dimensions.join(', ')}` : ''}`);
+        console.log(
+          `  writes: ${s.tables.join(', ')}${s.views.length ? `; views: ${s.views.join(', ')}` : ''}${s.dimensions.length ? `; dimensions: ${s.dimensions.join(', ')}` : ''}`,
+        );
         console.log(`  reason codes: ${s.reasonCodes.join(', ')}`);
         console.log(`  simulator: ${s.simulated ? `yes${s.simulatorOptions.length ? ` (${s.simulatorOptions.join(', ')})` : ''}` : 'no'}\n`);
       }
@@ -297,7 +337,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(dataDirOption())
     .action(async (o) => {
-      const lake = resolveDataDir(o.dataDir) + '/lake';
+      const lake = `${resolveDataDir(o.dataDir)}/lake`;
       const sql = await LakeSql.open(lake);
       try {
         const out = [];
@@ -314,7 +354,7 @@ export function buildProgram(): Command {
           });
         }
         if (o.format === 'json') {
-          process.stdout.write(JSON.stringify(out) + '\n');
+          process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
         }
         for (const t of out) {

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_START_TIME_MS } from '../sources/binance-trades/market.js';
 import { dateOfDay, dayNumber } from '../core/time.js';
 import { parseKinds } from '../ml/steps/config.js';
@@ -57,27 +57,46 @@ function printBacktestSummary(r: BacktestReport): void {
   console.log('');
   console.log(`backtest ${r.start} .. ${r.end}: ${r.days} days of ${r.symbols.join(', ')} (seed ${r.seed}, ${r.tradesPerSecond} trades/s per symbol)`);
   console.log(`  simulated        ${num(r.trades)} trades -> ${num(r.bars)} minute bars`);
-  console.log(`  weekly training  after day ${r.trainingDays.join(', ') || '(none: fewer days than the training period)'}  (${r.trainingWallSeconds.toFixed(1)} s in total)`);
-  console.log(`  daily evaluation ${r.evaluatedDates.length} days evaluated${r.evaluatedDates.length > 0 ? ` (${r.evaluatedDates[0]} .. ${r.evaluatedDates.at(-1)})` : ''}  (${r.evaluationWallSeconds.toFixed(1)} s in total)`);
-  console.log(`  predictions      ${num(p.predictions)} made, ${num(r.tables.predictions ?? 0)} rows written (${num(r.tables.predictions_with_actual ?? 0)} with actual; ${num(p.withoutActual)} target minutes had no trade)`);
-  console.log(`  prediction cost  ${p.predictMsPerBar.toFixed(4)} ms per bar (features + model; slowest ${p.predictMsMax.toFixed(3)} ms), ${p.onBarMsPerBar.toFixed(4)} ms per bar with bookkeeping; ${p.championReads} champion reads, ${p.modelLoads} model loads`);
-  console.log(`  tables           ${Object.entries(r.tables).filter(([t]) => t !== 'predictions_with_actual').map(([t, n]) => `${t} ${num(n)}`).join(', ')}`);
+  console.log(
+    `  weekly training  after day ${r.trainingDays.join(', ') || '(none: fewer days than the training period)'}  (${r.trainingWallSeconds.toFixed(1)} s in total)`,
+  );
+  console.log(
+    `  daily evaluation ${r.evaluatedDates.length} days evaluated${r.evaluatedDates.length > 0 ? ` (${r.evaluatedDates[0]} .. ${r.evaluatedDates.at(-1)})` : ''}  (${r.evaluationWallSeconds.toFixed(1)} s in total)`,
+  );
+  console.log(
+    `  predictions      ${num(p.predictions)} made, ${num(r.tables.predictions ?? 0)} rows written (${num(r.tables.predictions_with_actual ?? 0)} with actual; ${num(p.withoutActual)} target minutes had no trade)`,
+  );
+  console.log(
+    `  prediction cost  ${p.predictMsPerBar.toFixed(4)} ms per bar (features + model; slowest ${p.predictMsMax.toFixed(3)} ms), ${p.onBarMsPerBar.toFixed(4)} ms per bar with bookkeeping; ${p.championReads} champion reads, ${p.modelLoads} model loads`,
+  );
+  console.log(
+    `  tables           ${Object.entries(r.tables)
+      .filter(([t]) => t !== 'predictions_with_actual')
+      .map(([t, n]) => `${t} ${num(n)}`)
+      .join(', ')}`,
+  );
   console.log('');
   console.log(`champion changes (${r.championChanges.length}):`);
   for (const c of r.championChanges) console.log(`  ${changeLine(c)}`);
   console.log('');
-  console.log('results per model (train: in-sample on its 7-day window; eval: the days it was scored; skill = 1 - RMSE / persistence RMSE on the same minutes):');
+  console.log(
+    'results per model (train: in-sample on its 7-day window; eval: the days it was scored; skill = 1 - RMSE / persistence RMSE on the same minutes):',
+  );
   for (const l of resultsLines(r)) console.log(l);
   console.log('');
   console.log(`wall time ${r.wallSeconds.toFixed(1)} s`);
-  console.log(`query it: ticklake query "SELECT symbol, model_id, count(*) AS n, avg(abs(predicted - actual)) AS mae FROM predictions GROUP BY ALL ORDER BY 1, 2"${r.dataDir === resolveDataDir(undefined) ? '' : ` --data-dir ${r.dataDir}`}`);
+  console.log(
+    `query it: ticklake query "SELECT symbol, model_id, count(*) AS n, avg(abs(predicted - actual)) AS mae FROM predictions GROUP BY ALL ORDER BY 1, 2"${r.dataDir === resolveDataDir(undefined) ? '' : ` --data-dir ${r.dataDir}`}`,
+  );
 }
 
 /** Adds `train`, `evaluate` and `backtest` to the program. */
 export function registerMlCommands(program: Command): Command {
   program
     .command('train')
-    .description('Run the weekly training state machine locally: every model kind on the latest days of bars in the lake, registered in the model store and the models table.')
+    .description(
+      'Run the weekly training state machine locally: every model kind on the latest days of bars in the lake, registered in the model store and the models table.',
+    )
     .addOption(new Option('--as-of <time>', 'end of the training window (default: just after the latest bar in the lake)').argParser(timeArg))
     .addOption(new Option('--train-days <n>', 'days in the training window').default(7).argParser(int('--train-days', 1, 365)))
     .addOption(new Option('--kinds <list>', 'model kinds (persistence is required)').argParser(kindsArg))
@@ -100,7 +119,9 @@ export function registerMlCommands(program: Command): Command {
 
   program
     .command('evaluate')
-    .description('Run the daily evaluation state machine locally: score every candidate per symbol on one day, keep the best (never worse than persistence) as champion.')
+    .description(
+      'Run the daily evaluation state machine locally: score every candidate per symbol on one day, keep the best (never worse than persistence) as champion.',
+    )
     .addOption(new Option('--date <yyyy-MM-dd>', 'UTC day to evaluate (default: the latest day with bars)').argParser(dateArg))
     .addOption(dataDirOption())
     .action(async (o: { date?: string; dataDir?: string }) => {
@@ -116,12 +137,19 @@ export function registerMlCommands(program: Command): Command {
       });
       for (const l of evaluationLines(run.output, run.durationMs)) console.log(l);
       const champions = run.output.published?.champions;
-      if (champions) console.log(`champions: ${Object.entries(champions).map(([s, id]) => `${s} ${id}`).join(', ')}`);
+      if (champions)
+        console.log(
+          `champions: ${Object.entries(champions)
+            .map(([s, id]) => `${s} ${id}`)
+            .join(', ')}`,
+        );
     });
 
   program
     .command('backtest')
-    .description('Simulate weeks of market data on a simulated clock: weekly training (first after 7 days), daily evaluation and live predictions through the same state machines and handlers; prints each day\'s leaderboard and every champion change; leaves all tables queryable.')
+    .description(
+      "Simulate weeks of market data on a simulated clock: weekly training (first after 7 days), daily evaluation and live predictions through the same state machines and handlers; prints each day's leaderboard and every champion change; leaves all tables queryable.",
+    )
     .addOption(new Option('--days <n>', 'simulated days').default(28).argParser(int('--days', 1, 366)))
     .addOption(new Option('--symbols <list>', 'simulator presets, comma-separated').default(['BTCUSDT', 'ETHUSDT'], 'BTCUSDT,ETHUSDT').argParser(symbols))
     .addOption(new Option('--seed <n>', 'simulator seed').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)))
@@ -132,32 +160,45 @@ export function registerMlCommands(program: Command): Command {
     .addOption(new Option('--report <file>', 'also write the results table as Markdown to this file'))
     .addOption(new Option('-q, --quiet', 'print only the summary (no daily leaderboards)'))
     .addOption(dataDirOption())
-    .action(async (o: { days: number; symbols: string[]; seed: number; rate: number; start: number; fresh?: boolean; timeseries: boolean; report?: string; quiet?: boolean; dataDir?: string }) => {
-      const dataDir = resolveDataDir(o.dataDir);
-      if (o.fresh) resetDataDir(dataDir);
-      const report = await runBacktest({
-        dataDir,
-        days: o.days,
-        symbols: o.symbols,
-        seed: o.seed,
-        tradesPerSecond: o.rate,
-        startMs: o.start,
-        timeSeries: o.timeseries,
-        onEvent: (e) => {
-          if (e.type === 'day') {
-            if (!o.quiet) process.stderr.write(`simulated ${e.date}: ${num(e.trades)} trades, ${num(e.bars)} bars, ${num(e.predictions)} predictions\n`);
-            return;
-          }
-          if (o.quiet) return;
-          const lines = e.type === 'training' ? trainingLines(e.output, e.wallMs) : evaluationLines(e.output, e.wallMs);
-          console.log(`[${e.scheduledTime.slice(0, 16).replace('T', ' ')}] ${lines[0]}`);
-          for (const l of lines.slice(1)) console.log(l);
-        },
-      }).catch((e: unknown) => {
-        throw failed('backtest', e);
-      });
-      printBacktestSummary(report);
-      if (o.report) writeFileSync(o.report, resultsMarkdown(report) + '\n');
-    });
+    .action(
+      async (o: {
+        days: number;
+        symbols: string[];
+        seed: number;
+        rate: number;
+        start: number;
+        fresh?: boolean;
+        timeseries: boolean;
+        report?: string;
+        quiet?: boolean;
+        dataDir?: string;
+      }) => {
+        const dataDir = resolveDataDir(o.dataDir);
+        if (o.fresh) resetDataDir(dataDir);
+        const report = await runBacktest({
+          dataDir,
+          days: o.days,
+          symbols: o.symbols,
+          seed: o.seed,
+          tradesPerSecond: o.rate,
+          startMs: o.start,
+          timeSeries: o.timeseries,
+          onEvent: (e) => {
+            if (e.type === 'day') {
+              if (!o.quiet) process.stderr.write(`simulated ${e.date}: ${num(e.trades)} trades, ${num(e.bars)} bars, ${num(e.predictions)} predictions\n`);
+              return;
+            }
+            if (o.quiet) return;
+            const lines = e.type === 'training' ? trainingLines(e.output, e.wallMs) : evaluationLines(e.output, e.wallMs);
+            console.log(`[${e.scheduledTime.slice(0, 16).replace('T', ' ')}] ${lines[0]}`);
+            for (const l of lines.slice(1)) console.log(l);
+          },
+        }).catch((e: unknown) => {
+          throw failed('backtest', e);
+        });
+        printBacktestSummary(report);
+        if (o.report) writeFileSync(o.report, `${resultsMarkdown(report)}\n`);
+      },
+    );
   return program;
 }

@@ -50,7 +50,9 @@ export function createProgress(label: string, unit: string, enabled = true): Pro
       last = now;
       const pct = total ? ` (${((100 * done) / total).toFixed(0)}%)` : '';
       const rate = Math.round(done / Math.max(0.001, (now - t0) / 1000));
-      process.stderr.write(`${label}: ${done.toLocaleString('en-US')}${total ? ` / ${total.toLocaleString('en-US')}` : ''} ${unit}${pct}, ${rate.toLocaleString('en-US')}/s\n`);
+      process.stderr.write(
+        `${label}: ${done.toLocaleString('en-US')}${total ? ` / ${total.toLocaleString('en-US')}` : ''} ${unit}${pct}, ${rate.toLocaleString('en-US')}/s\n`,
+      );
     },
     stop: () => undefined,
   };

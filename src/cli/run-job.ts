@@ -65,12 +65,24 @@ export async function runJobWithProgress(opts: Omit<PipelineOptions, 'onProgress
     // The dashboards' view: closed minute bars into the embedded time-series store, and the
     // champion's forecast of the next minute for each (once models are trained and evaluated).
     const live = openLocalLivePredictions(opts.dataDir, store);
-    const published = await publishClosedBars({ sql, sink: store, statePath: join(tsDir, 'published-bars.json'), onClosed: async (bars) => void (await live.onClosed(bars)) });
+    const published = await publishClosedBars({
+      sql,
+      sink: store,
+      statePath: join(tsDir, 'published-bars.json'),
+      onClosed: async (bars) => void (await live.onClosed(bars)),
+    });
     predictions = live.stats();
     const tableRows: Record<string, number> = {};
     for (const t of Object.values(TABLES)) tableRows[t.name] = await sql.count(t.name);
     const r = await sql.query('SELECT reason_code, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1');
-    return { summary, tableRows, reasons: r.rows.map((row) => ({ reason: String(row[0]), n: Number(row[1]) })), barsPublished: published.closed + published.corrections, timeSeriesPath: store.path, predictions };
+    return {
+      summary,
+      tableRows,
+      reasons: r.rows.map((row) => ({ reason: String(row[0]), n: Number(row[1]) })),
+      barsPublished: published.closed + published.corrections,
+      timeSeriesPath: store.path,
+      predictions,
+    };
   } finally {
     sql.close();
     await store.close();
@@ -86,7 +98,10 @@ export function formatReport(rep: JobReport, title: string, dataDir: string): st
   if (s.alreadyComplete) lines.push('  (this job had already completed in this data directory; nothing new was processed — use --fresh to start over)', '');
   kv('records in (this run)', num(s.recordsIn));
   kv('records processed', `${num(s.recordsProcessed)} in ${num(s.invocations)} handler invocations${s.retries ? `, ${num(s.retries)} retries` : ''}`);
-  kv('throughput', s.recordsProcessed > 0 ? `${num(s.recordsProcessed / s.seconds)} records/s (${s.seconds.toFixed(1)} s wall)` : `- (${s.seconds.toFixed(1)} s wall)`);
+  kv(
+    'throughput',
+    s.recordsProcessed > 0 ? `${num(s.recordsProcessed / s.seconds)} records/s (${s.seconds.toFixed(1)} s wall)` : `- (${s.seconds.toFixed(1)} s wall)`,
+  );
   kv('dead-lettered', `${num(s.deadLettered)}${s.deadLettered ? `  -> ${s.paths.deadLetter}` : ''}`);
   lines.push('', '  rows in the lake (all jobs in this data directory)');
   for (const [t, n] of Object.entries(rep.tableRows)) {

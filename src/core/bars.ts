@@ -146,7 +146,17 @@ export function partialOf(t: BarTrade): BarPartial {
 const before = (t1: number, id1: number, t2: number, id2: number) => t1 < t2 || (t1 === t2 && id1 < id2);
 
 /** Moves a partial's first/last trade and extremes to include another span's (in place). */
-function widen(p: BarPartial, openTime: number, openId: number, open: number, closeTime: number, closeId: number, close: number, high: number, low: number): void {
+function widen(
+  p: BarPartial,
+  openTime: number,
+  openId: number,
+  open: number,
+  closeTime: number,
+  closeId: number,
+  close: number,
+  high: number,
+  low: number,
+): void {
   if (before(openTime, openId, p.open_time, p.open_trade_id)) {
     p.open_time = openTime;
     p.open_trade_id = openId;

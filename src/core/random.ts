@@ -122,7 +122,7 @@ export class Rng {
   /** Standard normal N(0, 1), Marsaglia polar method (caches the pair's second value). */
   normal(): number {
     const spare = this.spare;
-    if (spare === spare) {
+    if (!Number.isNaN(spare)) {
       this.spare = Number.NaN;
       return spare;
     }
@@ -154,7 +154,7 @@ export class Rng {
    * alpha <= 2 has infinite variance, which is what real order sizes look like.
    */
   pareto(xm: number, alpha: number): number {
-    return xm * Math.pow(this.nextOpen(), -1 / alpha);
+    return xm * this.nextOpen() ** (-1 / alpha);
   }
 
   /**

@@ -139,7 +139,11 @@ class BatchAccumulator {
     // Decoded once, straight into the raw landing column; the text is what the sources see.
     const text = this.raw.addBase64(origin, k.data, this.ingestUs);
     const i = this.router.route(text);
-    const batch = this.batches[i] ?? (this.batches[i] = this.sources[i]!.newBatch({ ingestUs: this.ingestUs }));
+    let batch = this.batches[i];
+    if (batch === undefined) {
+      batch = this.sources[i]!.newBatch({ ingestUs: this.ingestUs });
+      this.batches[i] = batch;
+    }
     this.records[i]!++;
     const q = batch.add(text, k.partitionKey, this.router.json);
     if (q === undefined) return;
@@ -292,7 +296,7 @@ export function createStreamTransform(deps: StreamTransformDeps): StreamTransfor
           deps.logger?.info('replaced the objects of an earlier attempt at this batch', { stale: stale.length });
         }
       } catch (err) {
-        deps.logger?.error('lake write failed; removing this attempt\'s objects and failing the batch', { error: String(err) });
+        deps.logger?.error("lake write failed; removing this attempt's objects and failing the batch", { error: String(err) });
         await deps.lake.delete(keysWritten).catch(() => undefined);
         // The marker goes back to what it listed before this attempt (best effort, as above).
         const restore = previousMarker ? deps.lake.put(marker, previousMarker) : deps.lake.delete([marker]);

@@ -70,4 +70,3 @@ export function parseTableSchema(doc: unknown, origin = 'schema'): TableSchema {
 
 export const QUARANTINE = parseTableSchema(quarantineJson, 'glue-schemas/quarantine.json');
 export const RAW_EVENTS = parseTableSchema(rawEventsJson, 'glue-schemas/raw_events.json');
-

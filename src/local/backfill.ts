@@ -115,7 +115,10 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     const files = planFiles(sources, input.request.symbol, (name, index) =>
       extname(name).toLowerCase() === '.csv' ? name : join(scratch, `${index}-${basename(name, extname(name))}.csv`),
     );
-    return { run: { runId: input.runId, processingTimeUs: processingTimeUs(input.request, input.startedAt), lakeRoot: `${lakeRoot}${sep}`, maxConcurrency: 1 }, files };
+    return {
+      run: { runId: input.runId, processingTimeUs: processingTimeUs(input.request, input.startedAt), lakeRoot: `${lakeRoot}${sep}`, maxConcurrency: 1 },
+      files,
+    };
   };
 
   /** RenderStatements: extracts a compressed file (one at a time, removed after its statements) and renders the DuckDB statements. */
@@ -135,12 +138,24 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   const collect = async (file: BackfillFile, t0: number) => {
     const tmp = intermediateTables(linesTableName(runId, file.index));
     // One pass over the checked lines (the valid trades are its `ok` rows); minutes as whole µs / 60e6.
-    const counts = (await c.runAndReadAll(`SELECT count(*) FILTER (WHERE NOT is_header), count(*) FILTER (WHERE ok), count(DISTINCT time_us // 60000000) FILTER (WHERE ok) FROM ${tmp.checked}`)).getRows()[0]!;
+    const counts = (
+      await c.runAndReadAll(
+        `SELECT count(*) FILTER (WHERE NOT is_header), count(*) FILTER (WHERE ok), count(DISTINCT time_us // 60000000) FILTER (WHERE ok) FROM ${tmp.checked}`,
+      )
+    ).getRows()[0]!;
     const byReason = (await c.runAndReadAll(`SELECT reason_code, count(*) FROM ${tmp.classified} WHERE reason_code IS NOT NULL GROUP BY 1`)).getRows();
     for (const [r, n] of byReason) reasons[String(r)] = (reasons[String(r)] ?? 0) + Number(n);
     const lines = Number(counts[0]);
     const trades = Number(counts[1]);
-    results.push({ file: sources[file.index]!, symbol: file.symbol, lines, trades, quarantined: lines - trades, minutes: Number(counts[2]), seconds: (performance.now() - t0) / 1000 });
+    results.push({
+      file: sources[file.index]!,
+      symbol: file.symbol,
+      lines,
+      trades,
+      quarantined: lines - trades,
+      minutes: Number(counts[2]),
+      seconds: (performance.now() - t0) / 1000,
+    });
   };
 
   /** The Athena states run their statement on DuckDB; the drops also count the file's rows first and remove its extracted lines. */
@@ -163,7 +178,11 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   let failure: string | undefined;
   try {
     definition ??= localBackfillDefinition();
-    const request: BackfillRequest = { input: opts.input, ...(opts.symbol ? { symbol: opts.symbol } : {}), processingTime: new Date(opts.nowMs ?? Date.now()).toISOString() };
+    const request: BackfillRequest = {
+      input: opts.input,
+      ...(opts.symbol ? { symbol: opts.symbol } : {}),
+      processingTime: new Date(opts.nowMs ?? Date.now()).toISOString(),
+    };
     await new LocalWorkflow(definition, tasks).run(request, runId);
   } catch (e) {
     // The run's Fail state carries the failed step's message as its cause.

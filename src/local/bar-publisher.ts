@@ -9,7 +9,14 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { BarRow } from '../core/bars.js';
-import { BAR_WRITE_OPTIONS, DEFAULT_ALLOWED_LATENESS_SECONDS, lastClosedMinuteUs, planPublication, recordPublished, type PublishedBars } from '../timeseries/bar-publication.js';
+import {
+  BAR_WRITE_OPTIONS,
+  DEFAULT_ALLOWED_LATENESS_SECONDS,
+  lastClosedMinuteUs,
+  planPublication,
+  recordPublished,
+  type PublishedBars,
+} from '../timeseries/bar-publication.js';
 import { barPoint } from '../timeseries/measurements.js';
 import type { TimeSeriesSink, WriteResult } from '../timeseries/point.js';
 import type { LakeSql } from './lake-sql.js';
@@ -57,7 +64,9 @@ export async function publishClosedBars(o: PublishOptions): Promise<PublishResul
      FROM bars_1m WHERE epoch_us(minute_start) <= ${lastClosedMinuteUs(watermarkUs, lateness)} ORDER BY minute_start, symbol`,
   );
   // Every column is numeric but the symbol.
-  const bars = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, c === 'symbol' ? String(row[i]) : Number(row[i] ?? NaN)])) as unknown as BarRow);
+  const bars = r.rows.map(
+    (row) => Object.fromEntries(r.columns.map((c, i) => [c, c === 'symbol' ? String(row[i]) : Number(row[i] ?? NaN)])) as unknown as BarRow,
+  );
   const { fresh, corrections } = planPublication(bars, state.published, watermarkUs, lateness);
   const toWrite = [...fresh, ...corrections];
   const write = toWrite.length > 0 ? await o.sink.write(toWrite.map(barPoint), BAR_WRITE_OPTIONS) : NOTHING_WRITTEN;

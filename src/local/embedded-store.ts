@@ -251,9 +251,7 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
   private async writeTable(table: string, staged: Staged[], rejected: RejectedPoint[], pendingCatalog: (() => void)[]): Promise<number> {
     const known = new Map(this.catalog.columns.get(table) ?? []);
     if (!this.catalog.tables.has(table.toLowerCase())) {
-      await this.connection.run(
-        `CREATE TABLE ${sqlIdent(table)} (series VARCHAR NOT NULL, time TIMESTAMP NOT NULL, nanos SMALLINT NOT NULL)`,
-      );
+      await this.connection.run(`CREATE TABLE ${sqlIdent(table)} (series VARCHAR NOT NULL, time TIMESTAMP NOT NULL, nanos SMALLINT NOT NULL)`);
       pendingCatalog.push(() => {
         this.catalog.tables.set(table.toLowerCase(), table);
         if (!this.catalog.columns.has(table)) this.catalog.columns.set(table, new Map());
@@ -467,7 +465,7 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
           if (v !== null && v !== undefined) tags[t] = v as string;
         });
         const out: Record<string, FieldValue | null> = {};
-        fields.forEach((f, i) => (out[f] = toJs(row[2 + where.tags.length + i])));
+        for (const [i, f] of fields.entries()) out[f] = toJs(row[2 + where.tags.length + i]);
         return { time: Number(row[0] as bigint), nanos: Number(row[1]), tags, fields: out };
       });
     });
@@ -490,12 +488,7 @@ export class EmbeddedTimeSeriesStore implements TimeSeriesSink {
         if (!(agg in AGGREGATE_SQL)) throw new Error(`unknown aggregate ${agg}`);
       }
       const bucket = `(epoch_us(time) // ${q.bucketUs}) * ${q.bucketUs}`;
-      const select = [
-        `${bucket} AS bucket`,
-        ...groupBy.map(sqlIdent),
-        'count(*)',
-        ...outputs.map(([f, agg]) => AGGREGATE_SQL[agg](sqlIdent(f))),
-      ].join(', ');
+      const select = [`${bucket} AS bucket`, ...groupBy.map(sqlIdent), 'count(*)', ...outputs.map(([f, agg]) => AGGREGATE_SQL[agg](sqlIdent(f)))].join(', ');
       const groups = ['bucket', ...groupBy.map(sqlIdent)].join(', ');
       const reader = await this.connection.runAndReadAll(
         `SELECT ${select} FROM ${sqlIdent(table)} ${where.sql} GROUP BY ${groups} ORDER BY ${groups}`,

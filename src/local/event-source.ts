@@ -47,13 +47,16 @@ export function checkEventSourceSettings(s: EventSourceSettings): EventSourceSet
     throw new Error(`event source setting ${m}`);
   };
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1 || s.batchSize > 10_000) bad(`batchSize must be 1-10000, got ${s.batchSize}`);
-  if (!(s.maximumBatchingWindowMs >= 0 && s.maximumBatchingWindowMs <= 300_000)) bad(`maximumBatchingWindowMs must be 0-300000, got ${s.maximumBatchingWindowMs}`);
-  if (!Number.isInteger(s.maximumRetryAttempts) || s.maximumRetryAttempts < -1 || s.maximumRetryAttempts > 10_000) bad(`maximumRetryAttempts must be -1..10000, got ${s.maximumRetryAttempts}`);
-  if (!(s.maximumRecordAgeSeconds === -1 || (s.maximumRecordAgeSeconds >= 60 && s.maximumRecordAgeSeconds <= 604_800))) bad(`maximumRecordAgeSeconds must be -1 or 60-604800, got ${s.maximumRecordAgeSeconds}`);
+  if (!(s.maximumBatchingWindowMs >= 0 && s.maximumBatchingWindowMs <= 300_000))
+    bad(`maximumBatchingWindowMs must be 0-300000, got ${s.maximumBatchingWindowMs}`);
+  if (!Number.isInteger(s.maximumRetryAttempts) || s.maximumRetryAttempts < -1 || s.maximumRetryAttempts > 10_000)
+    bad(`maximumRetryAttempts must be -1..10000, got ${s.maximumRetryAttempts}`);
+  if (!(s.maximumRecordAgeSeconds === -1 || (s.maximumRecordAgeSeconds >= 60 && s.maximumRecordAgeSeconds <= 604_800)))
+    bad(`maximumRecordAgeSeconds must be -1 or 60-604800, got ${s.maximumRecordAgeSeconds}`);
   return s;
 }
 
-export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
+export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined>;
 
 /** Counters a poller keeps (for progress and summaries). */
 export interface PollerStats {
@@ -203,13 +206,13 @@ export class ShardPoller {
     return i;
   }
 
-  private firstFailure(records: readonly StreamRecord[], res: KinesisStreamBatchResponse | void): number {
+  private firstFailure(records: readonly StreamRecord[], res: KinesisStreamBatchResponse | undefined): number {
     const failures = res?.batchItemFailures ?? [];
     if (failures.length === 0) return -1;
     const ids = new Set(failures.map((f) => f.itemIdentifier));
     const i = records.findIndex((r) => ids.has(r.sequenceNumber));
     // An identifier that matches no record is treated as a failure of the whole batch, as Lambda does.
-    return i < 0 ? 0 : i;
+    return Math.max(i, 0);
   }
 
   private commit(last: StreamRecord): void {

@@ -60,7 +60,12 @@ export class FileObjectStore implements ObjectStore {
     const dir = prefix === '' ? this.root : prefix.endsWith('/') ? this.path(prefix.slice(0, -1)) : dirname(this.path(prefix));
     if (!existsSync(dir)) return [];
     const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => d.isFile() && !d.name.endsWith('.tmp'));
-    const keys = files.map((d) => join(d.parentPath, d.name).slice(this.root.length + 1).split(sep).join('/'));
+    const keys = files.map((d) =>
+      join(d.parentPath, d.name)
+        .slice(this.root.length + 1)
+        .split(sep)
+        .join('/'),
+    );
     return keys.filter((k) => k.startsWith(prefix)).sort();
   }
 

@@ -19,7 +19,9 @@ export { NAMED_VIEWS };
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Shipped dimension files (absolute paths), by table name. */
-export const DIMENSION_FILES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SHIPPED_DIMENSIONS).map(([t, f]) => [t, join(PROJECT_ROOT, f)]));
+export const DIMENSION_FILES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SHIPPED_DIMENSIONS).map(([t, f]) => [t, join(PROJECT_ROOT, f)]),
+);
 
 /** Tables that are views over other tables or shipped data, with their defining query (shared with Athena). */
 export const DERIVED_TABLES: Readonly<Record<string, () => string>> = {

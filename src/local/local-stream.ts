@@ -60,7 +60,7 @@ function counterOf(seq: string): number {
 
 /** Index of the shard owning `partitionKey` among `shards` evenly split hash-key ranges. */
 export function shardForKey(partitionKey: string, shards: number): number {
-  const h = BigInt('0x' + createHash('md5').update(partitionKey, 'utf8').digest('hex'));
+  const h = BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
   return Number((h * BigInt(shards)) / MAX_HASH);
 }
 
@@ -238,7 +238,7 @@ export class LocalStream {
 
   /** Drops records beyond `sizes` (undoing appends a crashed producer did not commit). */
   truncateTo(sizes: readonly number[]): void {
-    sizes.forEach((s, i) => this.logs[i]?.truncate(s));
+    for (const [i, s] of sizes.entries()) this.logs[i]?.truncate(s);
   }
 
   /** Number of records ever appended to each shard. */

@@ -39,7 +39,7 @@ export class JsonlDeadLetters implements OnFailureDestination {
   }
 
   send(batch: FailedBatch): void {
-    appendFileSync(this.path, JSON.stringify(batch) + '\n');
+    appendFileSync(this.path, `${JSON.stringify(batch)}\n`);
     this.sent++;
   }
 }

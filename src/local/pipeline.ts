@@ -75,7 +75,8 @@ export function defaultWorkers(shards: number): number {
 }
 
 /** A job's totals: the handler's per-batch counts summed over the run, and what the runtime adds. */
-export interface PipelineSummary extends Pick<BatchSummary, 'rowsByTable' | 'bySource' | 'quarantined' | 'quarantinedByReason' | 'objectsWritten' | 'bytesWritten'> {
+export interface PipelineSummary
+  extends Pick<BatchSummary, 'rowsByTable' | 'bySource' | 'quarantined' | 'quarantinedByReason' | 'objectsWritten' | 'bytesWritten'> {
   /** Records this run put on the stream. */
   readonly recordsIn: number;
   /** Records this run's handler invocations processed. */
@@ -154,7 +155,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
     let consuming: Promise<unknown>;
     if (workers > 0) {
       const groups: number[][] = Array.from({ length: workers }, () => []);
-      stream.shardIds().forEach((_, i) => groups[i % workers]!.push(i));
+      for (const i of stream.shardIds().keys()) groups[i % workers]!.push(i);
       consuming = Promise.all(
         groups
           .filter((g) => g.length > 0)

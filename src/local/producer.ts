@@ -72,31 +72,31 @@ export async function produce(
   let arrival = clock();
   // Sources yield arrays of records: one await per array, not per record.
   for await (const batch of source as AsyncIterable<readonly SourceRecord[]>) {
-   for (const r of batch) {
-    if (consumed < skip) {
+    for (const r of batch) {
+      if (consumed < skip) {
+        consumed++;
+        continue;
+      }
+      stream.putOne(r.partitionKey, r.payload, arrival);
       consumed++;
-      continue;
-    }
-    stream.putOne(r.partitionKey, r.payload, arrival);
-    consumed++;
-    put++;
-    if (++inChunk >= chunk) {
-      inChunk = 0;
-      stream.flush(false);
-      saveState(opts.statePath, { consumed, sizes: stream.sizes(), done: false });
-      stream.commit();
-      opts.onCommit?.();
-      opts.onProgress?.(consumed);
-      arrival = clock();
-      if (opts.rate) {
-        const due = started + (put / opts.rate) * 1000;
-        const wait = due - clock();
-        if (wait > 0) await sleep(wait);
-      } else {
-        await tick();
+      put++;
+      if (++inChunk >= chunk) {
+        inChunk = 0;
+        stream.flush(false);
+        saveState(opts.statePath, { consumed, sizes: stream.sizes(), done: false });
+        stream.commit();
+        opts.onCommit?.();
+        opts.onProgress?.(consumed);
+        arrival = clock();
+        if (opts.rate) {
+          const due = started + (put / opts.rate) * 1000;
+          const wait = due - clock();
+          if (wait > 0) await sleep(wait);
+        } else {
+          await tick();
+        }
       }
     }
-   }
   }
   stream.flush(false);
   saveState(opts.statePath, { consumed, sizes: stream.sizes(), done: true });

@@ -3,7 +3,7 @@
  * Binance trade files. Each yields batches of {@link SourceRecord} in a deterministic
  * order, so an interrupted job resumes exactly where it stopped.
  */
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isCsvHeader } from '../sources/binance-trades/binance.js';
 import type { SimulatedRecord, SimulationOptions, SourceDefinition } from '../sources/contract.js';
@@ -67,7 +67,9 @@ export async function* fileSource(path: string, options: FileSourceOptions = {})
   const kind = fileKind(path);
   const symbol = options.symbol ?? symbolFromFileName(path);
   if (kind === 'csv' && !symbol) {
-    throw new Error(`cannot tell the symbol of ${path}: Binance CSV files have no symbol column; pass --symbol (e.g. --symbol BTCUSDT) or use Binance's file name (BTCUSDT-trades-YYYY-MM-DD.csv)`);
+    throw new Error(
+      `cannot tell the symbol of ${path}: Binance CSV files have no symbol column; pass --symbol (e.g. --symbol BTCUSDT) or use Binance's file name (BTCUSDT-trades-YYYY-MM-DD.csv)`,
+    );
   }
   const keys = new PartitionKeys();
   for await (const lines of readLineBatches(path, options.onProgress ? { onProgress: options.onProgress } : {})) {
@@ -87,7 +89,7 @@ export async function* fileSource(path: string, options: FileSourceOptions = {})
 
 /** Size of a readable input file, or a clear error. */
 export function inputSize(path: string): number {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {

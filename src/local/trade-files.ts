@@ -125,7 +125,15 @@ async function openByteSource(path: string, options: ReadLinesOptions): Promise<
     const gunzip = createGunzip({ chunkSize: highWaterMark });
     raw.on('error', (e) => gunzip.destroy(e));
     raw.pipe(gunzip);
-    return { stream: gunzip, counted: raw, totalBytes: size, close: () => (raw.destroy(), gunzip.destroy()) };
+    return {
+      stream: gunzip,
+      counted: raw,
+      totalBytes: size,
+      close: () => {
+        raw.destroy();
+        gunzip.destroy();
+      },
+    };
   }
   return { stream: raw, totalBytes: size, close: () => raw.destroy() };
 }
@@ -150,7 +158,14 @@ function openZipEntry(path: string, wanted: string | undefined): Promise<ByteSou
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) return fail(e ?? new Error(`cannot read ${name} in ${path}`));
           done = true;
-          resolve({ stream, totalBytes: entry.uncompressedSize, close: () => (stream.destroy(), zip.close()) });
+          resolve({
+            stream,
+            totalBytes: entry.uncompressedSize,
+            close: () => {
+              stream.destroy();
+              zip.close();
+            },
+          });
         });
       });
       zip.readEntry();
@@ -289,7 +304,9 @@ function planFiles(options: WriteSimulatedFileOptions): FilePlan[] {
   const out = options.out;
   if (FILE_EXT_RE.test(out)) {
     if (options.format === 'csv' && specs.length !== 1) {
-      throw new RangeError(`a CSV file holds one symbol (Binance files have no symbol column); got ${specs.length} symbols for ${out}: pass one symbol or a directory`);
+      throw new RangeError(
+        `a CSV file holds one symbol (Binance files have no symbol column); got ${specs.length} symbols for ${out}: pass one symbol or a directory`,
+      );
     }
     const ext = extname(out);
     const zipped = options.zip === true || ext.toLowerCase() === '.zip';
@@ -318,7 +335,7 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
   let off = 0;
   const limit = CHUNK_BYTES - MAX_ENCODED_RECORD_BYTES;
   try {
-    if (options.format === 'csv' && options.header !== false) off = buf.write(BINANCE_CSV_HEADER + '\n', 0, 'latin1');
+    if (options.format === 'csv' && options.header !== false) off = buf.write(`${BINANCE_CSV_HEADER}\n`, 0, 'latin1');
     const { trades, format, encode, shouldCorrupt, malform } = recordPipeline({
       format: options.format,
       symbols: plan.symbols,
@@ -338,7 +355,7 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
         onProgress?.(progressBase + records);
       }
       if (shouldCorrupt()) {
-        const text = malform(format(trade)).payload + '\n';
+        const text = `${malform(format(trade)).payload}\n`;
         if (Buffer.byteLength(text) > CHUNK_BYTES - off) throw new RangeError('malformed record longer than a write chunk');
         off += buf.write(text, off, 'utf8');
         malformed++;

@@ -119,7 +119,7 @@ export function chooseChampion(candidates: readonly ChampionCandidate[], options
   } else {
     champion = tied.find((c) => c.modelId === baseline.modelId) ?? [...tied].sort(byId)[0]!;
     if (current === undefined) reason = 'initial';
-    else if (currentEntry !== undefined && currentEntry.eligible) reason = 'beaten';
+    else if (currentEntry?.eligible) reason = 'beaten';
     else reason = 'demoted';
   }
   return {

@@ -31,6 +31,7 @@
  */
 import { MINUTE_US, assertSymbolSeries, type PriceField } from './bar.js';
 import type { Bar } from '../core/bars.js';
+import { getOrCreate } from '../core/collections.js';
 
 /** What to forecast: a price field `horizon` minutes after the feature minute. */
 export interface TargetSpec {
@@ -204,7 +205,7 @@ export function computeFeatureRow(series: readonly DenseMinute[], i: number, out
   const t = cur.minuteStartUs;
   const day = Math.floor(t / DAY_US);
   const tod = ((t - day * DAY_US) / DAY_US) * TWO_PI;
-  const dow = ((((day + 3) % 7) + 7) % 7) / 7 * TWO_PI + tod / 7; // Monday 00:00 = 0
+  const dow = (((((day + 3) % 7) + 7) % 7) / 7) * TWO_PI + tod / 7; // Monday 00:00 = 0
   out[o++] = Math.sin(tod);
   out[o++] = Math.cos(tod);
   out[o++] = Math.sin(dow);
@@ -269,8 +270,7 @@ export interface Dataset {
 export function groupBySymbol(bars: readonly Bar[]): Map<string, Bar[]> {
   const groups = new Map<string, Bar[]>();
   for (const b of bars) {
-    let g = groups.get(b.symbol);
-    if (g === undefined) groups.set(b.symbol, (g = []));
+    const g = getOrCreate(groups, b.symbol, () => []);
     g.push(b);
   }
   for (const g of groups.values()) g.sort((a, b) => a.minuteStartUs - b.minuteStartUs);
@@ -281,7 +281,11 @@ export function groupBySymbol(bars: readonly Bar[]): Map<string, Bar[]> {
 export function buildDataset(bars: readonly Bar[], target: TargetSpec = DEFAULT_TARGET): Dataset {
   if (!Number.isInteger(target.horizon) || target.horizon < 1) throw new RangeError(`horizon must be a positive integer, got ${target.horizon}`);
   const h = target.horizon;
-  interface Part { symbol: string; f: SymbolFeatures; rows: number[] }
+  interface Part {
+    symbol: string;
+    f: SymbolFeatures;
+    rows: number[];
+  }
   const parts: Part[] = [];
   for (const [symbol, group] of [...groupBySymbol(bars)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const f = computeFeatures(group);
@@ -329,7 +333,7 @@ export function selectRows(ds: Dataset, indices: readonly number[]): Dataset {
   const d = ds.X.cols;
   const data = new Float64Array(n * d);
   const pick = (src: Float64Array) => Float64Array.from(indices, (i) => src[i]!);
-  indices.forEach((i, k) => data.set(ds.X.data.subarray(i * d, (i + 1) * d), k * d));
+  for (const [k, i] of indices.entries()) data.set(ds.X.data.subarray(i * d, (i + 1) * d), k * d);
   return {
     featureNames: ds.featureNames,
     target: ds.target,

@@ -8,6 +8,7 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION, FeatureWindow, N_FEATURES, type Tar
 import { MINUTE_US } from './bar.js';
 import { modelFromJSON } from './models/index.js';
 import type { ModelArtifact, Regressor } from './models/types.js';
+import { getOrCreate } from '../core/collections.js';
 
 /** One live forecast. */
 export interface Prediction {
@@ -24,9 +25,12 @@ export interface Prediction {
 /** Throws unless an artifact was trained on the features this code computes. */
 export function checkFeatureCompatibility(a: ModelArtifact): void {
   const names = a.meta.featureNames;
-  if (a.nFeatures !== N_FEATURES && a.kind !== 'persistence') throw new Error(`model ${a.meta.modelId ?? a.kind} expects ${a.nFeatures} features, this code computes ${N_FEATURES}`);
-  if (names !== undefined && (names.length !== N_FEATURES || names.some((n, i) => n !== FEATURE_NAMES[i]))) throw new Error(`model ${a.meta.modelId ?? a.kind} was trained on other feature columns`);
-  if (a.meta.featureSetVersion !== undefined && a.meta.featureSetVersion !== FEATURE_SET_VERSION) throw new Error(`model ${a.meta.modelId ?? a.kind} uses feature set v${a.meta.featureSetVersion}, this code computes v${FEATURE_SET_VERSION}`);
+  if (a.nFeatures !== N_FEATURES && a.kind !== 'persistence')
+    throw new Error(`model ${a.meta.modelId ?? a.kind} expects ${a.nFeatures} features, this code computes ${N_FEATURES}`);
+  if (names !== undefined && (names.length !== N_FEATURES || names.some((n, i) => n !== FEATURE_NAMES[i])))
+    throw new Error(`model ${a.meta.modelId ?? a.kind} was trained on other feature columns`);
+  if (a.meta.featureSetVersion !== undefined && a.meta.featureSetVersion !== FEATURE_SET_VERSION)
+    throw new Error(`model ${a.meta.modelId ?? a.kind} uses feature set v${a.meta.featureSetVersion}, this code computes v${FEATURE_SET_VERSION}`);
 }
 
 /** Forecasts from bars as they close, for any number of symbols. */
@@ -55,8 +59,7 @@ export class LivePredictor {
 
   /** Feeds a closed bar; returns the forecast, or undefined while the symbol warms up. */
   onBar(bar: Bar): Prediction | undefined {
-    let w = this.windows.get(bar.symbol);
-    if (w === undefined) this.windows.set(bar.symbol, (w = new FeatureWindow()));
+    const w = getOrCreate(this.windows, bar.symbol, () => new FeatureWindow());
     w.push(bar);
     const x = w.features(this.row);
     if (x === undefined) return undefined;

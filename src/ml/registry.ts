@@ -130,7 +130,14 @@ export interface ChampionChange {
 export function championChange(evalDate: string, decision: ChampionDecision): ChampionChange | undefined {
   if (!decision.changed) return undefined;
   const c = decision.ranking.find((r) => r.modelId === decision.championId)!;
-  return { evalDate, previousModelId: decision.previousChampionId, modelId: decision.championId, reason: decision.reason, rmse: c.rmse, baselineRmse: decision.baselineRmse };
+  return {
+    evalDate,
+    previousModelId: decision.previousChampionId,
+    modelId: decision.championId,
+    reason: decision.reason,
+    rmse: c.rmse,
+    baselineRmse: decision.baselineRmse,
+  };
 }
 
 /**

@@ -100,7 +100,7 @@ export function syntheticBars(config: SyntheticBarsConfig = {}): Bar[] {
     const sigma = Math.sqrt(variance) * season;
     const jump = rng.next() < JUMP_P ? 4 + 4 * rng.next() : 1;
     const subSigma = (sigma * jump) / Math.sqrt(SUB_STEPS);
-    const activity = season * Math.sqrt(variance) / sigmaBar * Math.exp(0.35 * rng.normal() - 0.06) * (jump > 1 ? 2 : 1);
+    const activity = ((season * Math.sqrt(variance)) / sigmaBar) * Math.exp(0.35 * rng.normal() - 0.06) * (jump > 1 ? 2 : 1);
     const noTrades = rng.next() < gapShare;
 
     const startMid = logMid;
@@ -120,7 +120,7 @@ export function syntheticBars(config: SyntheticBarsConfig = {}): Bar[] {
       const mid = Math.exp(logMid);
       const bid = roundTick(mid * (1 - halfSpread), tick);
       const ask = Math.max(bid + tick, roundTick(mid * (1 + halfSpread), tick));
-      const n = Math.max(1, Math.round((rate * activity) / SUB_STEPS * Math.exp(0.3 * rng.normal() - 0.045)));
+      const n = Math.max(1, Math.round(((rate * activity) / SUB_STEPS) * Math.exp(0.3 * rng.normal() - 0.045)));
       const pSell = Math.min(0.95, Math.max(0.05, 0.5 - 0.25 * Math.tanh(dm / (subSigma || 1)) + 0.05 * rng.normal()));
       const s = Math.min(n, Math.max(0, Math.round(n * pSell + Math.sqrt(n * pSell * (1 - pSell)) * rng.normal())));
       const qty = n * meanQty * Math.exp(0.3 * rng.normal() - 0.045);

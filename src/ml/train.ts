@@ -57,7 +57,17 @@ export function trainModel(kind: ModelKind, train: Dataset, options: TrainOption
     version,
   });
   const artifactUri = (options.artifactUri ?? ((id: string) => `models/${id}.json`))(modelId);
-  const record = modelRecord({ modelId, kind, version, trainingDate: options.trainingDate, trainStartUs, trainEndUs, params: model.params, trainMetrics, artifactUri });
+  const record = modelRecord({
+    modelId,
+    kind,
+    version,
+    trainingDate: options.trainingDate,
+    trainStartUs,
+    trainEndUs,
+    params: model.params,
+    trainMetrics,
+    artifactUri,
+  });
   return { modelId, kind, model, artifact, record, trainMetrics: { n: trainMetrics.n, rmse: trainMetrics.rmse, mae: trainMetrics.mae, r2: trainMetrics.r2 } };
 }
 

@@ -8,10 +8,7 @@ import { binanceTrades } from './binance-trades/index.js';
 import type { SourceDefinition } from './contract.js';
 import { stockTicks } from './stock-ticks/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [
-  binanceTrades,
-  stockTicks,
-];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks];
 
 export type { SourceDefinition } from './contract.js';
 

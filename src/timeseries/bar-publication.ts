@@ -86,7 +86,10 @@ export function planPublication<B extends BarIdentity>(
 
 /** Records bars as published (their current trade counts); changes `published` in place and returns it. */
 export function recordPublished(published: PublishedBars, bars: readonly BarIdentity[]): PublishedBars {
-  for (const b of bars) (published[b.symbol] ??= {})[String(b.minute_start)] = Number(b.trade_count);
+  for (const b of bars) {
+    published[b.symbol] ??= {};
+    published[b.symbol]![String(b.minute_start)] = Number(b.trade_count);
+  }
   return published;
 }
 

@@ -36,7 +36,16 @@
  * before the watermark, and a tick anchored at `fromUs` (a manual invocation)
  * re-publishes history from that minute on.
  */
-import { BAR_WRITE_OPTIONS, DEFAULT_ALLOWED_LATENESS_SECONDS, lastClosedMinuteUs, MINUTE_US, planPublication, publishedSince, recordPublished, type PublishedBars } from './bar-publication.js';
+import {
+  BAR_WRITE_OPTIONS,
+  DEFAULT_ALLOWED_LATENESS_SECONDS,
+  lastClosedMinuteUs,
+  MINUTE_US,
+  planPublication,
+  publishedSince,
+  recordPublished,
+  type PublishedBars,
+} from './bar-publication.js';
 import { barPoint } from './measurements.js';
 import type { RejectedPoint, TimeSeriesSink } from './point.js';
 import type { BarQuery } from '../ml/steps/bar-source.js';
@@ -113,7 +122,16 @@ export function createCloudBarPublisher(o: CloudBarPublisherOptions): (tick: Bar
     const published: PublishedBars = tick.fromUs === undefined ? (saved?.published ?? {}) : {};
     const handled = tick.fromUs !== undefined ? floorMinute(tick.fromUs) - MINUTE_US : saved?.closedThroughUs;
     const watermarkUs = await o.lake.latestTradeTimeUs((handled ?? floorMinute(tick.timeUs)) - horizon);
-    if (watermarkUs === undefined) return { fresh: 0, corrections: 0, written: 0, storeCorrected: 0, rejected: [], backlogMinutes: 0, ...(handled === undefined ? {} : { closedThroughUs: handled }) };
+    if (watermarkUs === undefined)
+      return {
+        fresh: 0,
+        corrections: 0,
+        written: 0,
+        storeCorrected: 0,
+        rejected: [],
+        backlogMinutes: 0,
+        ...(handled === undefined ? {} : { closedThroughUs: handled }),
+      };
     const lastClosed = lastClosedMinuteUs(watermarkUs, lateness);
     const start = handled === undefined ? lastClosed - horizon + MINUTE_US : handled + MINUTE_US;
     const upper = Math.min(lastClosed, start + catchUp - MINUTE_US);
@@ -124,7 +142,10 @@ export function createCloudBarPublisher(o: CloudBarPublisherOptions): (tick: Bar
     const toWrite = [...fresh, ...corrections];
     const result = toWrite.length > 0 ? await o.sink.write(toWrite.map(barPoint), BAR_WRITE_OPTIONS) : { written: 0, rejected: [], retried: 0, corrected: 0 };
     const refused = new Set(result.rejected.map((r) => r.index));
-    recordPublished(published, toWrite.filter((_, i) => !refused.has(i)));
+    recordPublished(
+      published,
+      toWrite.filter((_, i) => !refused.has(i)),
+    );
     await o.state.putState(name, { closedThroughUs, published: publishedSince(published, readFrom) } satisfies PublisherState);
     return {
       watermarkUs,

@@ -34,7 +34,7 @@ const escapeMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
 const escapeKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
 const escapeString = (s: string) => s.replace(/["\\]/g, (c) => `\\${c}`);
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this expression is for
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function nameProblem(what: string, s: string): string | undefined {

@@ -1,18 +1,3 @@
-/**
- * The measurements ticklake writes to the time-series store, as pure mappings
- * from plain row objects (lake rows, bar rows, prediction rows) to points.
- *
- * | measurement  | tags                     | fields |
- * |--------------|--------------------------|--------|
- * | `trade`      | symbol                   | price, quantity, quote_quantity (float); market_maker (0/1), day_of_week, hour, minute (integer); trade_id (integer) |
- * | `stock_tick` | ticker, sector           | price, market_cap (float); volume, id (integer) |
- * | `bar_1m`     | symbol                   | open, high, low, close, vwap, avg_price, volume, quote_volume, buyer_maker_share (float), trade_count (integer); avg_quantity, avg_quote_quantity when the row has them |
- * | `prediction` | symbol, model_id, kind   | predicted, actual (float; actual when known) |
- *
- * `trade` keeps the old Spark job's feature fields (there named `dayofweek`
- * and `minutes`; here the lake's column names). Time is the trade time.
- */
-import type { Bar } from '../core/bars.js';
 import type { BarRow } from '../core/bars.js';
 import type { FieldValue, Point } from './point.js';
 

@@ -45,7 +45,8 @@ export function createPointsHandler(deps: PointsHandlerDeps): (request: PointsRe
   return async (request) => {
     if (!Array.isArray(request?.points)) throw new Error('expected { points: [...] }');
     const versions = request.versions;
-    if (Array.isArray(versions) && versions.length !== request.points.length) throw new Error(`${versions.length} versions for ${request.points.length} points`);
+    if (Array.isArray(versions) && versions.length !== request.points.length)
+      throw new Error(`${versions.length} versions for ${request.points.length} points`);
     const undecodable: RejectedPoint[] = [];
     const points: Point[] = [];
     const positions: number[] = [];
@@ -61,13 +62,19 @@ export function createPointsHandler(deps: PointsHandlerDeps): (request: PointsRe
     let result: WriteResult;
     try {
       const version = Array.isArray(versions) ? (_p: Point, i: number) => versions[positions[i]!]! : (versions as number | undefined);
-      result = points.length > 0 ? await deps.sink.write(points, version === undefined ? {} : { version }) : { written: 0, rejected: [], retried: 0, corrected: 0 };
+      result =
+        points.length > 0 ? await deps.sink.write(points, version === undefined ? {} : { version }) : { written: 0, rejected: [], retried: 0, corrected: 0 };
     } catch (e) {
       if (e instanceof TimeSeriesWriteError) return { error: { message: e.message, retryable: e.retryable } };
       throw e;
     }
     const rejected = [...undecodable, ...result.rejected.map((r) => ({ ...r, index: positions[r.index]! }))].sort((a, b) => a.index - b.index);
     deps.onResult?.({ ...result, rejected });
-    return { written: result.written, retried: result.retried, corrected: result.corrected, rejected: rejected.map(({ index, code, reason }) => ({ index, code, reason })) };
+    return {
+      written: result.written,
+      retried: result.retried,
+      corrected: result.corrected,
+      rejected: rejected.map(({ index, code, reason }) => ({ index, code, reason })),
+    };
   };
 }

@@ -5,14 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  BINANCE_CSV_HEADER,
-  MICROS_THRESHOLD,
-  csvTimeToMicros,
-  isCsvHeader,
-  parseCsvTrade,
-  parsePayload,
-} from '../../src/sources/binance-trades/binance.js';
+import { BINANCE_CSV_HEADER, MICROS_THRESHOLD, csvTimeToMicros, isCsvHeader, parseCsvTrade, parsePayload } from '../../src/sources/binance-trades/binance.js';
 import type { ParseResult, ReasonCode, Trade } from '../../src/sources/binance-trades/trade.js';
 import type { ValidationContext } from '../../src/sources/binance-trades/validate.js';
 
@@ -42,15 +35,7 @@ function expectRejection(r: ParseResult, code: ReasonCode): void {
 }
 
 /** Builds a CSV line from its seven fields. */
-function line(fields: {
-  id?: string;
-  price?: string;
-  qty?: string;
-  quote?: string;
-  time?: string;
-  maker?: string;
-  best?: string;
-}): string {
+function line(fields: { id?: string; price?: string; qty?: string; quote?: string; time?: string; maker?: string; best?: string }): string {
   return [
     fields.id ?? '4221234567',
     fields.price ?? '97123.45000000',
@@ -182,12 +167,8 @@ describe('header detection', () => {
       ['101', '97000.20', '0.25', '24250.05', 'False', 'True'],
     ];
     const baseMs = Date.UTC(2024, 5, 30, 12, 0, 0, 0);
-    const older = rows.map((r, i) => [r[0], r[1], r[2], r[3], String(baseMs + i), r[4], r[5]].join(',')).join('\n') + '\n';
-    const newer =
-      HEADER_TEXT +
-      '\r\n' +
-      rows.map((r, i) => [r[0], r[1], r[2], r[3], String((baseMs + i) * 1000), r[4], r[5]].join(',')).join('\r\n') +
-      '\r\n';
+    const older = `${rows.map((r, i) => [r[0], r[1], r[2], r[3], String(baseMs + i), r[4], r[5]].join(',')).join('\n')}\n`;
+    const newer = `${HEADER_TEXT}\r\n${rows.map((r, i) => [r[0], r[1], r[2], r[3], String((baseMs + i) * 1000), r[4], r[5]].join(',')).join('\r\n')}\r\n`;
     const parseFile = (text: string): Trade[] =>
       text
         .split('\n')
@@ -530,14 +511,12 @@ function quoteText(a: bigint, sa: number, b: bigint, sb: number): string {
 }
 
 /** A positive decimal below 10^9 with 0-8 decimals (so price x qty fits Binance's 20 integer digits). */
-const decimalArb = fc
-  .integer({ min: 0, max: 8 })
-  .chain((scale) =>
-    fc.record({
-      units: fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 8n }), fc.bigInt({ min: 1n, max: 10n ** BigInt(9 + scale) })),
-      scale: fc.constant(scale),
-    }),
-  );
+const decimalArb = fc.integer({ min: 0, max: 8 }).chain((scale) =>
+  fc.record({
+    units: fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 8n }), fc.bigInt({ min: 1n, max: 10n ** BigInt(9 + scale) })),
+    scale: fc.constant(scale),
+  }),
+);
 
 const csvTradeArb = fc.record({
   id: fc.oneof(fc.integer({ min: 0, max: 2 ** 32 }), fc.maxSafeNat()),
@@ -568,8 +547,7 @@ describe('CSV round trip (property)', () => {
         const timeText = g.time.unit === 'ms' ? String(g.time.ms) : String(g.time.us);
         const expectedUs = g.time.unit === 'ms' ? g.time.ms * 1000 : g.time.us;
         const bool = (b: boolean): string => (g.boolStyle === 'Title' ? (b ? 'True' : 'False') : String(b));
-        const text =
-          [String(g.id), priceText, qtyText, quote, timeText, bool(g.maker), bool(g.best)].join(',') + (g.crlf ? '\r' : '');
+        const text = [String(g.id), priceText, qtyText, quote, timeText, bool(g.maker), bool(g.best)].join(',') + (g.crlf ? '\r' : '');
 
         // Act
         const r = parseCsvTrade(text, g.symbol, CTX);

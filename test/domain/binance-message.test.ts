@@ -337,6 +337,7 @@ describe('reason codes', () => {
     ['negative', -1],
     ['1 ms past now + 24 h', NOW_MS + DAY_MS + 1],
     ['a microsecond value sent as ms', TRADE_MS * 1000],
+    // biome-ignore lint/correctness/noPrecisionLoss: the value a 16-digit id rounds to is the point of the case
     ['the largest 16-digit value', 9999999999999999],
     ['a 17-digit value', 10000000000000000],
     ['1e300', 1e300],
@@ -424,12 +425,10 @@ describe('reason codes', () => {
 // ---------------------------------------------------------------------------
 // Properties
 
-const decimalArb = fc
-  .tuple(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 0, max: 8 }))
-  .map(([units, scale]) => {
-    const div = 10n ** BigInt(scale);
-    return scale === 0 ? units.toString() : `${units / div}.${(units % div).toString().padStart(scale, '0')}`;
-  });
+const decimalArb = fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 0, max: 8 })).map(([units, scale]) => {
+  const div = 10n ** BigInt(scale);
+  return scale === 0 ? units.toString() : `${units / div}.${(units % div).toString().padStart(scale, '0')}`;
+});
 
 /** Field values a canonical message can hold: mostly valid, some that the validator rejects. */
 const fieldsArb = fc.record({
@@ -564,7 +563,7 @@ class Writer {
         out += JSON.stringify(s[i]).slice(1, -1);
       }
     }
-    return out + '"';
+    return `${out}"`;
   }
 
   value(v: unknown): string {

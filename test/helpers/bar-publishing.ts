@@ -5,7 +5,6 @@
  * version rules, and an in-memory state document store.
  */
 import { RejectedRecordsException, type WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
-import { MINUTE_US } from '../../src/timeseries/bar-publication.js';
 import type { BarQuery } from '../../src/ml/steps/bar-source.js';
 import type { LakeBarReader } from '../../src/timeseries/cloud-bar-publisher.js';
 import { barsFromTrades } from '../../src/core/bars.js';
@@ -20,7 +19,17 @@ export interface FakeTrade {
 
 /** Minute bars of the trades (`barsFromTrades`): each trade one unit at its price, ids in arrival order (open/close by time, then by arrival). */
 export function barsOfTrades(trades: readonly FakeTrade[]): Bar[] {
-  return barsFromTrades(trades.map((t, i) => ({ symbol: t.symbol, trade_id: i, price: t.price, quantity: 1, quote_quantity: t.price, is_buyer_maker: false, trade_time: t.timeUs })));
+  return barsFromTrades(
+    trades.map((t, i) => ({
+      symbol: t.symbol,
+      trade_id: i,
+      price: t.price,
+      quantity: 1,
+      quote_quantity: t.price,
+      is_buyer_maker: false,
+      trade_time: t.timeUs,
+    })),
+  );
 }
 
 /** A lake that grows by trades; answers like `bar_partials` / `bars_1m` do. */
@@ -55,7 +64,24 @@ export class FakeLake implements LakeBarReader {
     }
     const [from, to] = [...sql.matchAll(/minute_start [<>]=? TIMESTAMP '([^']+)'/g)].map((m) => Date.parse(`${m[1]!.slice(0, 23).replace(' ', 'T')}Z`) * 1000);
     const bars = await this.bars({ startUs: from!, endUs: to! });
-    return bars.map((b) => [b.symbol, b.minuteStartUs, b.open, b.high, b.low, b.close, b.vwap, b.avgPrice, b.avgQuantity, b.avgQuoteQuantity, b.volume, b.quoteVolume, b.tradeCount, b.buyerMakerShare].map(String));
+    return bars.map((b) =>
+      [
+        b.symbol,
+        b.minuteStartUs,
+        b.open,
+        b.high,
+        b.low,
+        b.close,
+        b.vwap,
+        b.avgPrice,
+        b.avgQuantity,
+        b.avgQuoteQuantity,
+        b.volume,
+        b.quoteVolume,
+        b.tradeCount,
+        b.buyerMakerShare,
+      ].map(String),
+    );
   }
 }
 
@@ -90,13 +116,18 @@ export class FakeTimestreamTable {
       if (old && version <= old.version) {
         if (old.values === values) return;
         this.conflicts++;
-        rejected.push({ RecordIndex: i, Reason: 'A record with the same dimensions, time and measure name exists with different measure values.', ExistingVersion: old.version });
+        rejected.push({
+          RecordIndex: i,
+          Reason: 'A record with the same dimensions, time and measure name exists with different measure values.',
+          ExistingVersion: old.version,
+        });
         return;
       }
       if (!old || old.values !== values) this.applied++;
       this.records.set(key, { values, version, record: r });
     });
-    if (rejected.length > 0) throw new RejectedRecordsException({ $metadata: {}, message: 'One or more records have been rejected.', RejectedRecords: rejected });
+    if (rejected.length > 0)
+      throw new RejectedRecordsException({ $metadata: {}, message: 'One or more records have been rejected.', RejectedRecords: rejected });
     return { RecordsIngested: { Total: (input.Records ?? []).length } };
   }
 
@@ -113,7 +144,11 @@ export class FakeTimestreamTable {
 }
 
 /** An in-memory state document store (JSON round trip, as S3 would do). */
-export function memoryStateStore(): { getState(name: string): Promise<unknown>; putState(name: string, value: unknown): Promise<void>; docs: Map<string, string> } {
+export function memoryStateStore(): {
+  getState(name: string): Promise<unknown>;
+  putState(name: string, value: unknown): Promise<void>;
+  docs: Map<string, string>;
+} {
   const docs = new Map<string, string>();
   return {
     docs,

@@ -12,7 +12,7 @@ export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/ticklak
 
 /** Sequence numbers shaped like Kinesis's (56 digits), increasing with `n`. */
 export function sequenceNumber(n: number): string {
-  return '4963' + String(n).padStart(52, '0');
+  return `4963${String(n).padStart(52, '0')}`;
 }
 
 export function kinesisRecord(spec: RecordSpec, shardId = 'shardId-000000000000', n = 0): KinesisStreamRecord {
@@ -45,7 +45,14 @@ export function kinesisEvent(payloads: (string | RecordSpec)[], shardId = 'shard
 /** A valid Binance trade stream message. */
 export function tradeMessage(over: Partial<Record<'E' | 's' | 't' | 'p' | 'q' | 'T' | 'm', unknown>> = {}, withOrderIds = false): string {
   const T = (over.T as number | undefined) ?? 1_793_577_600_123;
-  const msg: Record<string, unknown> = { e: 'trade', E: (over.E as number | undefined) ?? T + 3, s: over.s ?? 'BTCUSDT', t: over.t ?? 5_000_000_001, p: over.p ?? '97123.45000000', q: over.q ?? '0.01200000' };
+  const msg: Record<string, unknown> = {
+    e: 'trade',
+    E: (over.E as number | undefined) ?? T + 3,
+    s: over.s ?? 'BTCUSDT',
+    t: over.t ?? 5_000_000_001,
+    p: over.p ?? '97123.45000000',
+    q: over.q ?? '0.01200000',
+  };
   if (withOrderIds) {
     msg.b = 88_000_000_001;
     msg.a = 88_000_000_002;
@@ -58,5 +65,15 @@ export function tradeMessage(over: Partial<Record<'E' | 's' | 't' | 'p' | 'q' | 
 
 /** A valid stock-ticks record (AAPL, its market cap matching the shipped company profile), as an object: JSON.stringify it for a payload. */
 export function stockTick(over: Record<string, unknown> = {}) {
-  return { source: 'stock-ticks', id: 1, created_at: '2026-11-02T10:00:00.000Z', ticker: 'AAPL', sector: 'Technology', volume: 100, market_cap: 229.5 * 14_840_390_000, price: 229.5, ...over };
+  return {
+    source: 'stock-ticks',
+    id: 1,
+    created_at: '2026-11-02T10:00:00.000Z',
+    ticker: 'AAPL',
+    sector: 'Technology',
+    volume: 100,
+    market_cap: 229.5 * 14_840_390_000,
+    price: 229.5,
+    ...over,
+  };
 }

@@ -52,7 +52,9 @@ export async function physicalRows(tableDir: string): Promise<number> {
 const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
 
 /** Reads a Parquet file (a path, or its bytes) with hyparquet, an independent pure-JS reader. */
-export async function readWithHyparquet(source: string | Uint8Array): Promise<{ rows: Record<string, unknown>[]; schema: { name: string; type?: string; converted_type?: string }[] }> {
+export async function readWithHyparquet(
+  source: string | Uint8Array,
+): Promise<{ rows: Record<string, unknown>[]; schema: { name: string; type?: string; converted_type?: string }[] }> {
   const buf = typeof source === 'string' ? readFileSync(source) : source;
   const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const meta = parquetMetadata(file);

@@ -40,7 +40,8 @@ function functionAssets(): Record<string, string> {
     if (a.type !== 'aws:cloudformation:stack') continue;
     const t = JSON.parse(readFileSync(join(out, `${id}.template.json`), 'utf8')) as { Resources: Record<string, any> };
     for (const r of Object.values(t.Resources)) {
-      if (r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path']) byName[String(r.Properties.FunctionName)] = join(out, r.Metadata['aws:asset:path']);
+      if (r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path'])
+        byName[String(r.Properties.FunctionName)] = join(out, r.Metadata['aws:asset:path']);
     }
   }
   return byName;
@@ -101,7 +102,9 @@ describe('npx cdk synth (offline, no Docker)', () => {
   it('bundles every forecasting function into one ES module that loads and exports its handler', async () => {
     const ml = Object.entries(functionAssets()).filter(([name]) => name.startsWith('ticklake-dev-ml-'));
     expect(ml.map(([name]) => name).sort()).toEqual(
-      ['activate', 'choose-champion', 'evaluate', 'plan-evaluation', 'plan-training', 'predict', 'publish', 'register', 'train'].map((n) => `ticklake-dev-ml-${n}`),
+      ['activate', 'choose-champion', 'evaluate', 'plan-evaluation', 'plan-training', 'predict', 'publish', 'register', 'train'].map(
+        (n) => `ticklake-dev-ml-${n}`,
+      ),
     );
     process.env.LAKE_BUCKET = 'bundle-smoke-test';
     process.env.MODEL_BUCKET = 'bundle-smoke-test-models';

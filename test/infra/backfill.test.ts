@@ -2,7 +2,17 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKFILL_STATES as S, localBackfillDefinition, localFunctionArn } from '../../src/adapters/workflows/backfill-workflow.js';
 import { taskStates } from '../helpers/asl.js';
-import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, policyStatements, polyfillPromiseWithResolvers, resourcesOf } from './helpers.js';
+import {
+  actionsOf,
+  type BuiltApp,
+  buildApp,
+  evaluate,
+  FAKE_ACCOUNT,
+  FAKE_REGION,
+  policyStatements,
+  polyfillPromiseWithResolvers,
+  resourcesOf,
+} from './helpers.js';
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 
 polyfillPromiseWithResolvers();
@@ -96,7 +106,16 @@ describe('backfill state machine as synthesized (orchestration stack)', () => {
     // Act
     const g = grants(roleId);
     // Assess
-    const fnArns = ['stage', 'render', 'publish'].map((n) => String(ev({ 'Fn::GetAtt': [resourcesOf(template(), 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `ticklake-dev-backfill-${n}`)![0], 'Arn'] })));
+    const fnArns = ['stage', 'render', 'publish'].map((n) =>
+      String(
+        ev({
+          'Fn::GetAtt': [
+            resourcesOf(template(), 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `ticklake-dev-backfill-${n}`)![0],
+            'Arn',
+          ],
+        }),
+      ),
+    );
     expect(g['lambda:InvokeFunction']).toEqual(fnArns.sort());
     for (const a of ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution']) {
       expect(g[a], a).toEqual([`arn:aws:athena:${FAKE_REGION}:${FAKE_ACCOUNT}:workgroup/ticklake-dev`]);
@@ -146,10 +165,20 @@ describe('backfill state machine as synthesized (orchestration stack)', () => {
     expect(roles.stage!['s3:PutObject']).toEqual([`${LAKE}/_backfill/runs/*`]);
     expect(roles.stage!['s3:DeleteObject']).toEqual([`${LAKE}/_backfill/runs/*`]);
     expect(roles.publish!['s3:PutObject']).toEqual(
-      [`${LAKE}/_backfill/published/*`, `${LAKE}/curated/trades/*/backfill-*`, `${LAKE}/quarantine/quarantine/*/backfill-*`, `${LAKE}/aggregate/bar_partials/*/backfill-*`].sort(),
+      [
+        `${LAKE}/_backfill/published/*`,
+        `${LAKE}/curated/trades/*/backfill-*`,
+        `${LAKE}/quarantine/quarantine/*/backfill-*`,
+        `${LAKE}/aggregate/bar_partials/*/backfill-*`,
+      ].sort(),
     );
     expect(roles.publish!['s3:DeleteObject']).toEqual(
-      [`${LAKE}/_backfill/runs/*`, `${LAKE}/curated/trades/*/backfill-*`, `${LAKE}/quarantine/quarantine/*/backfill-*`, `${LAKE}/aggregate/bar_partials/*/backfill-*`].sort(),
+      [
+        `${LAKE}/_backfill/runs/*`,
+        `${LAKE}/curated/trades/*/backfill-*`,
+        `${LAKE}/quarantine/quarantine/*/backfill-*`,
+        `${LAKE}/aggregate/bar_partials/*/backfill-*`,
+      ].sort(),
     );
     expect(s3Actions(roles.render!)).toEqual([]);
     for (const g of Object.values(roles)) for (const a of Object.keys(g)) expect(a).not.toMatch(/\*/);
@@ -157,7 +186,9 @@ describe('backfill state machine as synthesized (orchestration stack)', () => {
 
   it('the lake expires what failed runs left in staging', () => {
     // Prepare
-    const lake = resourcesOf(built.template(built.stacks.storage), 'AWS::S3::Bucket').find(([, b]) => JSON.stringify(b.Properties.BucketName ?? '').includes('-lake-'))!;
+    const lake = resourcesOf(built.template(built.stacks.storage), 'AWS::S3::Bucket').find(([, b]) =>
+      JSON.stringify(b.Properties.BucketName ?? '').includes('-lake-'),
+    )!;
     // Act
     const rules = lake[1].Properties.LifecycleConfiguration.Rules as Record<string, any>[];
     // Assess

@@ -96,8 +96,7 @@ export function evaluate(value: unknown, imports: (exportName: string) => string
     if (r === 'AWS::URLSuffix') return 'amazonaws.com';
     return r;
   }
-  const arnFor = (name: string) =>
-    `arn:aws:lambda:${FAKE_REGION}:${FAKE_ACCOUNT}:function:${name.replace(/[^a-zA-Z0-9-_]/g, '-').slice(0, 64)}`;
+  const arnFor = (name: string) => `arn:aws:lambda:${FAKE_REGION}:${FAKE_ACCOUNT}:function:${name.replace(/[^a-zA-Z0-9-_]/g, '-').slice(0, 64)}`;
   if ('Fn::GetAtt' in o) {
     const [res] = o['Fn::GetAtt'] as [string, string];
     return arnFor(res);

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ObjectStore } from '../../src/lake/object-store.js';
 import { createStreamTransform } from '../../src/ingest/stream-transform.js';
-import { STREAM_TRANSFORM_ENTRY } from '../../lib/paths.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
 import { kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
 import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
@@ -115,14 +112,24 @@ describe('processing stack: the stream-transform function', () => {
     expect(esm.Properties.EventSourceArn['Fn::ImportValue']).toMatch(/ticklake-dev-ingestion/);
     const [[dlqId, dlq]] = resourcesOf(t, 'AWS::SQS::Queue');
     expect(esm.Properties.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
-    expect(dlq.Properties).toMatchObject({ QueueName: 'ticklake-dev-stream-transform-dead-letters', SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86400 });
+    expect(dlq.Properties).toMatchObject({
+      QueueName: 'ticklake-dev-stream-transform-dead-letters',
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86400,
+    });
     t.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
   });
 
   it('retry bound, record age and batch settings follow the configuration', () => {
-    const b = buildApp({ streamRetryAttempts: '10', streamMaxRecordAgeHours: '2', streamBatchSize: '100', streamBatchingWindowSeconds: '0', streamParallelizationFactor: '1' });
+    const b = buildApp({
+      streamRetryAttempts: '10',
+      streamMaxRecordAgeHours: '2',
+      streamBatchSize: '100',
+      streamBatchingWindowSeconds: '0',
+      streamParallelizationFactor: '1',
+    });
     b.template(b.stacks.processing).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       MaximumRetryAttempts: 10,
       MaximumRecordAgeInSeconds: 7200,
@@ -145,17 +152,22 @@ describe('processing stack: the stream-transform function', () => {
       ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
     });
     expect(esm.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
-    const cluster = (name: string) => (name.includes('Kafka') ? `arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:cluster/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1` : undefined);
-    const statements = allStatements(msk).filter((s) => s.stack === 'ticklake-dev-processing').map((s) => s.statement);
+    const cluster = (name: string) =>
+      name.includes('Kafka') ? `arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:cluster/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1` : undefined;
+    const statements = allStatements(msk)
+      .filter((s) => s.stack === 'ticklake-dev-processing')
+      .map((s) => s.statement);
     const topic = statements.find((s) => actionsOf(s).includes('kafka-cluster:ReadData'));
     // cluster ARN arn:aws:kafka:<r>:<a>:cluster/<name>/<uuid> -> topic/<name>/<uuid>/<topic>
-    expect(evaluate(topic.Resource, cluster)).toBe(`arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:topic/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1/ticklake-events`);
+    expect(evaluate(topic.Resource, cluster)).toBe(
+      `arn:aws:kafka:${FAKE_REGION}:${FAKE_ACCOUNT}:topic/ticklake-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789-s1/ticklake-events`,
+    );
     expect(evaluate(topic.Resource, cluster)).toMatch(/^arn:aws:kafka:[^:]+:\d{12}:topic\/[^/]+\/[^/]+\/ticklake-events$/);
     const group = statements.find((s) => actionsOf(s).includes('kafka-cluster:AlterGroup'));
     expect(evaluate(group.Resource, cluster)).toMatch(/:group\/[^/]+\/[^/]+\/ticklake-dev-stream-transform$/);
   });
 
-  it("grants exactly what the stream transform does to the lake, found by running it (fails on drift)", async () => {
+  it('grants exactly what the stream transform does to the lake, found by running it (fails on drift)', async () => {
     // Run the real transform against an in-memory lake and record every operation.
     const ops: { action: string; key: string }[] = [];
     const lake = new (class extends MemoryObjectStore {
@@ -202,7 +214,10 @@ describe('processing stack: the stream-transform function', () => {
     // and nothing beyond that: every granted object pattern was used by the run
     for (const g of granted.filter((x) => x.resource.startsWith(`${bucketArn}/`))) {
       const prefix = g.resource.slice(bucketArn.length + 1, -1);
-      expect(ops.some((o) => o.key.startsWith(prefix) && o.action === g.action), `${g.action} ${prefix}`).toBe(true);
+      expect(
+        ops.some((o) => o.key.startsWith(prefix) && o.action === g.action),
+        `${g.action} ${prefix}`,
+      ).toBe(true);
     }
     // ListBucket (bucket ARN only) turns the GetObject of a missing marker into 404 instead of 403
     expect(granted.filter((g) => g.action === 's3:ListBucket').map((g) => g.resource)).toEqual([bucketArn]);
@@ -214,7 +229,8 @@ describe('processing stack: the stream-transform function', () => {
   });
 
   it('no IAM statement anywhere grants a wildcard action, and "*" resources only for services without resource-level permissions', () => {
-    const allowedOnStar = /^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|ec2:(CreateNetworkInterface|DescribeNetworkInterfaces|DeleteNetworkInterface|DescribeSubnets|DescribeVpcs|DescribeSecurityGroups|AssignPrivateIpAddresses|UnassignPrivateIpAddresses)$|timestream:DescribeEndpoints$)/;
+    const allowedOnStar =
+      /^(xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|ec2:(CreateNetworkInterface|DescribeNetworkInterfaces|DeleteNetworkInterface|DescribeSubnets|DescribeVpcs|DescribeSecurityGroups|AssignPrivateIpAddresses|UnassignPrivateIpAddresses)$|timestream:DescribeEndpoints$)/;
     for (const b of [
       kinesis,
       msk,
@@ -251,7 +267,15 @@ describe('processing stack: the stream-transform function', () => {
       s3.restore();
     }
     // Assess: EMF blobs on stdout
-    const blobs = out.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
+    const blobs = out
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map(
+        (l) =>
+          JSON.parse(l) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+          },
+      );
     const names = new Set(blobs.flatMap((b) => b._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name))));
     for (const m of [...STREAM_TRANSFORM_METRICS, ...SOURCE_METRICS]) expect(names, m).toContain(m);
     expect(blobs.every((b) => b._aws.CloudWatchMetrics.every((m) => m.Namespace === 'ticklake') && b.service === STREAM_TRANSFORM_SERVICE)).toBe(true);

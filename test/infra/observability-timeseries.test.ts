@@ -21,7 +21,10 @@ const once = <T>(make: () => T): (() => T) => {
   return () => (value ??= make());
 };
 const liveAnalytics = once(() =>
-  buildApp({ timeSeries: 'timestream-liveanalytics', timestreamMemoryRetentionHours: '12', timestreamMagneticRetentionDays: '730' }, { timeSeriesWriterEntry: FIXTURE_HANDLER }),
+  buildApp(
+    { timeSeries: 'timestream-liveanalytics', timestreamMemoryRetentionHours: '12', timestreamMagneticRetentionDays: '730' },
+    { timeSeriesWriterEntry: FIXTURE_HANDLER },
+  ),
 );
 const influxDb = once(() => buildApp({ timeSeries: 'timestream-influxdb' }, { timeSeriesWriterEntry: FIXTURE_HANDLER }));
 
@@ -64,9 +67,7 @@ describe('observability stack', () => {
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     const key = resourcesOf(t, 'AWS::KMS::Key')[0]![1];
     expect(key.Properties.KeyPolicy.Statement).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }),
-      ]),
+      expect.arrayContaining([expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]),
     );
     const [[, topic]] = resourcesOf(t, 'AWS::SNS::Topic');
     expect(topic.Properties.TopicName).toBe('ticklake-dev-alarms');
@@ -234,7 +235,12 @@ describe('time-series stack', () => {
     const b = influxDb();
     const t = b.template(b.stacks.timeSeries!);
     const [[, influx]] = resourcesOf(t, 'AWS::Timestream::InfluxDBInstance');
-    expect(influx.Properties).toMatchObject({ PubliclyAccessible: false, DeploymentType: 'SINGLE_AZ', DbInstanceType: 'db.influx.medium', AllocatedStorage: 20 });
+    expect(influx.Properties).toMatchObject({
+      PubliclyAccessible: false,
+      DeploymentType: 'SINGLE_AZ',
+      DbInstanceType: 'db.influx.medium',
+      AllocatedStorage: 20,
+    });
     expect(JSON.stringify(influx.Properties.Password)).toMatch(/resolve:secretsmanager/);
     expect(influx.Properties.VpcSubnetIds).toHaveLength(2);
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'ticklake-dev/influxdb/admin', GenerateSecretString: { GenerateStringKey: 'password' } });
@@ -273,7 +279,12 @@ describe('time-series stack', () => {
       'ticklake-dev-writer-points-rejected': ['TimeSeriesPointsRejected', 'timeseries-writer'],
     };
     for (const [name, [metric, service]] of Object.entries(refused)) {
-      expect(a[name], name).toMatchObject({ Namespace: 'ticklake', MetricName: metric, Dimensions: [{ Name: 'service', Value: service }], ...ANY_IN_FIVE_MINUTES });
+      expect(a[name], name).toMatchObject({
+        Namespace: 'ticklake',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: service }],
+        ...ANY_IN_FIVE_MINUTES,
+      });
       expectNotifiesTopic(b, a[name]);
     }
     // the points function's own refusal count repeats ml-predict's (its only caller): not alarmed twice
@@ -310,7 +321,9 @@ describe('time-series stack', () => {
     t.resourceCountIs('AWS::Timestream::InfluxDBInstance', 1);
     // refused bars and predictions are still alarmed, the writer's trades are not there to be
     const names = Object.keys(alarms(b));
-    expect(names).toEqual(expect.arrayContaining(['ticklake-dev-bar-points-rejected', 'ticklake-dev-prediction-points-rejected', 'ticklake-dev-points-function-errors']));
+    expect(names).toEqual(
+      expect.arrayContaining(['ticklake-dev-bar-points-rejected', 'ticklake-dev-prediction-points-rejected', 'ticklake-dev-points-function-errors']),
+    );
     expect(names.filter((n) => n.startsWith('ticklake-dev-writer-'))).toEqual([]);
   });
 });

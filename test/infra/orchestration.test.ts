@@ -142,7 +142,12 @@ describe('model workflows as synthesized', () => {
   it('are exactly the documents of src/adapters/workflows/ml-workflows.ts with the functions ARNs', () => {
     const defs = definitions();
     expect(defs[TRAIN]).toEqual(
-      weeklyTrainingDefinition({ planTraining: arnOf('planTraining'), trainModel: arnOf('train'), registerModel: arnOf('register'), activateModels: arnOf('activate') }),
+      weeklyTrainingDefinition({
+        planTraining: arnOf('planTraining'),
+        trainModel: arnOf('train'),
+        registerModel: arnOf('register'),
+        activateModels: arnOf('activate'),
+      }),
     );
     expect(defs[EVAL]).toEqual(
       dailyEvaluationDefinition({
@@ -291,7 +296,11 @@ describe('forecasting functions', () => {
 
   it('memory, timeout and environment of each step', () => {
     const fns = functions();
-    expect(Object.keys(fns).filter((n) => n.includes('-ml-')).sort()).toEqual([...Object.keys(expected).map((k) => functionName(k as MlFunctionKey)), 'ticklake-dev-ml-predict'].sort());
+    expect(
+      Object.keys(fns)
+        .filter((n) => n.includes('-ml-'))
+        .sort(),
+    ).toEqual([...Object.keys(expected).map((k) => functionName(k as MlFunctionKey)), 'ticklake-dev-ml-predict'].sort());
     for (const [k, [memory, timeout]] of Object.entries(expected) as [MlFunctionKey, [number, number]][]) {
       const [, p] = fns[functionName(k)]!;
       expect(p, k).toMatchObject({ MemorySize: memory, Timeout: timeout, Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
@@ -316,7 +325,19 @@ describe('forecasting functions', () => {
       const statements = statementsOf(roleId);
       for (const s of statements) for (const a of actionsOf(s)) expect(a, `${k}: ${a}`).not.toMatch(/\*/);
       const on = (action: string) =>
-        statements.filter((s) => actionsOf(s).includes(action)).flatMap((s) => [s.Resource].flat().map((r) => String(evaluate(r, (n) => (n.includes('ModelArtifacts') ? 'arn:aws:s3:::model-bucket' : n.includes('AthenaResults') ? 'arn:aws:s3:::results-bucket' : undefined)))));
+        statements
+          .filter((s) => actionsOf(s).includes(action))
+          .flatMap((s) =>
+            [s.Resource]
+              .flat()
+              .map((r) =>
+                String(
+                  evaluate(r, (n) =>
+                    n.includes('ModelArtifacts') ? 'arn:aws:s3:::model-bucket' : n.includes('AthenaResults') ? 'arn:aws:s3:::results-bucket' : undefined,
+                  ),
+                ),
+              ),
+          );
       const spec = ML_FUNCTIONS[k] as (typeof ML_FUNCTIONS)[MlFunctionKey] & { modelStore?: string };
       const lake = 'arn:aws:s3:::ticklake-dev-lake-123456789012-us-east-1';
 
@@ -344,11 +365,19 @@ describe('forecasting functions', () => {
         expect(on('athena:StartQueryExecution'), k).toEqual([]);
         expect(on('glue:GetTable'), k).toEqual([]);
       }
-      expect(on('s3:GetObject').filter((r) => r.startsWith(lake) && r !== `${lake}/aggregate/bar_partials/*`), k).toEqual([]);
+      expect(
+        on('s3:GetObject').filter((r) => r.startsWith(lake) && r !== `${lake}/aggregate/bar_partials/*`),
+        k,
+      ).toEqual([]);
     }
     // choose-champion touches nothing but its logs and traces
     const chooseRole = fns[functionName('chooseChampion')]![1].Role['Fn::GetAtt'][0] as string;
-    expect(statementsOf(chooseRole).flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(statementsOf(chooseRole).flatMap(actionsOf).sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     expect(t.findResources('AWS::Lambda::EventSourceMapping')).toEqual({});
   });
 
@@ -404,8 +433,14 @@ describe('orchestration stack resources', () => {
     const t = template();
     const fns = functions();
     const [id, p] = fns['ticklake-dev-ml-predict']!;
-    const s = resourcesOf(t, 'AWS::Scheduler::Schedule').map(([, r]) => r.Properties).find((x) => x.Name === 'ticklake-dev-live-predictions')!;
-    expect(s).toMatchObject({ ScheduleExpression: 'rate(1 minute)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } } });
+    const s = resourcesOf(t, 'AWS::Scheduler::Schedule')
+      .map(([, r]) => r.Properties)
+      .find((x) => x.Name === 'ticklake-dev-live-predictions')!;
+    expect(s).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } },
+    });
     expect(JSON.parse(s.Target.Input)).toEqual({ time: '<aws.scheduler.scheduled-time>' });
     expect(s.Target.DeadLetterConfig.Arn).toBeDefined();
     expect(p).toMatchObject({ MemorySize: 1024, Timeout: 60, ReservedConcurrentExecutions: 1 });
@@ -413,14 +448,29 @@ describe('orchestration stack resources', () => {
     const puts = statementsOf(p.Role['Fn::GetAtt'][0] as string)
       .filter((x) => actionsOf(x).includes('s3:PutObject'))
       .flatMap((x) => [x.Resource].flat().map((r) => JSON.stringify(r)));
-    expect(puts.some((r) => r.includes('models/predictions/*')), puts.join('\n')).toBe(true);
-    expect(puts.every((r) => r.includes('models/predictions/*') || r.includes('model-store/*') || r.includes('athena/*')), puts.join('\n')).toBe(true);
+    expect(
+      puts.some((r) => r.includes('models/predictions/*')),
+      puts.join('\n'),
+    ).toBe(true);
+    expect(
+      puts.every((r) => r.includes('models/predictions/*') || r.includes('model-store/*') || r.includes('athena/*')),
+      puts.join('\n'),
+    ).toBe(true);
   });
 
   it('schedules follow the configuration (expression, time zone, disabled)', () => {
-    const b = buildApp({ trainingSchedule: 'cron(15 2 ? * SUN *)', evaluationSchedule: 'rate(12 hours)', scheduleTimeZone: 'Europe/Paris', schedulesEnabled: 'false' });
+    const b = buildApp({
+      trainingSchedule: 'cron(15 2 ? * SUN *)',
+      evaluationSchedule: 'rate(12 hours)',
+      scheduleTimeZone: 'Europe/Paris',
+      schedulesEnabled: 'false',
+    });
     const t = b.template(b.stacks.orchestration);
-    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(15 2 ? * SUN *)', ScheduleExpressionTimezone: 'Europe/Paris', State: 'DISABLED' });
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(15 2 ? * SUN *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      State: 'DISABLED',
+    });
     t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(12 hours)', State: 'DISABLED' });
   });
 });

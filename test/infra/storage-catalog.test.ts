@@ -36,9 +36,7 @@ describe('storage stack', () => {
     t.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     for (const [, p] of resourcesOf(t, 'AWS::S3::BucketPolicy')) {
       expect(p.Properties.PolicyDocument.Statement).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       );
     }
     expect(resourcesOf(t, 'AWS::S3::BucketPolicy')).toHaveLength(4);
@@ -47,11 +45,7 @@ describe('storage stack', () => {
   it('lake, results and model buckets log server access to the access-log bucket', () => {
     const t = built.template(built.stacks.storage);
     const logged = resourcesOf(t, 'AWS::S3::Bucket').filter(([, b]) => b.Properties.LoggingConfiguration);
-    expect(logged.map(([, b]) => b.Properties.LoggingConfiguration.LogFilePrefix).sort()).toEqual([
-      'athena-results/',
-      'lake/',
-      'model-artifacts/',
-    ]);
+    expect(logged.map(([, b]) => b.Properties.LoggingConfiguration.LogFilePrefix).sort()).toEqual(['athena-results/', 'lake/', 'model-artifacts/']);
   });
 
   it('lake bucket: predictable name, versioned, lifecycle rules expire raw and quarantine data', () => {
@@ -157,6 +151,7 @@ describe('catalog stack: Glue tables', () => {
         ['2024-02-29', 5],
         ['2026-11-02', 23],
       ] as const) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's storage.location.template placeholders, not JavaScript
         const projected = template.replace('${dt}', dt).replace('${hour}', String(hour).padStart(2, '0'));
         expect(`s3://${LAKE}/${lakeKey(TABLES[name]!, { dt, hour }, 'part.parquet')}`).toBe(`${projected}part.parquet`);
       }
@@ -176,7 +171,8 @@ describe('catalog stack: Glue tables', () => {
     const glueTypeOf = (el: any): string => {
       const logical = el.logical_type?.type;
       if (el.type === 'BYTE_ARRAY' && (el.converted_type === 'UTF8' || logical === 'STRING')) return 'string';
-      if (el.type === 'INT64' && (el.converted_type === 'TIMESTAMP_MICROS' || el.converted_type === 'TIMESTAMP_MILLIS' || logical === 'TIMESTAMP')) return 'timestamp';
+      if (el.type === 'INT64' && (el.converted_type === 'TIMESTAMP_MICROS' || el.converted_type === 'TIMESTAMP_MILLIS' || logical === 'TIMESTAMP'))
+        return 'timestamp';
       if (el.type === 'INT32' && (el.converted_type === 'DATE' || logical === 'DATE')) return 'date';
       if (el.type === 'INT64' && !el.converted_type && !logical) return 'bigint';
       if (el.type === 'INT32' && !el.converted_type && !logical) return 'int';

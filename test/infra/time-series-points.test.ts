@@ -28,15 +28,20 @@ describe('time-series points function', () => {
     const points = fn(t, 'ticklake-dev-timeseries-points');
     // Assess
     const env = evaluate(points.props.Environment.Variables) as Record<string, string>;
-    expect(cloudConfigFromEnv(env)).toMatchObject({ engine: 'timestream-liveanalytics', database: 'ticklake_dev', tables: { bar_1m: 'minute_bars', prediction: 'predictions' } });
+    expect(cloudConfigFromEnv(env)).toMatchObject({
+      engine: 'timestream-liveanalytics',
+      database: 'ticklake_dev',
+      tables: { bar_1m: 'minute_bars', prediction: 'predictions' },
+    });
     expect(cloudConfigFromEnv(env)).not.toHaveProperty('tables.trade');
     const write = points.statements.find((s) => actionsOf(s).includes('timestream:WriteRecords'));
     expect(write.Resource.map((r: any) => r['Fn::GetAtt'][0]).sort()).toEqual([tables.minute_bars, tables.predictions].sort());
-    expect(points.statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual([
-      'timestream:DescribeEndpoints',
-      'timestream:DescribeTable',
-      'timestream:WriteRecords',
-    ]);
+    expect(
+      points.statements
+        .flatMap(actionsOf)
+        .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))
+        .sort(),
+    ).toEqual(['timestream:DescribeEndpoints', 'timestream:DescribeTable', 'timestream:WriteRecords']);
     expect(points.props.VpcConfig).toBeUndefined();
     expect(points.props.Timeout).toBe(30);
   });
@@ -47,7 +52,10 @@ describe('time-series points function', () => {
     // Act
     const predict = fn(t, 'ticklake-dev-ml-predict');
     // Assess
-    expect(predict.props.Environment.Variables).toMatchObject({ TIME_SERIES_ENGINE: 'timestream-liveanalytics', TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points' });
+    expect(predict.props.Environment.Variables).toMatchObject({
+      TIME_SERIES_ENGINE: 'timestream-liveanalytics',
+      TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points',
+    });
     const invoke = predict.statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
     expect(invoke.map((s) => evaluate(s.Resource))).toEqual([`arn:aws:lambda:${FAKE_REGION}:${FAKE_ACCOUNT}:function:ticklake-dev-timeseries-points`]);
     expect(predict.statements.flatMap(actionsOf).some((a) => a.startsWith('timestream:'))).toBe(false);
@@ -65,8 +73,15 @@ describe('time-series points function', () => {
     expect(points.props.VpcConfig.SubnetIds).toHaveLength(2);
     expect(points.props.VpcConfig.SecurityGroupIds).toEqual(writer.props.VpcConfig.SecurityGroupIds);
     expect(points.statements.flatMap(actionsOf)).toContain('secretsmanager:GetSecretValue');
-    expect(cloudConfigFromEnv(evaluate(points.props.Environment.Variables) as Record<string, string>)).toMatchObject({ engine: 'timestream-influxdb', org: 'ticklake', bucket: 'market' });
-    expect(fn(b.template(b.stacks.orchestration), 'ticklake-dev-ml-predict').props.Environment.Variables).toMatchObject({ TIME_SERIES_ENGINE: 'timestream-influxdb', TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points' });
+    expect(cloudConfigFromEnv(evaluate(points.props.Environment.Variables) as Record<string, string>)).toMatchObject({
+      engine: 'timestream-influxdb',
+      org: 'ticklake',
+      bucket: 'market',
+    });
+    expect(fn(b.template(b.stacks.orchestration), 'ticklake-dev-ml-predict').props.Environment.Variables).toMatchObject({
+      TIME_SERIES_ENGINE: 'timestream-influxdb',
+      TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points',
+    });
   });
 
   it('without a time-series store there is no points function and the predict function may invoke none', () => {

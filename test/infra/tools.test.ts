@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import type { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { readOutputs, smokeMessages } from '../../lib/tools/localstack-smoke.js';
 import { entriesFromLines, MAX_RECORDS_PER_CALL, putAll } from '../../lib/tools/put-records.js';
@@ -50,7 +50,13 @@ describe('LocalStack smoke helpers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ticklake-outputs-'));
     try {
       const file = join(dir, 'o.json');
-      writeFileSync(file, JSON.stringify({ 'ticklake-local-ingestion': { StreamName: 'ticklake-local-events' }, 'ticklake-local-storage': { LakeBucketName: 'ticklake-local-lake-000000000000-us-east-1' } }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          'ticklake-local-ingestion': { StreamName: 'ticklake-local-events' },
+          'ticklake-local-storage': { LakeBucketName: 'ticklake-local-lake-000000000000-us-east-1' },
+        }),
+      );
       expect(readOutputs(file)).toEqual({ streamName: 'ticklake-local-events', lakeBucket: 'ticklake-local-lake-000000000000-us-east-1' });
       expect(() => readOutputs(join(dir, 'missing.json'))).toThrow(/localstack:deploy/);
     } finally {

@@ -15,7 +15,14 @@ describe('backtest --days 9', () => {
 
   beforeAll(async () => {
     dir = tempDir('ticklake-backtest-');
-    report = await runBacktest({ dataDir: dir, days: 9, tradesPerSecond: 0.3, seed: 5, config: { ...FAST_CONFIG, trainDays: 7 }, onEvent: (e) => events.push(e) });
+    report = await runBacktest({
+      dataDir: dir,
+      days: 9,
+      tradesPerSecond: 0.3,
+      seed: 5,
+      config: { ...FAST_CONFIG, trainDays: 7 },
+      onEvent: (e) => events.push(e),
+    });
   });
 
   afterEach(() => {
@@ -54,16 +61,33 @@ describe('backtest --days 9', () => {
     expect(report.championChanges.length).toBe(report.tables.champion_changes);
     await withLake(`${dir}/lake`, async (sql) => {
       // Predictions are made only on the day after the first evaluation (2026-11-10), by that day's champions.
-      const r = await sql.query("SELECT min(CAST(feature_minute AS DATE)), max(CAST(feature_minute AS DATE)), count(DISTINCT symbol) FROM predictions");
+      const r = await sql.query('SELECT min(CAST(feature_minute AS DATE)), max(CAST(feature_minute AS DATE)), count(DISTINCT symbol) FROM predictions');
       expect(r.rows[0]!.map(String)).toEqual(['2026-11-10', '2026-11-10', '2']);
     });
     expect(report.results.filter((x) => x.evalDays === 2)).toHaveLength(8);
   });
 
   it('closed bars from the bar publisher feed the same live-prediction handler as the predict Lambda', async () => {
-    const cols = ['symbol', 'minute_start', 'open', 'high', 'low', 'close', 'vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'trade_count', 'buyer_maker_share'];
+    const cols = [
+      'symbol',
+      'minute_start',
+      'open',
+      'high',
+      'low',
+      'close',
+      'vwap',
+      'avg_price',
+      'avg_quantity',
+      'avg_quote_quantity',
+      'volume',
+      'quote_volume',
+      'trade_count',
+      'buyer_maker_share',
+    ];
     const r = await withLake(`${dir}/lake`, (sql) =>
-      sql.query(`SELECT ${cols.map((c) => (c === 'minute_start' ? 'epoch_us(minute_start)' : c)).join(', ')} FROM bars_1m WHERE minute_start >= TIMESTAMP '2026-11-10 23:55:00' ORDER BY 2, 1`),
+      sql.query(
+        `SELECT ${cols.map((c) => (c === 'minute_start' ? 'epoch_us(minute_start)' : c)).join(', ')} FROM bars_1m WHERE minute_start >= TIMESTAMP '2026-11-10 23:55:00' ORDER BY 2, 1`,
+      ),
     );
     const bars = r.rows.map((x) => Object.fromEntries(cols.map((c, i) => [c, i === 0 ? String(x[i]) : Number(x[i])])) as unknown as BarRow);
     expect(bars.length).toBeGreaterThan(4);

@@ -17,7 +17,9 @@ const BASELINE = 'persistence-2026-11-04-v1';
 
 /** Every symbol's champion on the day, from the published table, with its RMSE against persistence's. */
 async function championsOf(dir: string, evalDate: string): Promise<{ symbol: string; modelId: string; rmse: number; baseline: number }[]> {
-  const r = await withLake(`${dir}/lake`, (sql) => sql.query(`SELECT symbol, model_id, rmse, baseline_rmse FROM model_evaluations WHERE is_champion AND eval_date = DATE '${evalDate}' ORDER BY symbol`));
+  const r = await withLake(`${dir}/lake`, (sql) =>
+    sql.query(`SELECT symbol, model_id, rmse, baseline_rmse FROM model_evaluations WHERE is_champion AND eval_date = DATE '${evalDate}' ORDER BY symbol`),
+  );
   return r.rows.map((row) => ({ symbol: String(row[0]), modelId: String(row[1]), rmse: Number(row[2]), baseline: Number(row[3]) }));
 }
 
@@ -63,7 +65,8 @@ describe('a model worse than persistence never becomes champion', () => {
 
   it('a champion that turns worse than persistence is demoted the next day, and the change is recorded', async () => {
     // Day 1: ridge is made champion of both symbols (as if it had won), then it goes bad.
-    for (const symbol of ['BTCUSDT', 'ETHUSDT']) await ml.store.setChampion(symbol, { modelId: RIDGE, kind: 'ridge', artifactUri: ml.store.artifactUri(RIDGE), evalDate: '2026-11-04' });
+    for (const symbol of ['BTCUSDT', 'ETHUSDT'])
+      await ml.store.setChampion(symbol, { modelId: RIDGE, kind: 'ridge', artifactUri: ml.store.artifactUri(RIDGE), evalDate: '2026-11-04' });
     await ml.store.putArtifact(RIDGE, badRidge((await ml.store.getArtifact(RIDGE))!));
     const run = await ml.evaluate({ trigger: 'daily-evaluation', scheduledTime: iso(T0 + 4 * DAY) });
     expect(run.output.plan.currentChampions).toEqual({ BTCUSDT: RIDGE, ETHUSDT: RIDGE });
@@ -93,7 +96,12 @@ describe('a model worse than persistence never becomes champion', () => {
     const { plan, decision } = run.output;
     expect(plan.baselineId).toBe('persistence-2026-11-05-v1');
     expect(plan.models.find((m) => m.modelId === RIDGE)).toEqual({ modelId: RIDGE, kind: 'ridge', symbols: ['BTCUSDT'] });
-    expect(plan.models.filter((m) => m.symbols === undefined).map((m) => m.modelId)).toEqual(['persistence-2026-11-05-v1', 'gbt-2026-11-05-v1', 'random_forest-2026-11-05-v1', 'ridge-2026-11-05-v1']);
+    expect(plan.models.filter((m) => m.symbols === undefined).map((m) => m.modelId)).toEqual([
+      'persistence-2026-11-05-v1',
+      'gbt-2026-11-05-v1',
+      'random_forest-2026-11-05-v1',
+      'ridge-2026-11-05-v1',
+    ]);
     const btc = decision!.decisions.find((d) => d.symbol === 'BTCUSDT')!;
     const eth = decision!.decisions.find((d) => d.symbol === 'ETHUSDT')!;
     expect(btc.ranking.map((r) => r.modelId)).toContain(RIDGE);
@@ -123,7 +131,10 @@ describe('a model worse than persistence never becomes champion', () => {
       ...tasks,
       [E.choose]: async (input) => {
         const real = (await ml.handlers.chooseChampion(input as ChooseInput)) as ChampionDecisions;
-        return { ...real, decisions: real.decisions.map((d) => ({ ...d, championId: d.ranking.at(-1)!.modelId, championKind: d.ranking.at(-1)!.kind, changed: true })) };
+        return {
+          ...real,
+          decisions: real.decisions.map((d) => ({ ...d, championId: d.ranking.at(-1)!.modelId, championKind: d.ranking.at(-1)!.kind, changed: true })),
+        };
       },
     });
     const err = await broken.run({ trigger: 'daily-evaluation', scheduledTime: iso(T0 + 4 * DAY) }).catch((e: unknown) => e);

@@ -11,6 +11,7 @@ import { encodeParquet } from '../../src/lake/parquet.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../src/ml/steps/config.js';
 import { FileObjectStore } from '../../src/local/file-object-store.js';
 import type { RidgeState } from '../../src/ml/models/ridge.js';
+import { getOrCreate } from '../../src/core/collections.js';
 
 /** Monday 2026-11-02 00:00 UTC, µs. */
 export const T0 = Date.UTC(2026, 10, 2) * 1000;
@@ -38,8 +39,7 @@ export async function writeBars(dataDir: string, bars: readonly Bar[]): Promise<
   const byHour = new Map<number, Bar[]>();
   for (const b of bars) {
     const h = Math.floor(b.minuteStartUs / US_PER_HOUR);
-    let list = byHour.get(h);
-    if (list === undefined) byHour.set(h, (list = []));
+    const list = getOrCreate(byHour, h, () => []);
     list.push(b);
   }
   for (const [h, list] of byHour) {

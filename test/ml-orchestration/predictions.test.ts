@@ -28,7 +28,8 @@ async function storeWithRidgeChampion(dir: string, bars: readonly Bar[]): Promis
   const ds = buildDataset(bars.filter((b) => b.minuteStartUs < T0 + 1440 * MINUTE_US));
   const trained = trainModel('ridge', ds, { trainingDate: '2026-11-03' });
   await store.putArtifact(trained.modelId, trained.artifact);
-  for (const symbol of ['BTCUSDT', 'ETHUSDT']) await store.setChampion(symbol, { modelId: trained.modelId, kind: 'ridge', artifactUri: store.artifactUri(trained.modelId), evalDate: '2026-11-03' });
+  for (const symbol of ['BTCUSDT', 'ETHUSDT'])
+    await store.setChampion(symbol, { modelId: trained.modelId, kind: 'ridge', artifactUri: store.artifactUri(trained.modelId), evalDate: '2026-11-03' });
   return { store, modelId: trained.modelId };
 }
 
@@ -61,7 +62,7 @@ describe('PredictionService', () => {
     const ds = targetWindow(buildDataset(all), T0 + 1440 * MINUTE_US + MINUTE_US, T0 + 2880 * MINUTE_US);
     const artifact = (await store.getArtifact(modelId))!;
     const ridge = RidgeModel.fromJSON(artifact);
-    const k = ds.symbols.findIndex((s) => s === 'BTCUSDT');
+    const k = ds.symbols.indexOf('BTCUSDT');
     const p0 = made.find((p) => p.symbol === 'BTCUSDT' && p.targetUs === ds.targetTimeUs[k])!;
     expect(p0.predicted).toBeCloseTo(ds.basePrice[k]! * Math.exp(ridge.predict(ds.X.data.subarray(k * ds.X.cols, (k + 1) * ds.X.cols))), 6);
 
@@ -75,7 +76,9 @@ describe('PredictionService', () => {
     expect(flushed.rows).toBe(rows);
     await withLake(`${dir}/lake`, async (sql) => {
       expect(await sql.count('predictions')).toBe(rows);
-      const r = await sql.query(`SELECT count(*) FILTER (WHERE actual IS NOT NULL), count(*) FILTER (WHERE actual IS NULL), count(DISTINCT model_id), min(horizon), max(horizon) FROM predictions`);
+      const r = await sql.query(
+        `SELECT count(*) FILTER (WHERE actual IS NOT NULL), count(*) FILTER (WHERE actual IS NULL), count(DISTINCT model_id), min(horizon), max(horizon) FROM predictions`,
+      );
       const [withActual, without, models, hmin, hmax] = r.rows[0]!.map(Number);
       expect(withActual! + without!).toBe(rows);
       expect(without).toBe(stats.withoutActual);

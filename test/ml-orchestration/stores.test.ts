@@ -40,10 +40,27 @@ describe.each(objectStores)('model store on %s', (_name, make) => {
     await store.putRecord(ridge.record);
     expect(await store.listRecords()).toEqual([ridge.record]);
     expect(await store.getActiveModels()).toBeUndefined();
-    await store.setActiveModels({ runId: 'r', trainingDate: '2026-11-09', modelIds: [ridge.modelId], target: { field: 'close', horizon: 1 }, activatedAt: '2026-11-09T00:00:00Z' });
+    await store.setActiveModels({
+      runId: 'r',
+      trainingDate: '2026-11-09',
+      modelIds: [ridge.modelId],
+      target: { field: 'close', horizon: 1 },
+      activatedAt: '2026-11-09T00:00:00Z',
+    });
     expect((await store.getActiveModels())?.modelIds).toEqual([ridge.modelId]);
 
-    const change: ChampionChangeEntry = { evalDate: '2026-11-09', previousModelId: undefined, modelId: ridge.modelId, reason: 'initial', rmse: 1, baselineRmse: 2, symbol: 'BTCUSDT', modelKind: 'ridge', skillVsBaseline: 0.5, changedAt: '2026-11-10T00:00:00Z' };
+    const change: ChampionChangeEntry = {
+      evalDate: '2026-11-09',
+      previousModelId: undefined,
+      modelId: ridge.modelId,
+      reason: 'initial',
+      rmse: 1,
+      baselineRmse: 2,
+      symbol: 'BTCUSDT',
+      modelKind: 'ridge',
+      skillVsBaseline: 0.5,
+      changedAt: '2026-11-10T00:00:00Z',
+    };
     const pointer = { modelId: ridge.modelId, kind: 'ridge' as const, artifactUri: uri, evalDate: '2026-11-09' };
     await store.setChampion('BTCUSDT', pointer, change);
     await store.setChampion('BTCUSDT', pointer, change);
@@ -56,8 +73,23 @@ describe.each(objectStores)('model store on %s', (_name, make) => {
     // The pure core's ModelStore contract, per symbol.
     const eth = store.forSymbol('ETHUSDT');
     expect(await eth.getChampion()).toBeUndefined();
-    await eth.setChampion({ ...pointer, evalDate: '2026-11-10' }, { evalDate: '2026-11-10', previousModelId: undefined, modelId: ridge.modelId, reason: 'initial', rmse: 3, baselineRmse: 4 });
-    expect(await store.championHistory('ETHUSDT')).toEqual([{ evalDate: '2026-11-10', modelId: ridge.modelId, reason: 'initial', rmse: 3, baselineRmse: 4, symbol: 'ETHUSDT', modelKind: 'ridge', skillVsBaseline: 0.25, changedAt: '2026-11-10T00:00:00.000Z' }]);
+    await eth.setChampion(
+      { ...pointer, evalDate: '2026-11-10' },
+      { evalDate: '2026-11-10', previousModelId: undefined, modelId: ridge.modelId, reason: 'initial', rmse: 3, baselineRmse: 4 },
+    );
+    expect(await store.championHistory('ETHUSDT')).toEqual([
+      {
+        evalDate: '2026-11-10',
+        modelId: ridge.modelId,
+        reason: 'initial',
+        rmse: 3,
+        baselineRmse: 4,
+        symbol: 'ETHUSDT',
+        modelKind: 'ridge',
+        skillVsBaseline: 0.25,
+        changedAt: '2026-11-10T00:00:00.000Z',
+      },
+    ]);
 
     expect(await store.getState('live-predictor')).toBeUndefined();
     await store.putState('live-predictor', { pending: [1, 2] });
@@ -88,8 +120,29 @@ describe('bar sources', () => {
   it('Athena: same query text (Athena dialect), polls until done, pages through the results, skips the header row', async () => {
     const calls: string[] = [];
     let polls = 0;
-    const header = { Data: ['symbol', 'minute_us', 'open', 'high', 'low', 'close', 'vwap', 'avg_price', 'avg_quantity', 'avg_quote_quantity', 'volume', 'quote_volume', 'trade_count', 'buyer_maker_share'].map((v) => ({ VarCharValue: v })) };
-    const row = (minute: number) => ({ Data: ['BTCUSDT', String(minute), '100', '101', '99', '100.5', '100.2', '100.1', '0.5', '50', '10', '1002', '20', '0.45'].map((v) => ({ VarCharValue: v })) });
+    const header = {
+      Data: [
+        'symbol',
+        'minute_us',
+        'open',
+        'high',
+        'low',
+        'close',
+        'vwap',
+        'avg_price',
+        'avg_quantity',
+        'avg_quote_quantity',
+        'volume',
+        'quote_volume',
+        'trade_count',
+        'buyer_maker_share',
+      ].map((v) => ({ VarCharValue: v })),
+    };
+    const row = (minute: number) => ({
+      Data: ['BTCUSDT', String(minute), '100', '101', '99', '100.5', '100.2', '100.1', '0.5', '50', '10', '1002', '20', '0.45'].map((v) => ({
+        VarCharValue: v,
+      })),
+    });
     const api: AthenaApi = {
       async startQueryExecution(i) {
         calls.push(i.QueryString);
@@ -132,7 +185,10 @@ describe('bar sources', () => {
     // Prepare
     const athena = mockClient(AthenaClient);
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-9' });
-    athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } })
+      .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'symbol' }] }, { Data: [{ VarCharValue: 'BTCUSDT' }] }] } });
     const source = new AthenaBarSource(createAthenaApi(), { database: 'ticklake_dev', workGroup: 'ticklake-dev', sleep: async () => undefined });
     try {
@@ -153,7 +209,16 @@ describe('bar sources', () => {
 describe('Lambda configuration', () => {
   it('reads the ML settings from the environment, with the defaults', () => {
     expect(mlConfigFromEnv({})).toEqual(DEFAULT_ML_CONFIG);
-    expect(mlConfigFromEnv({ ML_MODEL_KINDS: 'persistence,gbt', ML_TRAIN_DAYS: '14', ML_TARGET_FIELD: 'avgPrice', ML_TARGET_HORIZON: '5', ML_MODELS_CONFIG: '{"gbt":{"nIterations":50}}', ML_SYMBOLS: 'btcusdt, ethusdt' })).toEqual({
+    expect(
+      mlConfigFromEnv({
+        ML_MODEL_KINDS: 'persistence,gbt',
+        ML_TRAIN_DAYS: '14',
+        ML_TARGET_FIELD: 'avgPrice',
+        ML_TARGET_HORIZON: '5',
+        ML_MODELS_CONFIG: '{"gbt":{"nIterations":50}}',
+        ML_SYMBOLS: 'btcusdt, ethusdt',
+      }),
+    ).toEqual({
       kinds: ['persistence', 'gbt'],
       trainDays: 14,
       target: { field: 'avgPrice', horizon: 5 },

@@ -17,8 +17,18 @@ import { DAY, FAST_CONFIG, iso, T0, twoSymbolBars, writeBars } from './helpers.j
 
 describe('ml-workflows definitions', () => {
   const arn = (n: string) => `arn:aws:lambda:eu-west-1:123456789012:function:ticklake-dev-ml-${n}`;
-  const training = weeklyTrainingDefinition({ planTraining: arn('plan-training'), trainModel: arn('train'), registerModel: arn('register'), activateModels: arn('activate') });
-  const evaluation = dailyEvaluationDefinition({ planEvaluation: arn('plan-evaluation'), evaluateModel: arn('evaluate'), chooseChampion: arn('choose-champion'), publishEvaluation: arn('publish') });
+  const training = weeklyTrainingDefinition({
+    planTraining: arn('plan-training'),
+    trainModel: arn('train'),
+    registerModel: arn('register'),
+    activateModels: arn('activate'),
+  });
+  const evaluation = dailyEvaluationDefinition({
+    planEvaluation: arn('plan-evaluation'),
+    evaluateModel: arn('evaluate'),
+    chooseChampion: arn('choose-champion'),
+    publishEvaluation: arn('publish'),
+  });
 
   it('are JSONPath ASL that aws-local-stepfunctions accepts, with a Map over kinds and over models', () => {
     polyfillPromiseWithResolvers();
@@ -69,7 +79,13 @@ describe('train, then evaluate, locally through the state machines', () => {
   it('weekly training: plan, a Map of train -> register per kind, activate; rows and artifacts stored', async () => {
     const run = await ml.train({ trigger: 'weekly-training', scheduledTime: iso(T0 + 2 * DAY + 3 * 3_600_000_000) });
     const { plan, models, activation } = run.output;
-    expect(plan).toMatchObject({ trainingDate: '2026-11-04', version: 1, windowStart: '2026-11-02T00:00:00.000Z', windowEnd: '2026-11-04T00:00:00.000Z', symbols: ['BTCUSDT', 'ETHUSDT'] });
+    expect(plan).toMatchObject({
+      trainingDate: '2026-11-04',
+      version: 1,
+      windowStart: '2026-11-02T00:00:00.000Z',
+      windowEnd: '2026-11-04T00:00:00.000Z',
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+    });
     expect(models.map((m) => m.modelId)).toEqual(['persistence-2026-11-04-v1', 'ridge-2026-11-04-v1', 'random_forest-2026-11-04-v1', 'gbt-2026-11-04-v1']);
     expect(activation.activeModelIds).toHaveLength(4);
     expect(run.statesEntered.filter((s) => s === W.train)).toHaveLength(4);
@@ -81,7 +97,7 @@ describe('train, then evaluate, locally through the state machines', () => {
       expect(await ml.store.getArtifact(m.modelId)).toMatchObject({ kind: m.kind, meta: { modelId: m.modelId, trainingDate: '2026-11-04' } });
     }
     await withLake(`${dir}/lake`, async (sql) => {
-      const r = await sql.query("SELECT model_id, CAST(training_date AS VARCHAR), epoch_us(train_end) FROM models ORDER BY model_id");
+      const r = await sql.query('SELECT model_id, CAST(training_date AS VARCHAR), epoch_us(train_end) FROM models ORDER BY model_id');
       expect(r.rows.map((row) => row[0])).toEqual(['gbt-2026-11-04-v1', 'persistence-2026-11-04-v1', 'random_forest-2026-11-04-v1', 'ridge-2026-11-04-v1']);
       for (const row of r.rows) {
         expect(row[1]).toBe('2026-11-04');
@@ -101,7 +117,12 @@ describe('train, then evaluate, locally through the state machines', () => {
     for (const d of decision!.decisions) {
       expect(d.reason).toBe('initial');
       expect(d.championRmse).toBeLessThanOrEqual(d.baselineRmse);
-      expect(await ml.store.getChampion(d.symbol)).toEqual({ modelId: d.championId, kind: d.championKind, artifactUri: ml.store.artifactUri(d.championId), evalDate: '2026-11-04' });
+      expect(await ml.store.getChampion(d.symbol)).toEqual({
+        modelId: d.championId,
+        kind: d.championKind,
+        artifactUri: ml.store.artifactUri(d.championId),
+        evalDate: '2026-11-04',
+      });
     }
     expect(published!.changes).toHaveLength(2);
     expect(await ml.store.championHistory()).toHaveLength(2);
@@ -111,7 +132,7 @@ describe('train, then evaluate, locally through the state machines', () => {
       const champs = await sql.query('SELECT symbol, model_id, rmse, baseline_rmse, rank FROM model_evaluations WHERE is_champion ORDER BY symbol');
       expect(champs.rows.map((r) => [r[0], r[1]])).toEqual(decision!.decisions.map((d) => [d.symbol, d.championId]));
       for (const r of champs.rows) expect(Number(r[2])).toBeLessThanOrEqual(Number(r[3]));
-      const changes = await sql.query("SELECT symbol, CAST(eval_date AS VARCHAR), previous_model_id, reason FROM champion_changes ORDER BY symbol");
+      const changes = await sql.query('SELECT symbol, CAST(eval_date AS VARCHAR), previous_model_id, reason FROM champion_changes ORDER BY symbol');
       expect(changes.rows).toEqual([
         ['BTCUSDT', '2026-11-04', null, 'initial'],
         ['ETHUSDT', '2026-11-04', null, 'initial'],
@@ -151,6 +172,9 @@ describe('train, then evaluate, locally through the state machines', () => {
 
   it('the local definitions are the deployable ones, with placeholder ARNs', () => {
     expect(weeklyTrainingDefinition(LOCAL_TRAINING_TASKS).States[W.plan]).toMatchObject({ Type: 'Task', Resource: LOCAL_TRAINING_TASKS.planTraining });
-    expect(dailyEvaluationDefinition(LOCAL_EVALUATION_TASKS).States[E.publish]).toMatchObject({ Type: 'Task', Resource: LOCAL_EVALUATION_TASKS.publishEvaluation });
+    expect(dailyEvaluationDefinition(LOCAL_EVALUATION_TASKS).States[E.publish]).toMatchObject({
+      Type: 'Task',
+      Resource: LOCAL_EVALUATION_TASKS.publishEvaluation,
+    });
   });
 });

@@ -4,7 +4,7 @@ import { assertSymbolSeries } from '../../src/ml/bar.js';
 import { type Bar, type BarTrade, barsFromTrades } from '../../src/core/bars.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import { simulateTrades } from '../../src/sources/binance-trades/market.js';
-import { type SimTrade } from '../../src/sources/binance-trades/market.js';
+import type { SimTrade } from '../../src/sources/binance-trades/market.js';
 import { MIN, T0 } from './helpers.js';
 
 function expectConsistent(b: Bar): void {
@@ -20,7 +20,15 @@ function expectConsistent(b: Bar): void {
 }
 
 /** The columns of a simulated trade that its bar needs (decimal text as numbers). */
-const barTrade = (t: SimTrade): BarTrade => ({ symbol: t.symbol, trade_id: t.id, price: Number(t.price), quantity: Number(t.qty), quote_quantity: Number(t.quoteQty), is_buyer_maker: t.isBuyerMaker, trade_time: t.tradeTimeUs });
+const barTrade = (t: SimTrade): BarTrade => ({
+  symbol: t.symbol,
+  trade_id: t.id,
+  price: Number(t.price),
+  quantity: Number(t.qty),
+  quote_quantity: Number(t.quoteQty),
+  is_buyer_maker: t.isBuyerMaker,
+  trade_time: t.tradeTimeUs,
+});
 
 describe('barsFromTrades', () => {
   it('aggregates the simulator tape into one consistent bar per symbol and minute', () => {
@@ -29,7 +37,14 @@ describe('barsFromTrades', () => {
     // Act
     const bars = barsFromTrades(trades.map(barTrade));
     // Assess
-    expect(bars.map((b) => `${b.symbol}@${(b.minuteStartUs - T0) / MIN}`)).toEqual(['BTCUSDT@0', 'BTCUSDT@1', 'BTCUSDT@2', 'SOLUSDT@0', 'SOLUSDT@1', 'SOLUSDT@2']);
+    expect(bars.map((b) => `${b.symbol}@${(b.minuteStartUs - T0) / MIN}`)).toEqual([
+      'BTCUSDT@0',
+      'BTCUSDT@1',
+      'BTCUSDT@2',
+      'SOLUSDT@0',
+      'SOLUSDT@1',
+      'SOLUSDT@2',
+    ]);
     expect(bars.reduce((s, b) => s + b.tradeCount, 0)).toBe(trades.length);
     for (const b of bars) expectConsistent(b);
     const first = trades.find((t) => t.symbol === 'BTCUSDT')!;
@@ -38,12 +53,31 @@ describe('barsFromTrades', () => {
 
   it('is independent of arrival order and uses trade time for open and close', () => {
     // Prepare
-    const mk = (price: number, sec: number, m: boolean): BarTrade => ({ symbol: 'X', trade_id: sec, price, quantity: 2, quote_quantity: price * 2, is_buyer_maker: m, trade_time: T0 + sec * 1e6 });
+    const mk = (price: number, sec: number, m: boolean): BarTrade => ({
+      symbol: 'X',
+      trade_id: sec,
+      price,
+      quantity: 2,
+      quote_quantity: price * 2,
+      is_buyer_maker: m,
+      trade_time: T0 + sec * 1e6,
+    });
     const trades = [mk(10, 30, true), mk(12, 59, false), mk(9, 1, true), mk(11, 61, false)];
     // Act
     const [a, b] = barsFromTrades([...trades].reverse());
     // Assess
-    expect(a).toMatchObject({ minuteStartUs: T0, open: 9, close: 12, high: 12, low: 9, tradeCount: 3, volume: 6, quoteVolume: 62, avgPrice: 31 / 3, buyerMakerShare: 2 / 3 });
+    expect(a).toMatchObject({
+      minuteStartUs: T0,
+      open: 9,
+      close: 12,
+      high: 12,
+      low: 9,
+      tradeCount: 3,
+      volume: 6,
+      quoteVolume: 62,
+      avgPrice: 31 / 3,
+      buyerMakerShare: 2 / 3,
+    });
     expect(b).toMatchObject({ minuteStartUs: T0 + MIN, open: 11, close: 11, tradeCount: 1 });
     expect(() => barsFromTrades([mk(0, 1, true)])).toThrow(/invalid trade/);
   });

@@ -68,7 +68,10 @@ describe('champion rule', () => {
     expect(chooseChampion([base, cand('a', 100)])).toMatchObject({ championId: 'persistence', reason: 'initial' });
     expect(chooseChampion([base, cand('b', 90), cand('a', 90)], { currentChampionId: 'persistence' })).toMatchObject({ championId: 'a', reason: 'beaten' });
     // a tolerance turns near-ties into ties, in favour of the incumbent
-    expect(chooseChampion([base, cand('a', 89.99), cand('b', 90)], { currentChampionId: 'b', tieTolerance: 0.001 })).toMatchObject({ championId: 'b', reason: 'kept' });
+    expect(chooseChampion([base, cand('a', 89.99), cand('b', 90)], { currentChampionId: 'b', tieTolerance: 0.001 })).toMatchObject({
+      championId: 'b',
+      reason: 'kept',
+    });
   });
 
   it('an unscored model is not eligible, and an unscored champion is replaced', () => {

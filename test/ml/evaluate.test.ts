@@ -52,10 +52,23 @@ describe('registry rows follow their lake schemas', () => {
     expect(Object.keys(evaluationsSchemaJson)).toEqual(Object.keys(tradesSchemaJson));
     expect(models.zone).toBe('models');
     expect(evaluations.zone).toBe('models');
-    expect([...models.columns, ...models.partitionKeys].map((c) => c.name)).toEqual(['model_id', 'kind', 'version', 'training_date', 'train_start', 'train_end', 'params', 'train_rmse', 'train_r2', 'artifact_uri']);
+    expect([...models.columns, ...models.partitionKeys].map((c) => c.name)).toEqual([
+      'model_id',
+      'kind',
+      'version',
+      'training_date',
+      'train_start',
+      'train_end',
+      'params',
+      'train_rmse',
+      'train_r2',
+      'artifact_uri',
+    ]);
     // The lake table adds the per-symbol context (symbol, baseline_rmse, rank) to the columns.
     const evalColumns = [...evaluations.columns, ...evaluations.partitionKeys].map((c) => c.name);
-    expect(evalColumns).toEqual(expect.arrayContaining(['model_id', 'kind', 'eval_date', 'rmse', 'mae', 'r2', 'skill_vs_baseline', 'n', 'is_champion', 'symbol']));
+    expect(evalColumns).toEqual(
+      expect.arrayContaining(['model_id', 'kind', 'eval_date', 'rmse', 'mae', 'r2', 'skill_vs_baseline', 'n', 'is_champion', 'symbol']),
+    );
   });
 
   it('a trained model and its evaluation produce rows with exactly the schema columns and matching value types', () => {
@@ -82,7 +95,12 @@ describe('registry rows follow their lake schemas', () => {
     expect(JSON.parse(mrow.params)).toEqual({ lambda: 0.01 });
     expect(mrow.train_start).toBe(ds.minuteStartUs[0]);
     expect(mrow.train_end).toBe(ds.targetTimeUs[ds.targetTimeUs.length - 1]);
-    expect(trained.artifact.meta).toMatchObject({ modelId: 'ridge-2026-11-02-v1', target: { field: 'close', horizon: 1 }, symbols: ['BTCUSDT'], featureSetVersion: 1 });
+    expect(trained.artifact.meta).toMatchObject({
+      modelId: 'ridge-2026-11-02-v1',
+      target: { field: 'close', horizon: 1 },
+      symbols: ['BTCUSDT'],
+      featureSetVersion: 1,
+    });
   });
 
   it('model ids and params text are stable', () => {

@@ -5,15 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../src/core/bars.js';
-import {
-  FEATURE_NAMES,
-  FeatureWindow,
-  N_FEATURES,
-  WARMUP_MINUTES,
-  buildDataset,
-  computeFeatures,
-  splitByTime,
-} from '../../src/ml/features.js';
+import { FEATURE_NAMES, FeatureWindow, N_FEATURES, WARMUP_MINUTES, buildDataset, computeFeatures, splitByTime } from '../../src/ml/features.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import { MIN, T0 } from './helpers.js';
 
@@ -60,14 +52,18 @@ describe('features use bars up to minute t only', () => {
     const bars = syntheticBars({ minutes: 120, seed: 5 });
     const k = 90;
     const t = bars[k]!.minuteStartUs;
-    const shocked = bars.map((b, i) => (i === k + 1 ? { ...b, close: b.close * 1.1, avgPrice: b.avgPrice * 1.1, high: b.high * 1.1, vwap: b.vwap * 1.1, quoteVolume: b.quoteVolume * 50 } : b));
+    const shocked = bars.map((b, i) =>
+      i === k + 1 ? { ...b, close: b.close * 1.1, avgPrice: b.avgPrice * 1.1, high: b.high * 1.1, vwap: b.vwap * 1.1, quoteVolume: b.quoteVolume * 50 } : b,
+    );
     // Act
     const a = buildDataset(bars);
     const b = buildDataset(shocked);
     // Assess
     const ia = a.minuteStartUs.indexOf(t);
     const ib = b.minuteStartUs.indexOf(t);
-    expect(Array.from(b.X.data.subarray(ib * N_FEATURES, (ib + 1) * N_FEATURES))).toEqual(Array.from(a.X.data.subarray(ia * N_FEATURES, (ia + 1) * N_FEATURES)));
+    expect(Array.from(b.X.data.subarray(ib * N_FEATURES, (ib + 1) * N_FEATURES))).toEqual(
+      Array.from(a.X.data.subarray(ia * N_FEATURES, (ia + 1) * N_FEATURES)),
+    );
     expect(b.y[ib]).not.toBe(a.y[ia]);
   });
 
@@ -75,7 +71,17 @@ describe('features use bars up to minute t only', () => {
     // Prepare
     const bars = syntheticBars({ minutes: 200, seed: 8, gapShare: 0.03 });
     const k = 1000;
-    const scaled = bars.map((b) => ({ ...b, open: b.open * k, high: b.high * k, low: b.low * k, close: b.close * k, vwap: b.vwap * k, avgPrice: b.avgPrice * k, avgQuoteQuantity: b.avgQuoteQuantity * k, quoteVolume: b.quoteVolume * k }));
+    const scaled = bars.map((b) => ({
+      ...b,
+      open: b.open * k,
+      high: b.high * k,
+      low: b.low * k,
+      close: b.close * k,
+      vwap: b.vwap * k,
+      avgPrice: b.avgPrice * k,
+      avgQuoteQuantity: b.avgQuoteQuantity * k,
+      quoteVolume: b.quoteVolume * k,
+    }));
     // Act
     const a = computeFeatures(bars).X;
     const b = computeFeatures(scaled).X;
@@ -171,7 +177,10 @@ describe('targets and gaps', () => {
 describe('time-ordered splits', () => {
   it('every training target precedes every evaluation target; rows stay in time order, none lost or shared', () => {
     // Prepare
-    const bars = [...syntheticBars({ minutes: 3 * 1440, seed: 9, symbol: 'BTCUSDT', gapShare: 0.01 }), ...syntheticBars({ minutes: 3 * 1440, seed: 9, symbol: 'ETHUSDT', startPrice: 3400, gapShare: 0.02 })];
+    const bars = [
+      ...syntheticBars({ minutes: 3 * 1440, seed: 9, symbol: 'BTCUSDT', gapShare: 0.01 }),
+      ...syntheticBars({ minutes: 3 * 1440, seed: 9, symbol: 'ETHUSDT', startPrice: 3400, gapShare: 0.02 }),
+    ];
     const horizon = 5;
     const ds = buildDataset(bars, { field: 'close', horizon });
     const boundary = T0 + 2 * 1440 * MIN;

@@ -57,7 +57,9 @@ describe('determinism', () => {
   it.each(['random_forest', 'gbt'] as const)('%s: another seed gives another model', (kind) => {
     // Act
     const a = createModel(kind, SMALL).fit(ds.X, ds.y).predictMatrix(ds.X);
-    const b = createModel(kind, { random_forest: { nTrees: 20, seed: 2 }, gbt: { nIterations: 30, seed: 2 } }).fit(ds.X, ds.y).predictMatrix(ds.X);
+    const b = createModel(kind, { random_forest: { nTrees: 20, seed: 2 }, gbt: { nIterations: 30, seed: 2 } })
+      .fit(ds.X, ds.y)
+      .predictMatrix(ds.X);
     // Assess
     expect(Array.from(b)).not.toEqual(Array.from(a));
   });

@@ -54,7 +54,9 @@ describe('LivePredictor', () => {
     const ds = buildDataset(syntheticBars({ minutes: 300, seed: 1 }));
     const a = trainModel('ridge', ds, { trainingDate: '2026-11-02' }).artifact;
     // Act / Assess
-    expect(() => checkFeatureCompatibility({ ...a, meta: { ...a.meta, featureNames: ['x', ...a.meta.featureNames!.slice(1)] } })).toThrow(/other feature columns/);
+    expect(() => checkFeatureCompatibility({ ...a, meta: { ...a.meta, featureNames: ['x', ...a.meta.featureNames!.slice(1)] } })).toThrow(
+      /other feature columns/,
+    );
     expect(() => checkFeatureCompatibility({ ...a, meta: { ...a.meta, featureSetVersion: 99 } })).toThrow(/v99/);
     expect(() => LivePredictor.fromArtifact({ ...a, meta: { ...a.meta, target: undefined } })).toThrow(/target/);
   });

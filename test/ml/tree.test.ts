@@ -47,7 +47,13 @@ describe('histogram tree learner', () => {
     const hess = new Float64Array(y.length).fill(1);
     const rows = Uint32Array.from({ length: y.length }, (_, i) => i);
     // Act
-    const tree = grower.grow(grad, hess, rows, Int32Array.from({ length: X.cols }, (_, i) => i), undefined);
+    const tree = grower.grow(
+      grad,
+      hess,
+      rows,
+      Int32Array.from({ length: X.cols }, (_, i) => i),
+      undefined,
+    );
     // Assess: leaf value = mean of its rows (λ = 0), reached identically by raw and binned routing
     const leafRows = new Map<number, number[]>();
     for (let r = 0; r < X.rows; r++) {
@@ -96,7 +102,13 @@ describe('histogram tree learner', () => {
     const grower = new TreeGrower(binned, { maxDepth: 3, minSamplesLeaf: 100, lambda: 1, minGain: 0, nodeFeatureFraction: 0.5 });
     const rows = Uint32Array.from({ length: y.length }, (_, i) => i);
     // Act
-    const tree = grower.grow(Float64Array.from(y, (v) => -v), new Float64Array(y.length).fill(1), rows, Int32Array.from({ length: 10 }, (_, i) => i), new SeededRng(1));
+    const tree = grower.grow(
+      Float64Array.from(y, (v) => -v),
+      new Float64Array(y.length).fill(1),
+      rows,
+      Int32Array.from({ length: 10 }, (_, i) => i),
+      new SeededRng(1),
+    );
     // Assess
     const depth = (i: number): number => (tree.feature[i]! < 0 ? 0 : 1 + Math.max(depth(tree.left[i]!), depth(tree.right[i]!)));
     expect(depth(0)).toBeLessThanOrEqual(3);

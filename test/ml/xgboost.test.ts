@@ -51,7 +51,16 @@ function fitXgboost(X: FeatureMatrix, y: Float64Array, Xtest: FeatureMatrix): Fl
 }
 
 function fitOwn(X: FeatureMatrix, y: Float64Array): GbtModel {
-  return new GbtModel({ nIterations: SHARED.rounds, maxDepth: SHARED.depth, learningRate: SHARED.eta, lambda: SHARED.lambda, minSamplesLeaf: SHARED.minChildWeight, subsample: 1, colsampleByTree: 1, maxBins: 256 }).fit(X, y);
+  return new GbtModel({
+    nIterations: SHARED.rounds,
+    maxDepth: SHARED.depth,
+    learningRate: SHARED.eta,
+    lambda: SHARED.lambda,
+    minSamplesLeaf: SHARED.minChildWeight,
+    subsample: 1,
+    colsampleByTree: 1,
+    maxBins: 256,
+  }).fit(X, y);
 }
 
 describe('own GBT vs ml-xgboost', () => {

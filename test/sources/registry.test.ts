@@ -163,7 +163,12 @@ describe('adding a source', () => {
     // Prepare
     const root = tempDir();
     const batches: BatchSummary[] = [];
-    const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => Date.UTC(2026, 10, 2, 12), sources: [...SOURCES, thermo], onBatch: (b) => batches.push(b) });
+    const handler = createStreamTransform({
+      lake: new FileObjectStore(root),
+      clock: () => Date.UTC(2026, 10, 2, 12),
+      sources: [...SOURCES, thermo],
+      onBatch: (b) => batches.push(b),
+    });
     const reading = (seq: number, celsius: number) => JSON.stringify({ source: 'thermo', device: 'd1', seq, celsius, ts: Date.UTC(2026, 10, 2, 11, seq) });
     // Act
     const res = await handler(kinesisEvent([tradeMessage(), reading(1, 21.5), JSON.stringify(stockTick()), reading(2, 250), reading(3, 22)]));
@@ -173,8 +178,14 @@ describe('adding a source', () => {
       { device: 'd1', seq: 1n, celsius: 21.5 },
       { device: 'd1', seq: 3n, celsius: 22 },
     ]);
-    expect(await duck(`SELECT source, reason_code FROM read_parquet('${root}/quarantine/quarantine/**/*.parquet')`)).toEqual([{ source: 'thermo', reason_code: 'TOO_HOT' }]);
-    expect(batches[0]!.bySource).toMatchObject({ thermo: { records: 3, rows: 2, quarantined: 1 }, 'binance-trades': { records: 1, quarantined: 0 }, 'stock-ticks': { records: 1, rows: 2, quarantined: 0 } });
+    expect(await duck(`SELECT source, reason_code FROM read_parquet('${root}/quarantine/quarantine/**/*.parquet')`)).toEqual([
+      { source: 'thermo', reason_code: 'TOO_HOT' },
+    ]);
+    expect(batches[0]!.bySource).toMatchObject({
+      thermo: { records: 3, rows: 2, quarantined: 1 },
+      'binance-trades': { records: 1, quarantined: 0 },
+      'stock-ticks': { records: 1, rows: 2, quarantined: 0 },
+    });
   });
 });
 

@@ -7,7 +7,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCloudBarPublisher } from '../../src/timeseries/cloud-bar-publisher.js';
 import { toBarRow } from '../../src/core/bars.js';
-import { BAR_WRITE_OPTIONS, isClosedMinute, lastClosedMinuteUs, MINUTE_US, planPublication, publishedSince, recordPublished, type PublishedBars } from '../../src/timeseries/bar-publication.js';
+import {
+  BAR_WRITE_OPTIONS,
+  isClosedMinute,
+  lastClosedMinuteUs,
+  MINUTE_US,
+  planPublication,
+  publishedSince,
+  recordPublished,
+  type PublishedBars,
+} from '../../src/timeseries/bar-publication.js';
 import { barPoint } from '../../src/timeseries/measurements.js';
 import type { Point, TimeSeriesSink, WriteOptions, WriteResult } from '../../src/timeseries/point.js';
 import { barsOfTrades, FakeLake, memoryStateStore, type FakeTrade } from '../helpers/bar-publishing.js';
@@ -62,12 +71,19 @@ function closedCounts(trades: readonly FakeTrade[], watermarkUs: number): Record
  * late trades delivers them.
  */
 function lakeStates(lateMinutes: number) {
-  const trade = fc.record({ symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT'), offsetS: fc.integer({ min: -lateMinutes * 60, max: 300 }), price: fc.integer({ min: 1, max: 1000 }) });
+  const trade = fc.record({
+    symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT'),
+    offsetS: fc.integer({ min: -lateMinutes * 60, max: 300 }),
+    price: fc.integer({ min: 1, max: 1000 }),
+  });
   return fc.array(fc.array(trade, { maxLength: 8 }), { minLength: 1, maxLength: 20 });
 }
 
 /** Applies the batches one by one, calling `each` with the lake after each batch and its watermark. */
-async function replay(batches: readonly { symbol: string; offsetS: number; price: number }[][], each: (trades: FakeTrade[], watermarkUs: number) => Promise<void>): Promise<{ trades: FakeTrade[]; watermarkUs: number }> {
+async function replay(
+  batches: readonly { symbol: string; offsetS: number; price: number }[][],
+  each: (trades: FakeTrade[], watermarkUs: number) => Promise<void>,
+): Promise<{ trades: FakeTrade[]; watermarkUs: number }> {
   const trades: FakeTrade[] = [];
   let watermarkUs = T0;
   for (const batch of batches) {
@@ -102,7 +118,10 @@ describe('closed minutes', () => {
     // Assess
     expect(plan.fresh).toEqual([bar('ETHUSDT', 1, 2)]);
     expect(plan.corrections).toEqual([bar('BTCUSDT', 1, 6)]);
-    expect(recordPublished(published, [...plan.fresh, ...plan.corrections])).toEqual({ BTCUSDT: { [T0]: 3, [T0 + MINUTE_US]: 6 }, ETHUSDT: { [T0 + MINUTE_US]: 2 } });
+    expect(recordPublished(published, [...plan.fresh, ...plan.corrections])).toEqual({
+      BTCUSDT: { [T0]: 3, [T0 + MINUTE_US]: 6 },
+      ETHUSDT: { [T0 + MINUTE_US]: 2 },
+    });
     expect(publishedSince(published, T0 + MINUTE_US)).toEqual({ BTCUSDT: { [T0 + MINUTE_US]: 6 }, ETHUSDT: { [T0 + MINUTE_US]: 2 } });
   });
 
@@ -146,7 +165,8 @@ describe('closed minutes', () => {
           const before = store.log.length;
           tickTime += MINUTE_US;
           await tick({ timeUs: tickTime });
-          for (const { point } of store.log.slice(before)) if (!isClosedMinute(point.time, watermarkUs, LATENESS)) open.push(`${point.tags.symbol}@${point.time}`);
+          for (const { point } of store.log.slice(before))
+            if (!isClosedMinute(point.time, watermarkUs, LATENESS)) open.push(`${point.tags.symbol}@${point.time}`);
         });
         // Assess
         expect(open).toEqual([]);

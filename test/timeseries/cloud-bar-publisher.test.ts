@@ -42,7 +42,12 @@ beforeEach(() => {
   });
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand).callsFake(async (input: { QueryExecutionId: string }) => ({
-    ResultSet: { Rows: [{ Data: [{ VarCharValue: 'header' }] }, ...(await results.get(input.QueryExecutionId)!).map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) }))] },
+    ResultSet: {
+      Rows: [
+        { Data: [{ VarCharValue: 'header' }] },
+        ...(await results.get(input.QueryExecutionId)!).map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) })),
+      ],
+    },
   }));
   timestream.on(WriteRecordsCommand).callsFake((input: WriteRecordsCommandInput) => table.write(input));
   client = new TimestreamWriteClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
@@ -62,7 +67,11 @@ function publisher(state = memoryStateStore(), extra: Partial<CloudBarPublisherO
 
 /** Two trades in each of minutes 0..n-1 of BTCUSDT, at :05 and :40. */
 function tradesInMinutes(n: number): void {
-  for (let m = 0; m < n; m++) lake.add({ symbol: 'BTCUSDT', timeUs: T0 + m * MINUTE_US + 5 * S, price: 100 + m }, { symbol: 'BTCUSDT', timeUs: T0 + m * MINUTE_US + 40 * S, price: 101 + m });
+  for (let m = 0; m < n; m++)
+    lake.add(
+      { symbol: 'BTCUSDT', timeUs: T0 + m * MINUTE_US + 5 * S, price: 100 + m },
+      { symbol: 'BTCUSDT', timeUs: T0 + m * MINUTE_US + 40 * S, price: 101 + m },
+    );
 }
 
 describe('cloud bar publisher (Athena and Timestream LiveAnalytics mocked with aws-sdk-client-mock)', () => {
@@ -73,15 +82,27 @@ describe('cloud bar publisher (Athena and Timestream LiveAnalytics mocked with a
     // Act
     const r = await publisher(state)(tick(4));
     // Assess
-    expect(r).toMatchObject({ watermarkUs: T0 + 3 * MINUTE_US + 40 * S, closedThroughUs: T0 + 2 * MINUTE_US, fresh: 3, corrections: 0, written: 3, rejected: [] });
+    expect(r).toMatchObject({
+      watermarkUs: T0 + 3 * MINUTE_US + 40 * S,
+      closedThroughUs: T0 + 2 * MINUTE_US,
+      fresh: 3,
+      corrections: 0,
+      written: 3,
+      rejected: [],
+    });
     expect(writes().map((w) => [w.MeasureName, w.Time, w.Version])).toEqual([0, 1, 2].map((m) => ['bar_1m', String(T0 + m * MINUTE_US), 2]));
     expect(timestream.commandCalls(WriteRecordsCommand)[0]!.args[0].input.TableName).toBe('minute_bars');
     const queries = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
     expect(queries).toHaveLength(2);
     expect(queries[0]!.QueryString).toMatch(/max\(close_time\)[\s\S]*FROM bar_partials\s+WHERE dt >= '2026-11-02'/);
-    expect(queries[1]!.QueryString).toMatch(/FROM bars_1m[\s\S]*minute_start >= TIMESTAMP '2026-11-02 09:33:00.000000'[\s\S]*minute_start < TIMESTAMP '2026-11-02 10:03:00.000000'/);
+    expect(queries[1]!.QueryString).toMatch(
+      /FROM bars_1m[\s\S]*minute_start >= TIMESTAMP '2026-11-02 09:33:00.000000'[\s\S]*minute_start < TIMESTAMP '2026-11-02 10:03:00.000000'/,
+    );
     expect(queries.every((q) => q.WorkGroup === 'ticklake-dev' && q.QueryExecutionContext?.Database === 'ticklake_dev')).toBe(true);
-    expect(JSON.parse(state.docs.get('bar-publisher')!)).toEqual({ closedThroughUs: T0 + 2 * MINUTE_US, published: { BTCUSDT: { [T0]: 2, [T0 + MINUTE_US]: 2, [T0 + 2 * MINUTE_US]: 2 } } });
+    expect(JSON.parse(state.docs.get('bar-publisher')!)).toEqual({
+      closedThroughUs: T0 + 2 * MINUTE_US,
+      published: { BTCUSDT: { [T0]: 2, [T0 + MINUTE_US]: 2, [T0 + 2 * MINUTE_US]: 2 } },
+    });
   });
 
   it('a trade later than the lateness re-publishes its minute as a correction with a higher version, and the store takes it', async () => {
@@ -137,7 +158,10 @@ describe('cloud bar publisher (Athena and Timestream LiveAnalytics mocked with a
         refuseOnce = false;
         const rest = { ...input, Records: input.Records!.filter((_, k) => k !== i) };
         table.write(rest);
-        throw Object.assign(new Error('rejected'), { name: 'RejectedRecordsException', RejectedRecords: [{ RecordIndex: i, Reason: 'The record timestamp is outside the time range of the memory store.' }] });
+        throw Object.assign(new Error('rejected'), {
+          name: 'RejectedRecordsException',
+          RejectedRecords: [{ RecordIndex: i, Reason: 'The record timestamp is outside the time range of the memory store.' }],
+        });
       }
       return table.write(input);
     });
@@ -146,7 +170,9 @@ describe('cloud bar publisher (Athena and Timestream LiveAnalytics mocked with a
     const first = await publish(tick(3));
     const second = await publish(tick(3, 30));
     // Assess
-    expect(first.rejected.map((r) => [r.point.time, r.code, r.reason])).toEqual([[T0 + MINUTE_US, 'rejected_by_store', 'The record timestamp is outside the time range of the memory store.']]);
+    expect(first.rejected.map((r) => [r.point.time, r.code, r.reason])).toEqual([
+      [T0 + MINUTE_US, 'rejected_by_store', 'The record timestamp is outside the time range of the memory store.'],
+    ]);
     expect(first.written).toBe(1);
     expect(second).toMatchObject({ fresh: 1, written: 1, rejected: [] });
     expect(Object.keys(table.bars()).sort()).toEqual([`BTCUSDT@${T0}`, `BTCUSDT@${T0 + MINUTE_US}`]);
@@ -161,14 +187,21 @@ describe('cloud bar publisher (Athena and Timestream LiveAnalytics mocked with a
       Payload: new TextEncoder().encode(JSON.stringify(await handle(JSON.parse(new TextDecoder().decode(input.Payload)) as PointsRequest))),
     }));
     const lambdaClient = new LambdaClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-    const sink = new FunctionSink({ kind: 'timestream-liveanalytics', functionName: 'ticklake-dev-timeseries-points', invoke: lambdaInvoker(lambdaClient, 'ticklake-dev-timeseries-points') });
+    const sink = new FunctionSink({
+      kind: 'timestream-liveanalytics',
+      functionName: 'ticklake-dev-timeseries-points',
+      invoke: lambdaInvoker(lambdaClient, 'ticklake-dev-timeseries-points'),
+    });
     const source = new AthenaBarSource(createAthenaApi(), { database: 'ticklake_dev', workGroup: 'ticklake-dev', sleep: async () => undefined });
     // Act
     const r = await createCloudBarPublisher({ lake: source, sink, state: memoryStateStore() })(tick(3));
     lambdaClient.destroy();
     // Assess
     expect(r).toMatchObject({ fresh: 2, written: 2, rejected: [] });
-    expect(lambda.commandCalls(InvokeCommand)[0]!.args[0].input).toMatchObject({ FunctionName: 'ticklake-dev-timeseries-points', InvocationType: 'RequestResponse' });
+    expect(lambda.commandCalls(InvokeCommand)[0]!.args[0].input).toMatchObject({
+      FunctionName: 'ticklake-dev-timeseries-points',
+      InvocationType: 'RequestResponse',
+    });
     expect(writes().map((w) => [w.Version, w.MeasureValues!.find((m) => m.Name === 'trade_count')])).toEqual([
       [2, { Name: 'trade_count', Value: '2', Type: 'BIGINT' }],
       [2, { Name: 'trade_count', Value: '2', Type: 'BIGINT' }],

@@ -83,7 +83,13 @@ describe('embedded time-series store (DuckDB)', () => {
     // Prepare
     await store.write([...Array.from({ length: 10 }, (_, m) => bar('BTCUSDT', m)), ...Array.from({ length: 10 }, (_, m) => bar('ETHUSDT', m))]);
     // Act
-    const rows = await store.range({ measurement: 'bar_1m', tags: { symbol: 'BTCUSDT' }, from: T0 + 2 * MIN_US, to: T0 + 5 * MIN_US, fields: ['close', 'trade_count'] });
+    const rows = await store.range({
+      measurement: 'bar_1m',
+      tags: { symbol: 'BTCUSDT' },
+      from: T0 + 2 * MIN_US,
+      to: T0 + 5 * MIN_US,
+      fields: ['close', 'trade_count'],
+    });
     const latest = await store.range({ measurement: 'bar_1m', tags: { symbol: 'ETHUSDT' }, order: 'desc', limit: 2, fields: ['close'] });
     const none = await store.range({ measurement: 'bar_1m', tags: { symbol: 'SOLUSDT' } });
     const unknownMeasurement = await store.range({ measurement: 'nothing' });
@@ -112,7 +118,12 @@ describe('embedded time-series store (DuckDB)', () => {
     // Assess
     expect(buckets).toEqual([
       { time: T0, tags: { symbol: 'BTCUSDT' }, points: 5, values: { open: 100, close: 104, high: 114, low: 90, volume: 15, trade_count: 5, vwap: 102.5 } },
-      { time: T0 + 5 * MIN_US, tags: { symbol: 'BTCUSDT' }, points: 5, values: { open: 105, close: 109, high: 119, low: 95, volume: 40, trade_count: 5, vwap: 107.5 } },
+      {
+        time: T0 + 5 * MIN_US,
+        tags: { symbol: 'BTCUSDT' },
+        points: 5,
+        values: { open: 105, close: 109, high: 119, low: 95, volume: 40, trade_count: 5, vwap: 107.5 },
+      },
     ]);
   });
 

@@ -10,12 +10,7 @@ const trickyString = (maxLength = 8) => fc.array(fc.constantFrom(...TRICKY), { m
 const anyString = (maxLength = 8) =>
   fc.oneof({ weight: 4, arbitrary: trickyString(maxLength) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength }) });
 
-const fieldValue: fc.Arbitrary<FieldValue> = fc.oneof(
-  fc.double(),
-  fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
-  fc.boolean(),
-  anyString(12),
-);
+const fieldValue: fc.Arbitrary<FieldValue> = fc.oneof(fc.double(), fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), fc.boolean(), anyString(12));
 
 const point: fc.Arbitrary<Point> = fc.record({
   measurement: anyString(),
@@ -27,6 +22,7 @@ const point: fc.Arbitrary<Point> = fc.record({
 
 // The specification of what line protocol can carry, stated independently of the encoder.
 const wellFormed = (s: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the expression rules out
 const writableName = (s: string) => s.length > 0 && wellFormed(s) && !/[\u0000-\u001f\u007f]/.test(s) && !s.endsWith('\\');
 
 function expectedValid(p: Point): boolean {
@@ -65,6 +61,7 @@ function assertRoundTrip(p: Point): void {
 }
 
 // Writable names: every special character, but no control character and no trailing backslash.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the expression rules out
 const PRINTABLE = TRICKY.filter((c) => !/[\u0000-\u001f]/.test(c));
 const writable = (maxLength = 8) =>
   fc.array(fc.constantFrom(...PRINTABLE), { minLength: 1, maxLength }).map((a) => (a.at(-1) === '\\' ? [...a, 'x'] : a).join(''));

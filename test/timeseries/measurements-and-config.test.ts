@@ -49,10 +49,35 @@ describe('time-series measurements', () => {
     // Act
     const plain = barPoint(row);
     const withAverages = barPoint({ ...row, avg_quantity: 0.25, avg_quote_quantity: 0.3 });
-    const forecast = predictionPoint({ symbol: 'BTCUSDT', model_id: 'gbt-2026-11-02', kind: 'log_return_1m', target_time: 120_000_000, predicted: 0.0004, actual: null });
-    const scored = predictionPoint({ symbol: 'BTCUSDT', model_id: 'gbt-2026-11-02', kind: 'log_return_1m', target_time: 120_000_000, predicted: 0.0004, actual: -0.0001 });
+    const forecast = predictionPoint({
+      symbol: 'BTCUSDT',
+      model_id: 'gbt-2026-11-02',
+      kind: 'log_return_1m',
+      target_time: 120_000_000,
+      predicted: 0.0004,
+      actual: null,
+    });
+    const scored = predictionPoint({
+      symbol: 'BTCUSDT',
+      model_id: 'gbt-2026-11-02',
+      kind: 'log_return_1m',
+      target_time: 120_000_000,
+      predicted: 0.0004,
+      actual: -0.0001,
+    });
     // Assess
-    expect(Object.keys(plain.fields)).toEqual(['open', 'high', 'low', 'close', 'vwap', 'avg_price', 'volume', 'quote_volume', 'trade_count', 'buyer_maker_share']);
+    expect(Object.keys(plain.fields)).toEqual([
+      'open',
+      'high',
+      'low',
+      'close',
+      'vwap',
+      'avg_price',
+      'volume',
+      'quote_volume',
+      'trade_count',
+      'buyer_maker_share',
+    ]);
     expect(plain.fields.trade_count).toBe(12n);
     expect(withAverages.fields).toMatchObject({ avg_quantity: 0.25, avg_quote_quantity: 0.3 });
     expect(forecast).toEqual({
@@ -71,7 +96,22 @@ describe('time-series configuration', () => {
     const local = timeSeriesConfigFromEnv('/data/.ticklake', {});
     const cloud = cloudConfigFromEnv({});
     const none = await createCloudSink(cloud);
-    const result = await none.write([barPoint({ symbol: 'X', minute_start: 0, open: 1, high: 1, low: 1, close: 1, vwap: 1, avg_price: 1, volume: 1, quote_volume: 1, trade_count: 1, buyer_maker_share: 0 })]);
+    const result = await none.write([
+      barPoint({
+        symbol: 'X',
+        minute_start: 0,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        vwap: 1,
+        avg_price: 1,
+        volume: 1,
+        quote_volume: 1,
+        trade_count: 1,
+        buyer_maker_share: 0,
+      }),
+    ]);
     // Assess
     expect(local).toEqual({ engine: 'embedded', dir: '/data/.ticklake/timeseries' });
     expect(cloud).toEqual({ engine: 'none' });

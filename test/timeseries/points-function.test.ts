@@ -16,7 +16,20 @@ import { TimeSeriesWriteError, type FieldValue, type Point, type TimeSeriesSink,
 const T = Date.UTC(2026, 10, 2, 10) * 1000;
 
 const bar = (m: number, trade_count: number) =>
-  barPoint({ symbol: 'BTCUSDT', minute_start: T + m * 60_000_000, open: 1, high: 2, low: 0.5, close: 1.5, vwap: 1.2, avg_price: 1.1, volume: 3, quote_volume: 3.6, trade_count, buyer_maker_share: 0.5 });
+  barPoint({
+    symbol: 'BTCUSDT',
+    minute_start: T + m * 60_000_000,
+    open: 1,
+    high: 2,
+    low: 0.5,
+    close: 1.5,
+    vwap: 1.2,
+    avg_price: 1.1,
+    volume: 3,
+    quote_volume: 3.6,
+    trade_count,
+    buyer_maker_share: 0.5,
+  });
 
 /** A sink that records what it is asked to write and refuses the points `refuse` picks. */
 class RecordingSink implements Pick<TimeSeriesSink, 'write'> {
@@ -66,13 +79,21 @@ describe('FunctionSink and the points handler', () => {
   it('sends valid points with their per-point versions, in chunks, and maps refusals back to the caller’s indexes', async () => {
     // Prepare: the store refuses minute 3; a NaN point never leaves the caller
     const store = new RecordingSink((p) => (p.time === T + 3 * 60_000_000 ? 'outside the memory store' : undefined));
-    const sink = new FunctionSink({ kind: 'timestream-liveanalytics', functionName: 'f', invoke: inProcess(createPointsHandler({ sink: store })), pointsPerCall: 2 });
+    const sink = new FunctionSink({
+      kind: 'timestream-liveanalytics',
+      functionName: 'f',
+      invoke: inProcess(createPointsHandler({ sink: store })),
+      pointsPerCall: 2,
+    });
     const nan = { ...bar(9, 1), fields: { ...bar(9, 1).fields, close: Number.NaN } };
     const points = [bar(0, 5), nan, bar(1, 6), bar(2, 7), bar(3, 8)];
     // Act
     const r = await sink.write(points, { version: (p) => Number(p.fields.trade_count) });
     // Assess
-    expect(store.calls.map((c) => c.versions)).toEqual([[5, 6], [7, 8]]);
+    expect(store.calls.map((c) => c.versions)).toEqual([
+      [5, 6],
+      [7, 8],
+    ]);
     expect(store.calls[0]!.points[0]).toEqual(bar(0, 5));
     expect(r.written).toBe(3);
     expect(r.rejected.map((x) => [x.index, x.code, x.point.time])).toEqual([
@@ -93,7 +114,11 @@ describe('FunctionSink and the points handler', () => {
     });
     const cases: [PointsInvoker, RegExp, boolean][] = [
       [inProcess(down), /still throttling/, true],
-      [async () => ({ payload: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }), functionError: 'Unhandled' }), /failed \(Unhandled\): Error: boom/, true],
+      [
+        async () => ({ payload: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }), functionError: 'Unhandled' }),
+        /failed \(Unhandled\): Error: boom/,
+        true,
+      ],
       [async () => ({ payload: '<html>' }), /not JSON/, true],
       [async () => Promise.reject(new Error('TooManyRequestsException')), /TooManyRequestsException/, true],
     ];
@@ -116,7 +141,12 @@ describe('FunctionSink and the points handler', () => {
     // Act
     const r = await handle({ points: [bad, good], versions: [9, 4] });
     // Assess
-    expect(r).toEqual({ written: 1, retried: 0, corrected: 0, rejected: [{ index: 0, code: 'invalid_point', reason: expect.stringContaining('trade_count') }] });
+    expect(r).toEqual({
+      written: 1,
+      retried: 0,
+      corrected: 0,
+      rejected: [{ index: 0, code: 'invalid_point', reason: expect.stringContaining('trade_count') }],
+    });
     expect(store.calls[0]!.versions).toEqual([4]);
     await expect(handle({ points: [good], versions: [1, 2] })).rejects.toThrow(/2 versions for 1 points/);
   });
@@ -126,7 +156,9 @@ describe('FunctionSink and the points handler', () => {
     const env = { TIME_SERIES_ENGINE: 'timestream-influxdb', TIME_SERIES_POINTS_FUNCTION: 'ticklake-dev-timeseries-points' };
     // Act
     const config = cloudConfigFromEnv(env);
-    const sink = await createCloudSink(config, { invokePoints: async () => ({ payload: JSON.stringify({ written: 1, retried: 0, corrected: 0, rejected: [] }) }) });
+    const sink = await createCloudSink(config, {
+      invokePoints: async () => ({ payload: JSON.stringify({ written: 1, retried: 0, corrected: 0, rejected: [] }) }),
+    });
     const r = await sink.write([bar(0, 1)]);
     await sink.close();
     // Assess
@@ -154,6 +186,9 @@ describe('refused points are logged with their reason', () => {
     expect(r2.rejected.map((x) => x.reason)).toEqual(['store unavailable: no route to store', 'store unavailable: no route to store']);
     await expect(r3).rejects.toThrow(TimeSeriesWriteError);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toEqual(['time-series store refused a prediction point', { code: 'rejected_by_store', reason: 'field type conflict', measurement: 'prediction', tags: p.tags, time: T }]);
+    expect(lines[0]).toEqual([
+      'time-series store refused a prediction point',
+      { code: 'rejected_by_store', reason: 'field type conflict', measurement: 'prediction', tags: p.tags, time: T },
+    ]);
   });
 });

@@ -137,7 +137,11 @@ describe('Timestream for LiveAnalytics adapter (aws-sdk-client-mock)', () => {
           ...meta,
           message: 'One or more records have been rejected. See RejectedRecords for details.',
           RejectedRecords: [
-            { RecordIndex: 1, Reason: 'A record with the same dimensions, time and measure name exists with different measure values.', ExistingVersion: NOW_MS + 5 },
+            {
+              RecordIndex: 1,
+              Reason: 'A record with the same dimensions, time and measure name exists with different measure values.',
+              ExistingVersion: NOW_MS + 5,
+            },
             { RecordIndex: 3, Reason: 'The record timestamp is outside the time range [...] of the memory store.' },
           ],
         }),
@@ -156,7 +160,11 @@ describe('Timestream for LiveAnalytics adapter (aws-sdk-client-mock)', () => {
     expect(calls).toHaveLength(2);
     expect(calls[0]!.Records).toHaveLength(5);
     expect(calls[1]!.Records).toHaveLength(1);
-    expect(calls[1]!.Records![0]).toMatchObject({ Version: NOW_MS + 6, Time: calls[0]!.Records![1]!.Time, MeasureValues: calls[0]!.Records![1]!.MeasureValues });
+    expect(calls[1]!.Records![0]).toMatchObject({
+      Version: NOW_MS + 6,
+      Time: calls[0]!.Records![1]!.Time,
+      MeasureValues: calls[0]!.Records![1]!.MeasureValues,
+    });
   });
 
   it('gives up on a record whose version keeps losing after maxCorrections re-sends', async () => {
@@ -245,7 +253,9 @@ describe('Timestream for LiveAnalytics adapter (aws-sdk-client-mock)', () => {
     timestream.reset();
     timestream.on(WriteRecordsCommand).rejects(new AccessDeniedException({ ...meta, message: 'not authorized', Message: 'not authorized' }));
     // Act
-    const deniedOutcome = await sink().write(trades(1)).catch((e: unknown) => e);
+    const deniedOutcome = await sink()
+      .write(trades(1))
+      .catch((e: unknown) => e);
     // Assess
     expect(throttledOutcome).toBeInstanceOf(TimeSeriesWriteError);
     expect((throttledOutcome as TimeSeriesWriteError).retryable).toBe(true);
@@ -258,7 +268,11 @@ describe('Timestream for LiveAnalytics adapter (aws-sdk-client-mock)', () => {
   it('the factory maps measurements to the tables the stack created (TIMESTREAM_TABLES)', async () => {
     // Prepare
     timestream.on(WriteRecordsCommand).resolves({});
-    const config = cloudConfigFromEnv({ TIME_SERIES_ENGINE: 'timestream-liveanalytics', TIMESTREAM_DATABASE: 'ticklake_dev', TIMESTREAM_TABLES: 'trades,minute_bars' });
+    const config = cloudConfigFromEnv({
+      TIME_SERIES_ENGINE: 'timestream-liveanalytics',
+      TIMESTREAM_DATABASE: 'ticklake_dev',
+      TIMESTREAM_TABLES: 'trades,minute_bars',
+    });
     const s = await createCloudSink(config, { timestreamClient: client });
     // Act
     const result = await s.write([bar(0), predictionPoint({ symbol: 'BTCUSDT', model_id: 'm', kind: 'k', target_time: 5, predicted: 1 })]);

@@ -1,5 +1,13 @@
 /** {@link ObjectStore} on Amazon S3 with the AWS SDK v3: the lake bucket, and the model store under its prefix. */
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type ObjectStore, PARQUET_CONTENT_TYPE } from '../../lake/object-store.js';
 
 /** Every object under a prefix: key and size. */
@@ -58,7 +66,13 @@ export class S3ObjectStore implements ObjectStore {
   async copy(from: string, to: string, contentType = PARQUET_CONTENT_TYPE): Promise<void> {
     // Server-side; the source stays, so a retried copy (e.g. a retried publish step) finds it again.
     await this.s3.send(
-      new CopyObjectCommand({ Bucket: this.bucket, Key: this.prefix + to, CopySource: copySource(this.bucket, this.prefix + from), ContentType: contentType, MetadataDirective: 'REPLACE' }),
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + to,
+        CopySource: copySource(this.bucket, this.prefix + from),
+        ContentType: contentType,
+        MetadataDirective: 'REPLACE',
+      }),
     );
   }
 
@@ -66,9 +80,7 @@ export class S3ObjectStore implements ObjectStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
       if (chunk.length === 0) continue;
-      await this.s3.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((k) => ({ Key: this.prefix + k })), Quiet: true } }),
-      );
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((k) => ({ Key: this.prefix + k })), Quiet: true } }));
     }
   }
 

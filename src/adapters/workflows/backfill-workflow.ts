@@ -123,10 +123,22 @@ export function backfillDefinition(scope: Construct, t: BackfillTargets): sfn.IC
     comment: 'Keeps the request ({uploadPrefix, symbol?, processingTime?}) with the execution name (the run id) and start time',
     parameters: { request: J.entirePayload, runId: J.stringAt('$$.Execution.Name'), startedAt: J.stringAt('$$.Execution.StartTime') },
   });
-  const stage = invoke(s.stage, t.stage, 'Plans the files under uploadPrefix and stages their lines where Athena reads them (zips streamed to gzip)', Duration.minutes(15), '$.staged');
+  const stage = invoke(
+    s.stage,
+    t.stage,
+    'Plans the files under uploadPrefix and stages their lines where Athena reads them (zips streamed to gzip)',
+    Duration.minutes(15),
+    '$.staged',
+  );
 
   // One file.
-  const render = invoke(s.render, t.render, "The file's statements, rendered with the Athena dialect from the shared definitions", Duration.minutes(1), '$.sql');
+  const render = invoke(
+    s.render,
+    t.render,
+    "The file's statements, rendered with the Athena dialect from the shared definitions",
+    Duration.minutes(1),
+    '$.sql',
+  );
   const create = athena(s.createLines, "Creates the run's external table over the file's staged lines");
   const trades = athena(s.trades, 'Writes the valid trades as Parquet partitioned by dt/hour (hour zero-padded) to the staging prefix');
   const quarantine = athena(s.quarantine, 'Writes the invalid lines with their reason codes to the staging prefix');
@@ -135,7 +147,10 @@ export function backfillDefinition(scope: Construct, t: BackfillTargets): sfn.IC
   const dropAfterFailure = athena(s.dropAfterFailure, "Drops the run's lines table after a failed statement");
   const outcome = (ok: boolean) => ({ index: J.numberAt('$.file.index'), key: J.stringAt('$.file.key'), ok, ...(ok ? {} : { error: J.objectAt('$.error') }) });
   const fileLoaded = new sfn.Pass(scope, s.fileLoaded, { parameters: outcome(true) });
-  const fileFailed = new sfn.Pass(scope, s.fileFailed, { comment: 'Reports the failed file; the publish step leaves its earlier publication as it was', parameters: outcome(false) });
+  const fileFailed = new sfn.Pass(scope, s.fileFailed, {
+    comment: 'Reports the failed file; the publish step leaves its earlier publication as it was',
+    parameters: outcome(false),
+  });
   render.addCatch(fileFailed, { resultPath: '$.error' });
   for (const step of [create, trades, quarantine, partials]) step.addCatch(dropAfterFailure, { resultPath: '$.error' });
   dropAfterFailure.next(fileFailed);
@@ -157,12 +172,20 @@ export function backfillDefinition(scope: Construct, t: BackfillTargets): sfn.IC
     '$.published',
     sfn.TaskInput.fromObject({ run: J.objectAt('$.staged.run'), files: J.listAt('$.staged.files'), results: J.listAt('$.results') }),
   );
-  const failed = new sfn.Fail(scope, s.failed, { comment: "A run step failed; the step's error is the cause", error: BACKFILL_ERRORS.failed, causePath: '$.error.Cause' });
+  const failed = new sfn.Fail(scope, s.failed, {
+    comment: "A run step failed; the step's error is the cause",
+    error: BACKFILL_ERRORS.failed,
+    causePath: '$.error.Cause',
+  });
   for (const step of [stage, files, publish]) step.addCatch(failed, { resultPath: '$.error' });
   const allLoaded = new sfn.Choice(scope, s.allLoaded)
     .when(
       sfn.Condition.numberGreaterThan('$.published.failedFiles', 0),
-      new sfn.Fail(scope, s.filesFailed, { comment: 'The other files were published', error: BACKFILL_ERRORS.filesFailed, causePath: '$.published.failureSummary' }),
+      new sfn.Fail(scope, s.filesFailed, {
+        comment: 'The other files were published',
+        error: BACKFILL_ERRORS.filesFailed,
+        causePath: '$.published.failureSummary',
+      }),
     )
     .otherwise(new sfn.Succeed(scope, s.succeeded));
 
@@ -198,9 +221,20 @@ function resolvePseudo(value: unknown, env: Record<string, string>): unknown {
 export function localBackfillDefinition(): AslDefinition {
   const stack = new Stack(new App(), 'TicklakeLocalBackfill', { env: { account: '000000000000', region: 'us-east-1' } });
   const fn = (name: string) => lambda.Function.fromFunctionArn(stack, name, localFunctionArn(name));
-  const chain = backfillDefinition(stack, { stage: fn('stage'), render: fn('render'), publish: fn('publish'), workGroup: 'ticklake-local', database: 'ticklake_local' });
+  const chain = backfillDefinition(stack, {
+    stage: fn('stage'),
+    render: fn('render'),
+    publish: fn('publish'),
+    workGroup: 'ticklake-local',
+    database: 'ticklake_local',
+  });
   const graph = new sfn.StateGraph(chain.startState, 'backfill');
   graph.timeout = BACKFILL_TIMEOUT;
-  const rendered = resolvePseudo(stack.resolve(graph.toGraphJson()), { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '000000000000', 'AWS::URLSuffix': 'amazonaws.com' });
+  const rendered = resolvePseudo(stack.resolve(graph.toGraphJson()), {
+    'AWS::Partition': 'aws',
+    'AWS::Region': 'us-east-1',
+    'AWS::AccountId': '000000000000',
+    'AWS::URLSuffix': 'amazonaws.com',
+  });
   return { Comment: BACKFILL_COMMENT, ...(rendered as Omit<AslDefinition, 'Comment'>) };
 }

@@ -136,7 +136,10 @@ function writeChunk(out: ByteSink, body: ByteSink, col: ColumnChunkInput): Chunk
     body.pos = 0;
     writePlain(body, col.type, dict.values);
     const sizes = writePage(out, body.view(), compress, (w, u, c) => {
-      w.i32(1, PAGE.DICTIONARY).i32(2, u).i32(3, c).struct(7, (d) => d.i32(1, dict!.values.length).i32(2, ENC.PLAIN));
+      w.i32(1, PAGE.DICTIONARY)
+        .i32(2, u)
+        .i32(3, c)
+        .struct(7, (d) => d.i32(1, dict!.values.length).i32(2, ENC.PLAIN));
     });
     uncompressed += sizes.uncompressed;
     compressed += sizes.compressed;
@@ -341,8 +344,9 @@ function statistics(type: PhysicalType, values: readonly CellValue[], nullCount:
   if (type === 'BOOLEAN') {
     let anyTrue = false;
     let anyFalse = false;
-    for (const v of values) if (v) anyTrue = true;
-    else anyFalse = true;
+    for (const v of values)
+      if (v) anyTrue = true;
+      else anyFalse = true;
     return { min: one(!anyFalse), max: one(anyTrue), nullCount };
   }
   let min = Infinity;
@@ -373,7 +377,9 @@ function writeFooter(w: CompactWriter, file: ParquetFileInput, chunks: readonly 
         s.binary(4, 'root').i32(5, chunks.length);
         return;
       }
-      s.i32(1, TYPE_ID[col.type]).i32(3, col.optional ? 1 : 0).binary(4, col.name);
+      s.i32(1, TYPE_ID[col.type])
+        .i32(3, col.optional ? 1 : 0)
+        .binary(4, col.name);
       if (col.convertedType !== undefined) s.i32(6, col.convertedType);
     });
     f.i64(3, rows);
@@ -399,7 +405,10 @@ function writeFooter(w: CompactWriter, file: ParquetFileInput, chunks: readonly 
           }
         });
       });
-      rg.i64(2, totalUncompressed).i64(3, rows).i64(5, chunks[0]?.fileOffset ?? 4).i64(6, totalCompressed);
+      rg.i64(2, totalUncompressed)
+        .i64(3, rows)
+        .i64(5, chunks[0]?.fileOffset ?? 4)
+        .i64(6, totalCompressed);
     });
     if (file.keyValueMetadata?.length) f.structList(5, file.keyValueMetadata, (kv, { key, value }) => kv.binary(1, key).binary(2, value));
     if (file.createdBy) f.binary(6, file.createdBy);

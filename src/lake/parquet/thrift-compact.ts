@@ -7,7 +7,7 @@
 import type { ByteSink } from './byte-sink.js';
 
 /** Compact-protocol type ids. */
-const enum CType {
+enum CType {
   True = 1,
   False = 2,
   I32 = 5,

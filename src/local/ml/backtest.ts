@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { MINUTE_US } from '../../ml/bar.js';
 import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sources/binance-trades/market.js';
 import { BAR_PARTIALS } from '../../sources/binance-trades/tables.js';
-import { US_PER_DAY, US_PER_HOUR, hourPartition } from '../../core/time.js';
+import { US_PER_DAY, US_PER_HOUR } from '../../core/time.js';
 import { embeddedDir, createTimeSeriesSink } from '../../adapters/timeseries-factory.js';
 import type { TimeSeriesSink } from '../../timeseries/point.js';
 import { lakeKey } from '../../lake/layout.js';
@@ -36,7 +36,7 @@ import { PredictionService, type PredictionStats } from '../../ml/steps/live-pre
 import type { ChampionChangeEntry } from '../../ml/steps/model-store.js';
 import type { RegisteredModel, SymbolMetrics } from '../../ml/steps/workflow-types.js';
 import type { ObjectStore } from '../../lake/object-store.js';
-import { type Bar } from '../../core/bars.js';
+import type { Bar } from '../../core/bars.js';
 import { LakeSql } from '../lake-sql.js';
 import { openLocalMl, type EvaluationRunOutput, type LocalMl, type TrainingRunOutput } from './local-ml.js';
 
@@ -148,7 +148,8 @@ export interface BacktestReport {
 export function assertEmptyDataDir(dataDir: string): void {
   for (const sub of ['lake', 'models']) {
     const dir = join(dataDir, sub);
-    if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`the backtest needs an empty data directory, but ${dir} holds files: pass --fresh to wipe ${dataDir}, or choose another --data-dir`);
+    if (existsSync(dir) && readdirSync(dir).length > 0)
+      throw new Error(`the backtest needs an empty data directory, but ${dir} holds files: pass --fresh to wipe ${dataDir}, or choose another --data-dir`);
   }
 }
 
@@ -167,7 +168,15 @@ class HourPartials {
   addMinute(trades: readonly SimTrade[]): Bar[] {
     const acc = new BarAccumulator();
     for (const t of trades) {
-      acc.add({ symbol: t.symbol, trade_id: t.id, price: Number(t.price), quantity: Number(t.qty), quote_quantity: Number(t.quoteQty), is_buyer_maker: t.isBuyerMaker, trade_time: t.tradeTimeUs });
+      acc.add({
+        symbol: t.symbol,
+        trade_id: t.id,
+        price: Number(t.price),
+        quantity: Number(t.qty),
+        quote_quantity: Number(t.quoteQty),
+        is_buyer_maker: t.isBuyerMaker,
+        trade_time: t.tradeTimeUs,
+      });
     }
     for (const p of acc.partials()) this.rowsOut.add(p, 'backtest');
     return acc.bars();
@@ -175,7 +184,8 @@ class HourPartials {
 
   /** Writes the hour's file (`bar_partials/dt=…/hour=…/backtest-<hour start µs>.parquet`) and starts a new hour. */
   async flush(lake: ObjectStore, hourStartUs: number): Promise<void> {
-    for (const p of this.rowsOut.partitions()) await lake.put(lakeKey(BAR_PARTIALS, p.partition, `backtest-${hourStartUs}.parquet`), encodeParquet(BAR_PARTIALS, p.columns));
+    for (const p of this.rowsOut.partitions())
+      await lake.put(lakeKey(BAR_PARTIALS, p.partition, `backtest-${hourStartUs}.parquet`), encodeParquet(BAR_PARTIALS, p.columns));
     this.rowsOut = new BarPartialRows();
   }
 }
@@ -222,7 +232,13 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   const ml: LocalMl = openLocalMl(o.dataDir, { config: { ...(o.config ?? DEFAULT_ML_CONFIG), trainDays: o.config?.trainDays ?? trainEvery } });
   let sink: TimeSeriesSink | undefined;
   if (o.timeSeries ?? true) sink = await createTimeSeriesSink({ engine: 'embedded', dir: embeddedDir(o.dataDir) });
-  const predictor = new PredictionService({ store: ml.store, lake: ml.lake, ...(sink ? { timeSeries: sink } : {}), championTtlMs: Number.POSITIVE_INFINITY, filePrefix: 'backtest' });
+  const predictor = new PredictionService({
+    store: ml.store,
+    lake: ml.lake,
+    ...(sink ? { timeSeries: sink } : {}),
+    championTtlMs: Number.POSITIVE_INFINITY,
+    filePrefix: 'backtest',
+  });
 
   const trades = simulateTrades({ symbols: backtestSpecs(symbols, rate), minutes: o.days * 1440, seed, startTimeMs: startMs });
   let next = trades.next();
@@ -297,7 +313,18 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
         emit({ type: 'training', day, scheduledTime: at, output: tr.output, statesEntered: tr.statesEntered, wallMs: tr.durationMs });
         for (const model of tr.output.models as RegisteredModel[]) {
           for (const symbol of symbols) {
-            acc.set(key(model.modelId, symbol), { kind: model.kind, trainingDate: tr.output.plan.trainingDate, train: model.bySymbol.find((b) => b.symbol === symbol), days: 0, sse: 0, baseSse: 0, n: 0, r2Sum: 0, r2Days: 0, championDays: 0 });
+            acc.set(key(model.modelId, symbol), {
+              kind: model.kind,
+              trainingDate: tr.output.plan.trainingDate,
+              train: model.bySymbol.find((b) => b.symbol === symbol),
+              days: 0,
+              sse: 0,
+              baseSse: 0,
+              n: 0,
+              r2Sum: 0,
+              r2Days: 0,
+              championDays: 0,
+            });
           }
         }
       }

@@ -103,7 +103,10 @@ export class LocalExecutionError extends Error {
 function jsonRoundTrip(stateName: string, value: unknown): unknown {
   const text = JSON.stringify(value ?? null);
   if (Buffer.byteLength(text, 'utf8') > STEP_FUNCTIONS_PAYLOAD_LIMIT) {
-    throw Object.assign(new Error(`output of ${stateName} is ${Buffer.byteLength(text, 'utf8')} bytes, over the Step Functions limit of ${STEP_FUNCTIONS_PAYLOAD_LIMIT}`), { name: 'States.DataLimitExceeded' });
+    throw Object.assign(
+      new Error(`output of ${stateName} is ${Buffer.byteLength(text, 'utf8')} bytes, over the Step Functions limit of ${STEP_FUNCTIONS_PAYLOAD_LIMIT}`),
+      { name: 'States.DataLimitExceeded' },
+    );
   }
   return JSON.parse(text) as unknown;
 }

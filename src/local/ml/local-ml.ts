@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { createMlHandlers, type MlHandlers } from '../../ml/steps/handlers.js';
 import { DEFAULT_ML_CONFIG, type MlConfig } from '../../ml/steps/config.js';
 import { BlobModelStore, type MlModelStore } from '../../ml/steps/model-store.js';
-import type { EvaluationPlan, EvaluationRequest, PublishOutput, TrainingPlan, TrainingRequest, ActivateOutput, RegisteredModel, ChampionDecisions, ModelScore } from '../../ml/steps/workflow-types.js';
+import type {
+  EvaluationPlan,
+  EvaluationRequest,
+  PublishOutput,
+  TrainingPlan,
+  TrainingRequest,
+  ActivateOutput,
+  RegisteredModel,
+  ChampionDecisions,
+  ModelScore,
+} from '../../ml/steps/workflow-types.js';
 import type { BarSource } from '../../ml/steps/bar-source.js';
 import type { ObjectStore } from '../../lake/object-store.js';
 import { FileObjectStore } from '../file-object-store.js';
@@ -68,7 +78,13 @@ export function openLocalMl(dataDir: string, options: LocalMlOptions = {}): Loca
   const store = new BlobModelStore(new FileObjectStore(modelStoreDir(dataDir)));
   const duck = new DuckDbBarSource(join(dataDir, 'lake'));
   const lake = new FileObjectStore(join(dataDir, 'lake'));
-  const handlers = createMlHandlers({ bars: options.bars ?? duck, store, lake, config: options.config ?? DEFAULT_ML_CONFIG, ...(options.log ? { log: options.log } : {}) });
+  const handlers = createMlHandlers({
+    bars: options.bars ?? duck,
+    store,
+    lake,
+    config: options.config ?? DEFAULT_ML_CONFIG,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const training = localTrainingWorkflow<TrainingRunOutput>(handlers);
   const evaluation = localEvaluationWorkflow<EvaluationRunOutput>(handlers);
   return {
@@ -99,7 +115,13 @@ export interface LocalLivePredictions {
 export function openLocalLivePredictions(dataDir: string, timeSeries?: TimeSeriesSink): LocalLivePredictions {
   const store = new BlobModelStore(new FileObjectStore(modelStoreDir(dataDir)));
   const history = new DuckDbBarSource(join(dataDir, 'lake'));
-  const service = new PredictionService({ store, lake: new FileObjectStore(join(dataDir, 'lake')), history, ...(timeSeries ? { timeSeries } : {}), filePrefix: `live-${Date.now()}` });
+  const service = new PredictionService({
+    store,
+    lake: new FileObjectStore(join(dataDir, 'lake')),
+    history,
+    ...(timeSeries ? { timeSeries } : {}),
+    filePrefix: `live-${Date.now()}`,
+  });
   const handle = createPredictHandler({ service, store, bars: history });
   return { onClosed: (bars) => handle({ bars }), stats: () => service.stats() };
 }

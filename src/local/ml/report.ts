@@ -31,9 +31,13 @@ const lpad = (s: string, n: number) => s.padStart(n);
 
 /** Lines describing a training run: window, then per model its fit and in-sample metrics per symbol. */
 export function trainingLines(o: TrainingRunOutput, wallMs: number): string[] {
-  const out = [`weekly training ${o.plan.runId}: window ${o.plan.windowStart} .. ${o.plan.windowEnd}, symbols ${o.plan.symbols.join(', ')} (${(wallMs / 1000).toFixed(1)} s)`];
+  const out = [
+    `weekly training ${o.plan.runId}: window ${o.plan.windowStart} .. ${o.plan.windowEnd}, symbols ${o.plan.symbols.join(', ')} (${(wallMs / 1000).toFixed(1)} s)`,
+  ];
   const width = Math.max(24, ...o.models.map((m) => m.modelId.length + 2));
-  out.push(`  ${pad('model', width)}${lpad('rows', 8)}${lpad('fit s', 8)}  ${o.plan.symbols.map((s) => `${pad(s, 9)}${lpad('rmse', 10)}${lpad('r2', 9)}`).join('  ')}`);
+  out.push(
+    `  ${pad('model', width)}${lpad('rows', 8)}${lpad('fit s', 8)}  ${o.plan.symbols.map((s) => `${pad(s, 9)}${lpad('rmse', 10)}${lpad('r2', 9)}`).join('  ')}`,
+  );
   for (const m of o.models as RegisteredModel[]) {
     const per = o.plan.symbols.map((s) => {
       const b = m.bySymbol.find((x) => x.symbol === s);
@@ -61,7 +65,9 @@ export function evaluationLines(o: EvaluationRunOutput, wallMs: number): string[
     for (const r of d.ranking) {
       const m: SymbolMetrics | undefined = o.scores?.find((s) => s.modelId === r.modelId)?.bySymbol.find((b) => b.symbol === d.symbol);
       const mark = r.modelId === d.championId ? `  <- champion${d.changed ? ` (${d.reason})` : ''}` : r.eligible ? '' : '  (worse than persistence)';
-      out.push(`  ${pad('', 10)}${pad(r.modelId, width)}${lpad(price(m?.rmse), 10)}${lpad(price(m?.mae), 10)}${lpad(r2(m?.r2), 9)}${lpad(skill(m?.skillVsBaseline), 9)}${lpad(String(m?.n ?? 0), 6)}${mark}`);
+      out.push(
+        `  ${pad('', 10)}${pad(r.modelId, width)}${lpad(price(m?.rmse), 10)}${lpad(price(m?.mae), 10)}${lpad(r2(m?.r2), 9)}${lpad(skill(m?.skillVsBaseline), 9)}${lpad(String(m?.n ?? 0), 6)}${mark}`,
+      );
     }
   }
   for (const s of o.decision?.skipped ?? []) out.push(`  ${s.symbol}: skipped (${s.reason})`);
@@ -83,9 +89,13 @@ function sortedResults(results: readonly ModelResult[]): ModelResult[] {
 /** The results table: per symbol and model, training-window and following-days metrics, skill and champion days. */
 export function resultsLines(report: BacktestReport): string[] {
   const width = Math.max(28, ...report.results.map((r) => r.modelId.length + 2));
-  const out = [`  ${pad('symbol', 10)}${pad('model', width)}${lpad('train rmse', 12)}${lpad('train r2', 10)}${lpad('days', 6)}${lpad('eval rmse', 12)}${lpad('eval r2', 10)}${lpad('skill', 9)}${lpad('champion', 10)}`];
+  const out = [
+    `  ${pad('symbol', 10)}${pad('model', width)}${lpad('train rmse', 12)}${lpad('train r2', 10)}${lpad('days', 6)}${lpad('eval rmse', 12)}${lpad('eval r2', 10)}${lpad('skill', 9)}${lpad('champion', 10)}`,
+  ];
   for (const r of sortedResults(report.results)) {
-    out.push(`  ${pad(r.symbol, 10)}${pad(r.modelId, width)}${lpad(price(r.train?.rmse), 12)}${lpad(r2(r.train?.r2), 10)}${lpad(String(r.evalDays), 6)}${lpad(price(r.evalRmse), 12)}${lpad(r2(r.evalR2Mean), 10)}${lpad(skill(r.evalSkill), 9)}${lpad(`${r.championDays} d`, 10)}`);
+    out.push(
+      `  ${pad(r.symbol, 10)}${pad(r.modelId, width)}${lpad(price(r.train?.rmse), 12)}${lpad(r2(r.train?.r2), 10)}${lpad(String(r.evalDays), 6)}${lpad(price(r.evalRmse), 12)}${lpad(r2(r.evalR2Mean), 10)}${lpad(skill(r.evalSkill), 9)}${lpad(`${r.championDays} d`, 10)}`,
+    );
   }
   return out;
 }
@@ -93,7 +103,8 @@ export function resultsLines(report: BacktestReport): string[] {
 /** The results table as Markdown. */
 export function resultsMarkdown(report: BacktestReport): string {
   const rows = sortedResults(report.results).map(
-    (r) => `| ${r.symbol} | \`${r.modelId}\` | ${price(r.train?.rmse)} | ${r2(r.train?.r2)} | ${r.evalDays} | ${price(r.evalRmse)} | ${r2(r.evalR2Mean)} | ${skill(r.evalSkill)} | ${r.championDays} |`,
+    (r) =>
+      `| ${r.symbol} | \`${r.modelId}\` | ${price(r.train?.rmse)} | ${r2(r.train?.r2)} | ${r.evalDays} | ${price(r.evalRmse)} | ${r2(r.evalR2Mean)} | ${skill(r.evalSkill)} | ${r.championDays} |`,
   );
   return [
     '| symbol | model | train RMSE | train R² | eval days | eval RMSE | eval R² (mean) | skill vs persistence | days champion |',

@@ -1,7 +1,16 @@
 /** Shared plumbing of the tree ensembles: artifact state and prediction. */
 import type { FeatureMatrix } from '../features.js';
 import { predictTree, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from './hist-tree.js';
-import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, type ArtifactMeta, type ModelArtifact, type ModelKind, type ParamValue, type Regressor } from './types.js';
+import {
+  ARTIFACT_FORMAT,
+  ARTIFACT_FORMAT_VERSION,
+  checkArtifact,
+  type ArtifactMeta,
+  type ModelArtifact,
+  type ModelKind,
+  type ParamValue,
+  type Regressor,
+} from './types.js';
 
 /** Serialised trees of an ensemble. */
 export interface EnsembleState {
@@ -89,7 +98,16 @@ export abstract class EnsembleRegressor implements Regressor {
   }
 
   toJSON(meta: ArtifactMeta = {}): ModelArtifact<EnsembleState> {
-    return { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, kind: this.kind, params: this.params, nFeatures: this.nFeatures, nTrainRows: this.nTrainRows, meta, state: this.fitted().toState() };
+    return {
+      format: ARTIFACT_FORMAT,
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      kind: this.kind,
+      params: this.params,
+      nFeatures: this.nFeatures,
+      nTrainRows: this.nTrainRows,
+      meta,
+      state: this.fitted().toState(),
+    };
   }
 
   /** Loads the fitted state of an artifact of this model's kind into this model. */

@@ -62,7 +62,8 @@ export class GbtModel extends EnsembleRegressor {
     checkInt('maxBins', c.maxBins, 2, 256);
     checkFraction('subsample', c.subsample);
     checkFraction('colsampleByTree', c.colsampleByTree);
-    if (!(c.learningRate > 0) || !(c.minSamplesLeaf > 0) || !(c.lambda >= 0) || !(c.minGain >= 0) || !Number.isFinite(c.seed)) throw new RangeError('invalid gbt config');
+    if (!(c.learningRate > 0) || !(c.minSamplesLeaf > 0) || !(c.lambda >= 0) || !(c.minGain >= 0) || !Number.isFinite(c.seed))
+      throw new RangeError('invalid gbt config');
   }
 
   get params(): Readonly<Record<string, number>> {
@@ -75,7 +76,13 @@ export class GbtModel extends EnsembleRegressor {
     const n = X.rows;
     const d = X.cols;
     const binned = binMatrix(X, c.maxBins);
-    const grower = new TreeGrower(binned, { maxDepth: c.maxDepth, minSamplesLeaf: c.minSamplesLeaf, lambda: c.lambda, minGain: c.minGain, nodeFeatureFraction: 1 });
+    const grower = new TreeGrower(binned, {
+      maxDepth: c.maxDepth,
+      minSamplesLeaf: c.minSamplesLeaf,
+      lambda: c.lambda,
+      minGain: c.minGain,
+      nodeFeatureFraction: 1,
+    });
     let base = 0;
     for (let r = 0; r < n; r++) base += y[r]!;
     base /= n;

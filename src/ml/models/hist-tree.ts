@@ -208,7 +208,10 @@ export class TreeGrower {
   /** Gain accumulated per feature over every split grown so far. */
   readonly gainByFeature: Float64Array;
 
-  constructor(readonly data: BinnedMatrix, readonly params: TreeParams) {
+  constructor(
+    readonly data: BinnedMatrix,
+    readonly params: TreeParams,
+  ) {
     this.stride = data.maxBins * 2;
     this.scratch = new Uint32Array(data.rows);
     this.gainByFeature = new Float64Array(data.cols);
@@ -372,6 +375,12 @@ export class TreeGrower {
       }
       level = next;
     }
-    return { feature: Int32Array.from(feature), value: Float64Array.from(value), left: Int32Array.from(left), right: Int32Array.from(right), bin: Uint8Array.from(splitBin) };
+    return {
+      feature: Int32Array.from(feature),
+      value: Float64Array.from(value),
+      left: Int32Array.from(left),
+      right: Int32Array.from(right),
+      bin: Uint8Array.from(splitBin),
+    };
   }
 }

@@ -31,7 +31,16 @@ export class PersistenceModel implements Regressor {
   }
 
   toJSON(meta: ArtifactMeta = {}): ModelArtifact<PersistenceState> {
-    return { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, kind: this.kind, params: {}, nFeatures: this.nFeatures, nTrainRows: this.nTrainRows, meta, state: {} };
+    return {
+      format: ARTIFACT_FORMAT,
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      kind: this.kind,
+      params: {},
+      nFeatures: this.nFeatures,
+      nTrainRows: this.nTrainRows,
+      meta,
+      state: {},
+    };
   }
 
   /** Restores a model from its artifact. */

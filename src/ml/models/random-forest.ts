@@ -70,7 +70,13 @@ export class RandomForestModel extends EnsembleRegressor {
     const c = this.config;
     const n = X.rows;
     const binned = binMatrix(X, c.maxBins);
-    const grower = new TreeGrower(binned, { maxDepth: c.maxDepth, minSamplesLeaf: c.minSamplesLeaf, lambda: c.lambda, minGain: 0, nodeFeatureFraction: c.featureFraction });
+    const grower = new TreeGrower(binned, {
+      maxDepth: c.maxDepth,
+      minSamplesLeaf: c.minSamplesLeaf,
+      lambda: c.lambda,
+      minGain: 0,
+      nodeFeatureFraction: c.featureFraction,
+    });
     const features = Int32Array.from({ length: X.cols }, (_, i) => i);
     const weight = new Float64Array(n);
     const grad = new Float64Array(n);

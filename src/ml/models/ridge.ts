@@ -9,7 +9,16 @@
  * pass over the data: milliseconds for a week of minutes.
  */
 import type { FeatureMatrix } from '../features.js';
-import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, checkArtifact, checkTrainingData, predictRows, type ArtifactMeta, type ModelArtifact, type Regressor } from './types.js';
+import {
+  ARTIFACT_FORMAT,
+  ARTIFACT_FORMAT_VERSION,
+  checkArtifact,
+  checkTrainingData,
+  predictRows,
+  type ArtifactMeta,
+  type ModelArtifact,
+  type Regressor,
+} from './types.js';
 
 /** Ridge hyperparameters. */
 export interface RidgeConfig {
@@ -163,7 +172,16 @@ export class RidgeModel implements Regressor {
 
   toJSON(meta: ArtifactMeta = {}): ModelArtifact<RidgeState> {
     if (this.state === undefined) throw new Error('ridge model is not fitted');
-    return { format: ARTIFACT_FORMAT, formatVersion: ARTIFACT_FORMAT_VERSION, kind: this.kind, params: this.params, nFeatures: this.state.beta.length, nTrainRows: this.nTrainRows, meta, state: this.state };
+    return {
+      format: ARTIFACT_FORMAT,
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      kind: this.kind,
+      params: this.params,
+      nFeatures: this.state.beta.length,
+      nTrainRows: this.nTrainRows,
+      meta,
+      state: this.state,
+    };
   }
 
   /** Restores a model from its artifact. */
@@ -171,8 +189,9 @@ export class RidgeModel implements Regressor {
     checkArtifact(a, 'ridge');
     const s = a.state as RidgeState;
     const d = a.nFeatures;
-    if (s.mean?.length !== d || s.scale?.length !== d || s.beta?.length !== d || typeof s.yMean !== 'number') throw new Error('ridge artifact state is malformed');
-    const m = new RidgeModel({ lambda: Number(a.params['lambda']) });
+    if (s.mean?.length !== d || s.scale?.length !== d || s.beta?.length !== d || typeof s.yMean !== 'number')
+      throw new Error('ridge artifact state is malformed');
+    const m = new RidgeModel({ lambda: Number(a.params.lambda) });
     m.nTrainRows = a.nTrainRows;
     m.setState(s);
     return m;

@@ -82,7 +82,8 @@ export function checkTrainingData(X: FeatureMatrix, y: Float64Array): void {
   if (y.length !== X.rows) throw new Error(`y has ${y.length} values for ${X.rows} rows`);
   if (X.rows === 0) throw new Error('cannot fit on zero rows');
   for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i]!)) throw new Error(`y[${i}] is not finite`);
-  for (let i = 0; i < X.data.length; i++) if (!Number.isFinite(X.data[i]!)) throw new Error(`X row ${Math.floor(i / X.cols)} column ${i % X.cols} is not finite`);
+  for (let i = 0; i < X.data.length; i++)
+    if (!Number.isFinite(X.data[i]!)) throw new Error(`X row ${Math.floor(i / X.cols)} column ${i % X.cols} is not finite`);
 }
 
 /** Throws unless an artifact has the expected format, version and kind. */

@@ -36,7 +36,8 @@ export interface BarSource {
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 function checkWindow(w: BarWindow): void {
-  if (!Number.isFinite(w.startUs) || !Number.isFinite(w.endUs) || !(w.endUs > w.startUs)) throw new RangeError(`bar window [${w.startUs}, ${w.endUs}) is empty or not finite`);
+  if (!Number.isFinite(w.startUs) || !Number.isFinite(w.endUs) || !(w.endUs > w.startUs))
+    throw new RangeError(`bar window [${w.startUs}, ${w.endUs}) is empty or not finite`);
 }
 
 /** Partition and minute filters of a window (dt prunes partitions; minute_start trims the edges). */
@@ -63,7 +64,9 @@ function epochMicros(expr: string, dialect: SqlDialect): string {
 
 /** The query of {@link BarSource.bars} on `bars_1m` (or another relation with its columns). */
 export function barsQuerySql(query: BarQuery, dialect: SqlDialect, relation = 'bars_1m'): string {
-  return `SELECT symbol, ${epochMicros('minute_start', dialect)} AS minute_us, ${BAR_FIELDS.slice(2).map((f) => BAR_COLUMNS[f]).join(', ')}
+  return `SELECT symbol, ${epochMicros('minute_start', dialect)} AS minute_us, ${BAR_FIELDS.slice(2)
+    .map((f) => BAR_COLUMNS[f])
+    .join(', ')}
 FROM ${relation}
 WHERE ${whereSql(query, dialect, query.symbols)}
 ORDER BY symbol, minute_start`;

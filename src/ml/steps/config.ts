@@ -80,6 +80,13 @@ export function mlConfigFromEnv(env: Readonly<Record<string, string | undefined>
     target: { field, horizon: num('ML_TARGET_HORIZON', DEFAULT_ML_CONFIG.target.horizon, 1) },
     models,
     minTrainRows: num('ML_MIN_TRAIN_ROWS', DEFAULT_ML_CONFIG.minTrainRows, 1),
-    ...(symbols ? { symbols: symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) } : {}),
+    ...(symbols
+      ? {
+          symbols: symbols
+            .split(',')
+            .map((s) => s.trim().toUpperCase())
+            .filter(Boolean),
+        }
+      : {}),
   };
 }

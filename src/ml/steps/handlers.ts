@@ -54,6 +54,7 @@ import type {
 } from './workflow-types.js';
 import type { RunStart } from '../../orchestration/asl.js';
 import type { Bar } from '../../core/bars.js';
+import { getOrCreate } from '../../core/collections.js';
 
 /** What the handlers need. */
 export interface MlDependencies {
@@ -70,7 +71,15 @@ export interface MlDependencies {
 
 /** Errors the steps end with, by name (the state machines' Catch sees the name). */
 export class MlStepError extends Error {
-  constructor(name: 'ticklake.InvalidRequest' | 'ticklake.InsufficientData' | 'ticklake.ModelNotFound' | 'ticklake.ChampionRuleViolation' | 'ticklake.RegistryInconsistent', message: string) {
+  constructor(
+    name:
+      | 'ticklake.InvalidRequest'
+      | 'ticklake.InsufficientData'
+      | 'ticklake.ModelNotFound'
+      | 'ticklake.ChampionRuleViolation'
+      | 'ticklake.RegistryInconsistent',
+    message: string,
+  ) {
     super(message);
     this.name = name;
   }
@@ -109,15 +118,22 @@ const unscored = (symbol: string): SymbolMetrics => ({ symbol, n: 0, rmse: null,
 function metricsBySymbol(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset, symbols: readonly string[]): SymbolMetrics[] {
   const rowsOf = new Map<string, number[]>();
   ds.symbols.forEach((s, i) => {
-    let list = rowsOf.get(s);
-    if (list === undefined) rowsOf.set(s, (list = []));
+    const list = getOrCreate(rowsOf, s, () => []);
     list.push(i);
   });
   return symbols.map((symbol) => {
     const idx = rowsOf.get(symbol) ?? [];
     if (idx.length === 0) return unscored(symbol);
     const e = evaluateModel(model, selectRows(ds, idx));
-    return { symbol, n: e.n, rmse: finiteOrNull(e.rmse), mae: finiteOrNull(e.mae), r2: finiteOrNull(e.r2), baselineRmse: finiteOrNull(e.baselineRmse), skillVsBaseline: finiteOrNull(e.skillVsBaseline) };
+    return {
+      symbol,
+      n: e.n,
+      rmse: finiteOrNull(e.rmse),
+      mae: finiteOrNull(e.mae),
+      r2: finiteOrNull(e.r2),
+      baselineRmse: finiteOrNull(e.baselineRmse),
+      skillVsBaseline: finiteOrNull(e.skillVsBaseline),
+    };
   });
 }
 
@@ -149,9 +165,13 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
 
   return {
     async planTraining({ request, startedAt }) {
-      const endMs = request.asOf !== undefined ? floorTo(parseTime(request.asOf, 'asOf'), 60_000) : floorTo(parseTime(request.scheduledTime ?? startedAt, 'scheduledTime'), 86_400_000);
+      const endMs =
+        request.asOf !== undefined
+          ? floorTo(parseTime(request.asOf, 'asOf'), 60_000)
+          : floorTo(parseTime(request.scheduledTime ?? startedAt, 'scheduledTime'), 86_400_000);
       const trainDays = request.trainDays ?? config.trainDays;
-      if (!Number.isInteger(trainDays) || trainDays < 1) throw new MlStepError('ticklake.InvalidRequest', `trainDays must be a positive integer, got ${String(trainDays)}`);
+      if (!Number.isInteger(trainDays) || trainDays < 1)
+        throw new MlStepError('ticklake.InvalidRequest', `trainDays must be a positive integer, got ${String(trainDays)}`);
       let kinds: ModelKind[];
       try {
         kinds = request.kinds !== undefined ? parseKinds(request.kinds.join(',')) : checkKinds(config.kinds);
@@ -160,8 +180,10 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       }
       const windowEndUs = endMs * 1000;
       const windowStartUs = windowEndUs - trainDays * US_PER_DAY;
-      const symbols = request.symbols?.map((s) => s.toUpperCase()) ?? config.symbols ?? (await deps.bars.symbols({ startUs: windowStartUs, endUs: windowEndUs }));
-      if (symbols.length === 0) throw new MlStepError('ticklake.InsufficientData', `no bars between ${isoOfUs(windowStartUs)} and ${isoOfUs(windowEndUs)}: nothing to train on`);
+      const symbols =
+        request.symbols?.map((s) => s.toUpperCase()) ?? config.symbols ?? (await deps.bars.symbols({ startUs: windowStartUs, endUs: windowEndUs }));
+      if (symbols.length === 0)
+        throw new MlStepError('ticklake.InsufficientData', `no bars between ${isoOfUs(windowStartUs)} and ${isoOfUs(windowEndUs)}: nothing to train on`);
       const trainingDate = dateOfUs(windowEndUs);
       const version = 1 + Math.max(0, ...(await store.listRecords()).filter((r) => r.training_date === trainingDate).map((r) => r.version));
       const plan: TrainingPlan = {
@@ -187,7 +209,11 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
     async trainModel({ kind, plan }) {
       const train = await datasetOf(plan.windowStartUs, plan.windowEndUs, plan.target, plan.symbols);
       const n = train.y.length;
-      if (n < plan.minTrainRows) throw new MlStepError('ticklake.InsufficientData', `${n} training rows between ${plan.windowStart} and ${plan.windowEnd}, at least ${plan.minTrainRows} needed`);
+      if (n < plan.minTrainRows)
+        throw new MlStepError(
+          'ticklake.InsufficientData',
+          `${n} training rows between ${plan.windowStart} and ${plan.windowEnd}, at least ${plan.minTrainRows} needed`,
+        );
       const t0 = performance.now();
       const trained = trainModel(kind, train, {
         trainingDate: plan.trainingDate,
@@ -203,17 +229,29 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
     },
 
     async registerModel({ trained }) {
-      if ((await store.getArtifact(trained.modelId)) === undefined) throw new MlStepError('ticklake.ModelNotFound', `model ${trained.modelId} has no stored artifact: not registering it`);
+      if ((await store.getArtifact(trained.modelId)) === undefined)
+        throw new MlStepError('ticklake.ModelNotFound', `model ${trained.modelId} has no stored artifact: not registering it`);
       const tableKey = await writeModelRow(lake, trained.record);
       await store.putRecord(trained.record);
-      return { modelId: trained.modelId, kind: trained.kind, artifactUri: trained.record.artifact_uri, trainRmse: finiteOrNull(trained.record.train_rmse), trainR2: finiteOrNull(trained.record.train_r2), trainRows: trained.trainRows, bySymbol: trained.bySymbol, fitSeconds: trained.fitSeconds, tableKey };
+      return {
+        modelId: trained.modelId,
+        kind: trained.kind,
+        artifactUri: trained.record.artifact_uri,
+        trainRmse: finiteOrNull(trained.record.train_rmse),
+        trainR2: finiteOrNull(trained.record.train_r2),
+        trainRows: trained.trainRows,
+        bySymbol: trained.bySymbol,
+        fitSeconds: trained.fitSeconds,
+        tableKey,
+      };
     },
 
     async activateModels({ plan, models }) {
       const kinds = models.map((m) => m.kind);
       const missing = plan.kinds.filter((k) => !kinds.includes(k));
       if (missing.length > 0) throw new MlStepError('ticklake.RegistryInconsistent', `run ${plan.runId} registered no ${missing.join(', ')} model`);
-      if (kinds.filter((k) => k === 'persistence').length !== 1) throw new MlStepError('ticklake.RegistryInconsistent', `run ${plan.runId} must register exactly one persistence baseline`);
+      if (kinds.filter((k) => k === 'persistence').length !== 1)
+        throw new MlStepError('ticklake.RegistryInconsistent', `run ${plan.runId} must register exactly one persistence baseline`);
       const modelIds = models.map((m) => m.modelId);
       await store.setActiveModels({ runId: plan.runId, trainingDate: plan.trainingDate, modelIds, target: plan.target, activatedAt: plan.runTime });
       log('models activated', { runId: plan.runId, modelIds });
@@ -226,7 +264,17 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       const dayStartUs = dateToDayNumber(evalDate) * US_PER_DAY;
       const dayEndUs = dayStartUs + US_PER_DAY;
       const base = { runId: `evaluate-${evalDate}`, evalDate, dayStartUs, dayEndUs, startedAt, runTime: request.scheduledTime ?? startedAt };
-      const notReady = (reason: string): EvaluationPlan => ({ ...base, ready: false, reason, symbols: [], target: null, models: [], baselineId: null, currentChampions: {}, excluded: [] });
+      const notReady = (reason: string): EvaluationPlan => ({
+        ...base,
+        ready: false,
+        reason,
+        symbols: [],
+        target: null,
+        models: [],
+        baselineId: null,
+        currentChampions: {},
+        excluded: [],
+      });
 
       const active = await store.getActiveModels();
       if (active === undefined) return notReady('no trained models yet: the weekly training has not run');
@@ -271,7 +319,8 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
         } else if (id !== null && retained < 0 && !excluded.some((e) => e.modelId === id)) {
           // A champion from an earlier training keeps competing, for its own symbol only.
           const r = await store.getRecord(id);
-          if (r !== undefined && r.train_end < dayStartUs && (await store.getArtifact(id)) !== undefined) candidates.push({ modelId: id, kind: r.kind, symbols: [symbol] });
+          if (r !== undefined && r.train_end < dayStartUs && (await store.getArtifact(id)) !== undefined)
+            candidates.push({ modelId: id, kind: r.kind, symbols: [symbol] });
         }
         currentChampions[symbol] = id;
       }
@@ -300,10 +349,12 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           const m = plan.models.find((c) => c.modelId === id);
           return m === undefined || m.symbols === undefined || m.symbols.includes(symbol);
         };
-        const candidates: ChampionCandidate[] = scores.filter((s) => competes(s.modelId)).map((s) => {
-          const m = s.bySymbol.find((b) => b.symbol === symbol);
-          return { modelId: s.modelId, kind: s.kind, rmse: m?.rmse ?? Number.NaN, n: m?.n ?? 0 };
-        });
+        const candidates: ChampionCandidate[] = scores
+          .filter((s) => competes(s.modelId))
+          .map((s) => {
+            const m = s.bySymbol.find((b) => b.symbol === symbol);
+            return { modelId: s.modelId, kind: s.kind, rmse: m?.rmse ?? Number.NaN, n: m?.n ?? 0 };
+          });
         const baseline = candidates.find((c) => c.modelId === plan.baselineId);
         if (baseline === undefined) throw new MlStepError('ticklake.RegistryInconsistent', `no score for the baseline ${String(plan.baselineId)}`);
         if (!(baseline.n > 0) || !Number.isFinite(baseline.rmse)) {
@@ -311,7 +362,15 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           continue;
         }
         const d = chooseChampion(candidates, { currentChampionId: plan.currentChampions[symbol] ?? undefined });
-        const ranking: RankedEntry[] = d.ranking.map((r) => ({ modelId: r.modelId, kind: r.kind, rmse: finiteOrNull(r.rmse), n: r.n, rank: r.rank, eligible: r.eligible, skillVsBaseline: finiteOrNull(r.skillVsBaseline) }));
+        const ranking: RankedEntry[] = d.ranking.map((r) => ({
+          modelId: r.modelId,
+          kind: r.kind,
+          rmse: finiteOrNull(r.rmse),
+          n: r.n,
+          rank: r.rank,
+          eligible: r.eligible,
+          skillVsBaseline: finiteOrNull(r.skillVsBaseline),
+        }));
         const champion = d.ranking.find((r) => r.modelId === d.championId)!;
         decisions.push({
           symbol,
@@ -337,8 +396,13 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       for (const d of decision.decisions) {
         const champ = metricsOf(d.championId, d.symbol);
         const base = metricsOf(d.baselineId, d.symbol);
-        if (champ?.rmse == null || base?.rmse == null || !(champ.n > 0)) throw new MlStepError('ticklake.ChampionRuleViolation', `${d.symbol}: champion ${d.championId} has no score on ${evalDate}`);
-        if (champ.rmse > base.rmse) throw new MlStepError('ticklake.ChampionRuleViolation', `${d.symbol}: champion ${d.championId} (RMSE ${champ.rmse}) is worse than persistence (RMSE ${base.rmse}) on ${evalDate}`);
+        if (champ?.rmse == null || base?.rmse == null || !(champ.n > 0))
+          throw new MlStepError('ticklake.ChampionRuleViolation', `${d.symbol}: champion ${d.championId} has no score on ${evalDate}`);
+        if (champ.rmse > base.rmse)
+          throw new MlStepError(
+            'ticklake.ChampionRuleViolation',
+            `${d.symbol}: champion ${d.championId} (RMSE ${champ.rmse}) is worse than persistence (RMSE ${base.rmse}) on ${evalDate}`,
+          );
       }
 
       const rows: ModelEvaluationRow[] = [];

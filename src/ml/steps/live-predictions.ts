@@ -24,6 +24,7 @@ import type { BarSource } from './bar-source.js';
 import type { MlModelStore } from './model-store.js';
 import { writePredictionRows, type PredictionRow } from './tables.js';
 import type { Bar } from '../../core/bars.js';
+import { getOrCreate } from '../../core/collections.js';
 
 /** A forecast waiting for its target minute. JSON-safe (kept in the model store between Lambda invocations). */
 export interface PendingPrediction {
@@ -116,7 +117,16 @@ interface SymbolState {
 }
 
 function newState(): SymbolState {
-  return { predictor: new LivePredictor(new PersistenceModel(), '', DEFAULT_TARGET), modelId: undefined, modelKind: undefined, target: DEFAULT_TARGET, pending: [], pointer: undefined, pointerReadAt: Number.NEGATIVE_INFINITY, warmed: false };
+  return {
+    predictor: new LivePredictor(new PersistenceModel(), '', DEFAULT_TARGET),
+    modelId: undefined,
+    modelKind: undefined,
+    target: DEFAULT_TARGET,
+    pending: [],
+    pointer: undefined,
+    pointerReadAt: Number.NEGATIVE_INFINITY,
+    warmed: false,
+  };
 }
 
 /** Champion forecasts for every symbol, bar by bar. */
@@ -128,7 +138,17 @@ export class PredictionService {
   private newPoints: Point[] = [];
   private readonly now: () => number;
   private readonly ttl: number;
-  private counters = { bars: 0, barsWithoutChampion: 0, outOfOrderBars: 0, predictions: 0, completed: 0, withoutActual: 0, championReads: 0, modelLoads: 0, rejectedPoints: 0 };
+  private counters = {
+    bars: 0,
+    barsWithoutChampion: 0,
+    outOfOrderBars: 0,
+    predictions: 0,
+    completed: 0,
+    withoutActual: 0,
+    championReads: 0,
+    modelLoads: 0,
+    rejectedPoints: 0,
+  };
   private predictMs = 0;
   private predictMsMax = 0;
   private predictedBars = 0;
@@ -168,8 +188,7 @@ export class PredictionService {
   }
 
   private async stateOf(bar: Bar): Promise<SymbolState> {
-    let s = this.symbols.get(bar.symbol);
-    if (s === undefined) this.symbols.set(bar.symbol, (s = newState()));
+    const s = getOrCreate(this.symbols, bar.symbol, () => newState());
     if (!s.warmed) {
       s.warmed = true;
       if (this.options.history) {
@@ -269,7 +288,14 @@ export class PredictionService {
   }
 
   private point(p: Pick<PendingPrediction, 'symbol' | 'modelId' | 'field' | 'horizon' | 'targetUs' | 'predicted'>, actual: number | null | undefined): Point {
-    return predictionPoint({ symbol: p.symbol, model_id: p.modelId, kind: forecastName(p.field, p.horizon), target_time: p.targetUs, predicted: p.predicted, actual });
+    return predictionPoint({
+      symbol: p.symbol,
+      model_id: p.modelId,
+      kind: forecastName(p.field, p.horizon),
+      target_time: p.targetUs,
+      predicted: p.predicted,
+      actual,
+    });
   }
 
   /** Rows completed since the last flush (not yet written). */
@@ -285,8 +311,7 @@ export class PredictionService {
   /** Restores forecasts that were pending when a previous process stopped (see {@link pending}). */
   restorePending(pending: readonly PendingPrediction[]): void {
     for (const p of [...pending].sort((a, b) => a.targetUs - b.targetUs)) {
-      let s = this.symbols.get(p.symbol);
-      if (s === undefined) this.symbols.set(p.symbol, (s = newState()));
+      const s = getOrCreate(this.symbols, p.symbol, () => newState());
       s.pending.push(p);
     }
   }
@@ -305,7 +330,17 @@ export class PredictionService {
     let rejected = 0;
     if (this.options.timeSeries) {
       const complete = rows.map((r) =>
-        this.point({ symbol: r.symbol, modelId: r.model_id, field: r.price_field === 'close' ? 'close' : 'avgPrice', horizon: r.horizon, targetUs: r.minute_start, predicted: r.predicted }, r.actual),
+        this.point(
+          {
+            symbol: r.symbol,
+            modelId: r.model_id,
+            field: r.price_field === 'close' ? 'close' : 'avgPrice',
+            horizon: r.horizon,
+            targetUs: r.minute_start,
+            predicted: r.predicted,
+          },
+          r.actual,
+        ),
       );
       const done = new Set(complete.map((p) => `${p.tags.symbol}\u0000${p.tags.model_id}\u0000${p.time}`));
       const open = this.newPoints.filter((p) => !done.has(`${p.tags.symbol}\u0000${p.tags.model_id}\u0000${p.time}`));

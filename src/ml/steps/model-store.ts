@@ -173,7 +173,8 @@ export class BlobModelStore implements MlModelStore {
   async setChampion(symbol: string, pointer: ChampionPointer, change?: ChampionChangeEntry): Promise<void> {
     checkName('symbol', symbol);
     if (change !== undefined) {
-      if (change.symbol !== symbol || change.modelId !== pointer.modelId) throw new Error(`change record (${change.symbol} → ${change.modelId}) does not match the pointer (${symbol} → ${pointer.modelId})`);
+      if (change.symbol !== symbol || change.modelId !== pointer.modelId)
+        throw new Error(`change record (${change.symbol} → ${change.modelId}) does not match the pointer (${symbol} → ${pointer.modelId})`);
       await this.putJson(`champion-history/${symbol}/${checkName('evaluation date', change.evalDate)}.json`, change);
     }
     await this.putJson(`champions/${symbol}.json`, pointer);

@@ -10,7 +10,6 @@
  * that state, bars in order).
  */
 import { MINUTE_US } from '../bar.js';
-import type { Bar as LakeBar } from '../../core/bars.js';
 import { type BarRow, fromBarRow } from '../../core/bars.js';
 import type { BarSource } from './bar-source.js';
 import type { PendingPrediction, PredictionService } from './live-predictions.js';

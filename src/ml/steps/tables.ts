@@ -12,12 +12,13 @@
 import type { HourPartition } from '../../core/time.js';
 import { dateOfDay, dayNumber, hourPartition } from '../../core/time.js';
 import type { ModelRecord } from '../registry.js';
-import { type TableSchema } from '../../lake/table-schema.js';
+import type { TableSchema } from '../../lake/table-schema.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../table-schemas.js';
 import { lakeKey, tablePrefix } from '../../lake/layout.js';
 import { hourIndex } from '../../lake/rows.js';
 import { encodeParquet, type ColumnValues } from '../../lake/parquet.js';
 import type { ObjectStore } from '../../lake/object-store.js';
+import { getOrCreate } from '../../core/collections.js';
 
 /** One row of `model_evaluations`: a model scored on one symbol and day. */
 export interface ModelEvaluationRow {
@@ -134,8 +135,7 @@ export async function writePredictionRows(lake: ObjectStore, rows: readonly Pred
   const byHour = new Map<number, PredictionRow[]>();
   for (const r of rows) {
     const h = hourIndex(r.minute_start);
-    let list = byHour.get(h);
-    if (list === undefined) byHour.set(h, (list = []));
+    const list = getOrCreate(byHour, h, () => []);
     list.push(r);
   }
   const keys: string[] = [];

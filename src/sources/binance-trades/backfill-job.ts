@@ -19,7 +19,15 @@
  */
 import { QUARANTINE, type TableSchema } from '../../lake/table-schema.js';
 import { BAR_PARTIALS, TRADES } from './tables.js';
-import { type BackfillContext, checkedFileLinesSql, checkedLinesSql, classifiedLinesSql, numberedLinesSql, quarantineSql, validTradesSql } from './backfill-sql.js';
+import {
+  type BackfillContext,
+  checkedFileLinesSql,
+  checkedLinesSql,
+  classifiedLinesSql,
+  numberedLinesSql,
+  quarantineSql,
+  validTradesSql,
+} from './backfill-sql.js';
 import { partialsFromTradesSql } from '../../sql/bars.js';
 import type { SqlDialect } from '../../sql/dialect.js';
 
@@ -87,7 +95,11 @@ export function backfillStatements(d: SqlDialect, job: BackfillJob): BackfillSta
       trades: write(TRADES, tmp.valid),
       quarantine: write(QUARANTINE, `(${quarantineSql(tmp.classified, d, ctx)}) AS q`),
       barPartials: write(BAR_PARTIALS, partials(tmp.valid)),
-      dropLines: [`DROP VIEW IF EXISTS ${tmp.valid}`, `DROP VIEW IF EXISTS ${job.linesTable}`, ...[tmp.checked, tmp.classified].map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'),
+      dropLines: [
+        `DROP VIEW IF EXISTS ${tmp.valid}`,
+        `DROP VIEW IF EXISTS ${job.linesTable}`,
+        ...[tmp.checked, tmp.classified].map((t) => `DROP TABLE IF EXISTS ${t}`),
+      ].join(';\n'),
     };
   }
 

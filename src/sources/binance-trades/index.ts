@@ -27,7 +27,10 @@ const symbolsOption: SourceOption = {
   description: `comma-separated simulator symbols (presets: ${Object.keys(SYMBOL_PRESETS).join(', ')})`,
   defaultValue: DEFAULT_SYMBOL_NAMES,
   parse: (v) => {
-    const list = v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    const list = v
+      .split(',')
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean);
     const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
     if (list.length === 0) throw new Error('give at least one symbol');
     if (unknown.length > 0) throw new Error(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
@@ -83,7 +86,14 @@ export const binanceTrades: SourceDefinition = {
     options: [symbolsOption],
     *simulate(o) {
       const keys = new PartitionKeys();
-      const records = simulateRecords({ format: 'jsonl', symbols: symbolsOf(o.extra), minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs, malformedShare: o.malformedShare });
+      const records = simulateRecords({
+        format: 'jsonl',
+        symbols: symbolsOf(o.extra),
+        minutes: o.minutes,
+        seed: o.seed,
+        startTimeMs: o.startTimeMs,
+        malformedShare: o.malformedShare,
+      });
       for (const r of records) yield { timeMs: r.timeMs, partitionKey: keys.next(r.partitionKey), payload: r.payload };
     },
     describe: (o) => `${symbolsOf(o.extra).join(' + ')} trades`,

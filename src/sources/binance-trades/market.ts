@@ -69,12 +69,72 @@ export interface SymbolSpec {
  * counters are for these pairs, so downstream code sees 10-digit ids.
  */
 export const SYMBOL_PRESETS: Readonly<Record<string, SymbolSpec>> = {
-  BTCUSDT: { symbol: 'BTCUSDT', startPrice: 97_000, tickSize: 0.01, qtyStep: 0.00001, meanRatePerSec: 120, annualVol: 0.5, medianQty: 0.002, firstTradeId: 5_000_000_000, firstOrderId: 48_000_000_000 },
-  ETHUSDT: { symbol: 'ETHUSDT', startPrice: 3_400, tickSize: 0.01, qtyStep: 0.0001, meanRatePerSec: 60, annualVol: 0.65, medianQty: 0.03, firstTradeId: 2_600_000_000, firstOrderId: 31_000_000_000 },
-  SOLUSDT: { symbol: 'SOLUSDT', startPrice: 180, tickSize: 0.01, qtyStep: 0.001, meanRatePerSec: 30, annualVol: 0.8, medianQty: 0.5, firstTradeId: 1_200_000_000, firstOrderId: 14_000_000_000 },
-  BNBUSDT: { symbol: 'BNBUSDT', startPrice: 650, tickSize: 0.01, qtyStep: 0.001, meanRatePerSec: 15, annualVol: 0.45, medianQty: 0.1, firstTradeId: 1_100_000_000, firstOrderId: 12_000_000_000 },
-  XRPUSDT: { symbol: 'XRPUSDT', startPrice: 2.3, tickSize: 0.0001, qtyStep: 0.1, meanRatePerSec: 25, annualVol: 0.8, medianQty: 45, firstTradeId: 800_000_000, firstOrderId: 9_000_000_000 },
-  DOGEUSDT: { symbol: 'DOGEUSDT', startPrice: 0.32, tickSize: 0.00001, qtyStep: 1, meanRatePerSec: 20, annualVol: 0.9, medianQty: 300, firstTradeId: 1_000_000_000, firstOrderId: 10_000_000_000 },
+  BTCUSDT: {
+    symbol: 'BTCUSDT',
+    startPrice: 97_000,
+    tickSize: 0.01,
+    qtyStep: 0.00001,
+    meanRatePerSec: 120,
+    annualVol: 0.5,
+    medianQty: 0.002,
+    firstTradeId: 5_000_000_000,
+    firstOrderId: 48_000_000_000,
+  },
+  ETHUSDT: {
+    symbol: 'ETHUSDT',
+    startPrice: 3_400,
+    tickSize: 0.01,
+    qtyStep: 0.0001,
+    meanRatePerSec: 60,
+    annualVol: 0.65,
+    medianQty: 0.03,
+    firstTradeId: 2_600_000_000,
+    firstOrderId: 31_000_000_000,
+  },
+  SOLUSDT: {
+    symbol: 'SOLUSDT',
+    startPrice: 180,
+    tickSize: 0.01,
+    qtyStep: 0.001,
+    meanRatePerSec: 30,
+    annualVol: 0.8,
+    medianQty: 0.5,
+    firstTradeId: 1_200_000_000,
+    firstOrderId: 14_000_000_000,
+  },
+  BNBUSDT: {
+    symbol: 'BNBUSDT',
+    startPrice: 650,
+    tickSize: 0.01,
+    qtyStep: 0.001,
+    meanRatePerSec: 15,
+    annualVol: 0.45,
+    medianQty: 0.1,
+    firstTradeId: 1_100_000_000,
+    firstOrderId: 12_000_000_000,
+  },
+  XRPUSDT: {
+    symbol: 'XRPUSDT',
+    startPrice: 2.3,
+    tickSize: 0.0001,
+    qtyStep: 0.1,
+    meanRatePerSec: 25,
+    annualVol: 0.8,
+    medianQty: 45,
+    firstTradeId: 800_000_000,
+    firstOrderId: 9_000_000_000,
+  },
+  DOGEUSDT: {
+    symbol: 'DOGEUSDT',
+    startPrice: 0.32,
+    tickSize: 0.00001,
+    qtyStep: 1,
+    meanRatePerSec: 20,
+    annualVol: 0.9,
+    medianQty: 300,
+    firstTradeId: 1_000_000_000,
+    firstOrderId: 10_000_000_000,
+  },
 };
 
 /** Symbols simulated when the config names none. */
@@ -164,7 +224,7 @@ const DIGITS4: readonly string[] = Array.from({ length: 10_000 }, (_, i) => Stri
  * and avoids the intermediate strings of toFixed or slicing on the hot path.
  */
 export function formatUnits8(units: number, decimals: number): string {
-  if (decimals === 0) return units + '.00000000';
+  if (decimals === 0) return `${units}.00000000`;
   const scale = POW10[decimals]!;
   let ip = Math.floor(units / scale);
   let rem = units - ip * scale;
@@ -176,7 +236,7 @@ export function formatUnits8(units: number, decimals: number): string {
   // Fraction scaled to 8 digits: < 1e8, so exact in a double.
   const frac8 = rem * POW10[8 - decimals]!;
   const hi = Math.floor(frac8 / 10_000);
-  return ip + '.' + DIGITS4[hi]! + DIGITS4[frac8 - hi * 10_000]!;
+  return `${ip}.${DIGITS4[hi]!}${DIGITS4[frac8 - hi * 10_000]!}`;
 }
 
 /** price x qty from integer ticks and steps, exact, with 8 decimals. */
@@ -193,7 +253,7 @@ function formatProduct8(priceTicks: number, dp: number, qtySteps: number, dq: nu
     dd = 8;
   }
   const s = big.toString().padStart(dd + 1, '0');
-  return dd === 0 ? s + '.00000000' : s.slice(0, s.length - dd) + '.' + s.slice(s.length - dd) + ZEROS[8 - dd];
+  return dd === 0 ? `${s}.00000000` : `${s.slice(0, s.length - dd)}.${s.slice(s.length - dd)}${ZEROS[8 - dd]}`;
 }
 
 /** Looks up a preset by name, or validates a full spec. */
@@ -207,7 +267,10 @@ export function resolveSymbol(s: string | SymbolSpec): SymbolSpec {
   if (!(spec.meanRatePerSec > 0)) throw new RangeError(`${spec.symbol}: meanRatePerSec must be positive`);
   if (spec.annualVol !== undefined && !(spec.annualVol > 0 && spec.annualVol < 10)) throw new RangeError(`${spec.symbol}: annualVol must be in (0, 10)`);
   if (spec.medianQty !== undefined && !(spec.medianQty > 0)) throw new RangeError(`${spec.symbol}: medianQty must be positive`);
-  for (const [k, v] of [['firstTradeId', spec.firstTradeId], ['firstOrderId', spec.firstOrderId]] as const) {
+  for (const [k, v] of [
+    ['firstTradeId', spec.firstTradeId],
+    ['firstOrderId', spec.firstOrderId],
+  ] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new RangeError(`${spec.symbol}: ${k} must be a non-negative safe integer`);
   }
   stepDecimals(spec.tickSize, `${spec.symbol} tickSize`);
@@ -459,7 +522,7 @@ class SymbolSim {
     let h = this.omega + GARCH_ALPHA * u2 + GARCH_BETA * this.h;
     const lo = 0.05 * this.hBar;
     const hi = 50 * this.hBar;
-    h = h < lo ? lo : h > hi ? hi : h;
+    h = h < lo ? lo : Math.min(h, hi);
     this.h = h;
     this.acc = 0;
     this.sec++;
@@ -478,7 +541,7 @@ class SymbolSim {
     const newsVar = this.news ? NEWS_VAR_MULT : 1;
     this.varRate = h * this.jumpMult * newsVar * this.seasonVol * this.seasonVol;
     let volFactor = Math.sqrt(h / this.hBar);
-    volFactor = volFactor < 0.4 ? 0.4 : volFactor > 3 ? 3 : volFactor;
+    volFactor = volFactor < 0.4 ? 0.4 : Math.min(volFactor, 3);
     this.mu = this.mu0 * this.seasonRate * volFactor * (this.news ? NEWS_RATE_MULT : 1);
   }
 
@@ -500,7 +563,7 @@ class SymbolSim {
 
 /** Snaps a size to the nearest 1, 2 or 5 x 10^k, as people type order sizes. */
 function roundNumber(q: number): number {
-  const p = Math.pow(10, Math.floor(Math.log10(q)));
+  const p = 10 ** Math.floor(Math.log10(q));
   const m = q / p;
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
@@ -587,7 +650,9 @@ export function recordPipeline(options: RecordOptions): RecordPipeline {
   const share = options.malformedShare ?? 0;
   if (!(share >= 0 && share <= 1)) throw new RangeError(`malformedShare must be in 0..1, got ${share}`);
   // Keyed by the symbol set too, so per-symbol files do not corrupt the same positions.
-  const label = `malformed:${configSymbols(options).map((s) => s.symbol).join(',')}`;
+  const label = `malformed:${configSymbols(options)
+    .map((s) => s.symbol)
+    .join(',')}`;
   const bad = Rng.derive(options.seed ?? 1, label);
   const fmt = options.format;
   const csvOpts = { timeUnit: options.timeUnit, trimZeros: options.trimZeros };

@@ -9,7 +9,10 @@ import type { TradeRow } from './features.js';
 export const TRADE_MEASUREMENT = 'trade';
 
 /** The columns of a curated `trades` row that the `trade` measurement uses (times in microseconds). */
-export type TradeLike = Pick<TradeRow, 'symbol' | 'trade_id' | 'price' | 'quantity' | 'quote_quantity' | 'is_buyer_maker' | 'trade_time' | 'day_of_week' | 'hour' | 'minute'>;
+export type TradeLike = Pick<
+  TradeRow,
+  'symbol' | 'trade_id' | 'price' | 'quantity' | 'quote_quantity' | 'is_buyer_maker' | 'trade_time' | 'day_of_week' | 'hour' | 'minute'
+>;
 
 /**
  * A trade as a `trade` point. Binance timestamps are milliseconds (before

@@ -16,7 +16,6 @@ import { CORE_REASON_CODES, type CoreReasonCode, type Rejection as CoreRejection
 /** Payload formats the stream transform understands. */
 export type TradeSource = 'binance-ws' | 'binance-csv';
 
-
 /** A validated trade, normalised from either Binance format. */
 export interface Trade {
   /** Upper-case symbol, e.g. BTCUSDT. */
@@ -37,14 +36,7 @@ export interface Trade {
 }
 
 /** The trade source's own reasons, on top of the core set. */
-export const TRADE_REASON_CODES = [
-  'MALFORMED_CSV',
-  'NON_POSITIVE_PRICE',
-  'NON_POSITIVE_QUANTITY',
-  'QUOTE_QTY_MISMATCH',
-  'BAD_SYMBOL',
-  'BAD_TRADE_ID',
-] as const;
+export const TRADE_REASON_CODES = ['MALFORMED_CSV', 'NON_POSITIVE_PRICE', 'NON_POSITIVE_QUANTITY', 'QUOTE_QTY_MISMATCH', 'BAD_SYMBOL', 'BAD_TRADE_ID'] as const;
 
 /** Every reason a Binance record is quarantined with: the core set and the trade source's own. */
 export const REASON_CODES = [...CORE_REASON_CODES, ...TRADE_REASON_CODES] as const;

@@ -97,4 +97,3 @@ export function checkTradeId(id: number): Rejection<ReasonCode> | undefined {
 export function checkTradeTime(timeUs: number, ctx: ValidationContext): Rejection<ReasonCode> | undefined {
   return checkEventTime(timeUs, ctx);
 }
-

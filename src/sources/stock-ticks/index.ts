@@ -34,7 +34,8 @@ function readTick(text: string, json: unknown, nowUs: number): { ok: true; tick:
       return { ok: false, source: STOCK_TICKS_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
     }
   }
-  if (!isStockTickMessage(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is neither a trade nor a stock tick') };
+  if (!isStockTickMessage(doc))
+    return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is neither a trade nor a stock tick') };
   const r = stockTickFrom(doc, PROFILES, { nowUs });
   return r.ok ? r : { ok: false, source: STOCK_TICKS_SOURCE, rejection: r.rejection };
 }

@@ -12,7 +12,17 @@ export const COMPANY_PROFILES: readonly CompanyProfile[] = profiles as CompanyPr
 
 /** Start prices (USD) of the simulated tickers. */
 const START_PRICE: Readonly<Record<string, number>> = {
-  AAPL: 229, MSFT: 415, NVDA: 138, AMZN: 197, TSLA: 251, JPM: 224, GS: 540, XOM: 118, CVX: 155, JNJ: 158, PFE: 29,
+  AAPL: 229,
+  MSFT: 415,
+  NVDA: 138,
+  AMZN: 197,
+  TSLA: 251,
+  JPM: 224,
+  GS: 540,
+  XOM: 118,
+  CVX: 155,
+  JNJ: 158,
+  PFE: 29,
 };
 
 export interface StockSimConfig {

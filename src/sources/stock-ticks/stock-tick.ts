@@ -12,7 +12,14 @@ import { dateOfDay, dayNumber } from '../../core/time.js';
 import { checkEventTime, type ValidationContext } from '../../core/validation.js';
 
 /** The stock source's own reasons, on top of the core set (ids and prices share the trade source's names). */
-export const STOCK_REASON_CODES = ['BAD_TRADE_ID', 'NON_POSITIVE_PRICE', 'NON_POSITIVE_VOLUME', 'UNKNOWN_TICKER', 'SECTOR_MISMATCH', 'MARKET_CAP_MISMATCH'] as const;
+export const STOCK_REASON_CODES = [
+  'BAD_TRADE_ID',
+  'NON_POSITIVE_PRICE',
+  'NON_POSITIVE_VOLUME',
+  'UNKNOWN_TICKER',
+  'SECTOR_MISMATCH',
+  'MARKET_CAP_MISMATCH',
+] as const;
 export type StockReasonCode = CoreReasonCode | (typeof STOCK_REASON_CODES)[number];
 /** Every reason a stock tick is quarantined with. */
 export const REASON_CODES = [...CORE_REASON_CODES, ...STOCK_REASON_CODES] as const;
@@ -57,22 +64,26 @@ export function stockTickFrom(doc: Record<string, unknown>, profiles: ReadonlyMa
     if (doc[k] === undefined || doc[k] === null) return fail(reject('MISSING_FIELD', `field "${k}" is missing`));
   }
   const { id, created_at, ticker, sector, volume, market_cap, price } = doc;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return fail(reject('BAD_TRADE_ID', `id ${JSON.stringify(id)} is not a non-negative integer`));
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
+    return fail(reject('BAD_TRADE_ID', `id ${JSON.stringify(id)} is not a non-negative integer`));
   if (typeof ticker !== 'string') return fail(reject('WRONG_TYPE', 'field "ticker" must be a string'));
   if (typeof sector !== 'string') return fail(reject('WRONG_TYPE', 'field "sector" must be a string'));
   if (typeof created_at !== 'string') return fail(reject('WRONG_TYPE', 'field "created_at" must be an ISO-8601 string'));
-  if (typeof volume !== 'number' || typeof price !== 'number' || typeof market_cap !== 'number') return fail(reject('WRONG_TYPE', 'volume, price and market_cap must be numbers'));
+  if (typeof volume !== 'number' || typeof price !== 'number' || typeof market_cap !== 'number')
+    return fail(reject('WRONG_TYPE', 'volume, price and market_cap must be numbers'));
   const ms = Date.parse(created_at);
   if (Number.isNaN(ms)) return fail(reject('BAD_NUMBER', `created_at ${JSON.stringify(created_at.slice(0, 40))} is not a date-time`));
   const tErr = checkEventTime(ms * 1000, ctx);
   if (tErr) return fail(tErr);
   const profile = profiles.get(ticker);
   if (!profile) return fail(reject('UNKNOWN_TICKER', `ticker ${JSON.stringify(ticker.slice(0, 20))} is not in company_profile`));
-  if (profile.sector !== sector) return fail(reject('SECTOR_MISMATCH', `sector ${JSON.stringify(sector.slice(0, 40))} differs from the profile's ${profile.sector}`));
+  if (profile.sector !== sector)
+    return fail(reject('SECTOR_MISMATCH', `sector ${JSON.stringify(sector.slice(0, 40))} differs from the profile's ${profile.sector}`));
   if (!(price > 0) || !Number.isFinite(price)) return fail(reject('NON_POSITIVE_PRICE', `price ${price} is not a positive finite number`));
   if (!Number.isSafeInteger(volume) || volume <= 0) return fail(reject('NON_POSITIVE_VOLUME', `volume ${volume} is not a positive integer`));
   const expected = price * profile.shares;
-  if (Math.abs(market_cap - expected) > MARKET_CAP_REL_TOL * expected) return fail(reject('MARKET_CAP_MISMATCH', `market_cap ${market_cap} differs from price x shares ${expected}`));
+  if (Math.abs(market_cap - expected) > MARKET_CAP_REL_TOL * expected)
+    return fail(reject('MARKET_CAP_MISMATCH', `market_cap ${market_cap} differs from price x shares ${expected}`));
   return { ok: true, tick: { id, created_at: ms * 1000, ticker, sector, volume, market_cap, price } };
 }
 

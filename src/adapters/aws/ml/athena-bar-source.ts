@@ -60,7 +60,8 @@ export async function runAthenaQuery(api: AthenaApi, sql: string, o: AthenaBarSo
     const r = await api.getQueryExecution({ QueryExecutionId: id });
     const state = r.QueryExecution?.Status?.State;
     if (state === 'SUCCEEDED') break;
-    if (state === 'FAILED' || state === 'CANCELLED') throw new AthenaQueryError(`Athena query ${id} ${state}: ${r.QueryExecution?.Status?.StateChangeReason ?? 'no reason given'}`);
+    if (state === 'FAILED' || state === 'CANCELLED')
+      throw new AthenaQueryError(`Athena query ${id} ${state}: ${r.QueryExecution?.Status?.StateChangeReason ?? 'no reason given'}`);
     if (Date.now() > deadline) throw new AthenaQueryError(`Athena query ${id} still ${state ?? 'unknown'} after ${o.timeoutMs ?? 120_000} ms`);
     await sleep(o.pollMs ?? 500);
   }

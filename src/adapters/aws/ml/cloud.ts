@@ -35,7 +35,8 @@ class LazyBarSource implements BarSource {
   private source: BarSource | undefined;
   constructor(private readonly create: () => BarSource) {}
   private get(): BarSource {
-    return (this.source ??= this.create());
+    this.source ??= this.create();
+    return this.source;
   }
   async bars(query: BarQuery): Promise<Bar[]> {
     return this.get().bars(query);

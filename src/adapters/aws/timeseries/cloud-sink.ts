@@ -118,7 +118,9 @@ export function cloudConfigFromEnv(env: Readonly<Record<string, string | undefin
     const database = nonEmpty(env.TIMESTREAM_DATABASE);
     if (!database) throw new Error('TIMESTREAM_DATABASE is required for timestream-liveanalytics');
     let tables: Record<string, string> = { ...DEFAULT_TABLES, ...pairs(env.TIMESTREAM_TABLE_MAP) };
-    const existing = nonEmpty(env.TIMESTREAM_TABLES)?.split(',').map((s) => s.trim());
+    const existing = nonEmpty(env.TIMESTREAM_TABLES)
+      ?.split(',')
+      .map((s) => s.trim());
     if (existing) tables = Object.fromEntries(Object.entries(tables).filter(([, t]) => existing.includes(t)));
     return { engine, database, tables, region: nonEmpty(env.AWS_REGION), maxParallel };
   }
@@ -184,7 +186,8 @@ export interface CloudSinkDependencies {
 
 /** Builds the sink a configuration names (none, LiveAnalytics or InfluxDB). */
 export async function createCloudSink(config: CloudTimeSeriesConfig, deps: CloudSinkDependencies = {}): Promise<TimeSeriesSink> {
-  if ('pointsFunction' in config) return new FunctionSink({ kind: config.engine, functionName: config.pointsFunction, ...(deps.invokePoints ? { invoke: deps.invokePoints } : {}) });
+  if ('pointsFunction' in config)
+    return new FunctionSink({ kind: config.engine, functionName: config.pointsFunction, ...(deps.invokePoints ? { invoke: deps.invokePoints } : {}) });
   switch (config.engine) {
     case 'none':
       return new NoTimeSeriesSink();

@@ -47,7 +47,9 @@ const decoder = new TextDecoder();
 /** Synchronous invocation with a Lambda client. */
 export function lambdaInvoker(client: Pick<LambdaClient, 'send'>, functionName: string): PointsInvoker {
   return async (payload) => {
-    const out = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }));
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }),
+    );
     return { payload: out.Payload ? decoder.decode(out.Payload) : '', ...(out.FunctionError ? { functionError: out.FunctionError } : {}) };
   };
 }
@@ -112,7 +114,10 @@ export class FunctionSink implements TimeSeriesSink {
       throw new TimeSeriesWriteError(`the time-series points function ${name} answered with something that is not JSON: ${out.payload.slice(0, 200)}`, true);
     }
     if (out.functionError) {
-      throw new TimeSeriesWriteError(`the time-series points function ${name} failed (${out.functionError}): ${answer?.errorType ?? 'Error'}: ${answer?.errorMessage ?? out.payload.slice(0, 200)}`, true);
+      throw new TimeSeriesWriteError(
+        `the time-series points function ${name} failed (${out.functionError}): ${answer?.errorType ?? 'Error'}: ${answer?.errorMessage ?? out.payload.slice(0, 200)}`,
+        true,
+      );
     }
     if ('error' in answer) throw new TimeSeriesWriteError(`time-series store behind ${name}: ${answer.error.message}`, answer.error.retryable);
     return answer;

@@ -34,20 +34,18 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { encodeLine, precisionFor, type Precision } from '../../../timeseries/line-protocol.js';
-import {
-  TimeSeriesWriteError,
-  type Point,
-  type RejectedPoint,
-  type TimeSeriesSink,
-  type WriteResult,
-} from '../../../timeseries/point.js';
+import { TimeSeriesWriteError, type Point, type RejectedPoint, type TimeSeriesSink, type WriteResult } from '../../../timeseries/point.js';
 import { backoffDelayMs, DEFAULT_RETRY, mapBounded, sleep, type RetryPolicy } from '../../../timeseries/retry.js';
 
 const gzip = promisify(gzipCb);
 
 export type InfluxAuth =
   | { readonly token: string }
-  | { readonly username: string; readonly password: string; /** v1 only: `basic` header (default) or `query` (u/p parameters). */ readonly mode?: 'basic' | 'query' };
+  | {
+      readonly username: string;
+      readonly password: string /** v1 only: `basic` header (default) or `query` (u/p parameters). */;
+      readonly mode?: 'basic' | 'query';
+    };
 
 export interface InfluxSinkOptions {
   /** Base URL, e.g. `https://<endpoint>:8086`. */

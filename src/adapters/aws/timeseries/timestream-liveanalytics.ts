@@ -42,13 +42,7 @@
  * Timestream reports lower-version conflicts asynchronously (to the table's
  * rejected-data S3 location), not in the response.
  */
-import {
-  RejectedRecordsException,
-  WriteRecordsCommand,
-  type _Record,
-  type MeasureValue,
-  type TimestreamWriteClient,
-} from '@aws-sdk/client-timestream-write';
+import { RejectedRecordsException, WriteRecordsCommand, type _Record, type MeasureValue, type TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import {
   canonicalTags,
   pointProblem,
@@ -261,9 +255,7 @@ export class LiveAnalyticsSink implements TimeSeriesSink {
   private async sendRequest(table: string, items: Pending[], outcome: Outcome, resend: Pending[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.options.client.send(
-          new WriteRecordsCommand({ DatabaseName: this.options.database, TableName: table, Records: items.map((i) => i.record) }),
-        );
+        await this.options.client.send(new WriteRecordsCommand({ DatabaseName: this.options.database, TableName: table, Records: items.map((i) => i.record) }));
         outcome.written += items.length;
         return;
       } catch (error) {
@@ -298,13 +290,23 @@ export class LiveAnalyticsSink implements TimeSeriesSink {
     }
   }
 
-  private handleRejections(items: Pending[], list: readonly { RecordIndex?: number; Reason?: string; ExistingVersion?: number }[], outcome: Outcome, resend: Pending[]): void {
+  private handleRejections(
+    items: Pending[],
+    list: readonly { RecordIndex?: number; Reason?: string; ExistingVersion?: number }[],
+    outcome: Outcome,
+    resend: Pending[],
+  ): void {
     const byIndex = new Map<number, (typeof list)[number]>();
     for (const r of list) if (r.RecordIndex !== undefined && r.RecordIndex < items.length) byIndex.set(r.RecordIndex, r);
     if (byIndex.size === 0) {
       // A rejection without usable indexes: nothing can be assumed ingested.
       for (const item of items) {
-        outcome.rejected.push({ index: item.index, point: item.point, code: 'rejected_by_store', reason: list[0]?.Reason ?? 'rejected without a record index' });
+        outcome.rejected.push({
+          index: item.index,
+          point: item.point,
+          code: 'rejected_by_store',
+          reason: list[0]?.Reason ?? 'rejected without a record index',
+        });
       }
       return;
     }
