@@ -29,7 +29,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { RecordOrigin } from '../core/origin.js';
 import { STREAM_TRANSFORM_TABLES as TABLES_WRITTEN } from '../catalog.js';
-import type { SourceBatch, SourceDefinition, TableRows } from '../sources/contract.js';
+import { reject } from '../core/reasons.js';
+import type { Quarantined, SourceBatch, SourceDefinition, TableRows } from '../sources/contract.js';
 import { SOURCES } from '../sources/index.js';
 import { lakeKey } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
@@ -37,7 +38,7 @@ import { encodeParquet } from '../lake/parquet.js';
 import { QuarantineRows, RawRows } from '../lake/rows.js';
 import { batchMarkerKey } from '../lake/layout.js';
 import { KinesisBatchProcessor } from './kinesis-batch-processor.js';
-import { SourceRouter } from './source-router.js';
+import { SourceRouter, UNREGISTERED } from './source-router.js';
 
 /** What one invocation did for one source. */
 export interface SourceCounts {
@@ -139,6 +140,15 @@ class BatchAccumulator {
     // Decoded once, straight into the raw landing column; the text is what the sources see.
     const text = this.raw.addBase64(origin, k.data, this.ingestUs);
     const i = this.router.route(text);
+    if (i === UNREGISTERED) {
+      const id = String((this.router.json as { source: string }).source).slice(0, 40);
+      this.reject(
+        origin,
+        { source: 'unknown', rejection: reject('UNKNOWN_FORMAT', `no registered source ${JSON.stringify(id)} (known: ${this.router.known.join(', ')})`) },
+        text,
+      );
+      return;
+    }
     let batch = this.batches[i];
     if (batch === undefined) {
       batch = this.sources[i]!.newBatch({ ingestUs: this.ingestUs });
@@ -148,6 +158,10 @@ class BatchAccumulator {
     const q = batch.add(text, k.partitionKey, this.router.json);
     if (q === undefined) return;
     this.quarantined[i]!++;
+    this.reject(origin, q, text);
+  }
+
+  private reject(origin: RecordOrigin, q: Quarantined, text: string): void {
     this.byReason[q.rejection.code] = (this.byReason[q.rejection.code] ?? 0) + 1;
     this.quarantine.add(origin, q.source, q.rejection, text, this.ingestUs);
   }

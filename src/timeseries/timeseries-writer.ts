@@ -37,8 +37,8 @@ export function createTimeSeriesWriter(deps: TimeSeriesWriterDeps): (event: Kine
       const data = r.kinesis?.data;
       if (typeof data !== 'string') continue;
       const text = Buffer.from(data, 'base64').toString('utf8');
-      const source = sources[router.route(text)]!;
-      if (source.points) points.push(...source.points(text, r.kinesis.partitionKey, router.json, ctx));
+      const source = sources[router.route(text)];
+      if (source?.points) points.push(...source.points(text, r.kinesis.partitionKey, router.json, ctx));
     }
     if (points.length === 0) return { batchItemFailures: [] };
     const res = await deps.sink.write(points);

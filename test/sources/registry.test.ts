@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SourceRouter } from '../../src/ingest/source-router.js';
+import { SourceRouter, UNREGISTERED } from '../../src/ingest/source-router.js';
 import { createStreamTransform, type BatchSummary } from '../../src/ingest/stream-transform.js';
 import { QUARANTINE_REASON_CODES, STREAM_TRANSFORM_TABLES, TABLES } from '../../src/catalog.js';
 import { CORE_REASON_CODES, reject } from '../../src/core/reasons.js';
@@ -75,8 +75,9 @@ describe('source router', () => {
       expect(router.route(text)).toBe(index('stock-ticks'));
       expect(router.json).toEqual(tick);
     }
-    expect(router.route('{"source":"no-such-source","x":1}')).toBe(fallback);
+    expect(router.route('{"source":"no-such-source","x":1}')).toBe(UNREGISTERED);
     expect(router.json).toEqual({ source: 'no-such-source', x: 1 });
+    expect(router.route('{"e":"kline","source":7}')).toBe(fallback);
   });
 
   it('sends everything it cannot place to the fallback source (property)', () => {
@@ -86,7 +87,7 @@ describe('source router', () => {
         const i = router.route(text);
         const claimed = SOURCES.some((s) => (s.recognition.prefixes ?? []).some((p) => text.startsWith(p))) || text.startsWith('{"source":"');
         if (!claimed && !text.startsWith('{')) expect(i).toBe(fallback);
-        expect(i).toBeGreaterThanOrEqual(0);
+        expect(i).toBeGreaterThanOrEqual(UNREGISTERED);
         expect(i).toBeLessThan(SOURCES.length);
       }),
     );
@@ -181,6 +182,7 @@ describe('adding a source', () => {
     expect(await duck(`SELECT source, reason_code FROM read_parquet('${root}/quarantine/quarantine/**/*.parquet')`)).toEqual([
       { source: 'thermo', reason_code: 'TOO_HOT' },
     ]);
+    expect(batches[0]!.quarantinedByReason).toEqual({ TOO_HOT: 1 });
     expect(batches[0]!.bySource).toMatchObject({
       thermo: { records: 3, rows: 2, quarantined: 1 },
       'binance-trades': { records: 1, quarantined: 0 },
@@ -195,5 +197,21 @@ describe('catalog', () => {
     for (const s of SOURCES) for (const f of s.formats) expect(d).toContain(f);
     for (const c of QUARANTINE_REASON_CODES) expect(d).toContain(c);
     expect(d.length).toBeLessThanOrEqual(2048);
+  });
+});
+
+describe('a record for a source that is not registered', () => {
+  it('is quarantined as UNKNOWN_FORMAT naming the known sources, and does not reach the fallback source', async () => {
+    // Prepare
+    const root = tempDir();
+    const batches: BatchSummary[] = [];
+    const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => Date.UTC(2026, 10, 2, 12), onBatch: (b) => batches.push(b) });
+    // Act
+    await handler(kinesisEvent([tradeMessage(), '{"source":"weather","t":1}']));
+    // Assess
+    expect(await duck(`SELECT source, reason_code, reason_message FROM read_parquet('${root}/quarantine/quarantine/**/*.parquet')`)).toEqual([
+      { source: 'unknown', reason_code: 'UNKNOWN_FORMAT', reason_message: 'no registered source "weather" (known: binance-trades, stock-ticks)' },
+    ]);
+    expect(batches[0]!.bySource).toEqual({ 'binance-trades': { records: 1, rows: 2, quarantined: 0 } });
   });
 });
