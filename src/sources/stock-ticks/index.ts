@@ -10,7 +10,8 @@
 import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { SectorVolumeRows, StockTickRows } from './rows.js';
-import { COMPANY_PROFILES, simulateStockTicks } from './simulator.js';
+import { COMPANY_PROFILE_FILE, COMPANY_PROFILES } from './profiles.js';
+import { simulateStockTicks } from './simulator.js';
 import { volumeByDaySql, volumeTodaySql } from './sql.js';
 import { STOCK_TICK_MEASUREMENT, stockTickPoint } from './points.js';
 import { type CompanyProfile, isStockTickMessage, REASON_CODES, type StockTick, sectorVolumes, stockTickFrom } from './stock-tick.js';
@@ -65,7 +66,7 @@ export const stockTicks: SourceDefinition = {
   enters: ['stream'],
   recognition: { envelope: STOCK_TICKS_SOURCE },
   tables: [STOCK_TICKS, SECTOR_VOLUME],
-  dimensions: [{ table: COMPANY_PROFILE, file: 'data/company_profile.json' }],
+  dimensions: [{ table: COMPANY_PROFILE, file: COMPANY_PROFILE_FILE }],
   namedViews: { volume_today: () => volumeTodaySql(SECTOR_VOLUME.name), volume_by_day: () => volumeByDaySql(SECTOR_VOLUME.name) },
   reasonCodes: REASON_CODES,
   formats: [STOCK_TICKS_SOURCE, 'unknown'],

@@ -3,12 +3,11 @@
  * data/company_profile.json, a tick per ticker every few seconds, prices as a
  * random walk, market cap = price x shares outstanding. Pure and seeded.
  */
-import profiles from '../../../data/company_profile.json' with { type: 'json' };
-import type { CompanyProfile } from './stock-tick.js';
 import { Rng } from '../../core/random.js';
+import { COMPANY_PROFILES } from './profiles.js';
+import type { CompanyProfile } from './stock-tick.js';
 
-/** The shipped company_profile dimension. */
-export const COMPANY_PROFILES: readonly CompanyProfile[] = profiles as CompanyProfile[];
+export { COMPANY_PROFILES } from './profiles.js';
 
 /** Start prices (USD) of the simulated tickers. */
 const START_PRICE: Readonly<Record<string, number>> = {
