@@ -1,7 +1,6 @@
 /** Argument parsers shared by the CLI's commands: each throws commander's one-line error. */
 import { InvalidArgumentError } from 'commander';
-import { checkSymbol } from '../sources/binance-trades/validate.js';
-import { SYMBOL_PRESETS } from '../sources/binance-trades/market.js';
+import { checkSymbol, parseSymbols } from '../sources/binance-trades/index.js';
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -18,15 +17,13 @@ export const share = (v: string) => {
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a share between 0 and 1, e.g. 0.001');
   return n;
 };
+/** Simulator preset symbols (the Binance source's parser, as a one-line CLI error). */
 export const symbols = (v: string) => {
-  const list = v
-    .split(',')
-    .map((s) => s.trim().toUpperCase())
-    .filter(Boolean);
-  const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
-  if (list.length === 0) throw new InvalidArgumentError('give at least one symbol');
-  if (unknown.length > 0) throw new InvalidArgumentError(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
-  return list;
+  try {
+    return parseSymbols(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 };
 /** One exchange symbol, upper-cased and checked by the same rule the parsers apply (a bad one would quarantine every line). */
 export const exchangeSymbol = (v: string) => {

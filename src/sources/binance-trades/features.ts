@@ -2,19 +2,12 @@
  * Trade features as the old Spark job derived them, plus lake bookkeeping. Pure.
  * All calendar fields are UTC.
  */
+import type { BarTrade } from '../../core/bars.js';
 import type { Trade } from './trade.js';
 import { hourOfDay, isoDayOfWeek, minuteOfHour } from '../../core/time.js';
 
 /** One curated `trades` row (column names as in glue-schemas/trades.json, `hour` is the partition). */
-export interface TradeRow {
-  readonly symbol: string;
-  readonly trade_id: number;
-  readonly price: number;
-  readonly quantity: number;
-  readonly quote_quantity: number;
-  readonly is_buyer_maker: boolean;
-  /** Microseconds since epoch. */
-  readonly trade_time: number;
+export interface TradeRow extends BarTrade {
   /** Microseconds since epoch. */
   readonly event_time: number;
   readonly day_of_week: number;

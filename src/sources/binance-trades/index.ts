@@ -21,21 +21,24 @@ import { BAR_PARTIALS, BARS_1M, TRADES } from './tables.js';
 import { REASON_CODES } from './trade.js';
 import type { ValidationContext } from './validate.js';
 
+/** Simulator preset symbols from a comma-separated list (upper-cased); throws naming the presets. */
+export function parseSymbols(v: string): string[] {
+  const list = v
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
+  if (list.length === 0) throw new Error('give at least one symbol');
+  if (unknown.length > 0) throw new Error(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
+  return list;
+}
+
 /** `--symbols`: simulator presets, comma-separated. */
 const symbolsOption: SourceOption = {
   flags: '--symbols <list>',
   description: `comma-separated simulator symbols (presets: ${Object.keys(SYMBOL_PRESETS).join(', ')})`,
   defaultValue: DEFAULT_SYMBOL_NAMES,
-  parse: (v) => {
-    const list = v
-      .split(',')
-      .map((s) => s.trim().toUpperCase())
-      .filter(Boolean);
-    const unknown = list.filter((s) => !SYMBOL_PRESETS[s]);
-    if (list.length === 0) throw new Error('give at least one symbol');
-    if (unknown.length > 0) throw new Error(`no simulator preset for ${unknown.join(', ')}; known: ${Object.keys(SYMBOL_PRESETS).join(', ')}`);
-    return list;
-  },
+  parse: parseSymbols,
 };
 
 const symbolsOf = (extra: Readonly<Record<string, unknown>>) => (extra.symbols as readonly string[] | undefined) ?? DEFAULT_SYMBOL_NAMES;
