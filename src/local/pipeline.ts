@@ -15,15 +15,11 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { createStreamTransform, type BatchSummary, type SourceCounts } from '../ingest/stream-transform.js';
-import { CheckpointStore } from './checkpoints.js';
-import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
-import { FileObjectStore } from './file-object-store.js';
+import type { BatchSummary } from '../ingest/stream-transform.js';
+import { BatchTotals, startConsumers } from './consumers.js';
+import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings, type PollerStats } from './event-source.js';
 import { LocalStream } from './local-stream.js';
-import { JsonlDeadLetters } from './on-failure.js';
 import { loadProducerState, produce, type SourceRecord } from './producer.js';
-import type { ShardWorkerData, ShardWorkerMessage } from './shard-worker.js';
 
 export const DEFAULT_STREAM = 'ticklake-events';
 export const DEFAULT_CONSUMER = 'stream-transform';
@@ -100,26 +96,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
   const statePath = join(paths.producers, `${opts.jobId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
   const before = loadProducerState(statePath);
   const alreadyComplete = before?.done === true;
-  const totals = { records: 0, quarantined: 0, objects: 0, bytes: 0 };
-  const byReason: Record<string, number> = {};
-  const rowsByTable: Record<string, number> = {};
-  const bySource: Record<string, SourceCounts> = {};
-  const onBatch = (s: BatchSummary) => {
-    totals.records += s.records;
-    for (const [t, n] of Object.entries(s.rowsByTable)) rowsByTable[t] = (rowsByTable[t] ?? 0) + n;
-    for (const [id, c] of Object.entries(s.bySource)) {
-      const b = bySource[id];
-      bySource[id] = b ? { records: b.records + c.records, rows: b.rows + c.rows, quarantined: b.quarantined + c.quarantined } : c;
-    }
-    totals.quarantined += s.quarantined;
-    totals.objects += s.objectsWritten;
-    totals.bytes += s.bytesWritten;
-    for (const [k, v] of Object.entries(s.quarantinedByReason)) byReason[k] = (byReason[k] ?? 0) + v;
-  };
+  const totals = new BatchTotals();
   const settings: EventSourceSettings = { ...DEFAULT_EVENT_SOURCE_SETTINGS, ...opts.eventSource };
   const workers = opts.workers ?? (opts.clock ? 0 : defaultWorkers(stream.shardCount));
-  const dlq = new JsonlDeadLetters(paths.deadLetter);
-  const stats: PollerStats[] = [];
+  let stats: readonly PollerStats[] = [];
   let deadLettered = 0;
 
   let produced = before?.consumed ?? 0;
@@ -127,14 +107,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
   // Once the producer is done the true total is known; until then use the hint.
   const report = () => {
     const total = producerDone ? produced : opts.totalHint;
-    opts.onProgress?.({ produced, processed: totals.records + deadLettered + dlq.sent, ...(total ? { total } : {}) });
+    opts.onProgress?.({ produced, processed: totals.records, ...(total ? { total } : {}) });
   };
   const ticker = setInterval(report, 250);
   let recordsIn = 0;
-  const shared = new BigInt64Array(new SharedArrayBuffer(8 * (stream.shardCount + 1)));
-  const publish = () => stream.publishCommitted(shared);
   try {
     // produce() truncates uncommitted appends synchronously, before readers start.
+    const consumers = startConsumers({ stream, paths, settings, workers, onBatch: (s) => totals.add(s), ...(opts.clock ? { clock: opts.clock } : {}) });
     const producing = alreadyComplete
       ? Promise.resolve(0)
       : produce(stream, opts.source(), {
@@ -143,58 +122,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
           onProgress: (n) => {
             produced = n;
           },
-          onCommit: publish,
+          onCommit: () => consumers.publish(),
         }).finally(() => {
           produced = loadProducerState(statePath)?.consumed ?? produced;
           producerDone = true;
-          publish();
-          Atomics.store(shared, stream.shardCount, 1n);
         });
-    publish();
-    if (alreadyComplete) Atomics.store(shared, stream.shardCount, 1n);
-    let consuming: Promise<unknown>;
-    if (workers > 0) {
-      const groups: number[][] = Array.from({ length: workers }, () => []);
-      for (const i of stream.shardIds().keys()) groups[i % workers]!.push(i);
-      consuming = Promise.all(
-        groups
-          .filter((g) => g.length > 0)
-          .map(
-            (shardIndexes) =>
-              new Promise<void>((resolveWorker, rejectWorker) => {
-                const data: ShardWorkerData = {
-                  streamDir: paths.stream,
-                  lakeRoot: paths.lake,
-                  checkpointDir: paths.checkpoints,
-                  deadLetterPath: paths.deadLetter,
-                  shardIndexes,
-                  settings,
-                  shared: shared.buffer as SharedArrayBuffer,
-                };
-                const w = new Worker(new URL('./shard-worker-entry.mjs', import.meta.url), { workerData: data });
-                w.on('message', (m: ShardWorkerMessage) => {
-                  if (m.type === 'batch') onBatch(m.summary);
-                  else if (m.type === 'done') {
-                    stats.push(...m.stats);
-                    deadLettered += m.deadLettered;
-                    void w.terminate().then(() => resolveWorker());
-                  } else rejectWorker(new Error(`shard worker failed: ${m.message}`));
-                });
-                w.on('error', rejectWorker);
-                w.on('exit', (code) => {
-                  if (code !== 0 && code !== 1) rejectWorker(new Error(`shard worker exited with code ${code}`));
-                });
-              }),
-          ),
-      );
-    } else {
-      // The same handler function Lambda runs, around the lake as a file object store.
-      const handler = createStreamTransform({ lake: new FileObjectStore(paths.lake), onBatch, ...(opts.clock ? { clock: opts.clock } : {}) });
-      const checkpoints = new CheckpointStore(paths.checkpoints);
-      const pollers = stream.shardIds().map((_, i) => new ShardPoller(stream, i, handler, checkpoints, dlq, settings, opts.clock));
-      consuming = Promise.all(pollers.map((p) => p.run(() => producerDone))).then(() => stats.push(...pollers.map((p) => p.stats)));
-    }
-    [recordsIn] = await Promise.all([producing, consuming]);
+    // A consumer failure must not wait for the producer: race it, then let the consumers drain.
+    recordsIn = await Promise.race([producing, consumers.done.then(() => producing)]);
+    ({ stats, deadLettered } = await consumers.finish());
   } finally {
     clearInterval(ticker);
     stream.close();
@@ -203,11 +138,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineSummar
   return {
     recordsIn,
     recordsProcessed: totals.records,
-    rowsByTable,
-    bySource,
+    rowsByTable: totals.rowsByTable,
+    bySource: totals.bySource,
     quarantined: totals.quarantined,
-    quarantinedByReason: byReason,
-    deadLettered: deadLettered + dlq.sent,
+    quarantinedByReason: totals.byReason,
+    deadLettered,
     invocations: stats.reduce((a, s) => a + s.invocations, 0),
     retries: stats.reduce((a, s) => a + s.retries, 0),
     objectsWritten: totals.objects,
