@@ -7,6 +7,7 @@
  * Values given with `-c` always arrive as strings; numbers and booleans are
  * coerced here.
  */
+import { SCHEDULES } from '../src/orchestration/schedules.js';
 import { z } from 'zod';
 
 /** CloudWatch Logs retention values accepted by CloudFormation (days). */
@@ -123,8 +124,8 @@ export const configSchema = z
      * training day, so the outgoing models are scored on their last day before
      * they are replaced.
      */
-    trainingSchedule: scheduleExpr.default('cron(0 3 ? * MON *)'),
-    evaluationSchedule: scheduleExpr.default('cron(30 0 * * ? *)'),
+    trainingSchedule: scheduleExpr.default(SCHEDULES.weeklyTraining),
+    evaluationSchedule: scheduleExpr.default(SCHEDULES.dailyEvaluation),
     scheduleTimeZone: z
       .string()
       .refine(
