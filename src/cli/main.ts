@@ -18,6 +18,7 @@ import { bytes, formatResult, num, type OutputFormat } from './format.js';
 import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
 import { registerMlCommands } from './ml-commands.js';
+import { registerUpCommand } from './up-command.js';
 import { exchangeSymbol, int, isoTime, positive, share, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
@@ -369,6 +370,17 @@ export function buildProgram(): Command {
     });
 
   registerMlCommands(program);
+  registerUpCommand(program, {
+    dataDirOption,
+    shardsOption,
+    batchOption,
+    quietOption,
+    sourcesOption,
+    addSimulatorOptions,
+    simulatorExtras,
+    resolveDataDir,
+    usageError: (m) => new UsageError(m),
+  });
   return program;
 }
 

@@ -82,6 +82,11 @@ export interface SimulationOptions {
   readonly malformedShare: number;
   /** Values of the source's own {@link SourceOption}s, by option name. */
   readonly extra: Readonly<Record<string, unknown>>;
+  /**
+   * Added to the ids the simulator gives (trade ids, tick ids), so that separate
+   * runs never reuse a natural key: live runs pass one derived from their start time.
+   */
+  readonly idBase?: number;
 }
 
 /** A command-line option a source adds to the commands that simulate it (e.g. `--symbols`). */

@@ -89,9 +89,16 @@ export const binanceTrades: SourceDefinition = {
     options: [symbolsOption],
     *simulate(o) {
       const keys = new PartitionKeys();
+      const idBase = o.idBase ?? 0;
+      const specs = symbolsOf(o.extra).map((s) => {
+        const p = SYMBOL_PRESETS[s]!;
+        return idBase === 0
+          ? p
+          : { ...p, firstTradeId: (p.firstTradeId ?? 1_000_000_000) + idBase, firstOrderId: (p.firstOrderId ?? 30_000_000_000) + 30 * idBase };
+      });
       const records = simulateRecords({
         format: 'jsonl',
-        symbols: symbolsOf(o.extra),
+        symbols: specs,
         minutes: o.minutes,
         seed: o.seed,
         startTimeMs: o.startTimeMs,

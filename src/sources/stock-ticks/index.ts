@@ -77,7 +77,7 @@ export const stockTicks: SourceDefinition = {
   },
   simulator: {
     *simulate(o) {
-      for (const t of simulateStockTicks({ minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs })) yield t;
+      for (const t of simulateStockTicks({ minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs, firstId: 1 + (o.idBase ?? 0) })) yield t;
     },
     describe: () => `${COMPANY_PROFILES.length} tickers' ticks`,
     // One tick per ticker every ~10 s.

@@ -28,6 +28,8 @@ export interface StockSimConfig {
   readonly minutes: number;
   readonly seed?: number | string;
   readonly startTimeMs?: number;
+  /** Id of the first tick (default 1). */
+  readonly firstId?: number;
   /** Seconds between a ticker's ticks (jittered). Default 10, as the old producer. */
   readonly intervalSec?: number;
   readonly profiles?: readonly CompanyProfile[];
@@ -48,7 +50,7 @@ export function* simulateStockTicks(cfg: StockSimConfig): Generator<StockTickRec
   const end = start + cfg.minutes * 60_000;
   const interval = (cfg.intervalSec ?? 10) * 1000;
   const state = list.map((p) => ({ p, price: START_PRICE[p.ticker] ?? 100, next: start + rng.uniform(0, interval) }));
-  let id = 1;
+  let id = cfg.firstId ?? 1;
   for (;;) {
     let s = state[0]!;
     for (const x of state) if (x.next < s.next) s = x;

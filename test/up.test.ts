@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dueFiring } from '../src/local/live-scheduler.js';
+import { parseDuration } from '../src/cli/up-command.js';
+import { SCHEDULES } from '../src/orchestration/schedules.js';
+import { duck, tempDir } from './helpers/lake-files.js';
+
+const CLI = join(import.meta.dirname, '..', 'bin', 'ticklake.js');
+const env = { ...process.env, TICKLAKE_DATA_DIR: '' };
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function start(args: string[]): { child: ChildProcess; exited: Promise<number | null>; stdout: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b) => {
+    out += String(b);
+  });
+  child.stderr!.resume();
+  return { child, exited: new Promise((r) => child.on('exit', (code) => r(code))), stdout: () => out };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Records on the local stream (one line each in the shard logs). */
+function recordsOnStream(dir: string): number {
+  const s = join(dir, 'stream', 'ticklake-events');
+  return readdirSync(s)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((a, f) => a + readFileSync(join(s, f), 'utf8').split('\n').filter(Boolean).length, 0);
+}
+
+/** Waits until `pred` holds (polled), at most `ms`. */
+async function until(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(100);
+  }
+}
+
+describe('ticklake up', () => {
+  it('runs live for --for, processes every record it put, and prints a summary', async () => {
+    // Prepare
+    const dir = tempDir();
+    // Act
+    const r = run(['up', '--data-dir', dir, '--for', '6s', '--status-every', '2', '--no-schedule']);
+    // Assess
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\] binance-trades [\d.]+\/s rows [\d,]+ quarantined 0 lag [\d.]+s \| stock-ticks/);
+    expect(r.stdout).toMatch(/stopped cleanly/);
+    const [raw] = await duck(`SELECT count(*) AS n FROM read_parquet('${dir}/lake/raw/raw_events/**/*.parquet')`);
+    expect(Number(raw!.n)).toBe(recordsOnStream(dir));
+    const [t] = await duck(`SELECT count(*) AS n, max(trade_time) AS newest FROM read_parquet('${dir}/lake/curated/trades/**/*.parquet')`);
+    // About 180 trades/s at the simulator's rates, stamped now.
+    expect(Number(t!.n)).toBeGreaterThan(300);
+    expect(Date.now() - (t!.newest as Date).getTime()).toBeLessThan(60_000);
+  }, 60_000);
+
+  it('after kill -9 and a restart, the lake has every record on the stream exactly once', async () => {
+    // Prepare: an `up` killed once records are flowing
+    const dir = tempDir();
+    const first = start(['up', '--data-dir', dir, '--no-schedule', '--quiet']);
+    await until(() => existsSync(join(dir, 'lake', 'curated', 'trades')), 20_000);
+    await sleep(1500);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Act: the next run resumes (the lock of the killed process is stale)
+    const again = run(['up', '--data-dir', dir, '--for', '4s', '--no-schedule', '--quiet']);
+    // Assess
+    expect(again.code).toBe(0);
+    const [raw] = await duck(
+      `SELECT count(*) AS n, count(DISTINCT (shard_id, sequence_number)) AS d FROM read_parquet('${dir}/lake/raw/raw_events/**/*.parquet')`,
+    );
+    expect(Number(raw!.n)).toBe(recordsOnStream(dir));
+    expect(Number(raw!.d)).toBe(Number(raw!.n));
+    const [t] = await duck(`SELECT count(*) AS n, count(DISTINCT (symbol, trade_id)) AS d FROM read_parquet('${dir}/lake/curated/trades/**/*.parquet')`);
+    expect(Number(t!.d)).toBe(Number(t!.n));
+  }, 60_000);
+
+  it('stops cleanly on SIGINT, and a second up on a busy data directory ends with exit code 2', async () => {
+    // Prepare
+    const dir = tempDir();
+    const first = start(['up', '--data-dir', dir, '--no-schedule', '--quiet']);
+    await until(() => existsSync(join(dir, 'up.lock')), 20_000);
+    // Act
+    const second = run(['up', '--data-dir', dir, '--for', '2s']);
+    first.child.kill('SIGINT');
+    const code = await first.exited;
+    // Assess
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/^ticklake: data directory .* is busy: ticklake up \(pid \d+\)/);
+    expect(code).toBe(0);
+    expect(first.stdout()).toMatch(/stopped cleanly/);
+    expect(existsSync(join(dir, 'up.lock'))).toBe(false);
+  }, 60_000);
+
+  it.each([
+    [['up', '--for', '5x'], /--for.*must be a duration/],
+    [['up', '--sources', 'nope'], /no simulated source nope/],
+    [['up', '--batching-window', '-1'], /--batching-window must be an integer from 0 to 300/],
+  ])('fails with a one-line error and exit code 2 for %j', (args, message) => {
+    const r = run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(message);
+  });
+
+  it('reads durations', () => {
+    expect([parseDuration('45s'), parseDuration('10m'), parseDuration('2h'), parseDuration('1h30m')]).toEqual([45_000, 600_000, 7_200_000, 5_400_000]);
+    expect(() => parseDuration('')).toThrow();
+    expect(() => parseDuration('10')).toThrow();
+  });
+});
+
+describe('the live schedule', () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it('makes up a firing missed while up was down, once, and only the most recent one', () => {
+    // Prepare: last evaluation ran on Dec 1; up restarts on Dec 4 at 10:00
+    const last = at('2026-12-01T00:30:00Z');
+    // Act / Assess
+    expect(new Date(dueFiring(SCHEDULES.dailyEvaluation, last, at('2026-12-04T10:00:00Z'))!).toISOString()).toBe('2026-12-04T00:30:00.000Z');
+    expect(dueFiring(SCHEDULES.dailyEvaluation, at('2026-12-04T00:30:00Z'), at('2026-12-04T10:00:00Z'))).toBeUndefined();
+    expect(dueFiring(SCHEDULES.dailyEvaluation, at('2026-12-04T00:30:00Z'), at('2026-12-05T00:30:00Z'))).toBe(at('2026-12-05T00:30:00Z'));
+    // Never run before: the most recent firing runs at start
+    expect(new Date(dueFiring(SCHEDULES.weeklyTraining, undefined, at('2026-12-04T10:00:00Z'))!).toISOString()).toBe('2026-11-30T03:00:00.000Z');
+  });
+});
