@@ -18,7 +18,14 @@
  *   train_all_models_s        training every model kind on 7 days of one symbol's minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
  *
- * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml
+ *   live_trades_per_s         `ticklake up` (runLive) with simulated trades of six symbols in real time (~300/s)
+ *   live_latency_p50_ms       trade time -> its row readable in the lake (the Parquet file in place), median
+ *   live_latency_p99_ms       the same, 99th percentile (target: batching window + 2 s)
+ *   up_idle_cpu_pct           CPU of that process, all threads, in % of one core (target < 15)
+ *   up_rss_mb                 its peak RSS (target < 400)
+ *
+ * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
+ *          --skip-live, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +47,8 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const skipReplay = args.includes('--skip-replay');
 const skipBackfill = args.includes('--skip-backfill');
+const skipLive = args.includes('--skip-live');
+const liveSeconds = Number(args[args.indexOf('--live-seconds') + 1] ?? NaN) || 30;
 const replayTrades = Number(args[args.indexOf('--replay-trades') + 1] ?? NaN) || 10_000_000;
 const figures: Record<string, number> = {};
 const log = (line: string) => {
@@ -132,6 +141,38 @@ if (!skipReplay) {
     fig('replay_trades', r.trades, 'trades');
     fig('replay_trades_per_s', Math.round(r.records / r.seconds), 'trades/s', `(${r.seconds.toFixed(1)} s wall)`);
     fig('replay_peak_rss_mb', Math.round(r.maxRssMb), 'MB');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// --- live: up at ~300 trades/s -------------------------------------------------------
+if (!skipLive) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ticklake-bench-live-'));
+  try {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'up-child.ts'), dataDir, String(liveSeconds), 'BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT,DOGEUSDT'],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!) as {
+      trades: number;
+      seconds: number;
+      cpuPctOfOneCore: number;
+      maxRssMb: number;
+      latencyP50Ms: number;
+      latencyP99Ms: number;
+    };
+    fig(
+      'live_trades_per_s',
+      Math.round(r.trades / r.seconds),
+      'trades/s',
+      `(${r.trades.toLocaleString('en-US')} trades in ${r.seconds.toFixed(0)} s, batching window 1 s)`,
+    );
+    fig('live_latency_p50_ms', Math.round(r.latencyP50Ms), 'ms', '(trade time -> row readable in the lake)');
+    fig('live_latency_p99_ms', Math.round(r.latencyP99Ms), 'ms');
+    fig('up_idle_cpu_pct', Math.round(r.cpuPctOfOneCore * 10) / 10, '% of one core', '(all threads, start-up included)');
+    fig('up_rss_mb', Math.round(r.maxRssMb), 'MB');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
