@@ -210,6 +210,14 @@ export async function runLive(o: LiveOptions): Promise<LiveSummary> {
   const started = Date.now();
   mkdirSync(o.dataDir, { recursive: true });
   const release = lockDataDir(o.dataDir);
+  try {
+    return await live(o, started);
+  } finally {
+    release();
+  }
+}
+
+async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
   const log = o.log ?? (() => undefined);
   const paths = dataPaths(o.dataDir, DEFAULT_STREAM);
   mkdirSync(paths.producers, { recursive: true });
@@ -300,6 +308,5 @@ export async function runLive(o: LiveOptions): Promise<LiveSummary> {
   o.onStatus?.(status());
   stream.close();
   await store.close();
-  release();
   return { seconds: (Date.now() - started) / 1000, recordsPut, totals, deadLettered, barsPublished, predictions: predicted, runs: scheduler?.runs ?? [] };
 }
