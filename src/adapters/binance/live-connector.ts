@@ -287,6 +287,7 @@ export class BinanceLiveConnector implements BinanceLive {
   private attempt = 0;
   private started = false;
   private stopping = false;
+  private stopped: Promise<BinanceLiveStatus> | undefined;
   private paused = false;
   private lastTradeMs: number | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -364,8 +365,12 @@ export class BinanceLiveConnector implements BinanceLive {
     };
   }
 
-  async stop(timeoutMs = Number.POSITIVE_INFINITY): Promise<BinanceLiveStatus> {
-    if (this.stopping) return this.status();
+  stop(timeoutMs = Number.POSITIVE_INFINITY): Promise<BinanceLiveStatus> {
+    this.stopped ??= this.shutDown(timeoutMs);
+    return this.stopped;
+  }
+
+  private async shutDown(timeoutMs: number): Promise<BinanceLiveStatus> {
     this.stopping = true;
     for (const t of [this.reconnectTimer, this.rotateTimer, this.overlapTimer]) if (t) clearTimeout(t);
     for (const t of [this.watchdog, this.statusTimer]) if (t) clearInterval(t);
@@ -447,16 +452,18 @@ export class BinanceLiveConnector implements BinanceLive {
       ws.resume();
       ws.close(code, reason);
     }
-    // ws terminates a close handshake the server does not answer within 30 s; do not wait that long
-    // (frames still arriving before the server's close frame are taken, with back-pressure, meanwhile).
+    // The socket is resumed even under back-pressure, so that the close handshake completes: the
+    // frames the server sent before its close frame are still taken (the buffer may pass its
+    // high-water mark by what the server had queued). ws gives an unanswered close handshake 30 s;
+    // do not wait that long.
     setTimeout(() => {
       if (!c.closed) ws.terminate();
     }, 10_000).unref();
   }
 
   private onClose(c: Conn, code: number, reason: string): void {
-    if (!c.delivered) this.c.connectFailures++;
     if (this.stopping) return;
+    if (!c.delivered) this.c.connectFailures++;
     if (c === this.current) {
       this.current = undefined;
       if (this.rotateTimer) clearTimeout(this.rotateTimer);
