@@ -2,7 +2,7 @@
  * Layers, imports pointing down only (README: "Layout"):
  *
  *   entry points  lambdas/<fn>/, bin/, lib/ (CDK), src/cli/, bench/
- *   adapters      src/adapters/aws/, src/local/
+ *   adapters      src/adapters/ (aws/, binance/, workflows/), src/local/
  *   use cases     src/ingest/, src/backfill/, src/ml/, src/timeseries/, src/orchestration/, src/catalog.ts
  *   sources       src/sources/<id>/ (+ contract.ts, index.ts: the registry)
  *   lake          src/lake/, src/sql/
@@ -16,7 +16,10 @@ const SOURCES = '^src/sources/';
 const USE_CASES = '^src/(ingest|backfill|ml|timeseries|orchestration)/|^src/catalog\\.ts$';
 const ADAPTERS = '^src/(adapters|local)/';
 const ENTRY_POINTS = '^(lambdas|lib|bin|bench)/|^src/cli/';
-const RUNTIME_SPECIFIC = '^(node:)?(fs|fs/promises|child_process|worker_threads|net|http|https)$|^@aws-sdk/|^@duckdb/|^aws-cdk-lib|^constructs$';
+// npm packages match both as bare names (unresolved) and as resolved paths (`node_modules/<pkg>/…`,
+// also through a symlinked node_modules, where the path is `../<elsewhere>/node_modules/<pkg>/…`).
+const RUNTIME_PACKAGES = '(@aws-sdk/|@duckdb/|aws-cdk-lib(/|$)|constructs(/|$)|ws(/|$))';
+const RUNTIME_SPECIFIC = `^(node:)?(fs|fs/promises|child_process|worker_threads|net|http|https)$|^${RUNTIME_PACKAGES}|(^|/)node_modules/${RUNTIME_PACKAGES}`;
 
 module.exports = {
   forbidden: [
@@ -52,7 +55,7 @@ module.exports = {
     {
       name: 'pure-code-is-runtime-neutral',
       severity: 'error',
-      comment: 'Core, lake, sources and use cases run unchanged in Lambda and locally: no file system, AWS SDK, DuckDB or CDK.',
+      comment: 'Core, lake, sources and use cases run unchanged in Lambda and locally: no file system, network client (ws), AWS SDK, DuckDB or CDK.',
       from: { path: `${CORE}|${LAKE}|${SOURCES}|${USE_CASES}` },
       to: { path: RUNTIME_SPECIFIC },
     },

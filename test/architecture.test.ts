@@ -56,6 +56,7 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
       { 'src/ml/m.ts': "import { P } from '../sources/a/parse.js';\nexport const M = P;\n", 'src/sources/a/parse.ts': 'export const P = 1;\n' },
     ],
     ['pure-code-is-runtime-neutral', { 'src/sources/a/index.ts': "import { readFileSync } from 'node:fs';\nexport const A = readFileSync;\n" }],
+    ['pure-code-is-runtime-neutral', { 'src/ingest/live.ts': "import WebSocket from 'ws';\nexport const W = WebSocket;\n" }],
     [
       'handlers-are-not-libraries',
       {

@@ -27,6 +27,10 @@ export interface PutRecordsResult {
 /** Kinesis PutRecords limits for one call. */
 export const PUT_RECORDS_MAX_ENTRIES = 500;
 export const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
+/** Kinesis limit for one record: data plus partition key, in bytes. */
+export const PUT_RECORD_MAX_BYTES = 1024 * 1024;
+/** Kinesis limit for a partition key, in Unicode characters (at least 1). */
+export const PARTITION_KEY_MAX_LENGTH = 256;
 
 /**
  * Puts up to {@link PUT_RECORDS_MAX_ENTRIES} entries (at most {@link PUT_RECORDS_MAX_BYTES})

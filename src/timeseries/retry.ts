@@ -2,26 +2,11 @@
  * Retry and concurrency helpers shared by the remote sinks.
  */
 
-export interface RetryPolicy {
-  /** Attempts after the first one; 0 disables retries. */
-  readonly maxRetries: number;
-  /** First backoff in milliseconds; doubles per attempt. */
-  readonly baseDelayMs: number;
-  /** Upper bound of one backoff (and of a server's Retry-After we honour). */
-  readonly maxDelayMs: number;
-}
+import type { RetryPolicy } from '../core/backoff.js';
+
+export { backoffDelayMs, type RetryPolicy } from '../core/backoff.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 100, maxDelayMs: 10_000 };
-
-/**
- * "Full jitter" exponential backoff: a uniformly random delay in
- * [0, min(maxDelay, base * 2^attempt)], so that many writers throttled at the
- * same moment do not retry in lock step. `attempt` counts from 0.
- */
-export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
