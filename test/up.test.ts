@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { dueFiring } from '../src/local/live-scheduler.js';
 import { parseDuration } from '../src/cli/up-command.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
+import { BinanceWsServer, binanceTrade, combined } from './helpers/binance-ws-server.js';
 import { duck, tempDir } from './helpers/lake-files.js';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'ticklake.js');
@@ -100,9 +101,54 @@ describe('ticklake up', () => {
     expect(existsSync(join(dir, 'up.lock'))).toBe(false);
   }, 60_000);
 
+  it('--sources binance-live puts the trades of a Binance stream into the lake, once each', async () => {
+    // Prepare: a local server speaking Binance's protocol
+    const server = await BinanceWsServer.start();
+    const dir = tempDir();
+    try {
+      const up = start([
+        'up',
+        '--data-dir',
+        dir,
+        '--sources',
+        'binance-live',
+        '--symbols',
+        'BTCUSDT,ETHUSDT',
+        '--binance-ws-url',
+        server.url,
+        '--for',
+        '8s',
+        '--no-schedule',
+        '--quiet',
+      ]);
+      const conn = await server.connection(0, 20_000);
+      // Act: 60 trades per symbol, the first ten of BTCUSDT sent twice (a replay after a reconnect), and a malformed frame
+      for (const s of ['BTCUSDT', 'ETHUSDT']) for (let id = 1; id <= 60; id++) conn.ws.send(combined(s, binanceTrade(s, id)));
+      for (let id = 1; id <= 10; id++) conn.ws.send(combined('BTCUSDT', binanceTrade('BTCUSDT', id)));
+      conn.ws.send('{"stream":"btcusdt@trade","data":{"e":"trade"');
+      const code = await up.exited;
+      // Assess
+      expect(code).toBe(0);
+      expect(conn.path).toBe('/stream?streams=btcusdt@trade/ethusdt@trade');
+      const rows = await duck(
+        `SELECT symbol, count(*) AS n, count(DISTINCT trade_id) AS d FROM read_parquet('${dir}/lake/curated/trades/**/*.parquet') GROUP BY 1 ORDER BY 1`,
+      );
+      expect(rows.map((r) => [r.symbol, Number(r.n), Number(r.d)])).toEqual([
+        ['BTCUSDT', 60, 60],
+        ['ETHUSDT', 60, 60],
+      ]);
+      const q = await duck(`SELECT reason_code FROM read_parquet('${dir}/lake/quarantine/quarantine/**/*.parquet')`);
+      expect(q.map((r) => r.reason_code)).toEqual(['MALFORMED_JSON']);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
   it.each([
     [['up', '--for', '5x'], /--for.*must be a duration/],
-    [['up', '--sources', 'nope'], /no simulated source nope/],
+    [['up', '--sources', 'nope'], /no source or live feed nope; known: binance-trades, stock-ticks, binance-live/],
+    [['up', '--sources', 'binance-live,binance-trades'], /write the same table: choose one/],
+    [['up', '--sources', 'binance-live', '--symbols', 'btc-usdt'], /binance-live: symbols must be 2-20 upper-case letters or digits/],
     [['up', '--batching-window', '-1'], /--batching-window must be an integer from 0 to 300/],
   ])('fails with a one-line error and exit code 2 for %j', (args, message) => {
     const r = run(args as string[]);

@@ -62,14 +62,17 @@ const sourcesOption = () =>
       return SIMULATED.filter((s) => ids.includes(s.id));
     });
 
-/** The simulators' own options (e.g. `--symbols`), each source's once. */
-function addSimulatorOptions(cmd: Command): void {
+/**
+ * The simulators' own options (e.g. `--symbols`), each source's once.
+ * @param raw leave the values as given (the command checks them against what it runs)
+ */
+function addSimulatorOptions(cmd: Command, raw = false): void {
   for (const src of SIMULATED) {
     for (const opt of src.simulator?.options ?? []) {
       const o = new Option(opt.flags, `${opt.description} [${src.id}]`);
       if (opt.defaultValue !== undefined) o.default(opt.defaultValue, Array.isArray(opt.defaultValue) ? opt.defaultValue.join(',') : String(opt.defaultValue));
       const parse = opt.parse;
-      if (parse) {
+      if (parse && !raw) {
         o.argParser((v: string) => {
           try {
             return parse(v);
@@ -375,7 +378,7 @@ export function buildProgram(): Command {
     shardsOption,
     batchOption,
     quietOption,
-    sourcesOption,
+    simulated: SIMULATED,
     addSimulatorOptions,
     simulatorExtras,
     resolveDataDir,

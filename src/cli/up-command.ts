@@ -1,6 +1,8 @@
 /** `ticklake up`: the pipeline running live until Ctrl-C or `--for`. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DataDirBusyError } from '../local/data-dir-lock.js';
+import { BINANCE_WS_URL, checkSymbols } from '../adapters/binance/live-connector.js';
+import { BinanceLiveFeed } from '../local/binance-live-feed.js';
 import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../local/live.js';
 import type { SourceDefinition } from '../sources/contract.js';
 import { int, share } from './args.js';
@@ -26,6 +28,39 @@ export function statusLine(s: LiveStatus): string {
   return `[${secs}] ${parts.join(' | ')} | bars ${num(s.barsPublished)} forecasts ${num(s.predictions)}`;
 }
 
+/** Live feeds `up` can run besides the simulated sources. */
+export const LIVE_FEEDS = ['binance-live'] as const;
+
+/** `--sources`: simulated source ids and live feeds, or `all` (the simulated ones). */
+export function parseFeeds(v: string, simulated: readonly SourceDefinition[]): string[] {
+  if (v.trim() === 'all') return simulated.map((s) => s.id);
+  const ids = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const known = [...simulated.map((s) => s.id), ...LIVE_FEEDS];
+  if (ids.length === 0) throw new InvalidArgumentError('give at least one source, or all');
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0) throw new InvalidArgumentError(`no source or live feed ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  if (ids.includes('binance-live') && ids.includes('binance-trades')) {
+    throw new InvalidArgumentError('binance-trades (simulated) and binance-live write the same table: choose one');
+  }
+  return ids;
+}
+
+/** The simulators' option values, parsed by their own parsers (up takes them as given, so binance-live can read --symbols its way). */
+function parseSimulatorValues(selected: readonly SourceDefinition[], values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...values };
+  for (const src of selected) {
+    for (const opt of src.simulator?.options ?? []) {
+      const name = new Option(opt.flags).attributeName();
+      const v = values[name];
+      if (typeof v === 'string' && opt.parse) out[name] = opt.parse(v);
+    }
+  }
+  return out;
+}
+
 /** Adds `up` to the program. */
 export function registerUpCommand(
   program: Command,
@@ -34,8 +69,8 @@ export function registerUpCommand(
     shardsOption: () => Option;
     batchOption: () => Option;
     quietOption: () => Option;
-    sourcesOption: () => Option;
-    addSimulatorOptions: (cmd: Command) => void;
+    simulated: readonly SourceDefinition[];
+    addSimulatorOptions: (cmd: Command, raw?: boolean) => void;
     simulatorExtras: (selected: readonly SourceDefinition[], values: Record<string, unknown>) => Record<string, unknown>;
     resolveDataDir: (o: string | undefined) => string;
     usageError: (message: string) => Error;
@@ -47,7 +82,18 @@ export function registerUpCommand(
       'Run the pipeline live until Ctrl-C (or --for): the selected sources put records on the local stream as they happen, the stream-transform pollers process them, closed minute bars and forecasts go to the time-series store, and the weekly training and daily evaluation fire on their schedule. Resumes where it stopped, also after kill -9.',
     )
     .addOption(shared.dataDirOption())
-    .addOption(shared.sourcesOption())
+    .addOption(
+      new Option(
+        '--sources <list>',
+        `comma-separated feeds, or all (the simulated ones: ${shared.simulated.map((s) => s.id).join(', ')}); live: ${LIVE_FEEDS.join(', ')}`,
+      )
+        .default(
+          shared.simulated.map((s) => s.id),
+          'all',
+        )
+        .argParser((v: string) => parseFeeds(v, shared.simulated)),
+    )
+    .addOption(new Option('--binance-ws-url <url>', 'Binance stream endpoint of binance-live').default(BINANCE_WS_URL))
     .addOption(new Option('--for <duration>', 'stop after this long, e.g. 45s, 10m, 2h (default: until Ctrl-C)').argParser(parseDuration))
     .addOption(new Option('--malformed-share <x>', 'share of simulated records corrupted on purpose').default(0).argParser(share))
     .addOption(shared.shardsOption())
@@ -60,19 +106,41 @@ export function registerUpCommand(
     .addOption(new Option('--status-every <seconds>', 'seconds between status lines (stderr)').default(5).argParser(int('--status-every', 1, 3600)))
     .option('--no-schedule', 'do not run the weekly training and daily evaluation')
     .addOption(shared.quietOption());
-  shared.addSimulatorOptions(up);
+  shared.addSimulatorOptions(up, true);
   up.action(async (o) => {
     const dataDir = shared.resolveDataDir(o.dataDir);
-    const selected = o.sources as SourceDefinition[];
-    const extra = shared.simulatorExtras(selected, o);
-    const feeds: LiveFeed[] = selected.map((s) => new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }));
+    const ids = o.sources as string[];
+    const selected = shared.simulated.filter((s) => ids.includes(s.id));
+    const say = (line: string) => {
+      if (!o.quiet) process.stderr.write(`${line}\n`);
+    };
+    let feeds: LiveFeed[];
+    try {
+      const values = parseSimulatorValues(selected, o);
+      const extra = shared.simulatorExtras(selected, values);
+      feeds = selected.map((s) => new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }));
+      if (ids.includes('binance-live')) {
+        const symbols = checkSymbols(
+          String(o.symbols)
+            .split(',')
+            .map((x) => x.trim().toUpperCase())
+            .filter(Boolean),
+        );
+        feeds.push(
+          new BinanceLiveFeed(o.binanceWsUrl, symbols, {
+            info: (m) => say(`  binance-live: ${m}`),
+            warn: (m) => say(`  binance-live: ${m}`),
+            error: (m) => say(`  binance-live: ${m}`),
+          }),
+        );
+      }
+    } catch (e) {
+      throw shared.usageError((e as Error).message);
+    }
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const say = (line: string) => {
-      if (!o.quiet) process.stderr.write(`${line}\n`);
-    };
     try {
       const r = await runLive({
         dataDir,

@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { embeddedDir } from '../adapters/timeseries-factory.js';
-import type { PutEntry, PutRecordsResult, StreamProducer } from '../ingest/stream-producer.js';
+import type { PutEntry, StreamProducer } from '../ingest/stream-producer.js';
 import type { SimulatedRecord, SourceDefinition } from '../sources/contract.js';
 import { publishClosedBars } from './bar-publisher.js';
 import { BatchTotals, startConsumers } from './consumers.js';
@@ -21,6 +21,7 @@ import { EmbeddedTimeSeriesStore } from './embedded-store.js';
 import { DEFAULT_EVENT_SOURCE_SETTINGS, type EventSourceSettings } from './event-source.js';
 import { LakeSql } from './lake-sql.js';
 import { LocalStream } from './local-stream.js';
+import { LocalStreamProducer } from './local-stream-producer.js';
 import { type LiveSchedule, LiveScheduler, type ScheduledRun } from './live-scheduler.js';
 import { openLocalLivePredictions } from './ml/local-ml.js';
 import { DEFAULT_SHARDS, DEFAULT_STREAM, dataPaths, defaultWorkers } from './pipeline.js';
@@ -47,21 +48,6 @@ export interface LiveFeed {
   status(): LiveFeedStatus;
   /** Stops producing and puts what it holds. */
   stop(): Promise<void>;
-}
-
-/** The local stream as a {@link StreamProducer}: every call is written, flushed and made visible before it returns. */
-export class LocalStreamProducer implements StreamProducer {
-  constructor(
-    private readonly stream: LocalStream,
-    private readonly onCommit: () => void,
-  ) {}
-
-  async putRecords(entries: readonly PutEntry[]): Promise<PutRecordsResult> {
-    this.stream.put(entries);
-    this.stream.flush(true);
-    this.onCommit();
-    return { failed: [] };
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -226,7 +212,7 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
   const totals = new BatchTotals();
   const settings: EventSourceSettings = { ...DEFAULT_EVENT_SOURCE_SETTINGS, maximumBatchingWindowMs: 1000, ...o.eventSource };
   const consumers = startConsumers({ stream, paths, settings, workers: o.workers ?? defaultWorkers(stream.shardCount), onBatch: (s) => totals.add(s) });
-  const producer = new LocalStreamProducer(stream, () => consumers.publish());
+  const producer = new LocalStreamProducer(stream, { onCommit: () => consumers.publish() });
   const tsDir = embeddedDir(o.dataDir);
   mkdirSync(tsDir, { recursive: true });
   const store = await EmbeddedTimeSeriesStore.open(tsDir);
