@@ -121,7 +121,7 @@ describe('ticklake up', () => {
         '--no-schedule',
         '--quiet',
       ]);
-      const conn = await server.connection(0, 20_000);
+      const conn = await server.connection(1, 20_000); // #0 was the preflight check
       // Act: 60 trades per symbol, the first ten of BTCUSDT sent twice (a replay after a reconnect), and a malformed frame
       for (const s of ['BTCUSDT', 'ETHUSDT']) for (let id = 1; id <= 60; id++) conn.ws.send(combined(s, binanceTrade(s, id)));
       for (let id = 1; id <= 10; id++) conn.ws.send(combined('BTCUSDT', binanceTrade('BTCUSDT', id)));
@@ -144,12 +144,61 @@ describe('ticklake up', () => {
     }
   }, 60_000);
 
+  it('a source that drops after start is reconnected, shown in the status line, and loses nothing', async () => {
+    // Prepare
+    const server = await BinanceWsServer.start();
+    const dir = tempDir();
+    try {
+      const up = spawn(
+        process.execPath,
+        [
+          CLI,
+          'up',
+          '--data-dir',
+          dir,
+          '--sources',
+          'binance-live',
+          '--symbols',
+          'BTCUSDT',
+          '--binance-ws-url',
+          server.url,
+          '--for',
+          '9s',
+          '--status-every',
+          '1',
+          '--no-schedule',
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      up.stderr.on('data', (b) => {
+        stderr += String(b);
+      });
+      const exited = new Promise<number | null>((r) => up.on('exit', (c) => r(c)));
+      // Act: 30 trades, an abrupt drop, then trades 31-60 on the new connection
+      const first = await server.connection(1, 20_000); // #0 was the preflight check
+      for (let id = 1; id <= 30; id++) first.ws.send(combined('BTCUSDT', binanceTrade('BTCUSDT', id)));
+      await sleep(300);
+      first.ws.terminate();
+      const second = await server.connection(2, 20_000);
+      for (let id = 31; id <= 60; id++) second.ws.send(combined('BTCUSDT', binanceTrade('BTCUSDT', id)));
+      // Assess
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(/binance-trades [\d.]+\/s .* reconnects 1/);
+      const [t] = await duck(`SELECT count(*) AS n, count(DISTINCT trade_id) AS d FROM read_parquet('${dir}/lake/curated/trades/**/*.parquet')`);
+      expect([Number(t!.n), Number(t!.d)]).toEqual([60, 60]);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
   it.each([
     [['up', '--for', '5x'], /--for.*must be a duration/],
     [['up', '--sources', 'nope'], /no source or live feed nope; known: binance-trades, stock-ticks, binance-live/],
     [['up', '--sources', 'binance-live,binance-trades'], /write the same table: choose one/],
     [['up', '--sources', 'binance-live', '--symbols', 'btc-usdt'], /binance-live: symbols must be 2-20 upper-case letters or digits/],
     [['up', '--batching-window', '-1'], /--batching-window must be an integer from 0 to 300/],
+    [['up', '--sources', 'binance-live', '--binance-ws-url', 'ws://127.0.0.1:9'], /binance-live: cannot reach ws:\/\/127\.0\.0\.1:9: ECONNREFUSED/],
   ])('fails with a one-line error and exit code 2 for %j', (args, message) => {
     const r = run(args as string[]);
     expect(r.code).toBe(2);

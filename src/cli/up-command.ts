@@ -134,6 +134,8 @@ export function registerUpCommand(
           }),
         );
       }
+      // An endpoint that does not answer at start is a usage error; later drops are retried.
+      for (const f of feeds) await f.preflight?.();
     } catch (e) {
       throw shared.usageError((e as Error).message);
     }

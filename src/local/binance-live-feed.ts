@@ -1,5 +1,6 @@
 /** The Binance live connector as a feed of `ticklake up` (its records are the binance-trades source's). */
-import { type BinanceLive, type ConnectorLogger, startBinanceLive } from '../adapters/binance/live-connector.js';
+import { WebSocket } from 'ws';
+import { type BinanceLive, binanceStreamUrl, type ConnectorLogger, startBinanceLive } from '../adapters/binance/live-connector.js';
 import type { StreamProducer } from '../ingest/stream-producer.js';
 import type { LiveFeed, LiveFeedStatus } from './live.js';
 
@@ -15,6 +16,19 @@ export class BinanceLiveFeed implements LiveFeed {
 
   get label(): string {
     return `live ${this.url}`;
+  }
+
+  /** Opens one connection and closes it: an unreachable endpoint fails here, before anything starts. */
+  async preflight(timeoutMs = 10_000): Promise<void> {
+    const url = binanceStreamUrl(this.url, this.symbols);
+    await new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+      ws.once('open', () => {
+        ws.close(1000);
+        resolve();
+      });
+      ws.once('error', (e) => reject(new Error(`binance-live: cannot reach ${this.url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    });
   }
 
   start(producer: StreamProducer): void {

@@ -44,6 +44,8 @@ export interface LiveFeed {
   readonly source: string;
   /** What it is, e.g. `simulated` or a URL. */
   readonly label: string;
+  /** Checks the feed can start (e.g. its endpoint answers); throws a readable error otherwise. */
+  preflight?(): Promise<void>;
   start(producer: StreamProducer): void;
   status(): LiveFeedStatus;
   /** Stops producing and puts what it holds. */
