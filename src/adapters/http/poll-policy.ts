@@ -157,7 +157,7 @@ export function retryDecision(
 ): RetryDecision {
   const what = describeFailure(f);
   if (!isRetryable(f)) return { retry: false, reason: what };
-  if (attempt >= policy.maxRetries) return { retry: false, reason: `${what}, after ${attempt + 1} attempts` };
+  if (attempt >= policy.maxRetries) return { retry: false, reason: `${what}, after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}` };
   const serverSays = f.kind === 'status' ? f.retryAfterMs : undefined;
   const delayMs = serverSays ?? backoffDelayMs(attempt, policy, random);
   if (nowMs + delayMs + policy.minAttemptMs > deadlineMs) {
