@@ -104,7 +104,7 @@ describe('ticklake CLI', () => {
     [['replay'], /required option '--input <file>'/],
     [['query', 'SELECT * FROM nowhere'], /query failed/],
     [['frobnicate'], /unknown command/],
-    [['demo', '--sources', 'nope'], /no simulated source nope; known: binance-trades, stock-ticks/],
+    [['demo', '--sources', 'nope'], /no simulated source nope; known: binance-trades, stock-ticks, crypto-quotes/],
     [['demo', '--symbols', 'FOOBAR'], /no simulator preset for FOOBAR/],
     [['replay', '--input', 'BTCUSDT-trades-2026-11-02.csv', '--symbol', 'bad sym'], /symbol "BAD SYM" is not 2-20 upper-case letters or digits/],
     [['backfill', '--input', '/no/such/dir', '--symbol', 'btc-usdt'], /symbol "BTC-USDT" is not 2-20/],
@@ -153,7 +153,7 @@ describe('ticklake CLI', () => {
     const tables = run(['tables', '--format', 'json', '--data-dir', dir]);
     // Assess
     expect(sources.code).toBe(0);
-    expect((JSON.parse(sources.stdout) as { id: string }[]).map((s) => s.id)).toEqual(['binance-trades', 'stock-ticks']);
+    expect((JSON.parse(sources.stdout) as { id: string }[]).map((s) => s.id)).toEqual(['binance-trades', 'stock-ticks', 'crypto-quotes']);
     expect(demo.code).toBe(0);
     expect(demo.stdout.split('\n')[0]).toMatch(/^ticklake demo: 11 tickers' ticks, 3 simulated minutes/);
     const rows = Object.fromEntries((JSON.parse(tables.stdout) as { table: string; rows: number; writtenBy: string }[]).map((t) => [t.table, t]));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTimeSeriesWriter } from '../src/timeseries/timeseries-writer.js';
 import type { Point, TimeSeriesSink, WriteResult } from '../src/timeseries/point.js';
 import { TimeSeriesWriteError } from '../src/timeseries/point.js';
-import { kinesisEvent, stockTick, tradeMessage } from './helpers/kinesis-events.js';
+import { cryptoQuote, kinesisEvent, stockTick, tradeMessage } from './helpers/kinesis-events.js';
 
 function fakeSink(behave: (points: readonly Point[]) => WriteResult): TimeSeriesSink & { got: Point[] } {
   const got: Point[] = [];
@@ -63,14 +63,22 @@ describe('time-series writer (second stream consumer)', () => {
 });
 
 describe('time-series writer, every source', () => {
-  it('writes the points each source makes of its records: trades and stock ticks from one batch', async () => {
+  it('writes the points each source makes of its records: trades, stock ticks and crypto quotes from one batch', async () => {
     // Prepare
     const sink = fakeSink((p) => ({ written: p.length, rejected: [], retried: 0, corrected: 0 }));
     const write = createTimeSeriesWriter({ sink, clock: () => Date.UTC(2026, 10, 2, 12) });
     // Act
-    await write(kinesisEvent([tradeMessage({ t: 7, T }), JSON.stringify(stockTick({ id: 1042 })), JSON.stringify(stockTick({ ticker: 'NOPE' }))]));
-    // Assess: the unknown ticker is the transform's to quarantine; here it simply has no point
-    expect(sink.got.map((p) => p.measurement)).toEqual(['trade', 'stock_tick']);
+    await write(
+      kinesisEvent([
+        tradeMessage({ t: 7, T }),
+        JSON.stringify(stockTick({ id: 1042 })),
+        JSON.stringify(stockTick({ ticker: 'NOPE' })),
+        JSON.stringify(cryptoQuote()),
+        JSON.stringify(cryptoQuote({ current_price: 0 })),
+      ]),
+    );
+    // Assess: the unknown ticker and the zero price are the transform's to quarantine; here they simply have no point
+    expect(sink.got.map((p) => p.measurement)).toEqual(['trade', 'stock_tick', 'crypto_quote']);
     expect(sink.got[1]).toMatchObject({
       tags: { ticker: 'AAPL', sector: 'Technology' },
       fields: { price: 229.5, volume: 100n, id: 1042n },

@@ -65,12 +65,52 @@ export interface SourceBatch {
 /** How a source's records enter ticklake. */
 export type EntryKind = 'stream' | 'poller' | 'mqtt' | 'cdc' | 'files';
 
-/** One simulated record, as a producer puts it on the stream. */
-export interface SimulatedRecord {
-  /** Event time, ms since epoch: simulators of several sources are merged in this order. */
-  readonly timeMs: number;
+/** One record as a producer puts it on the stream. */
+export interface StreamRecord {
   readonly partitionKey: string;
   readonly payload: string;
+}
+
+/** One simulated record, as a producer puts it on the stream. */
+export interface SimulatedRecord extends StreamRecord {
+  /** Event time, ms since epoch: simulators of several sources are merged in this order. */
+  readonly timeMs: number;
+}
+
+/** The poll a fetched response belongs to. */
+export interface PollContext {
+  /**
+   * The wall-clock slot of the poll, ms since epoch (10:05:00.000 for the 10:05
+   * poll of a 5-minute schedule, however late or retried the fetch was): what
+   * identifies a snapshot, so a retried poll writes the same keys.
+   */
+  readonly slotMs: number;
+  /** When the response was received, ms since epoch. */
+  readonly fetchedAtMs: number;
+  /** The URL polled (a source may read its query, e.g. CoinGecko's `vs_currency`). */
+  readonly url: string;
+}
+
+/** What a polled response became: stream records, or why the body is unusable (the poll then fails and puts nothing). */
+export type PolledRecords = { readonly records: readonly StreamRecord[] } | { readonly error: string };
+
+/**
+ * How a source that enters by `poller` reads a JSON API: an HTTP poller
+ * (src/adapters/http/) fetches and parses the body on a schedule, the source
+ * turns it into stream records. Pure.
+ */
+export interface PolledApi {
+  /** Default poll interval, ms. */
+  readonly intervalMs: number;
+  /** The URL polled when none is configured. */
+  readonly defaultUrl: string;
+  /** The stream records of one parsed response body. */
+  records(body: unknown, poll: PollContext): PolledRecords;
+  /**
+   * A seeded stand-in for the API, to run without network: the body it answers
+   * a request at `nowMs` with. Stateful (a market that moves on with time).
+   */
+  simulate?(seed: number | string): (nowMs: number, url: string) => unknown;
 }
 
 /** Options every simulator takes; a source reads its own options from `extra`. */
@@ -140,6 +180,8 @@ export interface SourceDefinition {
   readonly formats: readonly string[];
   newBatch(ctx: BatchContext): SourceBatch;
   readonly simulator?: Simulator;
+  /** How it is polled, for sources that enter by `poller`. */
+  readonly poller?: PolledApi;
   /**
    * The time-series points of one record, for the stream's second consumer (the
    * time-series writer); none for an invalid record, which the transform quarantines.

@@ -6,9 +6,10 @@
  */
 import { binanceTrades } from './binance-trades/index.js';
 import type { SourceDefinition } from './contract.js';
+import { cryptoQuotes } from './crypto-quotes/index.js';
 import { stockTicks } from './stock-ticks/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes];
 
 export type { SourceDefinition } from './contract.js';
 

@@ -77,3 +77,34 @@ export function stockTick(over: Record<string, unknown> = {}) {
     ...over,
   };
 }
+
+/**
+ * A valid crypto-quotes record (bitcoin, the only coin of its snapshot), as an object: JSON.stringify it for a payload.
+ * `coin` replaces fields of the CoinGecko item, `over` fields of the envelope.
+ */
+export function cryptoQuote(coin: Record<string, unknown> = {}, over: Record<string, unknown> = {}) {
+  const snapshot = (over.snapshot_time as string | undefined) ?? '2026-11-02T00:00:00.000Z';
+  const item = {
+    id: 'bitcoin',
+    symbol: 'btc',
+    name: 'Bitcoin',
+    current_price: 97412,
+    market_cap: 1_944_590_069_772,
+    market_cap_rank: 1,
+    total_volume: 38_214_477_196,
+    price_change_percentage_24h: 1.21874,
+    circulating_supply: 19_962_531,
+    last_updated: new Date(Date.parse(snapshot) - 20_000).toISOString(),
+    ...coin,
+  };
+  return {
+    source: 'crypto-quotes',
+    snapshot_time: snapshot,
+    fetched_at: new Date(Date.parse(snapshot) + 400).toISOString(),
+    vs_currency: 'usd',
+    index: 0,
+    symbols: [item.symbol],
+    coin: item,
+    ...over,
+  };
+}

@@ -212,6 +212,7 @@ describe('catalog stack: Athena', () => {
     expect(queries.map((q) => q.Name).sort()).toEqual([
       'bars-1m-today',
       'create-view-bars_1m',
+      'create-view-crypto_ranking',
       'create-view-volume_by_day',
       'create-view-volume_today',
       'quarantine-by-reason-24h',

@@ -47,7 +47,7 @@ describe('source registry', () => {
   });
 
   it('names the known sources when asked for an unknown one', () => {
-    expect(() => sourceById('nope')).toThrow(/unknown source "nope"; known: binance-trades, stock-ticks/);
+    expect(() => sourceById('nope')).toThrow(/unknown source "nope"; known: binance-trades, stock-ticks, crypto-quotes/);
   });
 });
 
@@ -62,6 +62,8 @@ describe('source router', () => {
     expect(router.route(JSON.stringify(stockTick()))).toBe(index('stock-ticks'));
     expect(router.json).toBeUndefined();
     expect(router.route('{"source":"stock-ticks",broken')).toBe(index('stock-ticks'));
+    expect(router.route('{"source":"crypto-quotes","snapshot_time":"2026-11-02T10:05:00.000Z"}')).toBe(index('crypto-quotes'));
+    expect(router.json).toBeUndefined();
   });
 
   it('reads the envelope field of other JSON objects once and hands the parsed document on', () => {
@@ -210,7 +212,11 @@ describe('a record for a source that is not registered', () => {
     await handler(kinesisEvent([tradeMessage(), '{"source":"weather","t":1}']));
     // Assess
     expect(await duck(`SELECT source, reason_code, reason_message FROM read_parquet('${root}/quarantine/quarantine/**/*.parquet')`)).toEqual([
-      { source: 'unknown', reason_code: 'UNKNOWN_FORMAT', reason_message: 'no registered source "weather" (known: binance-trades, stock-ticks)' },
+      {
+        source: 'unknown',
+        reason_code: 'UNKNOWN_FORMAT',
+        reason_message: 'no registered source "weather" (known: binance-trades, stock-ticks, crypto-quotes)',
+      },
     ]);
     expect(batches[0]!.bySource).toEqual({ 'binance-trades': { records: 1, rows: 2, quarantined: 0 } });
   });

@@ -1,0 +1,91 @@
+/**
+ * The crypto price table (the old tracker's scrape): an HTTP poller fetches a
+ * price table in CoinGecko's `/coins/markets` format every 5 minutes and puts
+ * one record per coin on the stream (see quote.ts for the record and its
+ * partition key); each coin is validated on its own (missing or non-positive
+ * price, duplicate symbol in its snapshot, stale as-of time …) and lands in
+ * `crypto_quotes`; the `crypto_ranking` view ranks the latest snapshot by
+ * market cap with its 24 h change.
+ *
+ * Recognition: the envelope, `{"source":"crypto-quotes",…}`.
+ */
+import { reject } from '../../core/reasons.js';
+import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import { CRYPTO_QUOTE_MEASUREMENT, cryptoQuotePoint } from './points.js';
+import { CRYPTO_QUOTES_SOURCE, type CryptoQuote, isQuoteRecord, marketsToRecords, quoteFrom, REASON_CODES } from './quote.js';
+import { CryptoQuoteRows } from './rows.js';
+import { CoinMarketSim, SIM_COINS, SNAPSHOT_INTERVAL_MS, simulateCryptoQuotes, snapshotCount } from './simulator.js';
+import { cryptoRankingSql } from './sql.js';
+import { CRYPTO_QUOTES } from './tables.js';
+
+export { CRYPTO_QUOTE_MEASUREMENT, CRYPTO_QUOTES_SOURCE, cryptoQuotePoint, marketsToRecords };
+
+/** CoinGecko's public price table: the top 100 coins by market cap, in US dollars. */
+export const COINGECKO_MARKETS_URL = 'https://api.coingecko.com/api/v3/coins/markets?vs_currency=usd&order=market_cap_desc&per_page=100&page=1';
+
+/** Parses and validates one quote record: the quote, or why it is quarantined. */
+function readQuote(text: string, json: unknown, nowUs: number): { ok: true; quote: CryptoQuote } | ({ ok: false } & Quarantined) {
+  let doc = json;
+  if (doc === undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, source: CRYPTO_QUOTES_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  if (!isQuoteRecord(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not a crypto quote record') };
+  const r = quoteFrom(doc, { nowUs });
+  return r.ok ? r : { ok: false, source: CRYPTO_QUOTES_SOURCE, rejection: r.rejection };
+}
+
+class CryptoQuoteBatch implements SourceBatch {
+  private readonly quotes = new CryptoQuoteRows();
+  constructor(private readonly ingestUs: number) {}
+
+  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
+    const r = readQuote(text, json, this.ingestUs);
+    if (!r.ok) return r;
+    this.quotes.add(r.quote, this.ingestUs);
+    return undefined;
+  }
+
+  outputs(): readonly TableRows[] {
+    return [this.quotes];
+  }
+}
+
+export const cryptoQuotes: SourceDefinition = {
+  id: CRYPTO_QUOTES_SOURCE,
+  title: 'Crypto price table',
+  description: `A CoinGecko /coins/markets price table polled every ${SNAPSHOT_INTERVAL_MS / 60_000} minutes, one record per coin, with a ranking view of the latest snapshot`,
+  enters: ['poller'],
+  recognition: { envelope: CRYPTO_QUOTES_SOURCE },
+  tables: [CRYPTO_QUOTES],
+  namedViews: { crypto_ranking: () => cryptoRankingSql(CRYPTO_QUOTES.name) },
+  reasonCodes: REASON_CODES,
+  formats: [CRYPTO_QUOTES_SOURCE, 'unknown'],
+  newBatch: (ctx: BatchContext) => new CryptoQuoteBatch(ctx.ingestUs),
+  points(text, _partitionKey, json, ctx) {
+    const r = readQuote(text, json, ctx.ingestUs);
+    return r.ok ? [cryptoQuotePoint(r.quote)] : [];
+  },
+  poller: {
+    intervalMs: SNAPSHOT_INTERVAL_MS,
+    defaultUrl: COINGECKO_MARKETS_URL,
+    records: marketsToRecords,
+    simulate(seed) {
+      let market: CoinMarketSim | undefined;
+      return (nowMs) => {
+        market ??= new CoinMarketSim(seed, nowMs);
+        return market.marketsAt(nowMs);
+      };
+    },
+  },
+  simulator: {
+    *simulate(o) {
+      yield* simulateCryptoQuotes({ minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs, malformedShare: o.malformedShare });
+    },
+    describe: () => `a ${SIM_COINS.length}-coin price table every ${SNAPSHOT_INTERVAL_MS / 60_000} min`,
+    expectedRecords: (o) => SIM_COINS.length * snapshotCount(o.startTimeMs, o.minutes),
+  },
+};
