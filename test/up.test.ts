@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dueFiring } from '../src/local/live-scheduler.js';
@@ -192,9 +194,57 @@ describe('ticklake up', () => {
     }
   }, 60_000);
 
+  it('--quotes-url polls a CoinGecko-format API on its interval into crypto_quotes', async () => {
+    // Prepare: a local HTTP server answering with the real format's fixture
+    const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'coingecko-coins-markets.json'), 'utf8')) as Record<string, unknown>[];
+    const coins = fixture.length;
+    let requests = 0;
+    // Fresh quotes: the fixture's own last_updated times are long past (they would be quarantined as STALE_QUOTE).
+    const server = createServer((_req, res) => {
+      requests++;
+      const now = new Date().toISOString();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fixture.map((c) => ({ ...c, last_updated: now }))));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v3/coins/markets?vs_currency=usd`;
+    const dir = tempDir();
+    try {
+      // Act (spawned, not spawnSync: the server answers from this process's event loop)
+      const up = start([
+        'up',
+        '--data-dir',
+        dir,
+        '--sources',
+        'crypto-quotes',
+        '--quotes-url',
+        url,
+        '--poll-interval',
+        '2',
+        '--for',
+        '5s',
+        '--no-schedule',
+        '--quiet',
+      ]);
+      // Assess: every poll's snapshot, each coin once per snapshot (the preflight request put nothing)
+      expect(await up.exited).toBe(0);
+      const [q] = await duck(
+        `SELECT count(*) AS n, count(DISTINCT snapshot_time) AS snapshots FROM read_parquet('${dir}/lake/curated/crypto_quotes/**/*.parquet')`,
+      );
+      expect(Number(q!.snapshots)).toBeGreaterThanOrEqual(2);
+      expect(Number(q!.n)).toBe(Number(q!.snapshots) * coins);
+      expect(requests).toBe(Number(q!.snapshots) + 1);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+
   it.each([
+    [
+      ['up', '--sources', 'crypto-quotes', '--quotes-url', 'http://127.0.0.1:2/markets'],
+      /crypto-quotes: cannot reach http:\/\/127\.0\.0\.1:2\/markets: ECONNREFUSED/,
+    ],
     [['up', '--for', '5x'], /--for.*must be a duration/],
-    [['up', '--sources', 'nope'], /no source or live feed nope; known: binance-trades, stock-ticks, binance-live/],
+    [['up', '--sources', 'nope'], /no source or live feed nope; known: .*binance-live/],
     [['up', '--sources', 'binance-live,binance-trades'], /write the same table: choose one/],
     [['up', '--sources', 'binance-live', '--symbols', 'btc-usdt'], /binance-live: symbols must be 2-20 upper-case letters or digits/],
     [['up', '--batching-window', '-1'], /--batching-window must be an integer from 0 to 300/],

@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DataDirBusyError } from '../local/data-dir-lock.js';
 import { BINANCE_WS_URL, checkSymbols } from '../adapters/binance/live-connector.js';
 import { BinanceLiveFeed } from '../local/binance-live-feed.js';
+import { PollerFeed } from '../local/poller-feed.js';
 import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../local/live.js';
 import type { SourceDefinition } from '../sources/contract.js';
 import { int, share } from './args.js';
@@ -27,6 +28,9 @@ export function statusLine(s: LiveStatus): string {
   });
   return `[${secs}] ${parts.join(' | ')} | bars ${num(s.barsPublished)} forecasts ${num(s.predictions)}`;
 }
+
+const urlFlag = (s: SourceDefinition) => s.poller?.urlFlag ?? `--${s.id}-url`;
+const urlAttribute = (s: SourceDefinition) => new Option(`${urlFlag(s)} <url>`).attributeName();
 
 /** Live feeds `up` can run besides the simulated sources. */
 export const LIVE_FEEDS = ['binance-live'] as const;
@@ -107,6 +111,15 @@ export function registerUpCommand(
     .option('--no-schedule', 'do not run the weekly training and daily evaluation')
     .addOption(shared.quietOption());
   shared.addSimulatorOptions(up, true);
+  // A polled source polls its own API: --<id>-url (or its own flag), else its simulated API.
+  for (const s of shared.simulated.filter((x) => x.poller)) {
+    up.addOption(new Option(`${urlFlag(s)} <url>`, `API of ${s.id} (default: its simulated API, no network; the real one is ${s.poller!.defaultUrl})`));
+  }
+  up.addOption(
+    new Option('--poll-interval <seconds>', "poll interval of the polled sources (default: each source's own, e.g. 300)").argParser(
+      int('--poll-interval', 1, 86_400),
+    ),
+  );
   up.action(async (o) => {
     const dataDir = shared.resolveDataDir(o.dataDir);
     const ids = o.sources as string[];
@@ -118,7 +131,12 @@ export function registerUpCommand(
     try {
       const values = parseSimulatorValues(selected, o);
       const extra = shared.simulatorExtras(selected, values);
-      feeds = selected.map((s) => new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }));
+      const logger = { info: () => undefined, warn: (m: string, d?: Record<string, unknown>) => say(`  ${m}${d ? ` ${JSON.stringify(d)}` : ''}`) };
+      feeds = selected.map((s) =>
+        s.poller
+          ? new PollerFeed(s, o[urlAttribute(s)] as string | undefined, { ...(o.pollInterval ? { intervalMs: o.pollInterval * 1000 } : {}), logger })
+          : new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }),
+      );
       if (ids.includes('binance-live')) {
         const symbols = checkSymbols(
           String(o.symbols)

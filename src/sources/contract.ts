@@ -104,6 +104,8 @@ export interface PolledApi {
   readonly intervalMs: number;
   /** The URL polled when none is configured. */
   readonly defaultUrl: string;
+  /** The command-line flag naming the URL (default `--<id>-url`). */
+  readonly urlFlag?: string;
   /** The stream records of one parsed response body. */
   records(body: unknown, poll: PollContext): PolledRecords;
   /**

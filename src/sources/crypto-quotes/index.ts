@@ -72,6 +72,7 @@ export const cryptoQuotes: SourceDefinition = {
   poller: {
     intervalMs: SNAPSHOT_INTERVAL_MS,
     defaultUrl: COINGECKO_MARKETS_URL,
+    urlFlag: '--quotes-url',
     records: marketsToRecords,
     simulate(seed) {
       let market: CoinMarketSim | undefined;
