@@ -4,11 +4,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dueFiring } from '../src/local/live-scheduler.js';
+import { dueFiring, LiveScheduler } from '../src/local/live-scheduler.js';
 import { parseDuration } from '../src/cli/up-command.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
 import { BinanceWsServer, binanceTrade, combined } from './helpers/binance-ws-server.js';
 import { duck, tempDir } from './helpers/lake-files.js';
+import { twoSymbolBars, writeBars } from './ml-orchestration/helpers.js';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'ticklake.js');
 const env = { ...process.env, TICKLAKE_DATA_DIR: '' };
@@ -275,4 +276,37 @@ describe('the live schedule', () => {
     // Never run before: the most recent firing runs at start
     expect(new Date(dueFiring(SCHEDULES.weeklyTraining, undefined, at('2026-12-04T10:00:00Z'))!).toISOString()).toBe('2026-11-30T03:00:00.000Z');
   });
+});
+
+describe('the live scheduler on a data directory', () => {
+  it('fires the training and the evaluation state machines when due, makes a missed firing up once, and records them', async () => {
+    // Prepare: eight days of bars from Monday 2026-11-02
+    const dir = tempDir();
+    await writeBars(dir, twoSymbolBars(8));
+    let now = Date.parse('2026-11-09T03:05:00Z');
+    const log: string[] = [];
+    const scheduler = new LiveScheduler(
+      dir,
+      undefined,
+      (m) => log.push(m),
+      () => now,
+    );
+    // Act: up starts on Monday 2026-11-09 after the 03:00 training and the 00:30 evaluation were due; then the next evaluation
+    await scheduler.check();
+    now = Date.parse('2026-11-10T00:35:00Z');
+    await scheduler.check();
+    await scheduler.check();
+    // Assess
+    expect(scheduler.runs.map((r) => [r.schedule, r.scheduledFor, r.outcome])).toEqual([
+      ['dailyEvaluation', '2026-11-09T00:30:00.000Z', 'succeeded'],
+      ['weeklyTraining', '2026-11-09T03:00:00.000Z', 'succeeded'],
+      ['dailyEvaluation', '2026-11-10T00:30:00.000Z', 'succeeded'],
+    ]);
+    expect(scheduler.runs[2]!.detail).toMatch(/^evaluated 2026-11-09; champions \{"BTCUSDT":"[^"]+","ETHUSDT":"[^"]+"\}$/);
+    expect(JSON.parse(readFileSync(join(dir, 'schedules.json'), 'utf8'))).toEqual({
+      dailyEvaluation: Date.parse('2026-11-10T00:30:00Z'),
+      weeklyTraining: Date.parse('2026-11-09T03:00:00Z'),
+    });
+    expect(log).toHaveLength(3);
+  }, 120_000);
 });
