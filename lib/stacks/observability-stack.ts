@@ -10,11 +10,13 @@
  * Alarms: iterator age (or Kafka offset lag), function errors, throttles,
  * dead letters (stream and schedules), producer throttling, failed model runs,
  * failed or timed-out backfill runs; with a time-series store also points the
- * store refused and errors of the points function.
+ * store refused and errors of the points function; with the Binance live
+ * connector its heartbeat (age of the newest trade put, or no heartbeat at all).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -29,6 +31,8 @@ import { METRICS_NAMESPACE } from '../constructs/ticklake-function.js';
 import { TIMESERIES_POINTS_SERVICE } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
 import { BACKFILL_TIMEOUT } from '../../src/adapters/workflows/backfill-workflow.js';
+import { HEARTBEAT_METRICS } from '../../src/cli/binance-live-service.js';
+import { BINANCE_LIVE_SERVICE } from './binance-live-stack.js';
 import type { MskIngestion } from './ingestion-stack.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from './orchestration-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from './processing-stack.js';
@@ -60,6 +64,8 @@ export interface ObservabilityStackProps extends StackProps {
   /** Alarm on failed model runs only once the ML functions are wired (they fail by design until then). */
   readonly modelsConfigured: boolean;
   readonly schedulerDeadLetterQueue: sqs.IQueue;
+  /** The Binance live connector's service (binanceLive=true): its heartbeat is alarmed on. */
+  readonly binanceLive?: ecs.BaseService;
 }
 
 export class ObservabilityStack extends Stack {
@@ -448,6 +454,48 @@ export class ObservabilityStack extends Stack {
       atLeastOnce,
       `A backfill run hit the state machine's ${BACKFILL_TIMEOUT.toHours()} h time limit: files it had not published keep their earlier publication; start a new execution (fewer files per run)`,
     );
+
+    // --- the Binance live connector -----------------------------------------
+    // Its heartbeat (one EMF line a minute) carries the age of the newest trade it put. No heartbeat
+    // is missing data, treated as breaching: a stopped, crashed or wedged task alarms as well.
+    if (props.binanceLive) {
+      const service = props.binanceLive;
+      const heartbeat = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: BINANCE_LIVE_SERVICE }, statistic, period: minute });
+      const lastTradeAge = heartbeat(HEARTBEAT_METRICS.lastTradeAge, 'Maximum');
+      alarm(
+        'BinanceLiveStale',
+        lastTradeAge,
+        {
+          threshold: config.binanceLiveStaleSeconds,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+        `The Binance live connector has put no trade newer than ${config.binanceLiveStaleSeconds} s, or sent no heartbeat, for 3 minutes: the task is stopped or restarting, disconnected from Binance, or failing to put to the stream (its logs: /ecs/${prefix}-binance-live)`,
+      );
+      widgets.push([
+        new cloudwatch.GraphWidget({
+          title: 'Binance live: age of the newest trade put (s)',
+          left: [lastTradeAge],
+          leftAnnotations: [{ value: config.binanceLiveStaleSeconds, label: 'alarm' }],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Binance live: trades put, gaps, reconnects',
+          left: [heartbeat(HEARTBEAT_METRICS.tradesPut, 'Sum')],
+          right: [heartbeat(HEARTBEAT_METRICS.gaps, 'Sum'), heartbeat(HEARTBEAT_METRICS.reconnects, 'Sum')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Binance live: task CPU and memory (%)',
+          left: [service.metricCpuUtilization({ period: minute }), service.metricMemoryUtilization({ period: minute })],
+          width: 8,
+        }),
+      ]);
+    }
+
     widgets.push([new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })]);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
