@@ -131,6 +131,7 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
 
+  // The observability stack alarms on the connector by name (no export between the two stacks).
   let binanceLive: BinanceLiveStack | undefined;
   if (config.binanceLive) {
     // Config validation refuses binanceLive with ingestion=msk: there is a stream here.
@@ -159,7 +160,6 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     timeSeriesPoints: timeSeries?.points.function,
     modelsConfigured: orchestration.modelsConfigured,
     schedulerDeadLetterQueue: orchestration.schedulerDeadLetterQueue,
-    binanceLive: binanceLive?.service,
   });
 
   Tags.of(app).add('project', 'ticklake');

@@ -47,6 +47,16 @@ export const BINANCE_LIVE_TASK = { cpu: 256, memoryLimitMiB: 512 } as const;
 export const BINANCE_LIVE_STOP_TIMEOUT = Duration.seconds(30);
 const DRAIN_SECONDS = 20;
 
+/**
+ * The cluster and service names (plain strings, not references: the
+ * observability stack graphs and alarms by name, so no export ties it to this
+ * stack, which can then be destroyed on its own).
+ */
+export function binanceLiveNames(config: Pick<TicklakeConfig, 'stage'>): { readonly cluster: string; readonly service: string; readonly logGroup: string } {
+  const name = `${namePrefix(config)}-binance-live`;
+  return { cluster: name, service: name, logGroup: `/ecs/${name}` };
+}
+
 export interface BinanceLiveStackProps extends StackProps {
   readonly config: TicklakeConfig;
   /** The stream to put to (ingestion=kinesis). */
@@ -72,14 +82,13 @@ export class BinanceLiveStack extends Stack {
   constructor(scope: Construct, id: string, props: BinanceLiveStackProps) {
     super(scope, id, props);
     const { config, stream } = props;
-    const prefix = namePrefix(config);
-    const name = `${prefix}-binance-live`;
+    const names = binanceLiveNames(config);
     const retention = config.logRetentionDays as logs.RetentionDays;
     const wsUrl = config.binanceLiveWsUrl ?? BINANCE_WS_URL;
 
     const flowLogs = new logs.LogGroup(this, 'VpcFlowLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      vpcName: name,
+      vpcName: names.cluster,
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
@@ -101,7 +110,7 @@ export class BinanceLiveStack extends Stack {
     }
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
-      clusterName: name,
+      clusterName: names.cluster,
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
@@ -115,13 +124,13 @@ export class BinanceLiveStack extends Stack {
     stream.encryptionKey?.grant(this.taskRole, 'kms:GenerateDataKey');
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/ecs/${name}`,
+      logGroupName: names.logGroup,
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      family: name,
+      family: names.service,
       cpu: BINANCE_LIVE_TASK.cpu,
       memoryLimitMiB: BINANCE_LIVE_TASK.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
@@ -163,7 +172,7 @@ export class BinanceLiveStack extends Stack {
     );
 
     this.service = new ecs.FargateService(this, 'Service', {
-      serviceName: name,
+      serviceName: names.service,
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
       // One connector: two would put every trade twice.

@@ -16,7 +16,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -32,7 +31,7 @@ import { TIMESERIES_POINTS_SERVICE } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
 import { BACKFILL_TIMEOUT } from '../../src/adapters/workflows/backfill-workflow.js';
 import { HEARTBEAT_METRICS } from '../../src/cli/binance-live-service.js';
-import { BINANCE_LIVE_SERVICE } from './binance-live-stack.js';
+import { BINANCE_LIVE_SERVICE, binanceLiveNames } from './binance-live-stack.js';
 import type { MskIngestion } from './ingestion-stack.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from './orchestration-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from './processing-stack.js';
@@ -64,8 +63,6 @@ export interface ObservabilityStackProps extends StackProps {
   /** Alarm on failed model runs only once the ML functions are wired (they fail by design until then). */
   readonly modelsConfigured: boolean;
   readonly schedulerDeadLetterQueue: sqs.IQueue;
-  /** The Binance live connector's service (binanceLive=true): its heartbeat is alarmed on. */
-  readonly binanceLive?: ecs.BaseService;
 }
 
 export class ObservabilityStack extends Stack {
@@ -458,8 +455,16 @@ export class ObservabilityStack extends Stack {
     // --- the Binance live connector -----------------------------------------
     // Its heartbeat (one EMF line a minute) carries the age of the newest trade it put. No heartbeat
     // is missing data, treated as breaching: a stopped, crashed or wedged task alarms as well.
-    if (props.binanceLive) {
-      const service = props.binanceLive;
+    if (config.binanceLive) {
+      const names = binanceLiveNames(config);
+      const ecsMetric = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/ECS',
+          metricName,
+          dimensionsMap: { ClusterName: names.cluster, ServiceName: names.service },
+          statistic: 'Average',
+          period: minute,
+        });
       const heartbeat = (metricName: string, statistic: string) =>
         new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: BINANCE_LIVE_SERVICE }, statistic, period: minute });
       const lastTradeAge = heartbeat(HEARTBEAT_METRICS.lastTradeAge, 'Maximum');
@@ -473,7 +478,7 @@ export class ObservabilityStack extends Stack {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         },
-        `The Binance live connector has put no trade newer than ${config.binanceLiveStaleSeconds} s, or sent no heartbeat, for 3 minutes: the task is stopped or restarting, disconnected from Binance, or failing to put to the stream (its logs: /ecs/${prefix}-binance-live)`,
+        `The Binance live connector has put no trade newer than ${config.binanceLiveStaleSeconds} s, or sent no heartbeat, for 3 minutes: the task is stopped or restarting, disconnected from Binance, or failing to put to the stream (its logs: ${names.logGroup})`,
       );
       widgets.push([
         new cloudwatch.GraphWidget({
@@ -490,7 +495,7 @@ export class ObservabilityStack extends Stack {
         }),
         new cloudwatch.GraphWidget({
           title: 'Binance live: task CPU and memory (%)',
-          left: [service.metricCpuUtilization({ period: minute }), service.metricMemoryUtilization({ period: minute })],
+          left: [ecsMetric('CPUUtilization'), ecsMetric('MemoryUtilization')],
           width: 8,
         }),
       ]);

@@ -212,11 +212,15 @@ describe('binanceLive on', () => {
     expect(threshold).toBe(600);
   });
 
-  it('graphs the heartbeat and the task on the dashboard', () => {
+  it('graphs the heartbeat and the task on the dashboard, by name: no export ties the observability stack to the connector', () => {
     const [[, dash]] = resourcesOf(on.template(on.stacks.observability), 'AWS::CloudWatch::Dashboard');
     const body = String(evaluate(dash.Properties.DashboardBody));
     for (const m of Object.values(HEARTBEAT_METRICS)) expect(body).toContain(`"${m}"`);
-    expect(body).toContain('CPUUtilization');
+    expect(body).toContain('["AWS/ECS","CPUUtilization","ClusterName","ticklake-dev-binance-live","ServiceName","ticklake-dev-binance-live"');
+    // So the connector's stack can be destroyed on its own once binanceLive is off.
+    const outputs = Object.values(on.template(on.stacks.binanceLive!).toJSON().Outputs ?? {}) as any[];
+    expect(outputs.filter((o) => o.Export)).toEqual([]);
+    expect(on.stacks.observability.dependencies.map((d) => d.stackName)).not.toContain('ticklake-dev-binance-live');
   });
 
   it('stages the image build context (only what .dockerignore lets through) and never builds it at synth', () => {
