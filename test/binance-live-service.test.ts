@@ -15,10 +15,11 @@ import {
   jsonLogger,
   parseServiceConfig,
   runBinanceLiveService,
+  PutTracker,
   ServiceConfigError,
 } from '../src/cli/binance-live-service.js';
 import type { PutEntry, PutRecordsResult, StreamProducer } from '../src/ingest/stream-producer.js';
-import { BinanceWsServer, binanceTrade, combined, until } from './helpers/binance-ws-server.js';
+import { BinanceWsServer, binanceTrade, combined, TRADE_T0, until } from './helpers/binance-ws-server.js';
 
 function configProblem(env: Record<string, string>): string {
   try {
@@ -127,11 +128,11 @@ function status(over: Partial<BinanceLiveStatus> = {}): BinanceLiveStatus {
 }
 
 const T = Date.UTC(2026, 11, 4, 12, 0, 0);
-const OPTIONS = { namespace: 'ticklake', service: 'binance-live', timestampMs: T };
+const OPTIONS = { namespace: 'ticklake', service: 'binance-live', timestampMs: T, newestPutTradeMs: T - 1_250 };
 
 describe('heartbeat (CloudWatch Embedded Metric Format)', () => {
-  it('is one JSON line: LastTradeAgeSeconds and the counts since the previous heartbeat, dimension service, in namespace ticklake', () => {
-    const first = status({ tradesPut: 1_000, gaps: 2, gapTrades: 7, reconnects: 1, malformed: 3, lastTradeAgeMs: 1_250, messagesPerSecond: 16.7 });
+  it('is one JSON line: LastTradeAgeSeconds (of the newest trade put) and the counts since the previous heartbeat, dimension service, in namespace ticklake', () => {
+    const first = status({ tradesPut: 1_000, gaps: 2, gapTrades: 7, reconnects: 1, malformed: 3, lastTradeAgeMs: 250, messagesPerSecond: 16.7 });
     const line = heartbeatLine(first, undefined, OPTIONS);
     expect(line).not.toMatch(/\n/);
     const doc = JSON.parse(line);
@@ -160,6 +161,7 @@ describe('heartbeat (CloudWatch Embedded Metric Format)', () => {
       message: 'heartbeat',
       timestamp: '2026-12-04T12:00:00.000Z',
       connected: true,
+      lastReceivedTradeAgeSeconds: 0.25,
       gapTrades: 7,
       malformed: 3,
       messagesPerSecond: 16.7,
@@ -167,19 +169,39 @@ describe('heartbeat (CloudWatch Embedded Metric Format)', () => {
     });
 
     // The next one counts from the first.
-    const next = JSON.parse(heartbeatLine(status({ tradesPut: 1_600, gaps: 2, gapTrades: 7, reconnects: 3, lastTradeAgeMs: 80 }), first, OPTIONS));
+    const next = JSON.parse(heartbeatLine(status({ tradesPut: 1_600, gaps: 2, gapTrades: 7, reconnects: 3 }), first, { ...OPTIONS, newestPutTradeMs: T - 80 }));
     expect(next).toMatchObject({ TradesPut: 600, Gaps: 0, Reconnects: 2, gapTrades: 0, LastTradeAgeSeconds: 0.08 });
   });
 
-  it('leaves LastTradeAgeSeconds out before the first trade (the alarm sees missing data), and names the last put error', () => {
-    const doc = JSON.parse(heartbeatLine(status({ connected: false, putter: { ...status().putter, lastError: 'AccessDeniedException' } }), undefined, OPTIONS));
+  it('leaves LastTradeAgeSeconds out before the first trade is put (the alarm sees missing data), and names the last put error', () => {
+    const stuck = status({ lastTradeAgeMs: 5_000, buffered: 42, putter: { ...status().putter, lastError: 'AccessDeniedException' } });
+    const doc = JSON.parse(heartbeatLine(stuck, undefined, { ...OPTIONS, newestPutTradeMs: undefined }));
     expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['TradesPut', 'Gaps', 'Reconnects']);
     expect(doc).not.toHaveProperty('LastTradeAgeSeconds');
-    expect(doc).toMatchObject({ connected: false, lastPutError: 'AccessDeniedException' });
+    expect(doc).toMatchObject({ lastReceivedTradeAgeSeconds: 5, buffered: 42, lastPutError: 'AccessDeniedException' });
   });
 
   it('names the metrics the CDK alarms on', () => {
     expect(HEARTBEAT_METRICS.lastTradeAge).toBe('LastTradeAgeSeconds');
+  });
+});
+
+describe('the age of the newest trade put', () => {
+  it('counts only trades the stream accepted: not failed entries, not malformed frames', async () => {
+    const inner: StreamProducer = {
+      // The second entry fails.
+      putRecords: async (entries) => ({ failed: entries.length > 1 ? [{ index: 1, code: 'ProvisionedThroughputExceededException' }] : [] }),
+    };
+    const tracker = new PutTracker(inner);
+    const entry = (id: number, data = combined('BTCUSDT', binanceTrade('BTCUSDT', id))) => ({ partitionKey: 'BTCUSDT', data });
+    expect(tracker.newestTradeMs).toBeUndefined();
+    await tracker.putRecords([entry(0, '<html>502</html>')]);
+    expect(tracker.newestTradeMs).toBeUndefined();
+    const failed = await tracker.putRecords([entry(5), entry(9), entry(7)]);
+    expect(failed.failed.map((f) => f.index)).toEqual([1]);
+    expect(tracker.newestTradeMs).toBe(TRADE_T0 + 7);
+    await tracker.putRecords([entry(3)]);
+    expect(tracker.newestTradeMs).toBe(TRADE_T0 + 7);
   });
 });
 
@@ -272,5 +294,29 @@ describe('the run loop', () => {
     expect(docs.findIndex((d) => d.message === 'binance-live: stopped')).toBeLessThan(docs.findLastIndex((d) => d.message === 'heartbeat'));
     expect(beats.every((h) => h._aws.CloudWatchMetrics[0].Namespace === 'ticklake' && h.service === 'binance-live')).toBe(true);
     expect(producer.put.every((e) => e.partitionKey === 'BTCUSDT')).toBe(true);
+  });
+
+  it('a connector that receives trades but cannot put them sends heartbeats without LastTradeAgeSeconds (the alarm fires)', async () => {
+    server = await BinanceWsServer.start();
+    const out: string[] = [];
+    const signals = new EventEmitter();
+    const denied: StreamProducer = {
+      putRecords: async () => {
+        throw new Error('AccessDeniedException: not authorized to perform kinesis:PutRecords');
+      },
+    };
+    const run = runBinanceLiveService(
+      { STREAM_NAME: 'ticklake-test-events', BINANCE_SYMBOLS: 'BTCUSDT', BINANCE_WS_URL: server.url, HEARTBEAT_SECONDS: '0.05', STOP_TIMEOUT_SECONDS: '1' },
+      { out: (l) => out.push(l), err: () => {}, signals: signals as unknown as NodeJS.Process, producer: async () => denied },
+    );
+    const conn = await server.connection(0);
+    for (let id = 1; id <= 5; id++) conn.ws.send(combined('BTCUSDT', binanceTrade('BTCUSDT', id)));
+    const heartbeats = () => out.map((l) => JSON.parse(l)).filter((d) => d.message === 'heartbeat');
+    await until(() => heartbeats().some((h) => h.lastReceivedTradeAgeSeconds !== undefined && h.buffered === 5), 'a heartbeat after the trades arrived');
+    signals.emit('SIGTERM');
+    // Records left unput: exit code 1, said so.
+    expect(await run).toBe(EXIT.unput);
+    expect(heartbeats().every((h) => h.LastTradeAgeSeconds === undefined && h.TradesPut === 0)).toBe(true);
+    expect(out.map((l) => JSON.parse(l)).at(-1)).toMatchObject({ level: 'ERROR', message: 'binance-live: exiting with records not put', buffered: 5 });
   });
 });

@@ -40,7 +40,7 @@ import { PROJECT_ROOT } from '../paths.js';
 /** The `service` dimension of the heartbeat metrics and the `service` field of the logs. */
 export const BINANCE_LIVE_SERVICE = 'binance-live';
 
-/** Task size: the connector uses a few percent of a quarter vCPU at Binance's rates. */
+/** Task size: the smallest Fargate size (one WebSocket, batched PutRecords); the dashboard graphs its CPU and memory. */
 export const BINANCE_LIVE_TASK = { cpu: 256, memoryLimitMiB: 512 } as const;
 
 /** ECS waits this long after SIGTERM before SIGKILL; the process drains for at most STOP_TIMEOUT_SECONDS of it. */

@@ -13,10 +13,12 @@
  * - **Heartbeat**: every `HEARTBEAT_SECONDS` (60) one line in CloudWatch
  *   Embedded Metric Format on stdout, which CloudWatch Logs turns into metrics
  *   (namespace `ticklake`, dimension `service`): `LastTradeAgeSeconds` (now minus
- *   the trade time of the newest trade; left out until the first trade, so a
- *   connector that never receives one shows as missing data), and the counts
+ *   the trade time of the newest trade the stream accepted, so a connector that
+ *   receives trades but cannot put them ages too; left out until the first trade
+ *   is put, so one that never puts any shows as missing data), and the counts
  *   since the previous heartbeat `TradesPut`, `Gaps`, `Reconnects`. The same line
- *   carries the other counters as plain fields for Logs Insights.
+ *   carries the other counters as plain fields for Logs Insights (among them the
+ *   age of the newest trade received).
  * - **Stopping**: SIGTERM (what ECS sends on a stop or a deployment) or SIGINT
  *   closes the connections, puts everything buffered (at most
  *   `STOP_TIMEOUT_SECONDS`, 20, inside ECS's 30 s before SIGKILL), writes a last
@@ -32,9 +34,10 @@ import {
   binanceStreamUrl,
   checkSymbols,
   type ConnectorLogger,
+  inspectFrame,
   startBinanceLive,
 } from '../adapters/binance/live-connector.js';
-import type { StreamProducer } from '../ingest/stream-producer.js';
+import type { PutEntry, PutRecordsResult, StreamProducer } from '../ingest/stream-producer.js';
 
 /** The environment variables the process reads, with their defaults. */
 export const SERVICE_ENV = {
@@ -178,6 +181,28 @@ export const HEARTBEAT_METRICS = {
   reconnects: 'Reconnects',
 } as const;
 
+/**
+ * A producer that remembers the trade time of the newest trade the stream
+ * accepted (entries a call reports as failed do not count): what the heartbeat's
+ * `LastTradeAgeSeconds` is measured from.
+ */
+export class PutTracker implements StreamProducer {
+  /** Trade time (ms) of the newest trade put, if any. */
+  newestTradeMs: number | undefined;
+  constructor(private readonly inner: StreamProducer) {}
+
+  async putRecords(entries: readonly PutEntry[]): Promise<PutRecordsResult> {
+    const result = await this.inner.putRecords(entries);
+    const failed = new Set(result.failed.map((f) => f.index));
+    for (let i = 0; i < entries.length; i++) {
+      if (failed.has(i)) continue;
+      const t = inspectFrame(entries[i]!.data).trade?.timeMs;
+      if (t !== undefined && (this.newestTradeMs === undefined || t > this.newestTradeMs)) this.newestTradeMs = t;
+    }
+    return result;
+  }
+}
+
 /** The counters a heartbeat reports as differences from the previous one. */
 type Counters = Pick<BinanceLiveStatus, 'tradesPut' | 'gaps' | 'gapTrades' | 'reconnects' | 'connectFailures' | 'malformed' | 'duplicates'>;
 const NO_COUNTS: Counters = { tradesPut: 0, gaps: 0, gapTrades: 0, reconnects: 0, connectFailures: 0, malformed: 0, duplicates: 0 };
@@ -185,16 +210,19 @@ const NO_COUNTS: Counters = { tradesPut: 0, gaps: 0, gapTrades: 0, reconnects: 0
 /**
  * One heartbeat: an EMF line (see the module comment) for `status`, counting
  * from `previous` (the status of the previous heartbeat; none for the first).
+ * `newestPutTradeMs` is the trade time of the newest trade put ({@link PutTracker}).
  */
 export function heartbeatLine(
   status: BinanceLiveStatus,
   previous: Counters | undefined,
-  options: { namespace: string; service: string; timestampMs: number },
+  options: { namespace: string; service: string; timestampMs: number; newestPutTradeMs: number | undefined },
 ): string {
   const before = previous ?? NO_COUNTS;
   const delta = (k: keyof Counters) => Math.max(0, status[k] - before[k]);
   const metrics: EmfMetric[] = [];
-  if (status.lastTradeAgeMs !== undefined) metrics.push({ name: HEARTBEAT_METRICS.lastTradeAge, unit: 'Seconds', value: status.lastTradeAgeMs / 1000 });
+  if (options.newestPutTradeMs !== undefined) {
+    metrics.push({ name: HEARTBEAT_METRICS.lastTradeAge, unit: 'Seconds', value: Math.max(0, options.timestampMs - options.newestPutTradeMs) / 1000 });
+  }
   metrics.push(
     { name: HEARTBEAT_METRICS.tradesPut, unit: 'Count', value: delta('tradesPut') },
     { name: HEARTBEAT_METRICS.gaps, unit: 'Count', value: delta('gaps') },
@@ -210,6 +238,7 @@ export function heartbeatLine(
       message: 'heartbeat',
       timestamp: new Date(options.timestampMs).toISOString(),
       connected: status.connected,
+      ...(status.lastTradeAgeMs === undefined ? {} : { lastReceivedTradeAgeSeconds: status.lastTradeAgeMs / 1000 }),
       gapTrades: delta('gapTrades'),
       connectFailures: delta('connectFailures'),
       malformed: delta('malformed'),
@@ -261,12 +290,12 @@ async function kinesisProducer(config: ServiceConfig): Promise<{ producer: Strea
 export async function runBinanceLiveService(env: Readonly<Record<string, string | undefined>>, io: ServiceIo): Promise<number> {
   const clock = io.clock ?? Date.now;
   let config: ServiceConfig;
-  let producer: StreamProducer;
+  let stream: StreamProducer;
   let client: KinesisClient | undefined;
   try {
     config = parseServiceConfig(env);
-    if (io.producer) producer = await io.producer(config);
-    else ({ producer, client } = await kinesisProducer(config));
+    if (io.producer) stream = await io.producer(config);
+    else ({ producer: stream, client } = await kinesisProducer(config));
   } catch (e) {
     if (!(e instanceof ServiceConfigError)) throw e;
     io.err(e.message);
@@ -274,9 +303,11 @@ export async function runBinanceLiveService(env: Readonly<Record<string, string 
   }
 
   const logger = jsonLogger(io.out, { service: config.service, level: config.logLevel, clock });
+  const producer = new PutTracker(stream);
   let previous: Counters | undefined;
   const heartbeat = (s: BinanceLiveStatus) => {
-    io.out(heartbeatLine(s, previous, { namespace: config.namespace, service: config.service, timestampMs: clock() }));
+    const options = { namespace: config.namespace, service: config.service, timestampMs: clock(), newestPutTradeMs: producer.newestTradeMs };
+    io.out(heartbeatLine(s, previous, options));
     previous = { ...s };
   };
 
