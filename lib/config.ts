@@ -7,6 +7,7 @@
  * Values given with `-c` always arrive as strings; numbers and booleans are
  * coerced here.
  */
+import { parseServiceConfig, ServiceConfigError } from '../src/cli/binance-live-service.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
 import { z } from 'zod';
 
@@ -53,6 +54,9 @@ const scheduleExpr = z.string().superRefine((s, ctx) => {
 });
 
 const optionalString = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().optional());
+
+/** A list given as `A,B` (from -c) or as a JSON array (cdk.json). */
+const commaList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v), z.array(z.string()));
 
 /** The configuration schema: every key, its type, range and default. */
 export const configSchema = z
@@ -170,6 +174,18 @@ export const configSchema = z
     streamMaxRecordAgeHours: intFrom(1, 168).default(12),
     streamStartingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
 
+    /**
+     * The Binance live connector as an ECS Fargate service putting Binance trades
+     * on the Kinesis stream (one task; off by default). Symbols and endpoint are
+     * checked by the container's own configuration rules (src/cli/binance-live-service.ts).
+     */
+    binanceLive: boolFrom.default(false),
+    binanceLiveSymbols: commaList.default(['BTCUSDT', 'ETHUSDT']),
+    /** Binance stream endpoint; default the connector's (wss://stream.binance.com:9443). */
+    binanceLiveWsUrl: optionalString,
+    /** Alarm when the newest trade the connector put is older than this (or no heartbeat arrives) for 3 minutes. */
+    binanceLiveStaleSeconds: intFrom(30, 86400).default(120),
+
     /** Description shown in the CloudFormation console; free text. */
     description: optionalString,
   })
@@ -195,6 +211,24 @@ export const configSchema = z
         path: ['streamMaxRecordAgeHours'],
         message: `must be shorter than streamRetentionHours (${c.streamRetentionHours}) so a record skipped to the dead-letter queue can still be re-read from the stream`,
       });
+    }
+    if (c.binanceLive && c.ingestion === 'msk') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['binanceLive'],
+        message:
+          'the Binance live connector puts to a Kinesis stream, and ingestion=msk has none (putting to MSK is not implemented): use ingestion=kinesis or leave binanceLive off',
+      });
+    }
+    // The container's own rules, so that synth refuses exactly what the connector would refuse at start.
+    try {
+      parseServiceConfig({ STREAM_NAME: 'stream', BINANCE_SYMBOLS: c.binanceLiveSymbols.join(','), BINANCE_WS_URL: c.binanceLiveWsUrl });
+    } catch (e) {
+      if (!(e instanceof ServiceConfigError)) throw e;
+      for (const problem of e.problems) {
+        const [, envKey, message] = /^(BINANCE_SYMBOLS|BINANCE_WS_URL):? (.*)$/.exec(problem) ?? [undefined, undefined, problem];
+        ctx.addIssue({ code: 'custom', path: [envKey === 'BINANCE_WS_URL' ? 'binanceLiveWsUrl' : 'binanceLiveSymbols'], message: message! });
+      }
     }
     if (c.removalPolicy === 'destroy' && /^prod/.test(c.stage)) {
       ctx.addIssue({

@@ -9,11 +9,13 @@
  *   timeseries     Timestream LiveAnalytics or Timestream for InfluxDB (+ writer), if enabled
  *   orchestration  forecasting functions, training / evaluation state machines and their schedules
  *   observability  dashboard, alarms, alarm topic
+ *   binance-live   the Binance live connector on ECS Fargate, if enabled (binanceLive=true)
  */
 import { existsSync } from 'node:fs';
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
 import { namePrefix, type TicklakeConfig } from './config.js';
 import { TIMESERIES_WRITER_ENTRY } from './paths.js';
+import { BinanceLiveStack } from './stacks/binance-live-stack.js';
 import { CatalogStack } from './stacks/catalog-stack.js';
 import { IngestionStack } from './stacks/ingestion-stack.js';
 import { ObservabilityStack } from './stacks/observability-stack.js';
@@ -30,6 +32,7 @@ export interface TicklakeStacks {
   readonly timeSeries?: TimeSeriesStack;
   readonly orchestration: OrchestrationStack;
   readonly observability: ObservabilityStack;
+  readonly binanceLive?: BinanceLiveStack;
 }
 
 export interface TicklakeAppOptions {
@@ -53,6 +56,7 @@ export function stackNames(config: Pick<TicklakeConfig, 'stage'>) {
     timeSeries: `${p}-timeseries`,
     orchestration: `${p}-orchestration`,
     observability: `${p}-observability`,
+    binanceLive: `${p}-binance-live`,
   } as const;
 }
 
@@ -127,6 +131,18 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
 
+  // The observability stack alarms on the connector by name (no export between the two stacks).
+  let binanceLive: BinanceLiveStack | undefined;
+  if (config.binanceLive) {
+    // Config validation refuses binanceLive with ingestion=msk: there is a stream here.
+    binanceLive = new BinanceLiveStack(app, names.binanceLive, {
+      ...common,
+      stackName: names.binanceLive,
+      description: describe('Binance live connector (ECS Fargate service putting trades on the stream)'),
+      stream: ingestion.stream!,
+    });
+  }
+
   const observability = new ObservabilityStack(app, names.observability, {
     ...common,
     stackName: names.observability,
@@ -148,5 +164,5 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
 
   Tags.of(app).add('project', 'ticklake');
   Tags.of(app).add('stage', config.stage);
-  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability };
+  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive };
 }

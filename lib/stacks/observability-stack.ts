@@ -10,7 +10,8 @@
  * Alarms: iterator age (or Kafka offset lag), function errors, throttles,
  * dead letters (stream and schedules), producer throttling, failed model runs,
  * failed or timed-out backfill runs; with a time-series store also points the
- * store refused and errors of the points function.
+ * store refused and errors of the points function; with the Binance live
+ * connector its heartbeat (age of the newest trade put, or no heartbeat at all).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -29,6 +30,8 @@ import { METRICS_NAMESPACE } from '../constructs/ticklake-function.js';
 import { TIMESERIES_POINTS_SERVICE } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
 import { BACKFILL_TIMEOUT } from '../../src/adapters/workflows/backfill-workflow.js';
+import { HEARTBEAT_METRICS } from '../../src/cli/binance-live-service.js';
+import { BINANCE_LIVE_SERVICE, binanceLiveNames } from './binance-live-stack.js';
 import type { MskIngestion } from './ingestion-stack.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from './orchestration-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from './processing-stack.js';
@@ -448,6 +451,56 @@ export class ObservabilityStack extends Stack {
       atLeastOnce,
       `A backfill run hit the state machine's ${BACKFILL_TIMEOUT.toHours()} h time limit: files it had not published keep their earlier publication; start a new execution (fewer files per run)`,
     );
+
+    // --- the Binance live connector -----------------------------------------
+    // Its heartbeat (one EMF line a minute) carries the age of the newest trade it put. No heartbeat
+    // is missing data, treated as breaching: a stopped, crashed or wedged task alarms as well.
+    if (config.binanceLive) {
+      const names = binanceLiveNames(config);
+      const ecsMetric = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/ECS',
+          metricName,
+          dimensionsMap: { ClusterName: names.cluster, ServiceName: names.service },
+          statistic: 'Average',
+          period: minute,
+        });
+      const heartbeat = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: BINANCE_LIVE_SERVICE }, statistic, period: minute });
+      const lastTradeAge = heartbeat(HEARTBEAT_METRICS.lastTradeAge, 'Maximum');
+      alarm(
+        'BinanceLiveStale',
+        lastTradeAge,
+        {
+          threshold: config.binanceLiveStaleSeconds,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+        `The Binance live connector has put no trade newer than ${config.binanceLiveStaleSeconds} s, or sent no heartbeat, for 3 minutes: the task is stopped or restarting, disconnected from Binance, or failing to put to the stream (its logs: ${names.logGroup})`,
+      );
+      widgets.push([
+        new cloudwatch.GraphWidget({
+          title: 'Binance live: age of the newest trade put (s)',
+          left: [lastTradeAge],
+          leftAnnotations: [{ value: config.binanceLiveStaleSeconds, label: 'alarm' }],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Binance live: trades put, gaps, reconnects',
+          left: [heartbeat(HEARTBEAT_METRICS.tradesPut, 'Sum')],
+          right: [heartbeat(HEARTBEAT_METRICS.gaps, 'Sum'), heartbeat(HEARTBEAT_METRICS.reconnects, 'Sum')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Binance live: task CPU and memory (%)',
+          left: [ecsMetric('CPUUtilization'), ecsMetric('MemoryUtilization')],
+          width: 8,
+        }),
+      ]);
+    }
+
     widgets.push([new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })]);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
