@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SOURCES } from '../src/sources/index.js';
 import { duck, tempDir } from './helpers/lake-files.js';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'ticklake.js');
@@ -104,7 +105,14 @@ describe('ticklake CLI', () => {
     [['replay'], /required option '--input <file>'/],
     [['query', 'SELECT * FROM nowhere'], /query failed/],
     [['frobnicate'], /unknown command/],
-    [['demo', '--sources', 'nope'], /no simulated source nope; known: binance-trades, stock-ticks, crypto-quotes/],
+    [
+      ['demo', '--sources', 'nope'],
+      new RegExp(
+        `no simulated source nope; known: ${SOURCES.filter((s) => s.simulator)
+          .map((s) => s.id)
+          .join(', ')}`,
+      ),
+    ],
     [['demo', '--symbols', 'FOOBAR'], /no simulator preset for FOOBAR/],
     [['replay', '--input', 'BTCUSDT-trades-2026-11-02.csv', '--symbol', 'bad sym'], /symbol "BAD SYM" is not 2-20 upper-case letters or digits/],
     [['backfill', '--input', '/no/such/dir', '--symbol', 'btc-usdt'], /symbol "BTC-USDT" is not 2-20/],
@@ -153,7 +161,7 @@ describe('ticklake CLI', () => {
     const tables = run(['tables', '--format', 'json', '--data-dir', dir]);
     // Assess
     expect(sources.code).toBe(0);
-    expect((JSON.parse(sources.stdout) as { id: string }[]).map((s) => s.id)).toEqual(['binance-trades', 'stock-ticks', 'crypto-quotes']);
+    expect((JSON.parse(sources.stdout) as { id: string }[]).map((s) => s.id)).toEqual(SOURCES.map((s) => s.id));
     expect(demo.code).toBe(0);
     expect(demo.stdout.split('\n')[0]).toMatch(/^ticklake demo: 11 tickers' ticks, 3 simulated minutes/);
     const rows = Object.fromEntries((JSON.parse(tables.stdout) as { table: string; rows: number; writtenBy: string }[]).map((t) => [t.table, t]));

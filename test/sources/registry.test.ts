@@ -47,7 +47,7 @@ describe('source registry', () => {
   });
 
   it('names the known sources when asked for an unknown one', () => {
-    expect(() => sourceById('nope')).toThrow(/unknown source "nope"; known: binance-trades, stock-ticks, crypto-quotes/);
+    expect(() => sourceById('nope')).toThrow(new RegExp(`unknown source "nope"; known: ${SOURCES.map((s) => s.id).join(', ')}`));
   });
 });
 
@@ -215,7 +215,7 @@ describe('a record for a source that is not registered', () => {
       {
         source: 'unknown',
         reason_code: 'UNKNOWN_FORMAT',
-        reason_message: 'no registered source "weather" (known: binance-trades, stock-ticks, crypto-quotes)',
+        reason_message: `no registered source "weather" (known: ${SOURCES.map((s) => s.id).join(', ')})`,
       },
     ]);
     expect(batches[0]!.bySource).toEqual({ 'binance-trades': { records: 1, rows: 2, quarantined: 0 } });
