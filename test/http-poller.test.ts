@@ -142,7 +142,7 @@ describe('HTTP poller: one poll against a local server', () => {
     // Act
     const r = await poll(server.url, producer, { deadlineMs: Date.now() + 5_000 });
     // Assess
-    expect(r).toMatchObject({ ok: false, kind: 'http', attempts: 1, records: 0, retryAfterMs: 600_000 });
+    expect(r).toMatchObject({ ok: false, kind: 'http', status: 429, attempts: 1, records: 0, retryAfterMs: 600_000 });
     expect(!r.ok && r.reason).toMatch(/HTTP 429 \(Retry-After 600 s\); the wait it asks for would not fit before the next poll/);
     expect(producer.calls).toHaveLength(0);
   });
@@ -167,8 +167,8 @@ describe('HTTP poller: one poll against a local server', () => {
     const a = await poll(failing.url, new MemoryProducer());
     const b = await poll(missing.url, new MemoryProducer());
     // Assess
-    expect(a).toMatchObject({ ok: false, kind: 'http', attempts: 4, reason: 'HTTP 500, after 4 attempts' });
-    expect(b).toMatchObject({ ok: false, kind: 'http', attempts: 1, reason: 'HTTP 404' });
+    expect(a).toMatchObject({ ok: false, kind: 'http', status: 500, attempts: 4, reason: 'HTTP 500, after 4 attempts' });
+    expect(b).toMatchObject({ ok: false, kind: 'http', status: 404, attempts: 1, reason: 'HTTP 404' });
   });
 
   it('times out a request that does not answer (headers or body) and retries it', async () => {
