@@ -126,6 +126,8 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
   orchestration.addStackDependency(storage);
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
+  // The source pollers put records on the stream, addressed by name.
+  if (config.sourcePollers.length > 0) orchestration.addStackDependency(ingestion);
 
   const observability = new ObservabilityStack(app, names.observability, {
     ...common,

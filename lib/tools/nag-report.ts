@@ -145,8 +145,14 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
     overrides: { stage: 'test', ingestion: 'msk', timeSeries: 'timestream-influxdb', removalPolicy: 'destroy', alarmEmail: 'ops@example.com' },
   },
   {
-    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x',
-    overrides: { kinesisCapacityMode: 'provisioned', kinesisShardCount: 2, timeSeries: 'timestream-liveanalytics', lambdaRuntime: 'nodejs24.x' },
+    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, crypto-quotes poller',
+    overrides: {
+      kinesisCapacityMode: 'provisioned',
+      kinesisShardCount: 2,
+      timeSeries: 'timestream-liveanalytics',
+      lambdaRuntime: 'nodejs24.x',
+      sourcePollers: 'crypto-quotes',
+    },
   },
 ];
 
