@@ -86,9 +86,13 @@ class MemoryProducer implements StreamProducer {
 const FIVE_MIN = 5 * 60_000;
 const FAST_RETRY = { maxRetries: 3, baseDelayMs: 20, maxDelayMs: 100, minAttemptMs: 50 };
 
-/** One poll of the current 5-minute slot against `url`, with fast retries. */
+/**
+ * One poll of the current 5-minute slot against `url`, with fast retries and a
+ * deadline a minute away (the slot's own deadline is the next slot less 2 s: a
+ * test run at hh:m4:58 would find no time left).
+ */
 function poll(url: string, producer: StreamProducer, extra: Partial<Parameters<typeof pollOnce>[0]> = {}): Promise<PollResult> {
-  return pollOnce({ target: pollTargetOf(cryptoQuotes, { url }), producer, retry: FAST_RETRY, timeoutMs: 2_000, ...extra });
+  return pollOnce({ target: pollTargetOf(cryptoQuotes, { url }), producer, retry: FAST_RETRY, timeoutMs: 2_000, deadlineMs: Date.now() + 60_000, ...extra });
 }
 
 describe('HTTP poller: one poll against a local server', () => {
