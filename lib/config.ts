@@ -9,6 +9,7 @@
  */
 import { parseServiceConfig, ServiceConfigError } from '../src/cli/binance-live-service.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
+import { SOURCES } from '../src/sources/index.js';
 import { z } from 'zod';
 
 /** CloudWatch Logs retention values accepted by CloudFormation (days). */
@@ -57,6 +58,14 @@ const optionalString = z.preprocess((v) => (v === '' || v === null ? undefined :
 
 /** A list given as `A,B` (from -c) or as a JSON array (cdk.json). */
 const commaList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v), z.array(z.string()));
+/** A list from `-c key=a,b` (a string) or cdk.json (a string or an array); blanks dropped, duplicates once. */
+const idList = z.preprocess((v) => {
+  const items = typeof v === 'string' ? v.split(',') : v;
+  return Array.isArray(items) ? [...new Set(items.map((x) => (typeof x === 'string' ? x.trim() : x)).filter((x) => x !== ''))] : items;
+}, z.array(z.string()));
+
+/** Registry sources that enter by an HTTP poller (the ones `sourcePollers` may name). */
+const POLLED_SOURCE_IDS = SOURCES.filter((s) => s.poller !== undefined).map((s) => s.id);
 
 /** The configuration schema: every key, its type, range and default. */
 export const configSchema = z
@@ -145,6 +154,12 @@ export const configSchema = z
       )
       .default('UTC'),
     schedulesEnabled: boolFrom.default(true),
+    /**
+     * Registry sources polled in the cloud: a schedule per source (its poll
+     * interval) invokes a poller function that puts the records on the Kinesis
+     * stream. None by default: the app then calls no third-party API.
+     */
+    sourcePollers: idList.default([]),
 
     /** Alarm notifications go to this address (a subscription to confirm by e-mail). */
     alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email('not an e-mail address').optional()),
@@ -229,6 +244,24 @@ export const configSchema = z
         const [, envKey, message] = /^(BINANCE_SYMBOLS|BINANCE_WS_URL):? (.*)$/.exec(problem) ?? [undefined, undefined, problem];
         ctx.addIssue({ code: 'custom', path: [envKey === 'BINANCE_WS_URL' ? 'binanceLiveWsUrl' : 'binanceLiveSymbols'], message: message! });
       }
+    }
+    for (const id of c.sourcePollers) {
+      if (!POLLED_SOURCE_IDS.includes(id)) {
+        const known = SOURCES.some((s) => s.id === id);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sourcePollers'],
+          message: `${known ? `source "${id}" is not polled (it has no HTTP poller)` : `unknown source "${id}"`}; polled sources: ${POLLED_SOURCE_IDS.join(', ')}`,
+        });
+      }
+    }
+    if (c.ingestion === 'msk' && c.sourcePollers.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sourcePollers'],
+        message:
+          'the source pollers put records with Kinesis PutRecords and have no Kafka producer; with ingestion=msk leave sourcePollers empty (or use ingestion=kinesis)',
+      });
     }
     if (c.removalPolicy === 'destroy' && /^prod/.test(c.stage)) {
       ctx.addIssue({

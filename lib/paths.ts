@@ -11,6 +11,9 @@ export const STREAM_TRANSFORM_ENTRY = join(PROJECT_ROOT, 'lambdas', 'stream-tran
 /** Optional: the time-series writer; the time-series stack deploys the store without it until it exists. */
 export const TIMESERIES_WRITER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'timeseries-writer', 'handler.ts');
 
+/** The poller of a polled source (sourcePollers), invoked by its schedule. */
+export const SOURCE_POLLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'source-poller', 'handler.ts');
+
 /** The forecasting functions (lambdas/ml), by step. */
 export const ML_ENTRIES = {
   planTraining: join(PROJECT_ROOT, 'lambdas', 'ml', 'plan-training.ts'),

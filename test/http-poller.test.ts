@@ -86,9 +86,13 @@ class MemoryProducer implements StreamProducer {
 const FIVE_MIN = 5 * 60_000;
 const FAST_RETRY = { maxRetries: 3, baseDelayMs: 20, maxDelayMs: 100, minAttemptMs: 50 };
 
-/** One poll of the current 5-minute slot against `url`, with fast retries. */
+/**
+ * One poll of the current 5-minute slot against `url`, with fast retries and a
+ * deadline a minute away (the slot's own deadline is the next slot less 2 s: a
+ * test run at hh:m4:58 would find no time left).
+ */
 function poll(url: string, producer: StreamProducer, extra: Partial<Parameters<typeof pollOnce>[0]> = {}): Promise<PollResult> {
-  return pollOnce({ target: pollTargetOf(cryptoQuotes, { url }), producer, retry: FAST_RETRY, timeoutMs: 2_000, ...extra });
+  return pollOnce({ target: pollTargetOf(cryptoQuotes, { url }), producer, retry: FAST_RETRY, timeoutMs: 2_000, deadlineMs: Date.now() + 60_000, ...extra });
 }
 
 describe('HTTP poller: one poll against a local server', () => {
@@ -142,7 +146,7 @@ describe('HTTP poller: one poll against a local server', () => {
     // Act
     const r = await poll(server.url, producer, { deadlineMs: Date.now() + 5_000 });
     // Assess
-    expect(r).toMatchObject({ ok: false, kind: 'http', attempts: 1, records: 0, retryAfterMs: 600_000 });
+    expect(r).toMatchObject({ ok: false, kind: 'http', status: 429, attempts: 1, records: 0, retryAfterMs: 600_000 });
     expect(!r.ok && r.reason).toMatch(/HTTP 429 \(Retry-After 600 s\); the wait it asks for would not fit before the next poll/);
     expect(producer.calls).toHaveLength(0);
   });
@@ -167,8 +171,8 @@ describe('HTTP poller: one poll against a local server', () => {
     const a = await poll(failing.url, new MemoryProducer());
     const b = await poll(missing.url, new MemoryProducer());
     // Assess
-    expect(a).toMatchObject({ ok: false, kind: 'http', attempts: 4, reason: 'HTTP 500, after 4 attempts' });
-    expect(b).toMatchObject({ ok: false, kind: 'http', attempts: 1, reason: 'HTTP 404' });
+    expect(a).toMatchObject({ ok: false, kind: 'http', status: 500, attempts: 4, reason: 'HTTP 500, after 4 attempts' });
+    expect(b).toMatchObject({ ok: false, kind: 'http', status: 404, attempts: 1, reason: 'HTTP 404' });
   });
 
   it('times out a request that does not answer (headers or body) and retries it', async () => {

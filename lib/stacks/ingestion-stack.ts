@@ -14,6 +14,11 @@ import { namePrefix, type TicklakeConfig } from '../config.js';
 /** Port of MSK Serverless brokers with SASL/IAM over TLS. */
 export const MSK_IAM_PORT = 9098;
 
+/** Name of the Kinesis stream (ingestion=kinesis): other stacks address it by name. */
+export function streamNameOf(config: Pick<TicklakeConfig, 'stage'>): string {
+  return `${namePrefix(config)}-events`;
+}
+
 export interface IngestionStackProps extends StackProps {
   readonly config: TicklakeConfig;
 }
@@ -41,7 +46,7 @@ export class IngestionStack extends Stack {
     if (config.ingestion === 'kinesis') {
       const provisioned = config.kinesisCapacityMode === 'provisioned';
       this.stream = new kinesis.Stream(this, 'Events', {
-        streamName: `${prefix}-events`,
+        streamName: streamNameOf(config),
         streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
         shardCount: provisioned ? config.kinesisShardCount : undefined,
         retentionPeriod: Duration.hours(config.streamRetentionHours),

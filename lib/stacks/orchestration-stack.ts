@@ -13,7 +13,8 @@
  * machine may invoke exactly the functions of its own workflow.
  *
  * It also holds the backfill state machine ({@link BackfillStateMachine}): Athena
- * over Binance files uploaded to the lake's raw zone.
+ * over Binance files uploaded to the lake's raw zone, and, with `sourcePollers`,
+ * each polled source's schedule and poller function ({@link SourcePoller}).
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -30,6 +31,7 @@ import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
+import { SourcePoller } from '../constructs/source-poller.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
 import { tablePrefix } from '../lake-layout.js';
@@ -37,6 +39,8 @@ import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js
 import { dailyEvaluationDefinition, weeklyTrainingDefinition } from '../../src/adapters/workflows/ml-workflows.js';
 import { ML_ENTRIES } from '../paths.js';
 import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
+import { streamNameOf } from './ingestion-stack.js';
+import { sourceById } from '../../src/sources/index.js';
 
 /** Key prefix of the model store inside the model-artifact bucket (`MODEL_PREFIX`). */
 export const MODEL_STORE_PREFIX = 'model-store/';
@@ -196,6 +200,8 @@ export class OrchestrationStack extends Stack {
   readonly predictionSchedule: scheduler.Schedule;
   /** The cloud backfill: Binance files uploaded under raw/backfill/ into the lake via Athena. */
   readonly backfill: BackfillStateMachine;
+  /** One per source of `sourcePollers`: its schedule and poller function (none by default). */
+  readonly sourcePollers: readonly SourcePoller[];
   /** The state machines run the ML functions (alarms on failed runs make sense). */
   readonly modelsConfigured = true;
 
@@ -303,7 +309,7 @@ export class OrchestrationStack extends Stack {
     acknowledge(
       this.schedulerDeadLetterQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the EventBridge Scheduler targets (schedule runs that could not start a state machine or invoke the predict function)',
+      'This queue is itself the dead-letter queue of the EventBridge Scheduler targets (schedule runs that could not start a state machine or invoke the predict or a poller function) and the on-failure destination of the source pollers (polls that failed after their retries)',
     );
     acknowledge(
       this.schedulerDeadLetterQueue,
@@ -373,6 +379,18 @@ export class OrchestrationStack extends Stack {
         maxEventAge: Duration.minutes(10),
       }),
     });
+
+    // The stream lives in the ingestion stack (ingestion=kinesis, enforced by the configuration): addressed by name.
+    this.sourcePollers = config.sourcePollers.map(
+      (id) =>
+        new SourcePoller(this, `Poller-${id}`, {
+          config,
+          source: sourceById(id),
+          streamName: streamNameOf(config),
+          scheduleGroup: group,
+          deadLetterQueue: this.schedulerDeadLetterQueue,
+        }),
+    );
 
     this.backfill = new BackfillStateMachine(this, 'Backfill', {
       config,

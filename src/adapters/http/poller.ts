@@ -120,6 +120,8 @@ export type PollResult =
       readonly records: number;
       /** The server's Retry-After on the last response, ms from its arrival. */
       readonly retryAfterMs?: number;
+      /** The HTTP status of the last response (kind `http`). */
+      readonly status?: number;
     };
 
 /** Resolves after `ms`, or early with false when `signal` aborts. */
@@ -220,7 +222,12 @@ export async function pollOnce(o: PollOnceOptions): Promise<PollResult> {
   const deadlineMs = o.deadlineMs ?? pollDeadlineMs(slotMs, t.intervalMs);
   const policy = o.retry ?? DEFAULT_POLL_RETRY;
   const timeoutMs = o.timeoutMs ?? 10_000;
-  const failed = (kind: PollFailureKind, reason: string, attempts: number, extra: { records?: number; retryAfterMs?: number } = {}): PollResult => ({
+  const failed = (
+    kind: PollFailureKind,
+    reason: string,
+    attempts: number,
+    extra: { records?: number; retryAfterMs?: number; status?: number } = {},
+  ): PollResult => ({
     ok: false,
     slotMs,
     kind,
@@ -228,6 +235,7 @@ export async function pollOnce(o: PollOnceOptions): Promise<PollResult> {
     attempts,
     records: extra.records ?? 0,
     ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }),
+    ...(extra.status === undefined ? {} : { status: extra.status }),
   });
 
   let attempt = 0;
@@ -247,8 +255,8 @@ export async function pollOnce(o: PollOnceOptions): Promise<PollResult> {
     const retryAfterMs = f.kind === 'status' ? f.retryAfterMs : undefined;
     const d = retryDecision(f, attempt - 1, policy, clock(), deadlineMs, random);
     if (!d.retry) {
-      const kind = f.kind === 'status' ? 'http' : f.kind;
-      return failed(kind, d.reason, attempt, retryAfterMs === undefined ? {} : { retryAfterMs });
+      if (f.kind !== 'status') return failed(f.kind, d.reason, attempt);
+      return failed('http', d.reason, attempt, { status: f.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
     }
     o.logger?.info('poll request failed; retrying', {
       source: t.name,
