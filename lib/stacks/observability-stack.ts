@@ -236,7 +236,7 @@ export class ObservabilityStack extends Stack {
       'ScheduleDeadLetters',
       dlqDepth(props.schedulerDeadLetterQueue),
       { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD },
-      'A scheduled training or evaluation run could not be started',
+      'A scheduled run failed for good: a training or evaluation that could not be started, or a prediction tick or source poll that failed after its retries (the message says which)',
     );
 
     /** A Powertools metric: namespace `ticklake`, dimension `service` = the function's service name. */

@@ -17,6 +17,7 @@
  * each polled source's schedule and poller function ({@link SourcePoller}).
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -364,6 +365,13 @@ export class OrchestrationStack extends Stack {
       wildcardResourceFinding(this, `${this.predictFunction.function.functionArn}:*`),
       'lambda:InvokeFunction on the versions and aliases of the predict function only (the "<arn>:*" form the Lambda target grant adds)',
     );
+    // The scheduler invokes asynchronously: its retries and dead-letter queue cover the delivery only. A tick
+    // that fails in the function is retried by Lambda, then dead-lettered to the same queue (not dropped).
+    this.predictFunction.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(10),
+      onFailure: new destinations.SqsDestination(this.schedulerDeadLetterQueue),
+    });
     this.predictionSchedule = new scheduler.Schedule(this, 'PredictionSchedule', {
       scheduleName: `${prefix}-live-predictions`,
       scheduleGroup: group,

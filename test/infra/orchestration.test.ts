@@ -443,6 +443,17 @@ describe('orchestration stack resources', () => {
     });
     expect(JSON.parse(s.Target.Input)).toEqual({ time: '<aws.scheduler.scheduled-time>' });
     expect(s.Target.DeadLetterConfig.Arn).toBeDefined();
+    // The schedule invokes asynchronously: a tick that fails in the function is retried, then dead-lettered to the same queue.
+    const invokeConfigs = resourcesOf(t, 'AWS::Lambda::EventInvokeConfig').filter(([, r]) => r.Properties.FunctionName.Ref === id);
+    expect(invokeConfigs.map(([, r]) => r.Properties)).toEqual([
+      {
+        FunctionName: { Ref: id },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 600,
+        DestinationConfig: { OnFailure: { Destination: s.Target.DeadLetterConfig.Arn } },
+      },
+    ]);
     expect(p).toMatchObject({ MemorySize: 1024, Timeout: 60, ReservedConcurrentExecutions: 1 });
     expect(p.Environment.Variables).toMatchObject({ TIME_SERIES_ENGINE: 'none', MODEL_PREFIX: 'model-store/' });
     const puts = statementsOf(p.Role['Fn::GetAtt'][0] as string)
