@@ -8,7 +8,7 @@
  * what was published is remembered in a state file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { BarRow } from '../core/bars.js';
+import { BAR_COLUMNS, type BarRow } from '../core/bars.js';
 import {
   BAR_WRITE_OPTIONS,
   DEFAULT_ALLOWED_LATENESS_SECONDS,
@@ -60,7 +60,9 @@ export async function publishClosedBars(o: PublishOptions): Promise<PublishResul
   const state = load(o.statePath);
   if (watermarkUs === undefined) return { closed: 0, corrections: 0, write: NOTHING_WRITTEN };
   const r = await o.sql.query(
-    `SELECT symbol, epoch_us(minute_start) AS minute_start, open, high, low, close, vwap, avg_price, avg_quantity, avg_quote_quantity, volume, quote_volume, trade_count, buyer_maker_share
+    `SELECT ${Object.values(BAR_COLUMNS)
+      .map((c) => (c === BAR_COLUMNS.minuteStartUs ? `epoch_us(${c}) AS ${c}` : c))
+      .join(', ')}
      FROM bars_1m WHERE epoch_us(minute_start) <= ${lastClosedMinuteUs(watermarkUs, lateness)} ORDER BY minute_start, symbol`,
   );
   // Every column is numeric but the symbol.

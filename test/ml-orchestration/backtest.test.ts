@@ -4,7 +4,7 @@ import { DAILY_EVALUATION_STATES as E, WEEKLY_TRAINING_STATES as W } from '../..
 import { main } from '../../src/cli/main.js';
 import { runBacktest, type BacktestEvent, type BacktestReport } from '../../src/local/ml/backtest.js';
 import { openLocalLivePredictions } from '../../src/local/ml/local-ml.js';
-import type { BarRow } from '../../src/core/bars.js';
+import { BAR_COLUMNS, type BarRow } from '../../src/core/bars.js';
 import { tempDir, withLake } from '../helpers/lake-files.js';
 import { FAST_CONFIG } from './helpers.js';
 
@@ -68,22 +68,7 @@ describe('backtest --days 9', () => {
   });
 
   it('closed bars from the bar publisher feed the same live-prediction handler as the predict Lambda', async () => {
-    const cols = [
-      'symbol',
-      'minute_start',
-      'open',
-      'high',
-      'low',
-      'close',
-      'vwap',
-      'avg_price',
-      'avg_quantity',
-      'avg_quote_quantity',
-      'volume',
-      'quote_volume',
-      'trade_count',
-      'buyer_maker_share',
-    ];
+    const cols = Object.values(BAR_COLUMNS);
     const r = await withLake(`${dir}/lake`, (sql) =>
       sql.query(
         `SELECT ${cols.map((c) => (c === 'minute_start' ? 'epoch_us(minute_start)' : c)).join(', ')} FROM bars_1m WHERE minute_start >= TIMESTAMP '2026-11-10 23:55:00' ORDER BY 2, 1`,
