@@ -10,7 +10,7 @@ import { DEFAULT_EVENT_SOURCE_SETTINGS, type KinesisHandler, ShardPoller } from 
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LocalStream } from '../src/local/local-stream.js';
 import { JsonlDeadLetters } from '../src/local/on-failure.js';
-import { PartitionKeys } from '../src/local/sources.js';
+import { PartitionKeys } from '../src/sources/binance-trades/partition-keys.js';
 import { Rng } from '../src/core/random.js';
 import { simulateRecords } from '../src/sources/binance-trades/market.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';

@@ -13,7 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { TableSchema } from '../../src/lake/table-schema.js';
-import { STREAM_TRANSFORM_TABLES as WRITTEN_TABLES } from '../../src/ingest/stream-transform.js';
+import { STREAM_TRANSFORM_TABLES as WRITTEN_TABLES } from '../../src/catalog.js';
 import { BATCH_MARKER_PREFIX } from '../../src/lake/layout.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { MSK_WILDCARD_REASON, StreamSubscription, type StreamSafetySettings, streamSourceFor } from '../constructs/stream-subscription.js';

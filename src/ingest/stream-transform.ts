@@ -28,7 +28,6 @@
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { RecordOrigin } from '../core/origin.js';
-import { STREAM_TRANSFORM_TABLES as TABLES_WRITTEN } from '../catalog.js';
 import { reject } from '../core/reasons.js';
 import type { Quarantined, SourceBatch, SourceDefinition, TableRows } from '../sources/contract.js';
 import { SOURCES } from '../sources/index.js';
@@ -209,9 +208,6 @@ export function batchMetrics(s: BatchSummary): MetricValue<(typeof STREAM_TRANSF
     ]),
   ];
 }
-
-/** The lake tables the stream transform writes (the processing stack grants exactly these). */
-export const STREAM_TRANSFORM_TABLES = TABLES_WRITTEN;
 
 /** What a batch wrote, kept so a later attempt at the same batch can replace it. */
 interface BatchMarker {

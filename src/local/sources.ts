@@ -13,7 +13,6 @@ import { readLineBatches, symbolFromFileName, type ReadProgress } from './trade-
 
 const BATCH = 2_000;
 
-export { KEY_SPREAD, PartitionKeys } from '../sources/binance-trades/partition-keys.js';
 
 /**
  * The simulators of the selected sources, merged in event-time order (ties keep
