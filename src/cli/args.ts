@@ -37,3 +37,19 @@ export const isoTime = (v: string) => {
   if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO date-time, e.g. 2026-11-02T00:00:00Z');
   return t;
 };
+
+/**
+ * A comma-separated list of ids from `known`, or `all` (meaning `all`); unknown ids end in
+ * a one-line error naming `what` they should be and the known ones.
+ */
+export function idList(v: string, o: { readonly all: readonly string[]; readonly known: readonly string[]; readonly what: string }): string[] {
+  if (v.trim() === 'all') return [...o.all];
+  const ids = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (ids.length === 0) throw new InvalidArgumentError('give at least one source, or all');
+  const unknown = ids.filter((id) => !o.known.includes(id));
+  if (unknown.length > 0) throw new InvalidArgumentError(`no ${o.what} ${unknown.join(', ')}; known: ${o.known.join(', ')}`);
+  return ids;
+}

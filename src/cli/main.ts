@@ -19,7 +19,7 @@ import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
 import { registerMlCommands } from './ml-commands.js';
 import { registerUpCommand } from './up-command.js';
-import { exchangeSymbol, int, isoTime, positive, share, symbols } from './args.js';
+import { exchangeSymbol, idList, int, isoTime, positive, share, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -51,14 +51,8 @@ const sourcesOption = () =>
   new Option('--sources <list>', `comma-separated sources to simulate, or all (${SIMULATED.map((s) => s.id).join(', ')})`)
     .default(SIMULATED, 'all')
     .argParser((v: string) => {
-      if (v.trim() === 'all') return SIMULATED;
-      const ids = v
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean);
-      if (ids.length === 0) throw new InvalidArgumentError('give at least one source, or all');
-      const unknown = ids.filter((id) => !SIMULATED.some((s) => s.id === id));
-      if (unknown.length > 0) throw new InvalidArgumentError(`no simulated source ${unknown.join(', ')}; known: ${SIMULATED.map((s) => s.id).join(', ')}`);
+      const simulated = SIMULATED.map((s) => s.id);
+      const ids = idList(v, { all: simulated, known: simulated, what: 'simulated source' });
       return SIMULATED.filter((s) => ids.includes(s.id));
     });
 

@@ -6,7 +6,7 @@ import { BinanceLiveFeed } from '../local/binance-live-feed.js';
 import { PollerFeed } from '../local/poller-feed.js';
 import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../local/live.js';
 import type { SourceDefinition } from '../sources/contract.js';
-import { int, share } from './args.js';
+import { idList, int, share } from './args.js';
 import { num } from './format.js';
 
 /** `45s`, `2m`, `2h`, `1h30m` → milliseconds. */
@@ -37,15 +37,8 @@ export const LIVE_FEEDS = ['binance-live'] as const;
 
 /** `--sources`: simulated source ids and live feeds, or `all` (the simulated ones). */
 export function parseFeeds(v: string, simulated: readonly SourceDefinition[]): string[] {
-  if (v.trim() === 'all') return simulated.map((s) => s.id);
-  const ids = v
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  const known = [...simulated.map((s) => s.id), ...LIVE_FEEDS];
-  if (ids.length === 0) throw new InvalidArgumentError('give at least one source, or all');
-  const unknown = ids.filter((id) => !known.includes(id));
-  if (unknown.length > 0) throw new InvalidArgumentError(`no source or live feed ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  const all = simulated.map((s) => s.id);
+  const ids = idList(v, { all, known: [...all, ...LIVE_FEEDS], what: 'source or live feed' });
   if (ids.includes('binance-live') && ids.includes('binance-trades')) {
     throw new InvalidArgumentError('binance-trades (simulated) and binance-live write the same table: choose one');
   }

@@ -13,7 +13,6 @@ import { readLineBatches, symbolFromFileName, type ReadProgress } from './trade-
 
 const BATCH = 2_000;
 
-
 /**
  * The simulators of the selected sources, merged in event-time order (ties keep
  * the sources' order) into batches of stream records. Deterministic, so an
