@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, timestampValue, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import type { SqlValue } from '../sql/panel.js';
 import type { GlueType, TableSchema } from '../lake/table-schema.js';
 import { TABLES } from '../catalog.js';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,9 @@ export function viewSql(lakeRoot: string, t: TableSchema): string {
 
 /** An embedded SQL session over the lake. */
 export class LakeSql {
+  /** Tables whose view was created empty (no files yet): {@link refreshViews} re-creates them once files appear. */
+  private readonly emptyTables = new Set<TableSchema>();
+
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
@@ -85,28 +89,41 @@ export class LakeSql {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const sql = new LakeSql(instance, connection, lakeRoot);
-    for (const t of Object.values(tables)) await connection.run(viewSql(lakeRoot, t));
+    for (const t of Object.values(tables)) {
+      await connection.run(viewSql(lakeRoot, t));
+      if (!DERIVED_TABLES[t.name] && parquetFileCount(lakeRoot, t) === 0) sql.emptyTables.add(t);
+    }
     for (const [name, q] of Object.entries(NAMED_VIEWS)) await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS ${q()}`);
     return sql;
   }
 
+  /**
+   * Points the views of tables that had no files at open time at their files,
+   * once some exist (a view over files globs them at each query, but an empty
+   * table's view has no glob). For a session that outlives the writes, e.g. the dashboard.
+   */
+  async refreshViews(): Promise<void> {
+    for (const t of [...this.emptyTables]) {
+      if (parquetFileCount(this.lakeRoot, t) === 0) continue;
+      await this.connection.run(viewSql(this.lakeRoot, t));
+      this.emptyTables.delete(t);
+    }
+  }
+
   /** Runs one SQL statement and returns all rows as JSON-safe values (BIGINTs as numbers when exact). */
   async query(text: string): Promise<QueryResult> {
-    const reader = await this.connection.runAndReadAll(text);
-    const columns = reader.columnNames();
-    const ids = Array.from({ length: reader.columnCount }, (_, i) => reader.columnTypeId(i));
-    const types = Array.from({ length: reader.columnCount }, (_, i) => reader.columnType(i).toString());
-    const bigCols = ids.map((id) => id === DuckDBTypeId.BIGINT || id === DuckDBTypeId.UBIGINT || id === DuckDBTypeId.HUGEINT || id === DuckDBTypeId.UHUGEINT);
-    const rows = reader.getRowsJson().map((row) =>
-      row.map((v, i) => {
-        if (bigCols[i] && typeof v === 'string') {
-          const n = Number(v);
-          return Number.isSafeInteger(n) ? n : v;
-        }
-        return v as JsonValue;
-      }),
-    );
-    return { columns, types, rows };
+    return resultOf(await this.connection.runAndReadAll(text));
+  }
+
+  /** Runs one statement with `?` placeholders bound to typed values (never spliced into the text). */
+  async queryBound(text: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const statement = await this.connection.prepare(text);
+    params.forEach((p, i) => {
+      if (p.type === 'varchar') statement.bindVarchar(i + 1, p.value);
+      else if (p.type === 'bigint') statement.bindBigInt(i + 1, BigInt(p.value));
+      else statement.bindTimestamp(i + 1, timestampValue(BigInt(p.us)));
+    });
+    return resultOf(await statement.runAndReadAll());
   }
 
   /** Row count of a table view. */
@@ -119,4 +136,22 @@ export class LakeSql {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** All rows of a result as JSON-safe values: BIGINTs as numbers when exact, else their decimal text. */
+function resultOf(reader: DuckDBResultReader): QueryResult {
+  const columns = reader.columnNames();
+  const ids = Array.from({ length: reader.columnCount }, (_, i) => reader.columnTypeId(i));
+  const types = Array.from({ length: reader.columnCount }, (_, i) => reader.columnType(i).toString());
+  const bigCols = ids.map((id) => id === DuckDBTypeId.BIGINT || id === DuckDBTypeId.UBIGINT || id === DuckDBTypeId.HUGEINT || id === DuckDBTypeId.UHUGEINT);
+  const rows = reader.getRowsJson().map((row) =>
+    row.map((v, i) => {
+      if (bigCols[i] && typeof v === 'string') {
+        const n = Number(v);
+        return Number.isSafeInteger(n) ? n : v;
+      }
+      return v as JsonValue;
+    }),
+  );
+  return { columns, types, rows };
 }

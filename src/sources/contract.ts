@@ -9,6 +9,7 @@ import type { Point } from '../core/point.js';
 import type { Rejection } from '../core/reasons.js';
 import type { PartitionColumns } from '../lake/rows.js';
 import type { TableSchema } from '../lake/table-schema.js';
+import type { PanelDefinition } from '../sql/panel.js';
 
 /**
  * How the stream transform tells that a record is this source's, in O(1), in
@@ -190,4 +191,6 @@ export interface SourceDefinition {
    * @param json the parsed document when the router already parsed the text
    */
   points?(text: string, partitionKey: string, json: unknown, ctx: BatchContext): readonly Point[];
+  /** Its dashboard panels (queries over its tables), shown in the page's group of the same name. */
+  readonly panels?: readonly PanelDefinition[];
 }

@@ -16,6 +16,8 @@ export interface SqlDialect {
   timestampFromMicros(expr: string): string;
   /** ISO day of week, 1 = Monday ... 7 = Sunday. */
   isoDayOfWeek(ts: string): string;
+  /** Milliseconds since the epoch (BIGINT) of a `timestamp`: chart x values. */
+  epochMillis(ts: string): string;
   /** A timestamp literal from microseconds (computed in TypeScript). */
   timestampLiteral(us: number): string;
   /** `text` split on `sep` into an array. */
@@ -89,6 +91,7 @@ export const DUCKDB: SqlDialect = {
   fullMatch: (e, p) => `regexp_full_match(${e}, ${sqlString(p)})`,
   timestampFromMicros: (e) => `make_timestamp(${e})`,
   isoDayOfWeek: (ts) => `CAST(isodow(${ts}) AS INTEGER)`,
+  epochMillis: (ts) => `epoch_ms(${ts})`,
   timestampLiteral: (us) => `TIMESTAMP ${sqlString(isoMicros(us))}`,
   split: (t, sep) => `string_split(${t}, ${sqlString(sep)})`,
   item: (l, i) => `${l}[${i}]`,
@@ -111,6 +114,7 @@ export const ATHENA: SqlDialect = {
   // from_unixtime_nanos keeps microseconds; drop the UTC zone to get Glue's `timestamp`.
   timestampFromMicros: (e) => `CAST(from_unixtime_nanos(${e} * 1000) AT TIME ZONE 'UTC' AS timestamp(6))`,
   isoDayOfWeek: (ts) => `CAST(day_of_week(${ts}) AS INTEGER)`,
+  epochMillis: (ts) => `CAST(floor(to_unixtime(${ts}) * 1000) AS bigint)`,
   timestampLiteral: (us) => `TIMESTAMP ${sqlString(isoMicros(us))}`,
   split: (t, sep) => `split(${t}, ${sqlString(sep)})`,
   item: (l, i) => `element_at(${l}, ${i})`,

@@ -20,6 +20,7 @@ import { BarPartialRows, TradeRows } from './rows.js';
 import { BAR_PARTIALS, BARS_1M, TRADES } from './tables.js';
 import { REASON_CODES } from './trade.js';
 import type { ValidationContext } from './validate.js';
+import { MARKET_PANELS } from './panels.js';
 
 /** Simulator preset symbols from a comma-separated list (upper-cased); throws naming the presets. */
 export function parseSymbols(v: string): string[] {
@@ -77,6 +78,7 @@ export const binanceTrades: SourceDefinition = {
   recognition: { prefixes: ['{"e":"trade"', '{"stream":'], fallback: true },
   tables: [TRADES, BAR_PARTIALS],
   viewTables: [{ table: BARS_1M, sql: () => barsFromPartialsSql(BAR_PARTIALS.name) }],
+  panels: MARKET_PANELS,
   reasonCodes: REASON_CODES,
   formats: ['binance-ws', 'binance-csv', 'unknown'],
   newBatch: (ctx: BatchContext) => new TradeBatch(ctx.ingestUs),

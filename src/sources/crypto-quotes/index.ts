@@ -17,6 +17,7 @@ import { CryptoQuoteRows } from './rows.js';
 import { CoinMarketSim, SIM_COINS, SNAPSHOT_INTERVAL_MS, simulateCryptoQuotes, snapshotCount } from './simulator.js';
 import { cryptoRankingSql } from './sql.js';
 import { CRYPTO_QUOTES } from './tables.js';
+import { CRYPTO_PANELS } from './panels.js';
 
 export { CRYPTO_QUOTE_MEASUREMENT, CRYPTO_QUOTES_SOURCE, cryptoQuotePoint, marketsToRecords };
 
@@ -62,6 +63,7 @@ export const cryptoQuotes: SourceDefinition = {
   recognition: { envelope: CRYPTO_QUOTES_SOURCE },
   tables: [CRYPTO_QUOTES],
   namedViews: { crypto_ranking: () => cryptoRankingSql(CRYPTO_QUOTES.name) },
+  panels: CRYPTO_PANELS,
   reasonCodes: REASON_CODES,
   formats: [CRYPTO_QUOTES_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new CryptoQuoteBatch(ctx.ingestUs),

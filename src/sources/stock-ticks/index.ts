@@ -18,6 +18,7 @@ import { type CompanyProfile, isStockTickMessage, REASON_CODES, type StockTick, 
 
 export { STOCK_TICK_MEASUREMENT, stockTickPoint };
 import { COMPANY_PROFILE, SECTOR_VOLUME, STOCK_TICKS } from './tables.js';
+import { STOCK_PANELS } from './panels.js';
 
 /** The source id, also its envelope value. */
 export const STOCK_TICKS_SOURCE = 'stock-ticks';
@@ -68,6 +69,7 @@ export const stockTicks: SourceDefinition = {
   tables: [STOCK_TICKS, SECTOR_VOLUME],
   dimensions: [{ table: COMPANY_PROFILE, file: COMPANY_PROFILE_FILE }],
   namedViews: { volume_today: () => volumeTodaySql(SECTOR_VOLUME.name), volume_by_day: () => volumeByDaySql(SECTOR_VOLUME.name) },
+  panels: STOCK_PANELS,
   reasonCodes: REASON_CODES,
   formats: [STOCK_TICKS_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new StockTickBatch(ctx.ingestUs),

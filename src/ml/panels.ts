@@ -1,0 +1,103 @@
+/** The forecasting schedule on the dashboard: live forecasts, the leaderboard, the champion's history. */
+import { bind, type PanelDefinition } from '../sql/panel.js';
+import { CHAMPION_CHANGES, MODEL_EVALUATIONS, PREDICTIONS } from './table-schemas.js';
+
+const NO_MODELS = 'No evaluated models yet: run `ticklake train` then `ticklake evaluate` (or keep `ticklake up` running until they fire).';
+const NO_PREDICTIONS =
+  'No live forecasts yet: they start once a champion exists (`ticklake train`, `ticklake evaluate`) and minutes close under `ticklake up`.';
+const symbolChoices: PanelDefinition['choices'] = (a) => ({
+  text: `SELECT symbol FROM ${PREDICTIONS.name} WHERE dt BETWEEN ? AND ? GROUP BY symbol ORDER BY symbol`,
+  params: [bind.day(a.fromUs), bind.day(a.toUs)],
+});
+
+/** The live forecasts of one symbol in a range: one row per forecast minute and model. */
+const predictionsOf: PanelDefinition['query'] = (a, d) => ({
+  text: `SELECT ${d.epochMillis('minute_start')} AS t, model_id, max_by(predicted, predicted_at) AS predicted, max(actual) AS actual
+FROM ${PREDICTIONS.name}
+WHERE symbol = ? AND dt BETWEEN ? AND ? AND minute_start >= ? AND minute_start < ?
+GROUP BY minute_start, model_id
+ORDER BY t, model_id`,
+  params: [bind.text(a.symbol ?? ''), bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs)],
+});
+
+export const FORECAST_PANELS: readonly PanelDefinition[] = [
+  {
+    id: 'champion-forecast',
+    title: 'Champion forecast',
+    description: "The champion's forecast of each minute, drawn over the candles (table predictions).",
+    group: 'markets',
+    chart: 'lines',
+    overlayOn: 'market-candles',
+    columns: { x: 't', y: ['predicted'] },
+    params: ['range', 'symbol'],
+    emptyHint: NO_PREDICTIONS,
+    query: predictionsOf,
+  },
+  {
+    id: 'model-predictions',
+    title: 'Actual vs predicted',
+    description: 'Forecast and actual price per minute, one line per model that was champion (table predictions).',
+    group: 'markets',
+    chart: 'lines',
+    columns: { x: 't', y: ['predicted', 'actual'], series: 'model_id' },
+    params: ['range', 'symbol'],
+    emptyHint: NO_PREDICTIONS,
+    query: predictionsOf,
+    choices: symbolChoices,
+  },
+  {
+    id: 'model-leaderboard',
+    title: 'Model leaderboard',
+    description: 'Each model on the latest evaluated day: RMSE, MAE, R² and skill against persistence (table model_evaluations).',
+    group: 'markets',
+    chart: 'table',
+    columns: { x: 'rank', y: ['rmse', 'mae', 'r2', 'skill_vs_baseline'] },
+    params: ['symbol'],
+    emptyHint: NO_MODELS,
+    query: (a) => ({
+      text: `SELECT rank, model_id, kind, CAST(eval_date AS varchar) AS eval_date, rmse, mae, r2, skill_vs_baseline, n, is_champion
+FROM ${MODEL_EVALUATIONS.name}
+WHERE symbol = ? AND eval_date = (SELECT max(eval_date) FROM ${MODEL_EVALUATIONS.name} WHERE symbol = ?)
+ORDER BY rank, model_id`,
+      params: [bind.text(a.symbol ?? ''), bind.text(a.symbol ?? '')],
+    }),
+    choices: () => ({ text: `SELECT symbol FROM ${MODEL_EVALUATIONS.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+  },
+  {
+    id: 'model-skill',
+    title: 'Skill per day',
+    description: "Each model's skill against persistence per evaluated day, in % (table model_evaluations).",
+    group: 'markets',
+    chart: 'lines',
+    columns: { x: 't', y: ['skill_pct'], series: 'model_id' },
+    params: ['symbol'],
+    emptyHint: NO_MODELS,
+    query: (a, d) => ({
+      text: `SELECT ${d.epochMillis('CAST(eval_date AS timestamp)')} AS t, model_id, 100 * skill_vs_baseline AS skill_pct
+FROM ${MODEL_EVALUATIONS.name}
+WHERE symbol = ?
+ORDER BY t, model_id`,
+      params: [bind.text(a.symbol ?? '')],
+    }),
+    choices: () => ({ text: `SELECT symbol FROM ${MODEL_EVALUATIONS.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+  },
+  {
+    id: 'champion-history',
+    title: 'Champion history',
+    description: 'Every change of champion with its reason (table champion_changes).',
+    group: 'markets',
+    chart: 'table',
+    columns: { x: 'eval_date', y: ['rmse', 'baseline_rmse', 'skill_vs_baseline'] },
+    params: ['symbol'],
+    emptyHint: NO_MODELS,
+    query: (a) => ({
+      text: `SELECT CAST(eval_date AS varchar) AS eval_date, previous_model_id, model_id, model_kind, reason, rmse, baseline_rmse, skill_vs_baseline
+FROM ${CHAMPION_CHANGES.name}
+WHERE symbol = ?
+ORDER BY eval_date DESC, changed_at DESC
+LIMIT 200`,
+      params: [bind.text(a.symbol ?? '')],
+    }),
+    choices: () => ({ text: `SELECT symbol FROM ${CHAMPION_CHANGES.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+  },
+];

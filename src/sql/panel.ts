@@ -1,0 +1,90 @@
+/**
+ * A dashboard panel: one fixed, parameterised query over lake tables and how
+ * its result is drawn. Panels are declared beside what they show (a source's
+ * folder, the forecasting tables, the pipeline's health) and run unchanged on
+ * DuckDB locally and on Athena in the cloud: the text is fixed per panel and
+ * dialect, request values only ever travel as bound parameters (`?`).
+ */
+import type { SqlDialect } from './dialect.js';
+
+/** Where a panel sits on the page. */
+export type PanelGroup = 'markets' | 'crypto' | 'stocks' | 'devices' | 'health';
+
+/** How the page draws a panel's rows. */
+export type ChartKind = 'candles' | 'lines' | 'bars' | 'scatter' | 'table';
+
+/** A value bound to a `?` placeholder: typed, so each engine binds it as its own literal. */
+export type SqlValue =
+  | { readonly type: 'varchar'; readonly value: string }
+  | { readonly type: 'timestamp'; readonly us: number }
+  | { readonly type: 'bigint'; readonly value: number };
+
+/** Query text with `?` placeholders and their values, in order. */
+export interface BoundSql {
+  readonly text: string;
+  readonly params: readonly SqlValue[];
+}
+
+/** The request parameters a panel can read (validated before any query runs). */
+export type PanelParam = 'range' | 'symbol' | 'symbols';
+
+/** Validated arguments of one panel request. */
+export interface PanelArgs {
+  /** Start of the time range, µs since epoch (inclusive). */
+  readonly fromUs: number;
+  /** End of the time range, µs since epoch (exclusive). */
+  readonly toUs: number;
+  /** The one symbol the panel shows (panels that read `symbol`). */
+  readonly symbol?: string;
+  /** The symbols the panel shows, empty meaning the panel's default (panels that read `symbols`). */
+  readonly symbols: readonly string[];
+  /** The clock the request is served at, µs since epoch. */
+  readonly nowUs: number;
+}
+
+/** Which result columns play which part in the chart. */
+export interface ChartColumns {
+  /** The x axis: epoch milliseconds for time charts, a category or number otherwise. */
+  readonly x: string;
+  /** The y values (candles: open, high, low, close[, volume]). */
+  readonly y: readonly string[];
+  /** A column whose values split the rows into one series each. */
+  readonly series?: string;
+}
+
+/** One panel of the dashboard. */
+export interface PanelDefinition {
+  /** Kebab-case id, the API path segment: `/api/panels/<id>`. */
+  readonly id: string;
+  readonly title: string;
+  /** One sentence under the title: what the panel shows and from which table. */
+  readonly description: string;
+  readonly group: PanelGroup;
+  readonly chart: ChartKind;
+  readonly columns: ChartColumns;
+  /**
+   * Id of a panel this one is drawn over (same x axis), instead of a chart of
+   * its own: e.g. forecasts over the price candles.
+   */
+  readonly overlayOn?: string;
+  /** The request parameters it reads. */
+  readonly params: readonly PanelParam[];
+  /** Shown instead of an empty chart, e.g. what to run to get data. */
+  readonly emptyHint: string;
+  /** The panel's query in one dialect. */
+  query(args: PanelArgs, dialect: SqlDialect): BoundSql;
+  /** The values its symbol picker offers (first column), for panels that read `symbol` or `symbols`. */
+  choices?(args: PanelArgs, dialect: SqlDialect): BoundSql;
+}
+
+/** `?, ?, ?` for n values. */
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** Bound-value helpers. */
+export const bind = {
+  text: (value: string): SqlValue => ({ type: 'varchar', value }),
+  time: (us: number): SqlValue => ({ type: 'timestamp', us }),
+  int: (value: number): SqlValue => ({ type: 'bigint', value }),
+  /** The `dt` partition value (`yyyy-MM-dd`, UTC) of a time, for partition pruning. */
+  day: (us: number): SqlValue => ({ type: 'varchar', value: new Date(Math.floor(us / 1000)).toISOString().slice(0, 10) }),
+};
