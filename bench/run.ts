@@ -15,6 +15,9 @@
  *   backfill_vs_duckdb_ratio  backfill wall time / that best time
  *   bar_query_30d_ms          reading 30 days of one symbol's bars from the bars_1m view (43,200 minutes)
  *
+ *   dashboard_api_p95_ms      every dashboard panel's query through the API (DuckDB), at 1 h / 24 h / 7 d, on a lake
+ *                             of 7 days of two symbols' trades (bench/dashboard-api.ts; target <= 100 ms)
+ *
  *   train_all_models_s        training every model kind on 7 days of one symbol's minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
  *
@@ -25,7 +28,7 @@
  *   up_rss_mb                 its peak RSS (target < 400)
  *
  * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
- *          --skip-live, --live-seconds N (default 30)
+ *          --skip-dashboard, --skip-live, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +40,7 @@ import { simulateRecords } from '../src/sources/binance-trades/market.js';
 import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
+import { benchDashboardApi } from './dashboard-api.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
@@ -240,6 +244,17 @@ if (!skipBackfill) {
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }
+}
+
+// --- dashboard API ----------------------------------------------------------------
+if (!args.includes('--skip-dashboard')) {
+  const d = await benchDashboardApi(10, log);
+  fig(
+    'dashboard_api_p95_ms',
+    Math.round(d.p95Ms * 10) / 10,
+    'ms',
+    `(${d.requests} requests over ${d.panels} panels, p50 ${d.p50Ms.toFixed(1)} ms, slowest ${d.slowest.panel} ${Math.round(d.slowest.ms)} ms; ${d.trades.toLocaleString('en-US')} trades)`,
+  );
 }
 
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------

@@ -66,6 +66,34 @@ describe('ticklake up', () => {
     expect(Date.now() - (t!.newest as Date).getTime()).toBeLessThan(60_000);
   }, 60_000);
 
+  it('serves the dashboard while it runs, on the port given, and says where', async () => {
+    // Prepare
+    const dir = tempDir();
+    const up = spawn(process.execPath, [CLI, 'up', '--data-dir', dir, '--no-schedule', '--dashboard-port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    up.stderr!.on('data', (b) => {
+      err += String(b);
+    });
+    try {
+      // Act
+      await until(() => /dashboard: http:\/\/127\.0\.0\.1:\d+\//.test(err), 30_000);
+      const url = /dashboard: (http:\S+)/.exec(err)![1]!;
+      let candles: { rows: unknown[]; empty: boolean } = { rows: [], empty: true };
+      for (let i = 0; i < 100 && candles.empty; i++) {
+        await sleep(200);
+        candles = (await (await fetch(`${url}api/panels/health-records?from=now-5m`)).json()) as typeof candles;
+      }
+      const page = await fetch(url);
+      // Assess
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(candles.rows.length).toBeGreaterThan(0);
+    } finally {
+      up.kill('SIGINT');
+      await new Promise((r) => up.on('exit', r));
+    }
+  }, 60_000);
+
   it('after kill -9 and a restart, the lake has every record on the stream exactly once', async () => {
     // Prepare: an `up` killed once records are flowing
     const dir = tempDir();

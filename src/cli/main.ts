@@ -19,6 +19,7 @@ import { createProgress } from './progress.js';
 import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from './run-job.js';
 import { registerMlCommands } from './ml-commands.js';
 import { registerUpCommand } from './up-command.js';
+import { registerDashboardCommand } from './dashboard-command.js';
 import { exchangeSymbol, idList, int, isoTime, positive, share, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
@@ -367,6 +368,7 @@ export function buildProgram(): Command {
     });
 
   registerMlCommands(program);
+  registerDashboardCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerUpCommand(program, {
     dataDirOption,
     shardsOption,

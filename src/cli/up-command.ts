@@ -8,6 +8,8 @@ import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../l
 import type { SourceDefinition } from '../sources/contract.js';
 import { idList, int, share } from './args.js';
 import { num } from './format.js';
+import { dashboardHostOption, dashboardPortOption, startDashboard } from './dashboard-command.js';
+import type { DashboardServer } from '../adapters/http/dashboard-server.js';
 
 /** `45s`, `2m`, `2h`, `1h30m` → milliseconds. */
 export function parseDuration(v: string): number {
@@ -102,6 +104,9 @@ export function registerUpCommand(
     )
     .addOption(new Option('--status-every <seconds>', 'seconds between status lines (stderr)').default(5).argParser(int('--status-every', 1, 3600)))
     .option('--no-schedule', 'do not run the weekly training and daily evaluation')
+    .addOption(dashboardPortOption('--dashboard-port'))
+    .addOption(dashboardHostOption('--dashboard-host'))
+    .option('--no-dashboard', 'do not serve the dashboard')
     .addOption(shared.quietOption());
   shared.addSimulatorOptions(up, true);
   // A polled source polls its own API: --<id>-url (or its own flag), else its simulated API.
@@ -113,7 +118,7 @@ export function registerUpCommand(
       int('--poll-interval', 1, 86_400),
     ),
   );
-  up.action(async (o) => {
+  up.action(async (o, cmd: Command) => {
     const dataDir = shared.resolveDataDir(o.dataDir);
     const ids = o.sources as string[];
     const selected = shared.simulated.filter((s) => ids.includes(s.id));
@@ -150,6 +155,14 @@ export function registerUpCommand(
     } catch (e) {
       throw shared.usageError((e as Error).message);
     }
+    let dashboard: DashboardServer | undefined;
+    if (o.dashboard) {
+      try {
+        dashboard = await startDashboard(dataDir, o.dashboardPort, o.dashboardHost, cmd.getOptionValueSource('dashboardPort') === 'cli');
+      } catch (e) {
+        throw shared.usageError(`--dashboard-port: ${(e as Error).message} (or --no-dashboard)`);
+      }
+    }
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
@@ -166,8 +179,10 @@ export function registerUpCommand(
         onStatus: (s) => say(statusLine(s)),
         schedule: o.schedule ? undefined : false,
         log: (m) => say(`  ${m}`),
-        onStart: () =>
-          say(`ticklake up: ${selected.map((s) => `${s.id} (simulated)`).join(', ')} into ${dataDir}${o.for ? ` for ${o.for / 1000}s` : '; Ctrl-C stops'}`),
+        onStart: () => {
+          say(`ticklake up: ${selected.map((s) => `${s.id} (simulated)`).join(', ')} into ${dataDir}${o.for ? ` for ${o.for / 1000}s` : '; Ctrl-C stops'}`);
+          if (dashboard) say(`  dashboard: ${dashboard.url}`);
+        },
       });
       const t = r.totals;
       console.log(`ticklake up: ${r.seconds.toFixed(1)} s live, stopped cleanly (every record put was processed and checkpointed)`);
@@ -179,6 +194,7 @@ export function registerUpCommand(
       if (e instanceof DataDirBusyError) throw shared.usageError(e.message);
       throw e;
     } finally {
+      await dashboard?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
