@@ -38,10 +38,11 @@ import {
   timeSeriesPointsFunctionName,
 } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
+import { MEASUREMENT_TABLES } from '../../src/timeseries/measurements.js';
 import type { MskIngestion } from './ingestion-stack.js';
 
-/** Tables of the LiveAnalytics database / measurements in the InfluxDB bucket. */
-export const TIME_SERIES_TABLES = ['trades', 'minute_bars', 'predictions'] as const;
+/** Tables of the LiveAnalytics database: one per measurement (derived from the source registry). */
+export const TIME_SERIES_TABLES: readonly string[] = [...new Set(Object.values(MEASUREMENT_TABLES))];
 export const INFLUXDB_PORT = 8086;
 export const INFLUXDB_ORG = 'ticklake';
 export const INFLUXDB_BUCKET = 'market';

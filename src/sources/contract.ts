@@ -191,6 +191,8 @@ export interface SourceDefinition {
    * @param json the parsed document when the router already parsed the text
    */
   points?(text: string, partitionKey: string, json: unknown, ctx: BatchContext): readonly Point[];
+  /** The measurements its points carry (one time-series table each in the cloud). */
+  readonly measurements?: readonly string[];
   /** Its dashboard panels (queries over its tables), shown in the page's group of the same name. */
   readonly panels?: readonly PanelDefinition[];
 }

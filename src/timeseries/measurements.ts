@@ -1,10 +1,23 @@
 import type { BarRow } from '../core/bars.js';
 import type { FieldValue, Point } from './point.js';
+import { SOURCES } from '../sources/index.js';
 
 /** The use cases' measurements (each source names its own: `trade`, `stock_tick`, … in its `points.ts`). */
 export const MEASUREMENTS = { bar1m: 'bar_1m', prediction: 'prediction' } as const;
 
 export { type TradeLike, tradePoint } from '../sources/binance-trades/index.js';
+
+/**
+ * Every measurement, with the table that holds it where the store has one table
+ * per measurement (Timestream for LiveAnalytics): each source's own, from the
+ * registry (`trade` → `trades`), then the use cases'. Derived, so a new source's
+ * points are never refused for want of a table.
+ */
+export const MEASUREMENT_TABLES: Readonly<Record<string, string>> = Object.fromEntries([
+  ...SOURCES.flatMap((s) => (s.measurements ?? []).map((m) => [m, `${m}s`])),
+  [MEASUREMENTS.bar1m, 'minute_bars'],
+  [MEASUREMENTS.prediction, 'predictions'],
+]);
 
 /**
  * The columns of a `bars_1m` row (minute_start in microseconds); trade_count may

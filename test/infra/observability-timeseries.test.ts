@@ -216,7 +216,8 @@ describe('time-series stack', () => {
     const t = b.template(b.stacks.timeSeries!);
     t.hasResource('AWS::Timestream::Database', { Properties: { DatabaseName: 'ticklake_dev' }, DeletionPolicy: 'Retain' });
     const tables = resourcesOf(t, 'AWS::Timestream::Table').map(([, r]) => r.Properties);
-    expect(tables.map((x) => x.TableName).sort()).toEqual(['minute_bars', 'predictions', 'trades']);
+    // One table per measurement: every source's points (trades, stock ticks, crypto quotes), bars, forecasts.
+    expect(tables.map((x) => x.TableName).sort()).toEqual(['crypto_quotes', 'minute_bars', 'predictions', 'stock_ticks', 'trades']);
     for (const x of tables) {
       expect(x.RetentionProperties).toEqual({ MemoryStoreRetentionPeriodInHours: '12', MagneticStoreRetentionPeriodInDays: '730' });
       expect(x.MagneticStoreWriteProperties).toEqual({ EnableMagneticStoreWrites: true });
@@ -224,7 +225,7 @@ describe('time-series stack', () => {
     // the writer may write only to those tables
     const statements = resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     const write = statements.find((s: any) => actionsOf(s).includes('timestream:WriteRecords'));
-    expect(write.Resource).toHaveLength(3);
+    expect(write.Resource).toHaveLength(5);
     // the tables are the ones the time-series sink maps its measurements to
     const { DEFAULT_TABLES } = await import('../../src/adapters/aws/timeseries/timestream-liveanalytics.js');
     expect(Object.values(DEFAULT_TABLES).sort()).toEqual(tables.map((x) => x.TableName).sort());

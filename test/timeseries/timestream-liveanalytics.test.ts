@@ -13,6 +13,7 @@ import { cloudConfigFromEnv, createCloudSink } from '../../src/adapters/aws/time
 import { LiveAnalyticsSink, type LiveAnalyticsSinkOptions } from '../../src/adapters/aws/timeseries/timestream-liveanalytics.js';
 import { barPoint, predictionPoint, tradePoint } from '../../src/timeseries/measurements.js';
 import { TimeSeriesWriteError, type Point } from '../../src/timeseries/point.js';
+import { SOURCES } from '../../src/sources/index.js';
 
 const timestream = mockClient(TimestreamWriteClient);
 let client: TimestreamWriteClient;
@@ -281,5 +282,22 @@ describe('Timestream for LiveAnalytics adapter (aws-sdk-client-mock)', () => {
     expect(result.written).toBe(1);
     expect(result.rejected).toMatchObject([{ index: 1, code: 'unmapped_measurement' }]);
     expect(inputs().map((c) => c.TableName)).toEqual(['minute_bars']);
+  });
+
+  it("maps every registered source's measurement to a table of its own by default", async () => {
+    // Prepare
+    timestream.on(WriteRecordsCommand).resolves({});
+    const measurements = SOURCES.flatMap((src) => src.measurements ?? []);
+    const points: Point[] = measurements.map((m) => ({ measurement: m, tags: { symbol: 'X' }, fields: { price: 1 }, time: NOW_MS * 1000 }));
+    // Act
+    const result = await sink().write(points);
+    // Assess
+    expect(measurements).toEqual(expect.arrayContaining(['trade', 'stock_tick', 'crypto_quote']));
+    expect(result).toMatchObject({ written: measurements.length, rejected: [] });
+    expect(
+      inputs()
+        .map((c) => c.TableName)
+        .sort(),
+    ).toEqual(measurements.map((m) => `${m}s`).sort());
   });
 });

@@ -12,7 +12,7 @@ import { BarAccumulator } from '../../core/bars.js';
 import { barsFromPartialsSql } from '../../sql/bars.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
 import { parsePayload, tradeFromMessage } from './binance.js';
-import { tradePoint } from './points.js';
+import { TRADE_MEASUREMENT, tradePoint } from './points.js';
 import { tradeFeatures } from './features.js';
 import { DEFAULT_SYMBOL_NAMES, SYMBOL_PRESETS, simulateRecords } from './market.js';
 import { PartitionKeys, symbolOfKey } from './partition-keys.js';
@@ -82,6 +82,7 @@ export const binanceTrades: SourceDefinition = {
   reasonCodes: REASON_CODES,
   formats: ['binance-ws', 'binance-csv', 'unknown'],
   newBatch: (ctx: BatchContext) => new TradeBatch(ctx.ingestUs),
+  measurements: [TRADE_MEASUREMENT],
   points(text, partitionKey, json, ctx) {
     const c = { nowUs: ctx.ingestUs };
     const r = json === undefined ? parsePayload(text, symbolOfKey(partitionKey), c) : tradeFromMessage(json, c);

@@ -67,6 +67,7 @@ export const cryptoQuotes: SourceDefinition = {
   reasonCodes: REASON_CODES,
   formats: [CRYPTO_QUOTES_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new CryptoQuoteBatch(ctx.ingestUs),
+  measurements: [CRYPTO_QUOTE_MEASUREMENT],
   points(text, _partitionKey, json, ctx) {
     const r = readQuote(text, json, ctx.ingestUs);
     return r.ok ? [cryptoQuotePoint(r.quote)] : [];

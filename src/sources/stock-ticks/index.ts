@@ -73,6 +73,7 @@ export const stockTicks: SourceDefinition = {
   reasonCodes: REASON_CODES,
   formats: [STOCK_TICKS_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new StockTickBatch(ctx.ingestUs),
+  measurements: [STOCK_TICK_MEASUREMENT],
   points(text, _partitionKey, json, ctx) {
     const r = readTick(text, json, ctx.ingestUs);
     return r.ok ? [stockTickPoint(r.tick)] : [];

@@ -55,13 +55,14 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '../../../timeseries/point.js';
+import { MEASUREMENT_TABLES } from '../../../timeseries/measurements.js';
 import { backoffDelayMs, DEFAULT_RETRY, mapBounded, sleep, type RetryPolicy } from '../../../timeseries/retry.js';
 
 /** WriteRecords accepts at most 100 records per call. */
 export const MAX_RECORDS_PER_CALL = 100;
 
 /** Default measurement -> table mapping (tables of the time-series stack). */
-export const DEFAULT_TABLES: Readonly<Record<string, string>> = { trade: 'trades', bar_1m: 'minute_bars', prediction: 'predictions' };
+export const DEFAULT_TABLES: Readonly<Record<string, string>> = MEASUREMENT_TABLES;
 
 export interface LiveAnalyticsSinkOptions {
   readonly client: Pick<TimestreamWriteClient, 'send'>;
