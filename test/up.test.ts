@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dueFiring, LiveScheduler } from '../src/local/live-scheduler.js';
-import { parseDuration } from '../src/cli/up-command.js';
+import { parseDuration } from '../src/cli/args.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
 import { BinanceWsServer, binanceTrade, combined } from './helpers/binance-ws-server.js';
 import { duck, tempDir } from './helpers/lake-files.js';

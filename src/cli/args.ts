@@ -53,3 +53,12 @@ export function idList(v: string, o: { readonly all: readonly string[]; readonly
   if (unknown.length > 0) throw new InvalidArgumentError(`no ${o.what} ${unknown.join(', ')}; known: ${o.known.join(', ')}`);
   return ids;
 }
+
+/** `45s`, `2m`, `2h`, `1h30m` → milliseconds. */
+export function parseDuration(v: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?$/.exec(v.trim());
+  if (!m || v.trim() === '' || (m[1] === undefined && m[2] === undefined && m[3] === undefined)) {
+    throw new InvalidArgumentError('must be a duration such as 45s, 10m, 2h or 1h30m');
+  }
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}

@@ -5,7 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { basename, resolve } from 'node:path';
-import { LakeSql, parquetFileCount } from '../local/lake-sql.js';
+import { LakeSql } from '../local/lake-sql.js';
+import { partitionStats } from '../local/lake-snapshot.js';
 import { DEFAULT_SHARDS, DEFAULT_STREAM } from '../local/pipeline.js';
 import { backfill, BackfillFailedError, backfillFiles, type BackfillSummary } from '../local/backfill.js';
 import { fileSource, inputSize, simulatorSource } from '../local/sources.js';
@@ -20,6 +21,7 @@ import { formatReport, resetDataDir, resolveDataDir, runJobWithProgress } from '
 import { registerMlCommands } from './ml-commands.js';
 import { registerUpCommand } from './up-command.js';
 import { registerDashboardCommand } from './dashboard-command.js';
+import { registerCompactCommand } from './compact-command.js';
 import { exchangeSymbol, idList, int, isoTime, positive, share, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
@@ -332,8 +334,9 @@ export function buildProgram(): Command {
 
   program
     .command('tables')
-    .description('List the lake tables with their columns, partition keys, files and row counts.')
+    .description('List the lake tables with their columns, partition keys, files, bytes and row counts (files a reader reads now).')
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--partitions', 'also list files and bytes per partition (compaction leaves one file per closed hour)')
     .addOption(dataDirOption())
     .action(async (o) => {
       const lake = `${resolveDataDir(o.dataDir)}/lake`;
@@ -341,12 +344,15 @@ export function buildProgram(): Command {
       try {
         const out = [];
         for (const t of Object.values(TABLES)) {
+          const partitions = partitionStats(lake, t);
           out.push({
             table: t.name,
             zone: t.zone,
             writtenBy: TABLE_OWNERS[t.name] ?? 'unknown',
             rows: await sql.count(t.name),
-            files: parquetFileCount(lake, t),
+            files: partitions.reduce((a, p) => a + p.files, 0),
+            bytes: partitions.reduce((a, p) => a + p.bytes, 0),
+            ...(o.partitions ? { partitions } : {}),
             columns: t.columns.map((c) => `${c.name} ${c.type}`),
             partitionKeys: t.partitionKeys.map((c) => `${c.name} ${c.type}`),
             description: t.description,
@@ -357,10 +363,13 @@ export function buildProgram(): Command {
           return;
         }
         for (const t of out) {
-          console.log(`${t.table}  (${t.zone}; ${num(t.rows)} rows in ${num(t.files)} files; ${t.writtenBy})`);
+          console.log(`${t.table}  (${t.zone}; ${num(t.rows)} rows in ${num(t.files)} files, ${bytes(t.bytes)}; ${t.writtenBy})`);
           console.log(`  ${t.description}`);
           console.log(`  columns: ${t.columns.join(', ')}`);
-          console.log(`  partitioned by: ${t.partitionKeys.join(', ')}\n`);
+          console.log(`  partitioned by: ${t.partitionKeys.join(', ')}`);
+          for (const p of t.partitions ?? [])
+            console.log(`    ${(p.partition || '(unpartitioned)').padEnd(26)}${num(p.files).padStart(8)} files${bytes(p.bytes).padStart(12)}`);
+          console.log('');
         }
       } finally {
         sql.close();
@@ -368,6 +377,7 @@ export function buildProgram(): Command {
     });
 
   registerMlCommands(program);
+  registerCompactCommand(program, { dataDirOption, quietOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerDashboardCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerUpCommand(program, {
     dataDirOption,

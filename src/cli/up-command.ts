@@ -6,19 +6,10 @@ import { BinanceLiveFeed } from '../local/binance-live-feed.js';
 import { PollerFeed } from '../local/poller-feed.js';
 import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../local/live.js';
 import type { SourceDefinition } from '../sources/contract.js';
-import { idList, int, share } from './args.js';
+import { idList, int, parseDuration, share } from './args.js';
 import { num } from './format.js';
 import { dashboardHostOption, dashboardPortOption, startDashboard } from './dashboard-command.js';
 import type { DashboardServer } from '../adapters/http/dashboard-server.js';
-
-/** `45s`, `2m`, `2h`, `1h30m` → milliseconds. */
-export function parseDuration(v: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?$/.exec(v.trim());
-  if (!m || v.trim() === '' || (m[1] === undefined && m[2] === undefined && m[3] === undefined)) {
-    throw new InvalidArgumentError('must be a duration such as 45s, 10m, 2h or 1h30m');
-  }
-  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
-}
 
 /** One status line: per source records/s, rows, quarantined, lag, reconnects; then bars and forecasts. */
 export function statusLine(s: LiveStatus): string {
@@ -107,6 +98,12 @@ export function registerUpCommand(
     .addOption(dashboardPortOption('--dashboard-port'))
     .addOption(dashboardHostOption('--dashboard-host'))
     .option('--no-dashboard', 'do not serve the dashboard')
+    .addOption(
+      new Option('--compact-every <duration>', 'compact the lake (as `ticklake compact`: closed hour partitions) this often')
+        .default(600_000, '10m')
+        .argParser(parseDuration),
+    )
+    .option('--no-compact', 'do not compact the lake while running')
     .addOption(shared.quietOption());
   shared.addSimulatorOptions(up, true);
   // A polled source polls its own API: --<id>-url (or its own flag), else its simulated API.
@@ -178,6 +175,7 @@ export function registerUpCommand(
         statusEveryMs: o.statusEvery * 1000,
         onStatus: (s) => say(statusLine(s)),
         schedule: o.schedule ? undefined : false,
+        compaction: o.compact ? { everyMs: Math.max(1000, o.compactEvery) } : false,
         log: (m) => say(`  ${m}`),
         onStart: () => {
           say(`ticklake up: ${selected.map((s) => `${s.id} (simulated)`).join(', ')} into ${dataDir}${o.for ? ` for ${o.for / 1000}s` : '; Ctrl-C stops'}`);
@@ -188,7 +186,7 @@ export function registerUpCommand(
       console.log(`ticklake up: ${r.seconds.toFixed(1)} s live, stopped cleanly (every record put was processed and checkpointed)`);
       console.log(`  records put ${num(r.recordsPut)}, processed ${num(t.records)}, quarantined ${num(t.quarantined)}, dead-lettered ${num(r.deadLettered)}`);
       for (const [table, n] of Object.entries(t.rowsByTable)) console.log(`  ${table.padEnd(24)}${num(n).padStart(12)} rows`);
-      console.log(`  closed bars published ${num(r.barsPublished)}, forecasts ${num(r.predictions)}`);
+      console.log(`  closed bars published ${num(r.barsPublished)}, forecasts ${num(r.predictions)}, partitions compacted ${num(r.partitionsCompacted)}`);
       for (const run of r.runs) console.log(`  ${run.schedule} (${run.scheduledFor}): ${run.outcome}, ${run.detail}`);
     } catch (e) {
       if (e instanceof DataDirBusyError) throw shared.usageError(e.message);

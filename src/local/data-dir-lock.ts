@@ -17,9 +17,12 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes the lock of `dataDir` for this process; returns its release function. */
-export function lockDataDir(dataDir: string, what = 'ticklake up'): () => void {
-  const path = join(dataDir, 'up.lock');
+/**
+ * Takes the lock of `dataDir` for this process; returns its release function.
+ * @param file the lock's name: `up.lock` for the pipeline, another for a job that may run beside it (compaction)
+ */
+export function lockDataDir(dataDir: string, what = 'ticklake up', file = 'up.lock'): () => void {
+  const path = join(dataDir, file);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');

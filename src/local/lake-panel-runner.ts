@@ -1,12 +1,13 @@
 /** The dashboard's panel queries on DuckDB over the local lake, and the lake's file and dead-letter counts. */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { PanelRows, PanelRunner } from '../dashboard/api.js';
 import type { DeadLetters, LakeStats, PartitionFiles } from '../dashboard/panels.js';
 import type { BoundSql } from '../sql/panel.js';
 import { DUCKDB } from '../sql/dialect.js';
 import { TABLES } from '../catalog.js';
-import { LakeSql, tableDir } from './lake-sql.js';
+import { LakeSql } from './lake-sql.js';
+import { LakeSnapshots, partitionStats } from './lake-snapshot.js';
 
 /**
  * Runs panel SQL on one DuckDB session over the lake, one query at a time (DuckDB
@@ -24,7 +25,6 @@ export class LakePanelRunner implements PanelRunner {
 
   run(q: BoundSql): Promise<PanelRows> {
     const next = this.queue.then(async () => {
-      await this.sql.refreshViews();
       const r = await this.sql.queryBound(q.text, q.params);
       return { columns: r.columns, rows: r.rows as PanelRows['rows'] };
     });
@@ -39,28 +39,18 @@ export class LakePanelRunner implements PanelRunner {
 
 /** Files per partition from the lake directory, dead letters from the stream's JSON-lines on-failure file. */
 export class LocalLakeStats implements LakeStats {
+  private readonly snapshots: LakeSnapshots;
+
   constructor(
     private readonly lakeRoot: string,
     private readonly deadLetterFile: string,
-  ) {}
+  ) {
+    this.snapshots = new LakeSnapshots(lakeRoot);
+  }
 
   async partitionFiles(): Promise<readonly PartitionFiles[]> {
-    const out: PartitionFiles[] = [];
-    for (const t of Object.values(TABLES)) {
-      const dir = tableDir(this.lakeRoot, t);
-      if (!existsSync(dir)) continue;
-      const byPartition = new Map<string, { files: number; bytes: number }>();
-      for (const f of readdirSync(dir, { recursive: true }) as string[]) {
-        if (!f.endsWith('.parquet')) continue;
-        const partition = f.split(sep).slice(0, -1).join('/');
-        const entry = byPartition.get(partition) ?? { files: 0, bytes: 0 };
-        entry.files++;
-        entry.bytes += statSync(join(dir, f)).size;
-        byPartition.set(partition, entry);
-      }
-      for (const [partition, e] of byPartition) out.push({ table: t.name, partition, ...e });
-    }
-    return out;
+    // Live files only: what a query reads (files a compaction replaced are not counted while they await deletion).
+    return Object.values(TABLES).flatMap((t) => partitionStats(this.lakeRoot, t, this.snapshots).map((p) => ({ table: t.name, ...p })));
   }
 
   async deadLetters(): Promise<DeadLetters> {

@@ -5,7 +5,8 @@
  * schema files as the Glue tables.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { LakeSnapshots, type TableSnapshot } from './lake-snapshot.js';
 import { DuckDBInstance, DuckDBTypeId, timestampValue, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import type { SqlValue } from '../sql/panel.js';
 import type { GlueType, TableSchema } from '../lake/table-schema.js';
@@ -47,42 +48,70 @@ export function tableDir(lakeRoot: string, t: TableSchema): string {
   return join(lakeRoot, t.zone, t.name);
 }
 
-/** Number of Parquet files a table has locally. */
+/** Number of Parquet files a reader of the table reads now (live files: compacted files replace the ones they merged). */
 export function parquetFileCount(lakeRoot: string, t: TableSchema): number {
-  const dir = tableDir(lakeRoot, t);
-  if (!existsSync(dir)) return 0;
-  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet')).length;
+  const snap = new LakeSnapshots(lakeRoot).of(t);
+  return snap.mode === 'files' ? snap.files.length : globFiles(lakeRoot, t).length;
 }
 
-/** The CREATE VIEW statement for a table (an empty, typed view when it has no files yet). */
-export function viewSql(lakeRoot: string, t: TableSchema): string {
+/** The files the glob of a table no compaction has touched matches (its partitions' own files). */
+function globFiles(lakeRoot: string, t: TableSchema): string[] {
+  const dir = tableDir(lakeRoot, t);
+  if (!existsSync(dir)) return [];
+  const depth = t.partitionKeys.length;
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet') && f.split(sep).length === depth + 1);
+}
+
+/** Lake tables stored as files (not views over other tables, not shipped dimensions). */
+const isFileTable = (t: TableSchema) => !DERIVED_TABLES[t.name];
+
+/** The CREATE VIEW statement for a table: a typed empty view without files, else its snapshot (src/local/lake-snapshot.ts). */
+export function viewSql(lakeRoot: string, t: TableSchema, snapshot: TableSnapshot = new LakeSnapshots(lakeRoot).of(t)): string {
   const cols = [...t.columns, ...t.partitionKeys];
   const derived = DERIVED_TABLES[t.name];
   if (derived) {
     const select = cols.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
     return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM (${derived()})`;
   }
-  if (parquetFileCount(lakeRoot, t) === 0) {
+  const empty = snapshot.mode === 'files' ? snapshot.files.length === 0 : globFiles(lakeRoot, t).length === 0;
+  if (empty) {
     const select = cols.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
     return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} WHERE false`;
   }
-  const glob = join(tableDir(lakeRoot, t), '**', '*.parquet');
+  const from = snapshot.mode === 'files' ? `[${snapshot.files.map(sqlString).join(', ')}]` : sqlString(snapshot.glob);
   const hiveTypes = t.partitionKeys.map((p) => `${sqlString(p.name)}: ${DUCKDB_TYPE[p.type]}`).join(', ');
   const select = cols.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
   const hive = t.partitionKeys.length > 0 ? `hive_partitioning = true, hive_types = {${hiveTypes}}` : 'hive_partitioning = false';
-  return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM read_parquet(${sqlString(glob)}, ${hive})`;
+  return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM read_parquet(${from}, ${hive})`;
+}
+
+/** The file tables a view or query reads, directly or through other views (by the names in its SQL). */
+function fileTablesOf(text: string, seen = new Set<string>()): TableSchema[] {
+  const out: TableSchema[] = [];
+  for (const word of new Set(text.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? [])) {
+    if (seen.has(word)) continue;
+    seen.add(word);
+    const t = TABLES[word];
+    if (t && isFileTable(t)) out.push(t);
+    const view = DERIVED_TABLES[word] ?? NAMED_VIEWS[word];
+    if (view) out.push(...fileTablesOf(view(), seen));
+  }
+  return out;
 }
 
 /** An embedded SQL session over the lake. */
 export class LakeSql {
-  /** Tables whose view was created empty (no files yet): {@link refreshViews} re-creates them once files appear. */
-  private readonly emptyTables = new Set<TableSchema>();
+  private readonly snapshots: LakeSnapshots;
+  /** What each file table's view reads now: `empty`, `glob`, or its list of files. */
+  private readonly reads = new Map<string, string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly lakeRoot: string,
-  ) {}
+  ) {
+    this.snapshots = new LakeSnapshots(lakeRoot);
+  }
 
   /** Opens DuckDB in memory and creates one view per lake table. */
   static async open(lakeRoot: string, tables: Readonly<Record<string, TableSchema>> = TABLES): Promise<LakeSql> {
@@ -90,33 +119,44 @@ export class LakeSql {
     const connection = await instance.connect();
     const sql = new LakeSql(instance, connection, lakeRoot);
     for (const t of Object.values(tables)) {
-      await connection.run(viewSql(lakeRoot, t));
-      if (!DERIVED_TABLES[t.name] && parquetFileCount(lakeRoot, t) === 0) sql.emptyTables.add(t);
+      if (isFileTable(t)) await sql.refreshView(t);
+      else await connection.run(viewSql(lakeRoot, t));
     }
     for (const [name, q] of Object.entries(NAMED_VIEWS)) await connection.run(`CREATE OR REPLACE VIEW ${sqlIdent(name)} AS ${q()}`);
     return sql;
   }
 
+  /** Re-creates a file table's view when what it should read changed (files appeared, a compaction committed). */
+  private async refreshView(t: TableSchema): Promise<void> {
+    const snap = this.snapshots.of(t);
+    const before = this.reads.get(t.name);
+    let reads: string;
+    if (snap.mode === 'files') reads = snap.files.length === 0 ? 'empty' : snap.files.join('\n');
+    else reads = before === 'glob' || globFiles(this.lakeRoot, t).length > 0 ? 'glob' : 'empty';
+    if (reads === before) return;
+    await this.connection.run(viewSql(this.lakeRoot, t, snap));
+    this.reads.set(t.name, reads);
+  }
+
   /**
-   * Points the views of tables that had no files at open time at their files,
-   * once some exist (a view over files globs them at each query, but an empty
-   * table's view has no glob). For a session that outlives the writes, e.g. the dashboard.
+   * Brings the views of the file tables a statement reads up to date (all of
+   * them without a statement): a snapshot per statement, so a session that
+   * outlives writes and compactions (the dashboard, `up`) reads each row once.
    */
-  async refreshViews(): Promise<void> {
-    for (const t of [...this.emptyTables]) {
-      if (parquetFileCount(this.lakeRoot, t) === 0) continue;
-      await this.connection.run(viewSql(this.lakeRoot, t));
-      this.emptyTables.delete(t);
-    }
+  async refreshViews(text?: string): Promise<void> {
+    const tables = text === undefined ? Object.values(TABLES).filter(isFileTable) : fileTablesOf(text);
+    for (const t of tables) await this.refreshView(t);
   }
 
   /** Runs one SQL statement and returns all rows as JSON-safe values (BIGINTs as numbers when exact). */
   async query(text: string): Promise<QueryResult> {
+    await this.refreshViews(text);
     return resultOf(await this.connection.runAndReadAll(text));
   }
 
   /** Runs one statement with `?` placeholders bound to typed values (never spliced into the text). */
   async queryBound(text: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    await this.refreshViews(text);
     const statement = await this.connection.prepare(text);
     params.forEach((p, i) => {
       if (p.type === 'varchar') statement.bindVarchar(i + 1, p.value);

@@ -1,0 +1,164 @@
+/**
+ * Compaction of closed hour partitions, and the protocol that lets readers run
+ * during it without ever counting a row twice or missing one (docs/lake.md).
+ * Pure: decisions over listings and manifests; the adapters do the I/O.
+ *
+ * Layout of one partition:
+ *
+ * ```
+ * <zone>/<table>/dt=…/hour=HH/<stream or backfill file>.parquet      written by the transform and the backfill
+ * <zone>/<table>/dt=…/hour=HH/_compacted/<generation>.parquet        a compacted file (one per partition and run)
+ * _compaction/<zone>/<table>/dt=…/hour=HH/<generation>.json          its manifest: the files it replaces
+ * ```
+ *
+ * A compaction run, per partition: (1) write the manifest naming the new file
+ * and the files it replaces; (2) write the new file, deduplicated by the
+ * table's natural key (this single object appearing is the commit); (3) after
+ * a grace period, delete the replaced files; a later run deletes manifests
+ * whose replaced files are all gone.
+ *
+ * A reader takes a snapshot: it reads the manifests first, then lists the
+ * files. A compacted file is live only when its manifest was read and the file
+ * was listed; then the files it replaces are not. So a commit that happens
+ * during the read is either wholly seen or wholly unseen, a crash leaves at
+ * worst a manifest without its file (ignored) or replaced files not yet
+ * deleted (hidden), and a retried run writes a new generation that replaces
+ * the previous one's file as well.
+ */
+import type { HourPartition } from '../core/time.js';
+import { partitionPath } from '../core/time.js';
+import { type TableRef, tablePrefix } from './layout.js';
+
+/** Sub-folder of a partition that holds its compacted files (Hive and Athena skip `_` folders). */
+export const COMPACTED_DIR = '_compacted';
+/** Where the manifests live, outside every table location. */
+export const COMPACTION_MANIFEST_PREFIX = '_compaction/';
+
+/** One committed (or half-written) compaction of one partition. */
+export interface CompactionManifest {
+  readonly table: string;
+  /** `dt=…/hour=HH`. */
+  readonly partition: string;
+  /** The compacted file, relative to the partition: `_compacted/<generation>.parquet`. */
+  readonly compacted: string;
+  /** The files it replaces, relative to the partition (stream files, earlier compacted files). */
+  readonly replaced: readonly string[];
+  /** When the run wrote the manifest, ms since epoch (the grace period runs from here). */
+  readonly createdAtMs: number;
+  readonly rows: number;
+  /** Rows dropped as duplicates of a natural key. */
+  readonly duplicates: number;
+}
+
+/** Generation name: sortable by time, unique per run. */
+export function generationName(nowMs: number, runId: string): string {
+  return `${String(nowMs).padStart(15, '0')}-${runId.replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
+/** Lake key of a partition folder: `<zone>/<table>/dt=…/hour=HH/`. */
+export function partitionPrefix(table: TableRef, partition: HourPartition): string {
+  return `${tablePrefix(table)}${partitionPath(partition)}/`;
+}
+
+/** Lake key prefix of a table's manifests. */
+export function manifestTablePrefix(table: TableRef): string {
+  return `${COMPACTION_MANIFEST_PREFIX}${tablePrefix(table)}`;
+}
+
+/** Lake key of the manifest of a compacted file. */
+export function manifestKey(table: TableRef, partition: string, compacted: string): string {
+  const name = compacted.slice(compacted.lastIndexOf('/') + 1).replace(/\.parquet$/, '.json');
+  return `${manifestTablePrefix(table)}${partition}/${name}`;
+}
+
+/** Whether a file (relative to its partition) is a compacted file. */
+export const isCompacted = (file: string): boolean => file.startsWith(`${COMPACTED_DIR}/`);
+
+/** What a reader sees of one partition. */
+export interface PartitionSnapshot {
+  /** Files to read, relative to the partition. */
+  readonly live: readonly string[];
+  /** Listed files the reader must skip: replaced by a live compacted file, or compacted files not yet committed for it. */
+  readonly hidden: readonly string[];
+}
+
+/**
+ * The live files of a partition, from the manifests read first and the listing
+ * made after them (file names relative to the partition).
+ */
+export function snapshotOf(listing: readonly string[], manifests: readonly CompactionManifest[]): PartitionSnapshot {
+  const listed = new Set(listing);
+  const known = new Map(manifests.map((m) => [m.compacted, m]));
+  const committed = manifests.filter((m) => listed.has(m.compacted));
+  const replaced = new Set(committed.flatMap((m) => m.replaced));
+  const live: string[] = [];
+  const hidden: string[] = [];
+  for (const f of listing) {
+    const visible = isCompacted(f) ? known.has(f) && !replaced.has(f) : !replaced.has(f);
+    (visible ? live : hidden).push(f);
+  }
+  return { live, hidden };
+}
+
+/** Options of {@link planPartition}. */
+export interface PlanOptions {
+  readonly nowMs: number;
+  /** A partition is closed once its hour ended this long ago. */
+  readonly olderThanMs: number;
+  /** Replaced files are deleted this long after their compaction's manifest was written. */
+  readonly graceMs: number;
+}
+
+/** What one run does to one partition. */
+export interface PartitionPlan {
+  /** Live files to merge into one new compacted file (empty: nothing to compact). */
+  readonly merge: readonly string[];
+  /**
+   * Files to delete now: those a committed compaction replaced more than the
+   * grace period ago, and compacted files older than that which no manifest names
+   * (a run that crashed after writing its file but lost its manifest cannot
+   * happen, since the manifest is written first; this covers a manifest removed by hand).
+   */
+  readonly delete: readonly string[];
+  /** Manifests to remove: their compacted file is gone (or was never written) and the grace period is over. */
+  readonly dropManifests: readonly CompactionManifest[];
+}
+
+/** The hour a partition path names, as ms since epoch of its end; undefined for another layout. */
+export function partitionEndMs(partition: string): number | undefined {
+  const m = /^dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})$/.exec(partition);
+  if (!m) return undefined;
+  const start = Date.parse(`${m[1]}T${m[2]}:00:00Z`);
+  return Number.isFinite(start) ? start + 3_600_000 : undefined;
+}
+
+/** When a generation was named (its leading milliseconds), or undefined. */
+export function generationTimeMs(compacted: string): number | undefined {
+  const m = /(?:^|\/)(\d{15})-[A-Za-z0-9]*\.parquet$/.exec(compacted);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The plan for one partition: merge its live files when it is closed and holds
+ * more than one live file (or any file that is not compacted, e.g. a lone
+ * stream file that may hold re-put duplicates); delete what earlier runs replaced.
+ */
+export function planPartition(partition: string, listing: readonly string[], manifests: readonly CompactionManifest[], o: PlanOptions): PartitionPlan {
+  const { live } = snapshotOf(listing, manifests);
+  const end = partitionEndMs(partition);
+  const closed = end !== undefined && end <= o.nowMs - o.olderThanMs;
+  const needsMerge = closed && (live.length > 1 || live.some((f) => !isCompacted(f)));
+  const listed = new Set(listing);
+  const graceOver = (ms: number | undefined) => ms !== undefined && ms <= o.nowMs - o.graceMs;
+  const ripe = manifests.filter((m) => listed.has(m.compacted) && graceOver(m.createdAtMs));
+  const byCompacted = new Map(manifests.map((m) => [m.compacted, m]));
+  // A replaced compacted file goes only once the files it replaced are gone:
+  // deleting it first would make them visible again, beside its replacement.
+  const stillCovering = (f: string) => (byCompacted.get(f)?.replaced ?? []).some((r) => listed.has(r));
+  const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f));
+  const orphans = listing.filter((f) => isCompacted(f) && !byCompacted.has(f) && graceOver(generationTimeMs(f)));
+  const del = [...new Set([...replaced, ...orphans])].sort();
+  const deleted = new Set(del);
+  const dropManifests = manifests.filter((m) => (!listed.has(m.compacted) || deleted.has(m.compacted)) && graceOver(m.createdAtMs));
+  return { merge: needsMerge ? [...live].sort() : [], delete: del, dropManifests };
+}
