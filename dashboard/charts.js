@@ -145,6 +145,7 @@ function candlesSpec(base, overlays) {
     },
     data,
     summary,
+    last: closes.at(-1),
   };
 }
 
@@ -280,14 +281,18 @@ export class Chart {
   }
 
   show(spec) {
-    this.host.setAttribute('aria-label', spec.summary);
-    if (this.plot && this.key === spec.key) {
-      this.plot.setData(spec.data);
-      return;
+    if (this.plot && this.key === spec.key) this.plot.setData(spec.data);
+    else {
+      this.clear();
+      this.key = spec.key;
+      this.plot = new uPlot({ ...spec.opts, width: Math.max(280, this.host.clientWidth), height: spec.height }, spec.data, this.host);
     }
-    this.clear();
-    this.key = spec.key;
-    this.plot = new uPlot({ ...spec.opts, width: Math.max(280, this.host.clientWidth), height: spec.height }, spec.data, this.host);
+    this.host.setAttribute('aria-label', spec.summary);
+    // What is drawn, in plain numbers: series, non-null points, the last value of the main series.
+    const ys = spec.data.slice(1);
+    this.host.dataset.series = String(ys.length);
+    this.host.dataset.points = String(ys.reduce((n, s) => n + s.filter((v) => v !== null).length, 0));
+    this.host.dataset.last = String(spec.last ?? '');
   }
 
   /** Drops the drawing (empty or failed answers show text instead). */
@@ -296,5 +301,6 @@ export class Chart {
     this.plot = undefined;
     this.key = undefined;
     this.host.removeAttribute('aria-label');
+    for (const k of ['series', 'points', 'last']) delete this.host.dataset[k];
   }
 }
