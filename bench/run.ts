@@ -15,6 +15,9 @@
  *   backfill_vs_duckdb_ratio  backfill wall time / that best time
  *   bar_query_30d_ms          reading 30 days of one symbol's bars from the bars_1m view (43,200 minutes)
  *
+ *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
+ *                             minutes of every source; target <= 2,000 ms; bench/dashboard.ts)
+ *
  *   train_all_models_s        training every model kind on 7 days of one symbol's minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
  *
@@ -25,7 +28,7 @@
  *   up_rss_mb                 its peak RSS (target < 400)
  *
  * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
- *          --skip-live, --live-seconds N (default 30)
+ *          --skip-live, --live-seconds N (default 30), --skip-dashboard
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +40,7 @@ import { simulateRecords } from '../src/sources/binance-trades/market.js';
 import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
+import { dashboardRenderMs } from './dashboard.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
@@ -240,6 +244,12 @@ if (!skipBackfill) {
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }
+}
+
+// --- dashboard: page load to all panels drawn in Chromium ----------------------------
+if (!args.includes('--skip-dashboard')) {
+  const d = await dashboardRenderMs();
+  fig('dashboard_render_ms', Math.round(d.renderMs), 'ms', `(median of ${d.loads} loads, ${d.panels} panels, headless Chromium)`);
 }
 
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------

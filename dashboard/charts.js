@@ -5,7 +5,7 @@
  * uPlot is the global of its IIFE build, served from npm at /vendor/.
  */
 import { alignTo, columnIndex, lineSeries, unionX } from './data.js';
-import { formatNumber, formatTime } from './format.js';
+import { formatCompact, formatNumber, formatTime } from './format.js';
 
 const { uPlot } = globalThis;
 
@@ -72,16 +72,25 @@ function candlesPlugin() {
   return { hooks: { draw: [draw] } };
 }
 
+/** The x range of a time chart: half a minute beyond the ends, so edge candles are whole and one point is not a degenerate range. */
+const timeRange = (_u, min, max) => [min - 30_000, max + 30_000];
+
 /** Time ticks in UTC, 24 h: `21:05`, or `12-04` when ticks are days apart. */
 const timeAxis = {
   ...AXIS,
   values: (_u, splits, _axis, _space, incr) =>
     splits.map((ms) => {
       const iso = new Date(ms).toISOString();
-      return incr >= 86_400_000 ? iso.slice(5, 10) : iso.slice(11, 16);
+      return incr >= 86_400_000 ? iso.slice(5, 10) : incr < 60_000 ? iso.slice(11, 19) : iso.slice(11, 16);
     }),
 };
-const valueAxis = (scale, size = 70) => ({ ...AXIS, scale, size, values: (_u, splits) => splits.map(formatNumber) });
+/** A value axis; ticks of a million and more read 1.2M, so they fit its width. */
+const valueAxis = (scale, size = 70) => ({
+  ...AXIS,
+  scale,
+  size,
+  values: (_u, splits) => splits.map((v) => (Math.abs(v) >= 1e6 ? formatCompact(v) : formatNumber(v))),
+});
 
 /** Candles of `base` (t, open, high, low, close[, volume]) with `overlays` as lines on the same price scale. */
 function candlesSpec(base, overlays) {
@@ -138,7 +147,7 @@ function candlesSpec(base, overlays) {
       ms: 1,
       tzDate: utc,
       series,
-      scales: { x: { time: true }, price: { auto: true }, vol: { range: (_u, _min, max) => [0, Math.max(1, max) * 4] } },
+      scales: { x: { time: true, range: timeRange }, price: { auto: true }, vol: { range: (_u, _min, max) => [0, Math.max(1, max) * 4] } },
       axes: [timeAxis, valueAxis('price')],
       plugins: [candlesPlugin()],
       cursor: { points: { show: false } },
@@ -172,7 +181,7 @@ function linesSpec(panel, body) {
           value: (_u, v) => formatNumber(v),
         })),
       ],
-      scales: { x: { time: true }, y: log ? { distr: 3 } : {} },
+      scales: { x: { time: true, range: timeRange }, y: log ? { distr: 3 } : {} },
       axes: [timeAxis, valueAxis('y')],
     },
     data: [xs, ...series.map((s) => s.values)],
@@ -187,11 +196,16 @@ function barsSpec(panel, body) {
   const y = panel.columns.y[0];
   const values = body.rows.map((r) => Number(r[at[y]]));
   const idx = labels.map((_l, i) => i);
-  const longest = Math.max(...labels.map((l) => l.length));
+  // Long categories are cut on the axis (whole in the legend and the summary).
+  const short = labels.map((l) => (l.length > 22 ? `${l.slice(0, 21)}…` : l));
+  const longest = Math.max(...short.map((l) => l.length));
+  const tilted = labels.length > 4;
   return {
     key: `bars|${labels.length}`,
-    height: 260 + Math.min(120, longest * 4),
+    height: 260 + (tilted ? longest * 4 : 0),
     opts: {
+      // Room on the right for the last tilted label.
+      padding: [12, tilted ? 110 : 12, 0, 0],
       series: [
         { label: panel.columns.x, value: (_u, v) => labels[v] ?? '–' },
         {

@@ -35,6 +35,11 @@ export function formatClock(ms) {
   return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
 }
 
+/** `21:04:16` for a time of today, else `2026-12-04 21:04` (UTC). */
+export function formatStamp(ms) {
+  return new Date(ms).toISOString().slice(0, 10) === new Date().toISOString().slice(0, 10) ? formatClock(ms) : formatTime(ms);
+}
+
 /** `2026-12-04 21:04` (UTC) of epoch ms. */
 export function formatTime(ms) {
   return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');

@@ -1,11 +1,11 @@
 /** A panel's rows as a real table: column headers, numbers right-aligned and formatted. */
-import { columnLabel, formatChange, formatCompact, formatNumber, formatTime } from './format.js';
+import { columnLabel, formatChange, formatCompact, formatNumber, formatStamp } from './format.js';
 
 /** How a cell reads, and any class it takes (`num`, `up`, `down`). */
 function cell(column, v) {
   if (v === null || v === undefined) return { text: '–', cls: typeof v === 'number' ? 'num' : '' };
   if (typeof v !== 'number') return { text: String(v), cls: '' };
-  if (column.endsWith('_ms')) return { text: formatTime(v), cls: 'num' };
+  if (column.endsWith('_ms')) return { text: formatStamp(v), cls: 'num' };
   if (column.startsWith('change_pct')) return { text: formatChange(v), cls: `num ${v > 0 ? 'up' : v < 0 ? 'down' : ''}` };
   if (column === 'market_cap' || column.startsWith('volume') || column.endsWith('_volume'))
     return { text: formatCompact(v), cls: 'num', title: formatNumber(v) };
