@@ -17,6 +17,8 @@
  *
  *   dashboard_api_p95_ms      every dashboard panel's query through the API (DuckDB), at 1 h / 24 h / 7 d, on a lake
  *                             of 7 days of two symbols' trades (bench/dashboard-api.ts; target <= 100 ms)
+ *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
+ *                             minutes of every source; target <= 2,000 ms; bench/dashboard.ts)
  *
  *   train_all_models_s        training every model kind on 7 days of one symbol's minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
@@ -41,6 +43,7 @@ import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { benchDashboardApi } from './dashboard-api.js';
+import { dashboardRenderMs } from './dashboard.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
 import { DUCKDB } from '../src/sql/dialect.js';
@@ -246,7 +249,7 @@ if (!skipBackfill) {
   }
 }
 
-// --- dashboard API ----------------------------------------------------------------
+// --- dashboard: every panel through the API, and the page in Chromium -------------------
 if (!args.includes('--skip-dashboard')) {
   const d = await benchDashboardApi(10, log);
   fig(
@@ -255,6 +258,8 @@ if (!args.includes('--skip-dashboard')) {
     'ms',
     `(${d.requests} requests over ${d.panels} panels, p50 ${d.p50Ms.toFixed(1)} ms, slowest ${d.slowest.panel} ${Math.round(d.slowest.ms)} ms; ${d.trades.toLocaleString('en-US')} trades)`,
   );
+  const r = await dashboardRenderMs();
+  fig('dashboard_render_ms', Math.round(r.renderMs), 'ms', `(median of ${r.loads} loads, ${r.panels} panels, headless Chromium)`);
 }
 
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------
