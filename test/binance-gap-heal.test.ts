@@ -226,6 +226,22 @@ describe('Binance live connector: healing gaps from the REST API', () => {
     expect(final).toMatchObject({ healedTrades: 2, healFailures: 0, healRequests: 2 });
   });
 
+  it('does not let a heal waiting for room in the buffer hold up a stop when the stream takes nothing', async () => {
+    // Prepare: a stream that never answers, a buffer of 20, a gap whose heal then waits for room.
+    const stuck: StreamProducer = { putRecords: () => new Promise<PutRecordsResult>(() => {}) };
+    const c = await start(stuck, { putter: { lingerMs: 0, maxEntries: 5, highWaterMark: 20, lowWaterMark: 10 } });
+    sendIds(c, [...range(1, 10), ...range(16, 30)]);
+    await until(() => rest!.requests.length === 1 && live!.status().paused, 'the heal request and back-pressure');
+    // Act
+    const t0 = Date.now();
+    const final = await live!.stop(300);
+    live = undefined;
+    // Assess: the stop ended by its timeout, with the records not put still counted as buffered.
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(final.buffered).toBeGreaterThan(0);
+    expect(final.tradesPut).toBe(0);
+  });
+
   it('counts an unreachable REST API as a failed heal and carries on', async () => {
     // Prepare: a port nothing listens on.
     const port = await new Promise<number>((resolve) => {

@@ -324,6 +324,11 @@ export class BinanceLiveConnector implements BinanceLive {
   private started = false;
   private stopping = false;
   private stopped: Promise<BinanceLiveStatus> | undefined;
+  /** Resolves when stop() begins: a heal waiting for room in the buffer then stops waiting. */
+  private stopBegun!: () => void;
+  private readonly stopBegins = new Promise<void>((r) => {
+    this.stopBegun = r;
+  });
   private paused = false;
   private lastTradeMs: number | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -426,6 +431,7 @@ export class BinanceLiveConnector implements BinanceLive {
 
   private async shutDown(timeoutMs: number): Promise<BinanceLiveStatus> {
     this.stopping = true;
+    this.stopBegun();
     for (const t of [this.reconnectTimer, this.rotateTimer, this.overlapTimer]) if (t) clearTimeout(t);
     for (const t of [this.watchdog, this.statusTimer]) if (t) clearInterval(t);
     // Heals under way are aborted; the trades they already delivered are in the buffer.
@@ -717,7 +723,8 @@ export class BinanceLiveConnector implements BinanceLive {
 
   /** Takes the healed trades that are still missing into the buffer, once there is room for them. */
   private async takeHealed(symbol: string, trades: readonly HealedTrade[]): Promise<number> {
-    await this.putter.writable();
+    // At a stop, a stream that cannot take more must not hold the stop up: the flush's timeout bounds it.
+    await Promise.race([this.putter.writable(), this.stopBegins]);
     let taken = 0;
     for (const h of trades) {
       if (!this.missing.take(symbol, h.id)) continue;
