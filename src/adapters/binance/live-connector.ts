@@ -147,7 +147,7 @@ export interface BinanceLiveStatus {
   readonly healedTrades: number;
   /** Heals that ended with trades still missing (the API failed or was unreachable, a gap over the per-gap limit, a full queue). */
   readonly healFailures: number;
-  /** REST requests made by heals (retries included). */
+  /** REST requests made by heals (retries included), counted as each heal ends. */
   readonly healRequests: number;
   /** Heals running or queued. */
   readonly healsUnderWay: number;
