@@ -198,6 +198,8 @@ export const configSchema = z
     binanceLiveSymbols: commaList.default(['BTCUSDT', 'ETHUSDT']),
     /** Binance stream endpoint; default the connector's (wss://stream.binance.com:9443). */
     binanceLiveWsUrl: optionalString,
+    /** Binance REST API the connector heals trade-id gaps from, e.g. https://api.binance.com (default: none, gaps are only counted). */
+    binanceLiveRestUrl: optionalString,
     /** Alarm when the newest trade the connector put is older than this (or no heartbeat arrives) for 3 minutes. */
     binanceLiveStaleSeconds: intFrom(30, 86400).default(120),
 
@@ -237,12 +239,18 @@ export const configSchema = z
     }
     // The container's own rules, so that synth refuses exactly what the connector would refuse at start.
     try {
-      parseServiceConfig({ STREAM_NAME: 'stream', BINANCE_SYMBOLS: c.binanceLiveSymbols.join(','), BINANCE_WS_URL: c.binanceLiveWsUrl });
+      parseServiceConfig({
+        STREAM_NAME: 'stream',
+        BINANCE_SYMBOLS: c.binanceLiveSymbols.join(','),
+        BINANCE_WS_URL: c.binanceLiveWsUrl,
+        BINANCE_REST_URL: c.binanceLiveRestUrl,
+      });
     } catch (e) {
       if (!(e instanceof ServiceConfigError)) throw e;
       for (const problem of e.problems) {
-        const [, envKey, message] = /^(BINANCE_SYMBOLS|BINANCE_WS_URL):? (.*)$/.exec(problem) ?? [undefined, undefined, problem];
-        ctx.addIssue({ code: 'custom', path: [envKey === 'BINANCE_WS_URL' ? 'binanceLiveWsUrl' : 'binanceLiveSymbols'], message: message! });
+        const [, envKey, message] = /^(BINANCE_SYMBOLS|BINANCE_WS_URL|BINANCE_REST_URL):? (.*)$/.exec(problem) ?? [undefined, undefined, problem];
+        const key = envKey === 'BINANCE_WS_URL' ? 'binanceLiveWsUrl' : envKey === 'BINANCE_REST_URL' ? 'binanceLiveRestUrl' : 'binanceLiveSymbols';
+        ctx.addIssue({ code: 'custom', path: [key], message: message! });
       }
     }
     for (const id of c.sourcePollers) {

@@ -53,6 +53,7 @@ describe('configuration from the environment', () => {
       STREAM_NAME: ' events ',
       BINANCE_SYMBOLS: 'SOLUSDT, BNBUSDT ,XRPUSDT',
       BINANCE_WS_URL: 'wss://data-stream.binance.vision',
+      BINANCE_REST_URL: 'https://api.binance.com/',
       BINANCE_KEY_SPREAD: '4',
       HEARTBEAT_SECONDS: '0.5',
       STOP_TIMEOUT_SECONDS: '',
@@ -64,6 +65,7 @@ describe('configuration from the environment', () => {
       streamName: 'events',
       symbols: ['SOLUSDT', 'BNBUSDT', 'XRPUSDT'],
       streamUrl: 'wss://data-stream.binance.vision/stream?streams=solusdt@trade/bnbusdt@trade/xrpusdt@trade',
+      restUrl: 'https://api.binance.com',
       keySpread: 4,
       heartbeatMs: 500,
       stopTimeoutMs: 20_000,
@@ -96,6 +98,10 @@ describe('configuration from the environment', () => {
     expect(configProblem({ STREAM_NAME: 's', BINANCE_WS_URL: 'stream.binance.com' })).toMatch(/BINANCE_WS_URL: not a URL: "stream.binance.com"/);
     expect(configProblem({ STREAM_NAME: 's', BINANCE_WS_URL: 'wss://h/ws' })).toMatch(/BINANCE_WS_URL: a raw \/ws endpoint carries one stream/);
     expect(configProblem({ STREAM_NAME: 's', METRICS_NAMESPACE: 'AWS/ECS' })).toMatch(/METRICS_NAMESPACE is not a custom namespace/);
+    expect(configProblem({ STREAM_NAME: 's', BINANCE_REST_URL: 'wss://api.binance.com' })).toMatch(
+      /BINANCE_REST_URL: wss:\/\/api.binance.com is not an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(configProblem({ STREAM_NAME: 's', BINANCE_REST_URL: 'api.binance.com' })).toMatch(/BINANCE_REST_URL: not a URL: "api.binance.com"/);
   });
 });
 
@@ -114,6 +120,10 @@ function status(over: Partial<BinanceLiveStatus> = {}): BinanceLiveStatus {
     duplicates: 0,
     gaps: 0,
     gapTrades: 0,
+    healedTrades: 0,
+    healFailures: 0,
+    healRequests: 0,
+    healsUnderWay: 0,
     reconnects: 0,
     rotations: 0,
     connectFailures: 0,
@@ -171,6 +181,17 @@ describe('heartbeat (CloudWatch Embedded Metric Format)', () => {
     // The next one counts from the first.
     const next = JSON.parse(heartbeatLine(status({ tradesPut: 1_600, gaps: 2, gapTrades: 7, reconnects: 3 }), first, { ...OPTIONS, newestPutTradeMs: T - 80 }));
     expect(next).toMatchObject({ TradesPut: 600, Gaps: 0, Reconnects: 2, gapTrades: 0, LastTradeAgeSeconds: 0.08 });
+    expect(doc).not.toHaveProperty('healedTrades');
+  });
+
+  it('carries the trades healed and the heals failed since the previous heartbeat when gaps are healed', () => {
+    // Prepare
+    const healing = { healUrl: 'https://api.binance.com' };
+    const first = status({ ...healing, gaps: 2, gapTrades: 12, healedTrades: 10, healFailures: 1 });
+    // Act
+    const doc = JSON.parse(heartbeatLine(status({ ...healing, gaps: 3, gapTrades: 15, healedTrades: 13, healFailures: 1 }), first, OPTIONS));
+    // Assess
+    expect(doc).toMatchObject({ Gaps: 1, gapTrades: 3, healedTrades: 3, healFailures: 0 });
   });
 
   it('leaves LastTradeAgeSeconds out before the first trade is put (the alarm sees missing data), and names the last put error', () => {

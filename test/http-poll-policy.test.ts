@@ -141,6 +141,7 @@ describe('retries within a slot', () => {
   it.each([
     ['429 with Retry-After: waits what it says', status(429, 20_000), 0, { retry: true, delayMs: 20_000 }],
     ['503 with Retry-After', status(503, 3_000), 0, { retry: true, delayMs: 3_000 }],
+    ["418 with Retry-After (Binance's IP ban)", status(418, 5_000), 0, { retry: true, delayMs: 5_000 }],
     ['429 without Retry-After: backoff', status(429), 1, { retry: true, delayMs: 1_999 }],
     ['500', status(500), 0, { retry: true, delayMs: 999 }],
     ['408', status(408), 0, { retry: true, delayMs: 999 }],
@@ -154,6 +155,7 @@ describe('retries within a slot', () => {
   it.each([
     ['a 404', status(404), 0, 'HTTP 404'],
     ['a 401', status(401), 0, 'HTTP 401'],
+    ['a 418 without Retry-After', status(418), 0, 'HTTP 418'],
     ['a 500 after the last retry', status(500), 4, 'HTTP 500, after 5 attempts'],
     [
       'a 429 whose Retry-After runs past the next slot',

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dueFiring, LiveScheduler } from '../src/local/live-scheduler.js';
 import { parseDuration } from '../src/cli/args.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
+import { BinanceRestServer } from './helpers/binance-rest-server.js';
 import { BinanceWsServer, binanceTrade, combined } from './helpers/binance-ws-server.js';
 import { duck, tempDir } from './helpers/lake-files.js';
 import { twoSymbolBars, writeBars } from './ml-orchestration/helpers.js';
@@ -132,9 +133,10 @@ describe('ticklake up', () => {
     expect(existsSync(join(dir, 'up.lock'))).toBe(false);
   }, 60_000);
 
-  it('--sources binance-live puts the trades of a Binance stream into the lake, once each', async () => {
-    // Prepare: a local server speaking Binance's protocol
+  it('--sources binance-live puts the trades of a Binance stream into the lake, once each, healing a gap from --binance-rest-url', async () => {
+    // Prepare: local servers speaking Binance's stream and REST protocols
     const server = await BinanceWsServer.start();
+    const rest = await BinanceRestServer.start();
     const dir = tempDir();
     try {
       const up = start([
@@ -147,14 +149,18 @@ describe('ticklake up', () => {
         'BTCUSDT,ETHUSDT',
         '--binance-ws-url',
         server.url,
+        '--binance-rest-url',
+        rest.url,
         '--for',
         '8s',
         '--no-schedule',
         '--quiet',
       ]);
       const conn = await server.connection(1, 20_000); // #0 was the preflight check
-      // Act: 60 trades per symbol, the first ten of BTCUSDT sent twice (a replay after a reconnect), and a malformed frame
-      for (const s of ['BTCUSDT', 'ETHUSDT']) for (let id = 1; id <= 60; id++) conn.ws.send(combined(s, binanceTrade(s, id)));
+      // Act: 60 trades per symbol (BTCUSDT 21-25 only from the REST API), the first ten of BTCUSDT sent twice (a replay after a reconnect), and a malformed frame
+      for (const s of ['BTCUSDT', 'ETHUSDT']) {
+        for (let id = 1; id <= 60; id++) if (s === 'ETHUSDT' || id < 21 || id > 25) conn.ws.send(combined(s, binanceTrade(s, id)));
+      }
       for (let id = 1; id <= 10; id++) conn.ws.send(combined('BTCUSDT', binanceTrade('BTCUSDT', id)));
       conn.ws.send('{"stream":"btcusdt@trade","data":{"e":"trade"');
       const code = await up.exited;
@@ -170,8 +176,10 @@ describe('ticklake up', () => {
       ]);
       const q = await duck(`SELECT reason_code FROM read_parquet('${dir}/lake/quarantine/quarantine/**/*.parquet')`);
       expect(q.map((r) => r.reason_code)).toEqual(['MALFORMED_JSON']);
+      expect(rest.requests.map((r) => [r.symbol, r.fromId, r.limit])).toEqual([['BTCUSDT', 21, 5]]);
     } finally {
       await server.close();
+      await rest.close();
     }
   }, 60_000);
 
@@ -278,6 +286,8 @@ describe('ticklake up', () => {
     [['up', '--sources', 'binance-live', '--symbols', 'btc-usdt'], /binance-live: symbols must be 2-20 upper-case letters or digits/],
     [['up', '--batching-window', '-1'], /--batching-window must be an integer from 0 to 300/],
     [['up', '--sources', 'binance-live', '--binance-ws-url', 'ws://127.0.0.1:9'], /binance-live: cannot reach ws:\/\/127\.0\.0\.1:9: ECONNREFUSED/],
+    [['up', '--sources', 'binance-live', '--binance-rest-url', 'ftp://h'], /binance-live: ftp:\/\/h is not an http:\/\/ or https:\/\/ URL/],
+    [['up', '--binance-rest-url', 'https://api.binance.com'], /--binance-rest-url heals the gaps of binance-live: add it to --sources/],
   ])('fails with a one-line error and exit code 2 for %j', (args, message) => {
     const r = run(args as string[]);
     expect(r.code).toBe(2);

@@ -63,11 +63,11 @@ export interface BinanceLiveStackProps extends StackProps {
   readonly stream: kinesis.IStream;
 }
 
-/** The TCP port of a ws:// or wss:// URL. */
+/** The TCP port of a ws://, wss://, http:// or https:// URL. */
 export function webSocketPort(url: string): number {
   const u = new URL(url);
   if (u.port) return Number(u.port);
-  return u.protocol === 'ws:' ? 80 : 443;
+  return u.protocol === 'ws:' || u.protocol === 'http:' ? 80 : 443;
 }
 
 export class BinanceLiveStack extends Stack {
@@ -100,12 +100,15 @@ export class BinanceLiveStack extends Stack {
       description: 'ticklake Binance live connector: no inbound traffic; outbound HTTPS (Kinesis, ECR, CloudWatch Logs) and the Binance endpoint',
       allowAllOutbound: false,
     });
-    const ports = [...new Set([443, webSocketPort(wsUrl)])];
+    // The Binance endpoints: the stream, and the REST API gaps are healed from.
+    const endpoints = [{ url: wsUrl, what: 'stream endpoint' }, ...(config.binanceLiveRestUrl ? [{ url: config.binanceLiveRestUrl, what: 'REST API' }] : [])];
+    const ports = [...new Set([443, ...endpoints.map((e) => webSocketPort(e.url))])];
     for (const port of ports) {
+      const on = endpoints.filter((e) => webSocketPort(e.url) === port).map((e) => `${e.what} (${new URL(e.url).host})`);
       this.securityGroup.addEgressRule(
         ec2.Peer.anyIpv4(),
         ec2.Port.tcp(port),
-        port === 443 ? 'HTTPS: Kinesis, ECR, CloudWatch Logs (and Binance on 443)' : `The Binance stream endpoint (${new URL(wsUrl).host})`,
+        port === 443 ? 'HTTPS: Kinesis, ECR, CloudWatch Logs (and Binance on 443)' : `The Binance ${on.join(' and ')}`,
       );
     }
 
@@ -140,6 +143,7 @@ export class BinanceLiveStack extends Stack {
       STREAM_NAME: stream.streamName,
       BINANCE_SYMBOLS: config.binanceLiveSymbols.join(','),
       ...(config.binanceLiveWsUrl ? { BINANCE_WS_URL: config.binanceLiveWsUrl } : {}),
+      ...(config.binanceLiveRestUrl ? { BINANCE_REST_URL: config.binanceLiveRestUrl } : {}),
       METRICS_NAMESPACE,
       SERVICE_NAME: BINANCE_LIVE_SERVICE,
       LOG_LEVEL: config.logLevel,

@@ -18,7 +18,8 @@
  *   is put, so one that never puts any shows as missing data), and the counts
  *   since the previous heartbeat `TradesPut`, `Gaps`, `Reconnects`. The same line
  *   carries the other counters as plain fields for Logs Insights (among them the
- *   age of the newest trade received).
+ *   age of the newest trade received, and with `BINANCE_REST_URL` the trades
+ *   healed and the heals failed).
  * - **Stopping**: SIGTERM (what ECS sends on a stop or a deployment) or SIGINT
  *   closes the connections, puts everything buffered (at most
  *   `STOP_TIMEOUT_SECONDS`, 20, inside ECS's 30 s before SIGKILL), writes a last
@@ -37,6 +38,7 @@ import {
   inspectFrame,
   startBinanceLive,
 } from '../adapters/binance/live-connector.js';
+import { binanceRestBase } from '../adapters/binance/gap-healer.js';
 import type { PutEntry, PutRecordsResult, StreamProducer } from '../ingest/stream-producer.js';
 
 /** The environment variables the process reads, with their defaults. */
@@ -47,6 +49,8 @@ export const SERVICE_ENV = {
   BINANCE_SYMBOLS: 'BTCUSDT,ETHUSDT',
   /** Binance stream endpoint (a base, `…/stream`, `…/ws`, or a full stream URL; see the connector). */
   BINANCE_WS_URL,
+  /** Binance REST API to heal trade-id gaps from, e.g. `https://api.binance.com` (empty: no healing, gaps are only counted). */
+  BINANCE_REST_URL: '',
   /** Partition sub-keys per symbol (1: the key is the symbol). */
   BINANCE_KEY_SPREAD: '1',
   /** Seconds between heartbeats. */
@@ -69,6 +73,8 @@ export interface ServiceConfig {
   readonly wsUrl: string;
   /** The stream URL the connector opens (from the endpoint and the symbols). */
   readonly streamUrl: string;
+  /** The REST base gaps are healed from, if any. */
+  readonly restUrl?: string;
   readonly keySpread: number;
   readonly heartbeatMs: number;
   readonly stopTimeoutMs: number;
@@ -131,6 +137,13 @@ export function parseServiceConfig(env: Readonly<Record<string, string | undefin
     const message = e instanceof TypeError ? `not a URL: "${wsUrl}"` : (e as Error).message.replace(/^binance-live: /, '');
     problems.push(`BINANCE_WS_URL: ${message}`);
   }
+  const restRaw = get('BINANCE_REST_URL');
+  let restUrl: string | undefined;
+  try {
+    restUrl = restRaw === '' ? undefined : binanceRestBase(restRaw);
+  } catch (e) {
+    problems.push(`BINANCE_REST_URL: ${(e as Error).message.replace(/^binance-live: /, '')}`);
+  }
   const keySpread = number('BINANCE_KEY_SPREAD', 1, 64, true);
   const heartbeatSeconds = number('HEARTBEAT_SECONDS', 0.05, 3600, false);
   const stopTimeoutSeconds = number('STOP_TIMEOUT_SECONDS', 1, 600, false);
@@ -147,6 +160,7 @@ export function parseServiceConfig(env: Readonly<Record<string, string | undefin
     symbols,
     wsUrl,
     streamUrl,
+    ...(restUrl === undefined ? {} : { restUrl }),
     keySpread,
     heartbeatMs: Math.round(heartbeatSeconds * 1000),
     stopTimeoutMs: Math.round(stopTimeoutSeconds * 1000),
@@ -204,8 +218,21 @@ export class PutTracker implements StreamProducer {
 }
 
 /** The counters a heartbeat reports as differences from the previous one. */
-type Counters = Pick<BinanceLiveStatus, 'tradesPut' | 'gaps' | 'gapTrades' | 'reconnects' | 'connectFailures' | 'malformed' | 'duplicates'>;
-const NO_COUNTS: Counters = { tradesPut: 0, gaps: 0, gapTrades: 0, reconnects: 0, connectFailures: 0, malformed: 0, duplicates: 0 };
+type Counters = Pick<
+  BinanceLiveStatus,
+  'tradesPut' | 'gaps' | 'gapTrades' | 'healedTrades' | 'healFailures' | 'reconnects' | 'connectFailures' | 'malformed' | 'duplicates'
+>;
+const NO_COUNTS: Counters = {
+  tradesPut: 0,
+  gaps: 0,
+  gapTrades: 0,
+  healedTrades: 0,
+  healFailures: 0,
+  reconnects: 0,
+  connectFailures: 0,
+  malformed: 0,
+  duplicates: 0,
+};
 
 /**
  * One heartbeat: an EMF line (see the module comment) for `status`, counting
@@ -240,6 +267,7 @@ export function heartbeatLine(
       connected: status.connected,
       ...(status.lastTradeAgeMs === undefined ? {} : { lastReceivedTradeAgeSeconds: status.lastTradeAgeMs / 1000 }),
       gapTrades: delta('gapTrades'),
+      ...(status.healUrl === undefined ? {} : { healedTrades: delta('healedTrades'), healFailures: delta('healFailures') }),
       connectFailures: delta('connectFailures'),
       malformed: delta('malformed'),
       duplicates: delta('duplicates'),
@@ -324,6 +352,7 @@ export async function runBinanceLiveService(env: Readonly<Record<string, string 
     stream: config.streamName,
     symbols: config.symbols,
     url: config.streamUrl,
+    ...(config.restUrl === undefined ? {} : { healFrom: config.restUrl }),
     heartbeatSeconds: config.heartbeatMs / 1000,
   });
   let live: BinanceLive;
@@ -334,6 +363,7 @@ export async function runBinanceLiveService(env: Readonly<Record<string, string 
       producer,
       logger,
       keySpread: config.keySpread,
+      ...(config.restUrl === undefined ? {} : { heal: { url: config.restUrl } }),
       onStatus: heartbeat,
       statusIntervalMs: config.heartbeatMs,
     });

@@ -1,6 +1,7 @@
 /** `ticklake up`: the pipeline running live until Ctrl-C or `--for`. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DataDirBusyError } from '../local/data-dir-lock.js';
+import { BINANCE_REST_URL, binanceRestBase } from '../adapters/binance/gap-healer.js';
 import { BINANCE_WS_URL, checkSymbols } from '../adapters/binance/live-connector.js';
 import { BinanceLiveFeed } from '../local/binance-live-feed.js';
 import { PollerFeed } from '../local/poller-feed.js';
@@ -84,6 +85,12 @@ export function registerUpCommand(
         .argParser((v: string) => parseFeeds(v, shared.simulated)),
     )
     .addOption(new Option('--binance-ws-url <url>', 'Binance stream endpoint of binance-live').default(BINANCE_WS_URL))
+    .addOption(
+      new Option(
+        '--binance-rest-url <url>',
+        `heal binance-live's trade-id gaps from this Binance REST API (e.g. ${BINANCE_REST_URL}; default: none, gaps are only counted)`,
+      ),
+    )
     .addOption(new Option('--for <duration>', 'stop after this long, e.g. 45s, 10m, 2h (default: until Ctrl-C)').argParser(parseDuration))
     .addOption(new Option('--malformed-share <x>', 'share of simulated records corrupted on purpose').default(0).argParser(share))
     .addOption(shared.shardsOption())
@@ -139,13 +146,21 @@ export function registerUpCommand(
             .map((x) => x.trim().toUpperCase())
             .filter(Boolean),
         );
+        const restUrl = o.binanceRestUrl === undefined ? undefined : binanceRestBase(String(o.binanceRestUrl));
         feeds.push(
-          new BinanceLiveFeed(o.binanceWsUrl, symbols, {
-            info: (m) => say(`  binance-live: ${m}`),
-            warn: (m) => say(`  binance-live: ${m}`),
-            error: (m) => say(`  binance-live: ${m}`),
-          }),
+          new BinanceLiveFeed(
+            o.binanceWsUrl,
+            symbols,
+            {
+              info: (m) => say(`  binance-live: ${m}`),
+              warn: (m) => say(`  binance-live: ${m}`),
+              error: (m) => say(`  binance-live: ${m}`),
+            },
+            restUrl,
+          ),
         );
+      } else if (o.binanceRestUrl !== undefined) {
+        throw new Error('--binance-rest-url heals the gaps of binance-live: add it to --sources');
       }
       // An endpoint that does not answer at start is a usage error; later drops are retried.
       for (const f of feeds) await f.preflight?.();

@@ -1,6 +1,6 @@
 /** The Binance live connector as a feed of `ticklake up` (its records are the binance-trades source's). */
 import { WebSocket } from 'ws';
-import { type BinanceLive, binanceStreamUrl, type ConnectorLogger, startBinanceLive } from '../adapters/binance/live-connector.js';
+import { type BinanceLive, binanceStreamUrl, type ConnectorLogger, formatGaps, startBinanceLive } from '../adapters/binance/live-connector.js';
 import type { StreamProducer } from '../ingest/stream-producer.js';
 import type { LiveFeed, LiveFeedStatus } from './live.js';
 
@@ -12,6 +12,8 @@ export class BinanceLiveFeed implements LiveFeed {
     private readonly url: string,
     private readonly symbols: readonly string[],
     private readonly logger?: ConnectorLogger,
+    /** Binance REST API to heal gaps from (none: gaps are only counted). */
+    private readonly restUrl?: string,
   ) {}
 
   get label(): string {
@@ -32,13 +34,19 @@ export class BinanceLiveFeed implements LiveFeed {
   }
 
   start(producer: StreamProducer): void {
-    this.live = startBinanceLive({ url: this.url, symbols: this.symbols, producer, ...(this.logger ? { logger: this.logger } : {}) });
+    this.live = startBinanceLive({
+      url: this.url,
+      symbols: this.symbols,
+      producer,
+      ...(this.logger ? { logger: this.logger } : {}),
+      ...(this.restUrl ? { heal: { url: this.restUrl } } : {}),
+    });
   }
 
   status(): LiveFeedStatus {
     if (!this.live) return { put: 0, reconnects: 0, errors: 0, state: 'not started' };
     const s = this.live.status();
-    const gaps = s.gaps ? ` gaps ${s.gaps} (${s.gapTrades} trades)` : '';
+    const gaps = s.gaps ? ` ${formatGaps(s)}` : '';
     return {
       put: s.tradesPut + s.malformedPut,
       ...(s.lastTradeAgeMs !== undefined ? { newestEventMs: Date.now() - s.lastTradeAgeMs } : {}),

@@ -12,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { embeddedDir } from '../adapters/timeseries-factory.js';
+import type { BarRow } from '../core/bars.js';
 import type { PutEntry, StreamProducer } from '../ingest/stream-producer.js';
 import type { SimulatedRecord, SourceDefinition } from '../sources/contract.js';
 import { publishClosedBars } from './bar-publisher.js';
@@ -176,6 +177,12 @@ export interface LiveOptions {
   readonly onStatus?: (s: LiveStatus) => void;
   /** How often closed bars are published (ms, default 10 s; 0 = never). */
   readonly publishEveryMs?: number;
+  /**
+   * Called with the newly closed bars once their points are written to the
+   * time-series store (committed, so readable), and the time then: what the
+   * bench measures the trade-to-point latency with. Corrections are not passed.
+   */
+  readonly onBarsPublished?: (bars: readonly BarRow[], atMs: number) => void;
   /** The forecasting schedule; false = none. */
   readonly schedule?: LiveSchedule | false;
   readonly log?: (message: string) => void;
@@ -237,6 +244,7 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
           sink: store,
           statePath: join(tsDir, 'published-bars.json'),
           onClosed: async (bars) => {
+            o.onBarsPublished?.(bars, Date.now());
             predicted += (await predictions.onClosed(bars)).predictions;
           },
         });

@@ -115,6 +115,8 @@ describe('binanceLive on', () => {
     expect(sg.Properties.SecurityGroupEgress.map((e: any) => e.FromPort)).toEqual([443]);
     expect(webSocketPort('ws://127.0.0.1:8080/stream')).toBe(8080);
     expect(webSocketPort('ws://host')).toBe(80);
+    expect(webSocketPort('http://host')).toBe(80);
+    expect(webSocketPort('https://host')).toBe(443);
   });
 
   it('the task role may do exactly one thing: kinesis:PutRecords on the stream (aws/kinesis encryption needs no KMS permission)', () => {
@@ -176,6 +178,21 @@ describe('binanceLive on', () => {
     const [[, taskDef]] = resourcesOf(b.template(b.stacks.binanceLive!), 'AWS::ECS::TaskDefinition');
     const env = Object.fromEntries(taskDef.Properties.ContainerDefinitions[0].Environment.map((e: any) => [e.Name, e.Value]));
     expect(env).toMatchObject({ BINANCE_SYMBOLS: 'SOLUSDT,BNBUSDT', BINANCE_WS_URL: 'wss://data-stream.binance.vision/stream' });
+    expect(env).not.toHaveProperty('BINANCE_REST_URL');
+  });
+
+  it('passes the REST API to heal gaps from, and opens its port when it is not 443', () => {
+    const b = buildApp({ binanceLive: 'true', binanceLiveRestUrl: 'http://binance-proxy.example:8080' });
+    const t = b.template(b.stacks.binanceLive!);
+    const [[, taskDef]] = resourcesOf(t, 'AWS::ECS::TaskDefinition');
+    const env = Object.fromEntries(taskDef.Properties.ContainerDefinitions[0].Environment.map((e: any) => [e.Name, e.Value]));
+    const [[, sg]] = resourcesOf(t, 'AWS::EC2::SecurityGroup');
+    expect(env.BINANCE_REST_URL).toBe('http://binance-proxy.example:8080');
+    expect(sg.Properties.SecurityGroupEgress.map((e: any) => [e.FromPort, e.Description])).toEqual([
+      [443, 'HTTPS: Kinesis, ECR, CloudWatch Logs (and Binance on 443)'],
+      [9443, 'The Binance stream endpoint (stream.binance.com:9443)'],
+      [8080, 'The Binance REST API (binance-proxy.example:8080)'],
+    ]);
   });
 
   it('keeps its logs for logRetentionDays', () => {
@@ -269,6 +286,10 @@ describe('configuration', () => {
       /^binanceLiveWsUrl: https:\/\/stream.binance.com is not a ws:\/\/ or wss:\/\/ URL/,
     );
     expect(problems({ binanceLiveWsUrl: 'wss://x/ws' })[0]).toMatch(/^binanceLiveWsUrl: a raw \/ws endpoint carries one stream/);
+    expect(problems({ binanceLiveRestUrl: 'wss://api.binance.com' })[0]).toMatch(
+      /^binanceLiveRestUrl: wss:\/\/api.binance.com is not an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(problems({ binanceLiveRestUrl: 'https://api.binance.com' })).toEqual([]);
     expect(problems({ binanceLiveStaleSeconds: '5' })[0]).toMatch(/^binanceLiveStaleSeconds/);
     expect(problems({ binanceLve: 'true' })).toEqual(['unknown key "binanceLve": did you mean "binanceLive"?']);
   });

@@ -31,9 +31,15 @@
  *   overlap of a rotation, a server replay), so the connector never puts a trade
  *   twice, also across reconnects; an id above last+1 is a gap: counted, and
  *   logged as a warning with its size (the trades missed while disconnected).
- *   Healing a gap from the REST API is not done here. The last ids live in
- *   memory: after a restart of the process the stream transform's lake keys
- *   (symbol, trade id) are what remains.
+ *   The last ids live in memory: after a restart of the process the stream
+ *   transform's lake keys (symbol, trade id) are what remains.
+ * - **Healing** (only with `heal.url`, Binance's REST API): a gap's ids are
+ *   marked missing ({@link MissingTrades}) and fetched in the background from
+ *   `/api/v3/historicalTrades` ({@link GapHealer}: bounded, retried, never
+ *   blocking the socket). A missing trade is put once, by whichever copy comes
+ *   first (the REST API, or the socket delivering it late), and through the same
+ *   buffer as the socket's trades. A heal that fails is logged and counted; the
+ *   connector carries on.
  * - **Malformed frames** are never dropped and never throw: they go on the stream
  *   as received (keyed by their symbol when one can be read, else
  *   {@link UNKEYED_PARTITION_KEY}), and the stream transform quarantines them with
@@ -49,6 +55,8 @@ import { backoffDelayMs } from '../../core/backoff.js';
 import { BatchedPutter, type BatchedPutterOptions, type PutterStats, utf8Length } from '../../ingest/batched-putter.js';
 import { PUT_RECORD_MAX_BYTES, type PutEntry, type StreamProducer } from '../../ingest/stream-producer.js';
 import { PartitionKeys } from '../../sources/binance-trades/partition-keys.js';
+import { GapHealer, type GapHealOptions, type HealedTrade, type HealOutcome, type HealRange } from './gap-healer.js';
+import { MissingTrades } from './missing-trades.js';
 
 /** Binance's production market-data stream endpoint. */
 export const BINANCE_WS_URL = 'wss://stream.binance.com:9443';
@@ -92,6 +100,8 @@ export interface BinanceLiveOptions {
   readonly statusIntervalMs?: number;
   /** Called for every trade-id gap (after the warning is logged). */
   readonly onGap?: (gap: TradeGap) => void;
+  /** Heal gaps from Binance's REST API at `heal.url` (default: no healing, gaps are only counted). */
+  readonly heal?: GapHealOptions;
   /** Sub-keys per symbol: 1 puts `SYMBOL`, n > 1 cycles `SYMBOL/0` … `SYMBOL/<n-1>` (default 1). */
   readonly keySpread?: number;
   /** Age at which a connection is replaced, before Binance's 24 h cut (default 23 h). */
@@ -131,6 +141,16 @@ export interface BinanceLiveStatus {
   readonly gaps: number;
   /** Trades missing in the gaps. */
   readonly gapTrades: number;
+  /** The REST base gaps are healed from (absent: no healing). */
+  readonly healUrl?: string;
+  /** Missing trades put from the REST API. */
+  readonly healedTrades: number;
+  /** Heals that ended with trades still missing (the API failed or was unreachable, a gap over the per-gap limit, a full queue). */
+  readonly healFailures: number;
+  /** REST requests made by heals (retries included), counted as each heal ends. */
+  readonly healRequests: number;
+  /** Heals running or queued. */
+  readonly healsUnderWay: number;
   /** Connections opened after a drop or a server close. */
   readonly reconnects: number;
   /** Proactive rotations completed. */
@@ -239,14 +259,26 @@ function fitRecord(text: string, keyBytes: number): string {
   return s;
 }
 
-/** One status line: `connected, 212.4 msg/s, 10,233 trades put, 1 gap (5 missing), 2 reconnects, last trade 0.3 s ago, 12 buffered`. */
+/** The gaps in a few words: `1 gap (5 missing)`, with healing `1 gap (5 missing, 5 healed)`, `…, 1 heal failed`, `…, 1 healing`. */
+export function formatGaps(s: BinanceLiveStatus): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const detail = [`${n(s.gapTrades)} missing`];
+  if (s.healUrl !== undefined) {
+    detail.push(`${n(s.healedTrades)} healed`);
+    if (s.healFailures > 0) detail.push(`${n(s.healFailures)} heal${s.healFailures === 1 ? '' : 's'} failed`);
+    if (s.healsUnderWay > 0) detail.push(`${n(s.healsUnderWay)} healing`);
+  }
+  return `${n(s.gaps)} gap${s.gaps === 1 ? '' : 's'} (${detail.join(', ')})`;
+}
+
+/** One status line: `connected, 212.4 msg/s, 10,233 trades put, 1 gap (5 missing, 5 healed), 2 reconnects, last trade 0.3 s ago, 12 buffered`. */
 export function formatBinanceLiveStatus(s: BinanceLiveStatus): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const parts = [
     s.connected ? 'connected' : 'disconnected',
     `${s.messagesPerSecond.toFixed(1)} msg/s`,
     `${n(s.tradesPut)} trades put`,
-    `${n(s.gaps)} gap${s.gaps === 1 ? '' : 's'} (${n(s.gapTrades)} missing)`,
+    formatGaps(s),
     `${n(s.reconnects)} reconnect${s.reconnects === 1 ? '' : 's'}`,
     s.lastTradeAgeMs === undefined ? 'no trade yet' : `last trade ${(s.lastTradeAgeMs / 1000).toFixed(1)} s ago`,
     `${n(s.buffered)} buffered${s.paused ? ' (paused)' : ''}`,
@@ -281,6 +313,10 @@ export class BinanceLiveConnector implements BinanceLive {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly lastIds = new Map<string, number>();
+  private readonly missing = new MissingTrades();
+  private readonly healer: GapHealer | undefined;
+  /** Trades of a heal's gap past the per-gap limit (never asked for, so never healed). */
+  private readonly uncovered = new WeakMap<HealRange, number>();
   private current: Conn | undefined;
   private standby: Conn | undefined;
   private connSeq = 0;
@@ -288,6 +324,11 @@ export class BinanceLiveConnector implements BinanceLive {
   private started = false;
   private stopping = false;
   private stopped: Promise<BinanceLiveStatus> | undefined;
+  /** Resolves when stop() begins: a heal waiting for room in the buffer then stops waiting. */
+  private stopBegun!: () => void;
+  private readonly stopBegins = new Promise<void>((r) => {
+    this.stopBegun = r;
+  });
   private paused = false;
   private lastTradeMs: number | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -305,6 +346,9 @@ export class BinanceLiveConnector implements BinanceLive {
     duplicates: 0,
     gaps: 0,
     gapTrades: 0,
+    healedTrades: 0,
+    healFailures: 0,
+    healRequests: 0,
     reconnects: 0,
     rotations: 0,
     connectFailures: 0,
@@ -331,6 +375,19 @@ export class BinanceLiveConnector implements BinanceLive {
       onRetry: (r) =>
         this.logger.warn('binance-live: stream put failed, retrying', { entries: r.entries, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }),
     });
+    this.healer = options.heal
+      ? new GapHealer(options.heal, {
+          deliver: (symbol, trades) => this.takeHealed(symbol, trades),
+          nextMissing: (symbol, from, to) => {
+            const r = this.missing.of(symbol).find((x) => x.to >= from && x.from <= to);
+            return r === undefined ? undefined : Math.max(r.from, from);
+          },
+          ended: (range, outcome, requests) => this.healEnded(range, outcome, requests),
+          logger: this.logger,
+          clock: this.clock,
+          random: this.random,
+        })
+      : undefined;
   }
 
   /** Opens the first connection and starts the timers. */
@@ -357,6 +414,8 @@ export class BinanceLiveConnector implements BinanceLive {
       ...(connected ? { connectionAgeMs: now - cur.openedAt } : {}),
       ...this.c,
       messagesPerSecond: this.messagesPerSecond(now),
+      ...(this.healer ? { healUrl: this.healer.base } : {}),
+      healsUnderWay: this.healer?.underWay ?? 0,
       ...(this.lastTradeMs === undefined ? {} : { lastTradeAgeMs: Math.max(0, now - this.lastTradeMs) }),
       buffered: this.putter.buffered,
       paused: this.paused,
@@ -372,8 +431,11 @@ export class BinanceLiveConnector implements BinanceLive {
 
   private async shutDown(timeoutMs: number): Promise<BinanceLiveStatus> {
     this.stopping = true;
+    this.stopBegun();
     for (const t of [this.reconnectTimer, this.rotateTimer, this.overlapTimer]) if (t) clearTimeout(t);
     for (const t of [this.watchdog, this.statusTimer]) if (t) clearInterval(t);
+    // Heals under way are aborted; the trades they already delivered are in the buffer.
+    await this.healer?.stop();
     const conns = [this.current, this.standby].filter((c): c is Conn => c !== undefined);
     // Frames that arrive during the closing handshake are still taken.
     for (const c of conns) this.closeConn(c, 1000, 'client stopping');
@@ -391,7 +453,14 @@ export class BinanceLiveConnector implements BinanceLive {
     if (timer) clearTimeout(timer);
     const s = this.status();
     if (timedOut) this.logger.error('binance-live: stopped with records not put', { buffered: s.buffered });
-    else this.logger.info('binance-live: stopped', { tradesPut: s.tradesPut, gaps: s.gaps, gapTrades: s.gapTrades, reconnects: s.reconnects });
+    else
+      this.logger.info('binance-live: stopped', {
+        tradesPut: s.tradesPut,
+        gaps: s.gaps,
+        gapTrades: s.gapTrades,
+        ...(this.healer ? { healedTrades: s.healedTrades, healFailures: s.healFailures } : {}),
+        reconnects: s.reconnects,
+      });
     return s;
   }
 
@@ -591,23 +660,16 @@ export class BinanceLiveConnector implements BinanceLive {
     if (t) {
       const last = this.lastIds.get(t.symbol);
       if (last !== undefined && t.id <= last) {
-        this.c.duplicates++;
-        return;
-      }
-      if (last !== undefined && t.id > last + 1) {
-        const gap: TradeGap = { symbol: t.symbol, afterTradeId: last, nextTradeId: t.id, missing: t.id - last - 1 };
-        this.c.gaps++;
-        this.c.gapTrades += gap.missing;
-        this.logger.warn('binance-live: trade-id gap', { ...gap });
-        try {
-          this.options.onGap?.(gap);
-        } catch {
-          // a callback must not stop the connector
+        // Below the last id: a duplicate, unless it is a gap's missing trade arriving late (then its heal skips it).
+        if (!this.missing.take(t.symbol, t.id)) {
+          this.c.duplicates++;
+          return;
         }
+      } else {
+        if (last !== undefined && t.id > last + 1) this.onGap({ symbol: t.symbol, afterTradeId: last, nextTradeId: t.id, missing: t.id - last - 1 });
+        this.lastIds.set(t.symbol, t.id);
       }
-      this.lastIds.set(t.symbol, t.id);
-      if (t.timeMs !== undefined) this.lastTradeMs = this.lastTradeMs === undefined ? t.timeMs : Math.max(this.lastTradeMs, t.timeMs);
-      this.c.trades++;
+      this.noteTrade(t.timeMs);
     } else {
       this.c.malformed++;
       if (this.c.malformed <= 10 || this.c.malformed % 1000 === 0)
@@ -616,9 +678,80 @@ export class BinanceLiveConnector implements BinanceLive {
           malformed: this.c.malformed,
         });
     }
-    const partitionKey = info.symbol ? this.keys.next(info.symbol) : UNKEYED_PARTITION_KEY;
+    this.buffer(text, info.symbol, t !== undefined);
+  }
+
+  private noteTrade(timeMs: number | undefined): void {
+    if (timeMs !== undefined) this.lastTradeMs = this.lastTradeMs === undefined ? timeMs : Math.max(this.lastTradeMs, timeMs);
+    this.c.trades++;
+  }
+
+  private buffer(text: string, symbol: string | undefined, trade: boolean): void {
+    const partitionKey = symbol ? this.keys.next(symbol) : UNKEYED_PARTITION_KEY;
     const data = fitRecord(text, utf8Length(partitionKey));
-    if (!this.putter.push({ partitionKey, data, trade: t !== undefined })) this.pause();
+    if (!this.putter.push({ partitionKey, data, trade })) this.pause();
+  }
+
+  // --- gaps ------------------------------------------------------------------
+
+  private onGap(gap: TradeGap): void {
+    this.c.gaps++;
+    this.c.gapTrades += gap.missing;
+    this.logger.warn('binance-live: trade-id gap', { ...gap });
+    try {
+      this.options.onGap?.(gap);
+    } catch {
+      // a callback must not stop the connector
+    }
+    const healer = this.healer;
+    if (!healer || this.stopping) return;
+    if (!healer.canTake()) {
+      this.c.healFailures++;
+      this.logger.warn('binance-live: too many heals queued; the gap stays missing', { ...gap });
+      return;
+    }
+    const from = gap.afterTradeId + 1;
+    const to = Math.min(gap.nextTradeId - 1, gap.afterTradeId + healer.maxTradesPerGap);
+    if (to < gap.nextTradeId - 1) {
+      this.logger.warn('binance-live: gap larger than one heal covers; healing its first trades only', { ...gap, healing: to - from + 1 });
+    }
+    const range: HealRange = { symbol: gap.symbol, from, to };
+    if (to < gap.nextTradeId - 1) this.uncovered.set(range, gap.nextTradeId - 1 - to);
+    this.missing.add(gap.symbol, from, to);
+    healer.heal(range);
+  }
+
+  /** Takes the healed trades that are still missing into the buffer, once there is room for them. */
+  private async takeHealed(symbol: string, trades: readonly HealedTrade[]): Promise<number> {
+    // At a stop, a stream that cannot take more must not hold the stop up: the flush's timeout bounds it.
+    await Promise.race([this.putter.writable(), this.stopBegins]);
+    let taken = 0;
+    for (const h of trades) {
+      if (!this.missing.take(symbol, h.id)) continue;
+      this.noteTrade(h.timeMs);
+      this.c.healedTrades++;
+      taken++;
+      this.buffer(h.text, symbol, true);
+    }
+    return taken;
+  }
+
+  private healEnded(range: HealRange, outcome: HealOutcome, requests: number): void {
+    this.c.healRequests += requests;
+    // What is still missing now stays missing: forgotten, so that a late copy is taken as a duplicate.
+    const unhealed = this.missing.drop(range.symbol, range.from, range.to) + (this.uncovered.get(range) ?? 0);
+    const fields = { symbol: range.symbol, fromTradeId: range.from, toTradeId: range.to, unhealed, requests };
+    if (outcome.kind === 'stopped') {
+      if (unhealed > 0) this.logger.info('binance-live: heal abandoned at stop', fields);
+    } else if (outcome.kind === 'failed' || unhealed > 0) {
+      this.c.healFailures++;
+      this.logger.warn('binance-live: heal failed; the trades stay missing', {
+        ...fields,
+        reason: outcome.kind === 'failed' ? outcome.reason : 'not returned by the API',
+      });
+    } else {
+      this.logger.info('binance-live: gap healed', fields);
+    }
   }
 
   // --- back-pressure -----------------------------------------------------------

@@ -124,9 +124,14 @@ export type AttemptFailure =
   | { readonly kind: 'timeout'; readonly timeoutMs: number }
   | { readonly kind: 'network'; readonly message: string };
 
-/** A failure worth trying again: throttling (429), a request timeout (408), a server error (5xx), a timeout, a broken connection. */
+/**
+ * A failure worth trying again: throttling (429, and Binance's 418 with a
+ * `Retry-After`: the IP ban it escalates a 429 to, lifted when the header says),
+ * a request timeout (408), a server error (5xx), a timeout, a broken connection.
+ */
 export function isRetryable(f: AttemptFailure): boolean {
   if (f.kind !== 'status') return true;
+  if (f.status === 418) return f.retryAfterMs !== undefined;
   return f.status === 429 || f.status === 408 || (f.status >= 500 && f.status <= 599);
 }
 

@@ -24,15 +24,14 @@ import type { TransformLogger } from '../../ingest/stream-transform.js';
 import type { PutEntry, StreamProducer } from '../../ingest/stream-producer.js';
 import type { PollContext, PolledRecords, SourceDefinition } from '../../sources/contract.js';
 import { backoffDelayMs, type RetryPolicy } from '../../timeseries/retry.js';
+import { type Fetched, fetchOnce, wait } from './fetch-once.js';
 import {
-  type AttemptFailure,
   chunkEntries,
   DEFAULT_POLL_RETRY,
   DEFAULT_PUT_RETRY,
   describeFailure,
   nextPollSlot,
   type PollRetryPolicy,
-  parseRetryAfterMs,
   pollDeadlineMs,
   retryDecision,
   slotAtOrAfter,
@@ -124,50 +123,6 @@ export type PollResult =
       readonly status?: number;
     };
 
-/** Resolves after `ms`, or early with false when `signal` aborts. */
-function wait(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (slept: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(slept);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-type Fetched =
-  | { readonly ok: true; readonly text: string; readonly fetchedAtMs: number }
-  | { readonly ok: false; readonly failure: AttemptFailure | 'stopped' };
-
-const USER_AGENT = 'ticklake-poller/0.1 (+https://github.com/ticklake)';
-
-/** One request: the body text, or why there is none. The timeout covers headers and body. */
-async function fetchOnce(target: PollTarget, timeoutMs: number, clock: () => number, signal?: AbortSignal): Promise<Fetched> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  const fetchImpl = target.fetch ?? fetch;
-  try {
-    const res = await fetchImpl(target.url, { headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...target.headers }, signal: abort });
-    if (!res.ok) {
-      const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'), clock());
-      await res.body?.cancel().catch(() => undefined);
-      return { ok: false, failure: { kind: 'status', status: res.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } };
-    }
-    const text = await res.text();
-    return { ok: true, text, fetchedAtMs: clock() };
-  } catch (e) {
-    if (signal?.aborted) return { ok: false, failure: 'stopped' };
-    if (timeout.aborted) return { ok: false, failure: { kind: 'timeout', timeoutMs } };
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    const cause = err.cause?.code ?? err.cause?.message;
-    return { ok: false, failure: { kind: 'network', message: cause ? `${err.message} (${cause})` : err.message } };
-  }
-}
-
 /**
  * Puts entries in PutRecords-sized calls, retrying only the entries a call did
  * not take (a rejected call took none), with backoff, while retries remain and
@@ -244,7 +199,13 @@ export async function pollOnce(o: PollOnceOptions): Promise<PollResult> {
     // The request may not run past the deadline either.
     const budget = Math.min(timeoutMs, deadlineMs - clock());
     if (budget <= 0) return failed('timeout', 'no time left before the next poll', attempt);
-    const r = await fetchOnce(t, budget, clock, o.signal);
+    const r = await fetchOnce(t.url, {
+      timeoutMs: budget,
+      clock,
+      ...(t.headers ? { headers: t.headers } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(t.fetch ? { fetch: t.fetch } : {}),
+    });
     attempt++;
     if (r.ok) {
       fetched = r;
