@@ -129,6 +129,24 @@ describe('the cloud dashboard API', () => {
     expect(jwksFetches - before).toBeLessThanOrEqual(1);
   });
 
+  it('checks the audience only when COGNITO_CLIENT_ID is set (the stack pins the pool; its one client is implied)', async () => {
+    // Prepare
+    const { COGNITO_CLIENT_ID, ...withoutClient } = ENV;
+    const headers = { [DASHBOARD_TOKEN_HEADER]: `Bearer ${await token({ aud: 'the-pools-client' })}` };
+
+    // Act
+    const pinned = await app().request('/api/health', { headers });
+    const open = await app(cloudDashboardConfigFromEnv(withoutClient)).request('/api/health', { headers });
+    const otherPool = await app(cloudDashboardConfigFromEnv(withoutClient)).request('/api/health', {
+      headers: { [DASHBOARD_TOKEN_HEADER]: `Bearer ${await token({ iss: cognitoIssuer('eu-west-1', 'eu-west-1_Other') })}` },
+    });
+
+    // Assess
+    expect(pinned.status).toBe(401);
+    expect(open.status).toBe(200);
+    expect(otherPool.status).toBe(401);
+  });
+
   it('keeps the API answers for bad requests (400 with a message) behind the sign-in', async () => {
     // Prepare
     const headers = { [DASHBOARD_TOKEN_HEADER]: `Bearer ${await token()}` };
@@ -162,14 +180,12 @@ describe('cloudDashboardConfigFromEnv', () => {
 
   it('names every missing or bad variable at once: the API never starts without its sign-in', () => {
     // Prepare
-    const { COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, ...rest } = ENV;
+    const { COGNITO_USER_POOL_ID, ...rest } = ENV;
 
     // Act
     const read = () => cloudDashboardConfigFromEnv({ ...rest, ATHENA_REUSE_MINUTES: '0', DASHBOARD_CLOCK_STEP_SECONDS: 'soon' });
 
     // Assess
-    expect(read).toThrow(
-      /COGNITO_USER_POOL_ID is not set; COGNITO_CLIENT_ID is not set; ATHENA_REUSE_MINUTES must be .*; DASHBOARD_CLOCK_STEP_SECONDS must be/,
-    );
+    expect(read).toThrow(/COGNITO_USER_POOL_ID is not set; ATHENA_REUSE_MINUTES must be .*; DASHBOARD_CLOCK_STEP_SECONDS must be/);
   });
 });

@@ -21,8 +21,8 @@ export interface CognitoAuthOptions {
   /** Region of the user pool, e.g. `eu-west-1`. */
   readonly region: string;
   readonly userPoolId: string;
-  /** The app client the page signs in with (the ID token's audience). */
-  readonly clientId: string;
+  /** The app client the page signs in with (the ID token's audience); unchecked when absent. */
+  readonly clientId?: string;
   /** How long the fetched keys are kept, ms. Default one hour. */
   readonly keysTtlMs?: number;
   /** Fetches the key set (tests inject one). */
@@ -49,7 +49,7 @@ export function cognitoAuth(o: CognitoAuthOptions): MiddlewareHandler {
     cached = { keys: body.keys ?? [], at: Date.now() };
     return cached.keys;
   };
-  const verify = jwk({ keys, alg: ['RS256'], headerName: DASHBOARD_TOKEN_HEADER, verification: { iss: issuer, aud: o.clientId } });
+  const verify = jwk({ keys, alg: ['RS256'], headerName: DASHBOARD_TOKEN_HEADER, verification: { iss: issuer, ...(o.clientId ? { aud: o.clientId } : {}) } });
   return async (c, next) =>
     verify(c, async () => {
       // An access token of the same pool verifies too; the page sends the ID token.

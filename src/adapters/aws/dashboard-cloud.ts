@@ -7,7 +7,8 @@
  * |---|---|
  * | `GLUE_DATABASE`, `ATHENA_WORKGROUP` | where the panel queries run |
  * | `LAKE_BUCKET` | the lake, listed for files per partition |
- * | `COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID` | whose ID tokens are accepted (required: the API is never open) |
+ * | `COGNITO_USER_POOL_ID` | whose ID tokens are accepted (required: the API is never open) |
+ * | `COGNITO_CLIENT_ID` | when set, the app client the tokens must be issued to (see below) |
  * | `ATHENA_REUSE_MINUTES` | how old a reused query result may be (default 5) |
  * | `DASHBOARD_CLOCK_STEP_SECONDS` | the API's clock granularity (default 60), see below |
  * | `AWS_REGION` | set by Lambda: the user pool's region |
@@ -28,7 +29,12 @@ export interface CloudDashboardConfig {
   readonly workGroup: string;
   readonly lakeBucket: string;
   readonly userPoolId: string;
-  readonly clientId: string;
+  /**
+   * The audience tokens must have. Optional: the CDK stack cannot pass it (the
+   * client's callback URL names the distribution, which reaches this function),
+   * and the pool it creates has that one client, so issuer and token use pin it.
+   */
+  readonly clientId?: string;
   readonly reuseMinutes: number;
   readonly clockStepMs: number;
 }
@@ -48,13 +54,14 @@ export function cloudDashboardConfigFromEnv(env: Env): CloudDashboardConfig {
     if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(text)}`);
     return n;
   };
+  const clientId = env.COGNITO_CLIENT_ID?.trim();
   const config: CloudDashboardConfig = {
     region: required('AWS_REGION'),
     database: required('GLUE_DATABASE'),
     workGroup: required('ATHENA_WORKGROUP'),
     lakeBucket: required('LAKE_BUCKET'),
     userPoolId: required('COGNITO_USER_POOL_ID'),
-    clientId: required('COGNITO_CLIENT_ID'),
+    ...(clientId ? { clientId } : {}),
     // Athena's own bounds for MaxAgeInMinutes: up to 7 days.
     reuseMinutes: int('ATHENA_REUSE_MINUTES', 5, 1, 10_080),
     clockStepMs: int('DASHBOARD_CLOCK_STEP_SECONDS', 60, 1, 3_600) * 1000,
@@ -91,7 +98,12 @@ export function createCloudDashboard(config: CloudDashboardConfig, clients: Clou
   const app = new Hono();
   app.use(
     '*',
-    cognitoAuth({ region: config.region, userPoolId: config.userPoolId, clientId: config.clientId, ...(clients.fetch ? { fetch: clients.fetch } : {}) }),
+    cognitoAuth({
+      region: config.region,
+      userPoolId: config.userPoolId,
+      ...(config.clientId ? { clientId: config.clientId } : {}),
+      ...(clients.fetch ? { fetch: clients.fetch } : {}),
+    }),
   );
   // The API keeps its own error and not-found answers.
   app.all('*', (c) => api.fetch(c.req.raw, c.env));
