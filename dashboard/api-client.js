@@ -1,12 +1,12 @@
 /**
- * The page's only way to the JSON API. Every request goes through `headers()`,
- * so a deployment that needs credentials changes this one hook (e.g. to the
- * `authHeaders()` of an auth module) and nothing else.
+ * The page's only way to the JSON API. Every request goes through `headers()`:
+ * the sign-in's token in the cloud, nothing locally (auth.js).
  */
+import { authHeaders } from './auth.js';
 
-/** Extra request headers: none locally. */
+/** Extra request headers of every API call. */
 export async function headers() {
-  return {};
+  return authHeaders();
 }
 
 /** An API answer that is not 2xx, with the API's own message. */

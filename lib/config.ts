@@ -203,6 +203,16 @@ export const configSchema = z
     /** Alarm when the newest trade the connector put is older than this (or no heartbeat arrives) for 3 minutes. */
     binanceLiveStaleSeconds: intFrom(30, 86400).default(120),
 
+    /**
+     * The dashboard in the cloud (off by default): its page in a private S3
+     * bucket behind CloudFront, its API as a Lambda function URL (IAM auth,
+     * reached only through CloudFront) running the panel queries on Athena,
+     * users signed in with a Cognito user pool whose users an admin creates.
+     */
+    dashboard: boolFrom.default(false),
+    /** How old an Athena result the dashboard API may reuse for an identical panel query, in minutes. */
+    dashboardResultReuseMinutes: intFrom(1, 10080).default(5),
+
     /** Description shown in the CloudFormation console; free text. */
     description: optionalString,
   })

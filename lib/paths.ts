@@ -14,6 +14,12 @@ export const TIMESERIES_WRITER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'timeseries
 /** The poller of a polled source (sourcePollers), invoked by its schedule. */
 export const SOURCE_POLLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'source-poller', 'handler.ts');
 
+/** The dashboard API (dashboard=true), behind CloudFront. */
+export const DASHBOARD_API_ENTRY = join(PROJECT_ROOT, 'lambdas', 'dashboard-api', 'handler.ts');
+/** The dashboard page's static files, and uPlot's browser build it loads from /vendor/. */
+export const DASHBOARD_ASSETS_DIR = join(PROJECT_ROOT, 'dashboard');
+export const UPLOT_DIST_DIR = join(PROJECT_ROOT, 'node_modules', 'uplot', 'dist');
+
 /** The forecasting functions (lambdas/ml), by step. */
 export const ML_ENTRIES = {
   planTraining: join(PROJECT_ROOT, 'lambdas', 'ml', 'plan-training.ts'),

@@ -10,6 +10,7 @@
  *   orchestration  forecasting functions, training / evaluation state machines and their schedules
  *   observability  dashboard, alarms, alarm topic
  *   binance-live   the Binance live connector on ECS Fargate, if enabled (binanceLive=true)
+ *   dashboard      the dashboard page (S3 + CloudFront) and its API on Athena, if enabled (dashboard=true)
  */
 import { existsSync } from 'node:fs';
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
@@ -17,6 +18,7 @@ import { namePrefix, type TicklakeConfig } from './config.js';
 import { TIMESERIES_WRITER_ENTRY } from './paths.js';
 import { BinanceLiveStack } from './stacks/binance-live-stack.js';
 import { CatalogStack } from './stacks/catalog-stack.js';
+import { DashboardStack } from './stacks/dashboard-stack.js';
 import { IngestionStack } from './stacks/ingestion-stack.js';
 import { ObservabilityStack } from './stacks/observability-stack.js';
 import { OrchestrationStack } from './stacks/orchestration-stack.js';
@@ -33,6 +35,7 @@ export interface TicklakeStacks {
   readonly orchestration: OrchestrationStack;
   readonly observability: ObservabilityStack;
   readonly binanceLive?: BinanceLiveStack;
+  readonly dashboard?: DashboardStack;
 }
 
 export interface TicklakeAppOptions {
@@ -43,6 +46,8 @@ export interface TicklakeAppOptions {
    * when that file exists; `null` deploys the store without a writer.
    */
   readonly timeSeriesWriterEntry?: string | null;
+  /** Dashboard API entry override (tests). */
+  readonly dashboardApiEntry?: string;
 }
 
 /** Stack names, e.g. `ticklake-dev-storage`. */
@@ -57,6 +62,7 @@ export function stackNames(config: Pick<TicklakeConfig, 'stage'>) {
     orchestration: `${p}-orchestration`,
     observability: `${p}-observability`,
     binanceLive: `${p}-binance-live`,
+    dashboard: `${p}-dashboard`,
   } as const;
 }
 
@@ -164,7 +170,24 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     schedulerDeadLetterQueue: orchestration.schedulerDeadLetterQueue,
   });
 
+  let dashboard: DashboardStack | undefined;
+  if (config.dashboard) {
+    dashboard = new DashboardStack(app, names.dashboard, {
+      ...common,
+      stackName: names.dashboard,
+      description: describe('dashboard: page on S3 behind CloudFront, API on Athena, Cognito sign-in'),
+      lakeBucketName: storage.lakeBucketName,
+      athenaResultsBucket: storage.athenaResultsBucket,
+      databaseName: catalog.databaseName,
+      workGroupName: catalog.workGroupName,
+      apiEntry: options.dashboardApiEntry,
+    });
+    // The lake bucket, Glue database and workgroup are addressed by name.
+    dashboard.addStackDependency(storage);
+    dashboard.addStackDependency(catalog);
+  }
+
   Tags.of(app).add('project', 'ticklake');
   Tags.of(app).add('stage', config.stage);
-  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive };
+  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive, dashboard };
 }

@@ -145,7 +145,7 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
     overrides: { stage: 'test', ingestion: 'msk', timeSeries: 'timestream-influxdb', removalPolicy: 'destroy', alarmEmail: 'ops@example.com' },
   },
   {
-    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, crypto-quotes poller',
+    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, crypto-quotes poller, dashboard',
     overrides: {
       kinesisCapacityMode: 'provisioned',
       kinesisShardCount: 2,
@@ -153,6 +153,7 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
       lambdaRuntime: 'nodejs24.x',
       binanceLive: true,
       sourcePollers: 'crypto-quotes',
+      dashboard: true,
     },
   },
 ];

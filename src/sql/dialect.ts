@@ -58,7 +58,8 @@ export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** A quoted SQL identifier (double quotes doubled); the same in both engines. */
 export const sqlIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
-function isoMicros(us: number): string {
+/** `yyyy-MM-dd HH:mm:ss.SSSSSS` (UTC) of a time in µs since the epoch: the text of a timestamp literal in both engines. */
+export function isoMicros(us: number): string {
   const ms = Math.floor(us / 1000);
   const rest = String(((us % 1000) + 1000) % 1000).padStart(3, '0');
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '') + rest;

@@ -38,6 +38,8 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
   const paths = dataPaths(o.dataDir);
   const runner = await LakePanelRunner.open(paths.lake);
   const api = createDashboardApi({ runner, stats: new LocalLakeStats(paths.lake, paths.deadLetter), ...(o.now ? { now: o.now } : {}) });
+  // No sign-in on a laptop: the page's auth module reads this and sends no token.
+  api.get('/config.json', (c) => c.json({}));
   api.use('/vendor/*', serveStatic({ root: UPLOT_DIST, rewriteRequestPath: (p) => p.replace(/^\/vendor/, '') }));
   api.use('/*', serveStatic({ root: DASHBOARD_ASSETS }));
   const host = o.host ?? '127.0.0.1';
