@@ -15,6 +15,11 @@
  *   backfill_vs_duckdb_ratio  backfill wall time / that best time
  *   bar_query_30d_ms          reading 30 days of one symbol's bars from the bars_1m view (43,200 minutes)
  *
+ *   compaction_rows_per_s     `ticklake compact` of a day of two symbols' trades written in 1,000-record batches
+ *                             (every table; bench/compaction.ts; target >= 2,000,000)
+ *   files_per_partition_after_compaction   the most live files of any closed partition after it (target <= 1)
+ *   query_speedup_after_compaction         a day-of-trades aggregate, before / after (target >= 10)
+ *
  *   dashboard_api_p95_ms      every dashboard panel's query through the API (DuckDB), at 1 h / 24 h / 7 d, on a lake
  *                             of 7 days of two symbols' trades (bench/dashboard-api.ts; target <= 100 ms)
  *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
@@ -39,7 +44,7 @@
  *   up_rss_mb                 its peak RSS (target < 400)
  *
  * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
- *          --skip-dashboard, --skip-live, --live-seconds N (default 30)
+ *          --skip-dashboard, --skip-compaction, --skip-live, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +57,7 @@ import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { benchDashboardApi } from './dashboard-api.js';
+import { benchCompaction } from './compaction.js';
 import { dashboardRenderMs } from './dashboard.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
@@ -285,6 +291,24 @@ if (!args.includes('--skip-dashboard')) {
   );
   const r = await dashboardRenderMs();
   fig('dashboard_render_ms', Math.round(r.renderMs), 'ms', `(median of ${r.loads} loads, ${r.panels} panels, headless Chromium)`);
+}
+
+// --- lake compaction ----------------------------------------------------------------
+if (!args.includes('--skip-compaction')) {
+  const c = await benchCompaction(log);
+  fig(
+    'compaction_rows_per_s',
+    Math.round(c.rowsPerSec),
+    'rows/s',
+    `(${c.rows.toLocaleString('en-US')} rows from ${c.filesIn.toLocaleString('en-US')} files in ${c.seconds.toFixed(1)} s)`,
+  );
+  fig('files_per_partition_after_compaction', c.maxFilesPerPartition, 'files', '(most live files of any closed partition, any table)');
+  fig(
+    'query_speedup_after_compaction',
+    Number((c.queryBeforeMs / c.queryAfterMs).toFixed(1)),
+    'x',
+    `(day-of-trades aggregate: ${c.queryBeforeMs.toFixed(0)} -> ${c.queryAfterMs.toFixed(0)} ms, best of 5)`,
+  );
 }
 
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------

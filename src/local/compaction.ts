@@ -154,19 +154,21 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
           const files = p.merge.map((f) => join(dir, f));
           bytesIn = files.reduce((a, f) => a + statSync(f).size, 0);
           const list = `[${files.map(sqlString).join(', ')}]`;
-          const counted = await c.runAndReadAll(`SELECT count(*) FROM read_parquet(${list}, hive_partitioning = false)`);
-          const total = Number(counted.getRows()[0]![0]);
+          // Duplicates of a natural key are rare (a re-put record): count first, and pay for the window only when there are some.
+          const counted = await c.runAndReadAll(`SELECT count(*), count(DISTINCT (${key.join(', ')})) FROM read_parquet(${list}, hive_partitioning = false)`);
+          const [total, distinct] = counted.getRows()[0]!.map(Number) as [number, number];
           const target = join(dir, compacted);
           mkdirSync(dirname(target), { recursive: true });
           const tmp = `${target}.tmp`;
           // Each natural key once: the copy from the first file in name order (copies of a re-put record are equal).
-          await c.run(`COPY (
-  SELECT ${select} FROM (
+          const rowsOf =
+            distinct === total
+              ? `SELECT ${select} FROM read_parquet(${list}, hive_partitioning = false)`
+              : `SELECT ${select} FROM (
     SELECT *, row_number() OVER (PARTITION BY ${key.join(', ')} ORDER BY filename) AS copy_no
     FROM read_parquet(${list}, hive_partitioning = false, filename = true)
-  ) WHERE copy_no = 1
-  ORDER BY ${key.join(', ')}
-) TO ${sqlString(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 1000000)`);
+  ) WHERE copy_no = 1`;
+          await c.run(`COPY (${rowsOf} ORDER BY ${key.join(', ')}) TO ${sqlString(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 1000000)`);
           const written = await c.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(tmp)})`);
           rows = Number(written.getRows()[0]![0]);
           duplicates = total - rows;
