@@ -16,6 +16,12 @@
  * Champion per symbol: one model per kind is trained on the pooled bars of all
  * symbols (scale-free features, log-return target), but every symbol is
  * scored, ranked and given its champion separately.
+ *
+ * The promotion rule (`../promotion.ts`) judges the per-minute errors of a
+ * window of evaluation days: EvaluateModel keeps each model's errors of the
+ * day in the model store (they would not fit the state's 256 KiB payload),
+ * ChooseChampion reads the window back, and PublishEvaluation runs the rule
+ * again on the same stored errors before it moves a pointer.
  */
 import { MINUTE_US } from '../bar.js';
 import { rankCandidates, type ChampionCandidate } from '../champion.js';

@@ -197,7 +197,7 @@ export interface RankedEntry {
   readonly skillVsBaseline: number | null;
 }
 
-/** The champion rule's outcome for one symbol. */
+/** The promotion rule's outcome for one symbol, with the day's leaderboard and deployed skill. */
 export interface SymbolDecision {
   readonly symbol: string;
   readonly championId: string;
