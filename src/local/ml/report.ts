@@ -68,6 +68,14 @@ function deployedLine(d: SymbolDecision): string {
   return `  deployed ${d.symbol}: ${dep.modelId} (champion of the previous evaluation) skill ${skill(dep.skill)} vs persistence on ${dep.n} minutes`;
 }
 
+/** The strongest evidence the promotion rule saw for a symbol: its test with the smallest p-value. */
+function evidenceLine(d: SymbolDecision, windowDays: number, level: number): string | undefined {
+  const best = [...d.tests].sort((a, b) => a.pValue - b.pValue)[0];
+  if (best === undefined) return undefined;
+  const stat = Math.abs(best.statistic) >= 1e300 ? (best.statistic > 0 ? '+inf' : '-inf') : best.statistic.toFixed(2);
+  return `  evidence ${d.symbol}: ${best.challengerId} vs ${best.referenceId} in the ${windowDays}-day window (${best.n} minutes): DM ${stat}, p ${best.pValue.toFixed(3)} (${best.significant ? 'significant' : 'not significant'} at ${level})`;
+}
+
 /** The leaderboard of an evaluation run, per symbol, then its champion changes. */
 export function evaluationLines(o: EvaluationRunOutput, wallMs: number): string[] {
   const p = o.plan;
@@ -85,6 +93,10 @@ export function evaluationLines(o: EvaluationRunOutput, wallMs: number): string[
         `  ${pad('', 10)}${pad(r.modelId, width)}${lpad(price(m?.rmse), 10)}${lpad(price(m?.mae), 10)}${lpad(r2(m?.r2), 9)}${lpad(skill(m?.skillVsBaseline), 9)}${lpad(String(m?.n ?? 0), 6)}${mark}`,
       );
     }
+  }
+  for (const d of o.decision?.decisions ?? []) {
+    const evidence = evidenceLine(d, p.promotion.windowDays, p.promotion.level);
+    if (evidence !== undefined) out.push(evidence);
   }
   for (const d of o.decision?.decisions ?? []) out.push(deployedLine(d));
   for (const s of o.decision?.skipped ?? []) out.push(`  ${s.symbol}: skipped (${s.reason})`);
