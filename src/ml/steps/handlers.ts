@@ -494,7 +494,8 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           baselineRmse: day.baselineRmse,
           championRmse: champion.rmse,
           ranking,
-          tests: d.tests.map((t) => ({ ...t, statistic: finiteOrNull(t.statistic) ?? (t.statistic > 0 ? 1e308 : -1e308) })),
+          // A differential without variance has an infinite statistic, which JSON cannot carry: clamp it, keeping its sign.
+          tests: d.tests.map((t) => ({ ...t, statistic: Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, t.statistic)) })),
           deployed: deployedOf(plan, scores, symbol),
         });
       }
