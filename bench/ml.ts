@@ -17,7 +17,7 @@
  *
  * Options: --json, --target close|avgPrice (default close), --seed N (default 1)
  */
-import { chooseChampion } from '../src/ml/champion.js';
+import { rankCandidates } from '../src/ml/champion.js';
 import { evaluateModels } from '../src/ml/evaluate.js';
 import { buildDataset, splitByTime, type TargetSpec } from '../src/ml/features.js';
 import { MINUTE_US } from '../src/ml/bar.js';
@@ -73,7 +73,8 @@ const totalTrainS = featureS + Object.values(trainS).reduce((a, b) => a + b, 0);
 
 const evaluation = splitByTime(buildDataset(bars, target), boundaryUs, boundaryUs + 1440 * MINUTE_US).evaluation;
 const board = evaluateModels(trained, evaluation);
-const decision = chooseChampion(board);
+// The model timed for predictions: the day's best that is not worse than persistence.
+const decision = { championId: rankCandidates(board).ranking.find((r) => r.eligible)!.modelId };
 
 /** Mean cost per bar of feeding the evaluation day to a predictor of `artifact`, after warm-up. */
 function predictMsPerBar(artifact: ModelArtifact): number {

@@ -125,7 +125,15 @@ describe('panels on a real lake (DuckDB)', () => {
 
   it('shows data in every panel over the tables the sources wrote', async () => {
     // The forecasting panels need a trained champion, and dead letters a failing batch: not this lake.
-    const needsMore = new Set(['champion-forecast', 'model-predictions', 'model-leaderboard', 'model-skill', 'champion-history', 'health-dead-letters']);
+    const needsMore = new Set([
+      'champion-forecast',
+      'model-predictions',
+      'model-leaderboard',
+      'model-skill',
+      'deployed-skill',
+      'champion-history',
+      'health-dead-letters',
+    ]);
     for (const p of [...SQL_PANELS, ...STATS_PANELS].filter((x) => !needsMore.has(x.id))) {
       const body = (await (await app.request(`/api/panels/${p.id}?from=now-30m`)).json()) as PanelResponse;
       expect(body.rows.length, p.id).toBeGreaterThan(0);

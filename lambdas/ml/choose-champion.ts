@@ -1,5 +1,5 @@
 /**
- * Lambda entry point of the `ChooseChampion` state: applies the champion rule per symbol.
+ * Lambda entry point of the `ChooseChampion` state: applies the promotion rule (`src/ml/promotion.ts`) per symbol.
  * Thin by design: the step is `chooseChampion` of `src/ml/steps/handlers.ts`,
  * the same function the local runtime runs as the Task override.
  */

@@ -1,5 +1,5 @@
 /**
- * Lambda entry point of the `PublishEvaluation` state: writes `model_evaluations` and `champion_changes`, then moves the champion pointers.
+ * Lambda entry point of the `PublishEvaluation` state: re-runs the promotion rule, writes `model_evaluations` and `champion_changes`, then moves the champion pointers.
  * Thin by design: the step is `publishEvaluation` of `src/ml/steps/handlers.ts`,
  * the same function the local runtime runs as the Task override.
  */

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_START_TIME_MS } from '../sources/binance-trades/market.js';
 import { dateOfDay, dayNumber } from '../core/time.js';
-import { parseKinds } from '../ml/steps/config.js';
+import { DEFAULT_ML_CONFIG, DEFAULT_PROMOTION, parseKinds, type PromotionSettings } from '../ml/steps/config.js';
 import { LocalExecutionError } from '../local/ml/executor.js';
 import { openLocalMl } from '../local/ml/local-ml.js';
 import { runBacktest, type BacktestReport } from '../local/ml/backtest.js';
-import { changeLine, evaluationLines, resultsLines, resultsMarkdown, trainingLines } from '../local/ml/report.js';
+import { changeLine, deployedLines, evaluationLines, resultsLines, resultsMarkdown, trainingLines } from '../local/ml/report.js';
 import { resetDataDir, resolveDataDir } from './run-job.js';
 import { num } from './format.js';
 import { int, symbols } from './args.js';
@@ -41,6 +41,19 @@ const rateArg = (v: string) => {
   if (!(n > 0) || n > 50) throw new InvalidArgumentError('must be trades per second per symbol, above 0 and at most 50');
   return n;
 };
+const levelArg = (v: string) => {
+  const n = Number(v);
+  if (!(n > 0 && n <= 0.5)) throw new InvalidArgumentError('must be a significance level above 0 and at most 0.5');
+  return n;
+};
+const promotionOptions = () => [
+  new Option('--promotion-window <days>', "evaluation days the promotion rule's tests use")
+    .default(DEFAULT_PROMOTION.windowDays)
+    .argParser(int('--promotion-window', 1, 90)),
+  new Option('--promotion-level <p>', 'one-sided significance level of each promotion test').default(DEFAULT_PROMOTION.level).argParser(levelArg),
+];
+const promotionOf = (o: { promotionWindow: number; promotionLevel: number }): PromotionSettings => ({ windowDays: o.promotionWindow, level: o.promotionLevel });
+
 const midnightArg = (v: string) => {
   const t = Date.parse(v);
   if (Number.isNaN(t) || t % 86_400_000 !== 0) throw new InvalidArgumentError('must be a UTC midnight, e.g. 2026-11-02T00:00:00Z');
@@ -75,6 +88,9 @@ function printBacktestSummary(r: BacktestReport): void {
       .map(([t, n]) => `${t} ${num(n)}`)
       .join(', ')}`,
   );
+  console.log('');
+  console.log("deployed skill (the forecasts actually served: the previous evaluation's champion on each day, against persistence on the same minutes):");
+  for (const l of deployedLines(r)) console.log(l);
   console.log('');
   console.log(`champion changes (${r.championChanges.length}):`);
   for (const c of r.championChanges) console.log(`  ${changeLine(c)}`);
@@ -120,12 +136,14 @@ export function registerMlCommands(program: Command): Command {
   program
     .command('evaluate')
     .description(
-      'Run the daily evaluation state machine locally: score every candidate per symbol on one day, keep the best (never worse than persistence) as champion.',
+      'Run the daily evaluation state machine locally: score every candidate per symbol on one day; a challenger replaces the champion only with a significant advantage over the promotion window, and a champion persistence beats significantly is demoted.',
     )
     .addOption(new Option('--date <yyyy-MM-dd>', 'UTC day to evaluate (default: the latest day with bars)').argParser(dateArg))
+    .addOption(promotionOptions()[0]!)
+    .addOption(promotionOptions()[1]!)
     .addOption(dataDirOption())
-    .action(async (o: { date?: string; dataDir?: string }) => {
-      const ml = openLocalMl(resolveDataDir(o.dataDir));
+    .action(async (o: { date?: string; dataDir?: string; promotionWindow: number; promotionLevel: number }) => {
+      const ml = openLocalMl(resolveDataDir(o.dataDir), { config: { ...DEFAULT_ML_CONFIG, promotion: promotionOf(o) } });
       let evalDate = o.date;
       if (evalDate === undefined) {
         const extent = await ml.bars.extent();
@@ -159,6 +177,8 @@ export function registerMlCommands(program: Command): Command {
     .addOption(new Option('--no-timeseries', 'do not write prediction points to the embedded time-series store'))
     .addOption(new Option('--report <file>', 'also write the results table as Markdown to this file'))
     .addOption(new Option('-q, --quiet', 'print only the summary (no daily leaderboards)'))
+    .addOption(promotionOptions()[0]!)
+    .addOption(promotionOptions()[1]!)
     .addOption(dataDirOption())
     .action(
       async (o: {
@@ -172,6 +192,8 @@ export function registerMlCommands(program: Command): Command {
         report?: string;
         quiet?: boolean;
         dataDir?: string;
+        promotionWindow: number;
+        promotionLevel: number;
       }) => {
         const dataDir = resolveDataDir(o.dataDir);
         if (o.fresh) resetDataDir(dataDir);
@@ -183,6 +205,7 @@ export function registerMlCommands(program: Command): Command {
           tradesPerSecond: o.rate,
           startMs: o.start,
           timeSeries: o.timeseries,
+          config: { ...DEFAULT_ML_CONFIG, promotion: promotionOf(o) },
           onEvent: (e) => {
             if (e.type === 'day') {
               if (!o.quiet) process.stderr.write(`simulated ${e.date}: ${num(e.trades)} trades, ${num(e.bars)} bars, ${num(e.predictions)} predictions\n`);

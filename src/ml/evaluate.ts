@@ -105,3 +105,24 @@ export function evaluateModels(models: readonly ModelUnderEvaluation[], ds: Data
     .map((m) => ({ modelId: m.modelId, kind: m.kind, ...evaluateModel(m.model, ds) }))
     .sort((a, b) => a.rmse - b.rmse || (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0));
 }
+
+/** Per-row price errors of a model and of persistence on the same rows: the promotion rule's input. */
+export interface PriceErrors {
+  /** Predicted − actual price. */
+  readonly error: Float64Array;
+  /** Base price − actual price (the persistence forecast's error). */
+  readonly baselineError: Float64Array;
+}
+
+/** A model's per-row price errors on a dataset, with persistence's on the same rows. */
+export function priceErrors(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset): PriceErrors {
+  const predicted = reconstructPrices(ds.basePrice, model.predictMatrix(ds.X));
+  const n = predicted.length;
+  const error = new Float64Array(n);
+  const baselineError = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    error[i] = predicted[i]! - ds.actualPrice[i]!;
+    baselineError[i] = ds.basePrice[i]! - ds.actualPrice[i]!;
+  }
+  return { error, baselineError };
+}

@@ -1,4 +1,4 @@
-/** The forecasting schedule on the dashboard: live forecasts, the leaderboard, the champion's history. */
+/** The forecasting schedule on the dashboard: live forecasts, the leaderboard, the deployed skill, the champion's history. */
 import { bind, type PanelDefinition } from '../sql/panel.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, PREDICTIONS } from './table-schemas.js';
 
@@ -80,6 +80,24 @@ ORDER BY t, model_id`,
       params: [bind.text(a.symbol ?? '')],
     }),
     choices: () => ({ text: `SELECT symbol FROM ${MODEL_EVALUATIONS.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+  },
+  {
+    id: 'deployed-skill',
+    title: 'Deployed skill',
+    description:
+      "Skill against persistence of the forecasts actually served each evaluated day (the previous evaluation's champion), in %, one line per symbol (table model_evaluations, served rows).",
+    group: 'markets',
+    chart: 'lines',
+    columns: { x: 't', y: ['deployed_skill_pct'], series: 'symbol' },
+    params: ['range'],
+    emptyHint: NO_MODELS,
+    query: (a, d) => ({
+      text: `SELECT ${d.epochMillis('CAST(eval_date AS timestamp)')} AS t, symbol, 100 * skill_vs_baseline AS deployed_skill_pct
+FROM ${MODEL_EVALUATIONS.name}
+WHERE served AND CAST(eval_date AS timestamp) >= ? AND CAST(eval_date AS timestamp) < ?
+ORDER BY t, symbol`,
+      params: [bind.time(a.fromUs), bind.time(a.toUs)],
+    }),
   },
   {
     id: 'champion-history',

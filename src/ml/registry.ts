@@ -8,7 +8,7 @@
  * table), `date` columns and the `eval_date` partition are `yyyy-MM-dd` (UTC)
  * strings.
  */
-import type { ChampionDecision } from './champion.js';
+import type { ChampionReason } from './promotion.js';
 import type { LeaderboardEntry, PriceMetrics } from './evaluate.js';
 import type { ModelArtifact, ModelKind, ParamValue } from './models/types.js';
 
@@ -92,8 +92,8 @@ export function modelRecord(input: {
   };
 }
 
-/** The `model_evaluations` rows of one day, flagged with the day's champion decision. */
-export function evaluationRecords(evalDate: string, leaderboard: readonly LeaderboardEntry[], decision: ChampionDecision): ModelEvaluationRecord[] {
+/** The `model_evaluations` rows of one day, flagged with the champion after the day's decision. */
+export function evaluationRecords(evalDate: string, leaderboard: readonly LeaderboardEntry[], championId: string): ModelEvaluationRecord[] {
   return leaderboard.map((e) => ({
     model_id: e.modelId,
     kind: e.kind,
@@ -103,7 +103,7 @@ export function evaluationRecords(evalDate: string, leaderboard: readonly Leader
     r2: e.r2,
     skill_vs_baseline: e.skillVsBaseline,
     n: e.n,
-    is_champion: e.modelId === decision.championId,
+    is_champion: e.modelId === championId,
   }));
 }
 
@@ -121,21 +121,31 @@ export interface ChampionChange {
   readonly evalDate: string;
   readonly previousModelId: string | undefined;
   readonly modelId: string;
-  readonly reason: ChampionDecision['reason'];
+  readonly reason: ChampionReason;
+  readonly rmse: number;
+  readonly baselineRmse: number;
+}
+
+/** A day's champion decision, as far as the audit trail needs it. */
+export interface ChampionOutcome {
+  readonly championId: string;
+  readonly previousChampionId: string | undefined;
+  readonly changed: boolean;
+  readonly reason: ChampionReason;
+  /** RMSE of the champion on the day. */
   readonly rmse: number;
   readonly baselineRmse: number;
 }
 
 /** The change a decision represents, or undefined when the champion stayed. */
-export function championChange(evalDate: string, decision: ChampionDecision): ChampionChange | undefined {
+export function championChange(evalDate: string, decision: ChampionOutcome): ChampionChange | undefined {
   if (!decision.changed) return undefined;
-  const c = decision.ranking.find((r) => r.modelId === decision.championId)!;
   return {
     evalDate,
     previousModelId: decision.previousChampionId,
     modelId: decision.championId,
     reason: decision.reason,
-    rmse: c.rmse,
+    rmse: decision.rmse,
     baselineRmse: decision.baselineRmse,
   };
 }

@@ -290,7 +290,7 @@ describe('forecasting functions', () => {
     activate: [256, 60],
     planEvaluation: [512, 120],
     evaluate: [1769, 600],
-    chooseChampion: [256, 60],
+    chooseChampion: [512, 120],
     publish: [512, 120],
   };
 
@@ -370,11 +370,13 @@ describe('forecasting functions', () => {
         k,
       ).toEqual([]);
     }
-    // choose-champion touches nothing but its logs and traces
+    // choose-champion reads the model store (the window's per-minute errors) and nothing else but its logs and traces
     const chooseRole = fns[functionName('chooseChampion')]![1].Role['Fn::GetAtt'][0] as string;
     expect(statementsOf(chooseRole).flatMap(actionsOf).sort()).toEqual([
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      's3:GetObject',
+      's3:ListBucket',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);

@@ -42,9 +42,23 @@ describe('backtest --days 9', () => {
     expect(evaluations.map((e) => e.day)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(evaluations.filter((e) => !e.output.plan.ready).every((e) => e.statesEntered.at(-1) === E.nothingToEvaluate)).toBe(true);
     expect(report.evaluatedDates).toEqual(['2026-11-09', '2026-11-10']);
-    for (const e of evaluations.filter((x) => x.output.plan.ready)) {
+    const ready = evaluations.filter((x) => x.output.plan.ready);
+    for (const e of ready) {
       expect(e.statesEntered.at(-1)).toBe(E.succeeded);
-      for (const d of e.output.decision!.decisions) expect(d.championRmse).toBeLessThanOrEqual(d.baselineRmse);
+      // A learned champion needs a significant win over persistence.
+      for (const d of e.output.decision!.decisions)
+        if (d.championKind !== 'persistence')
+          expect(d.tests.some((t) => t.challengerId === d.championId && t.referenceId === d.baselineId && t.significant)).toBe(true);
+    }
+    // Deployed skill: the first evaluation's champions served the second day.
+    const [first, second] = ready.map((e) => e.output.decision!);
+    for (const d of second!.decisions) {
+      const served = first!.decisions.find((x) => x.symbol === d.symbol)!.championId;
+      expect(d.deployed?.modelId).toBe(served);
+      const row = report.deployed.find((x) => x.symbol === d.symbol)!;
+      expect(row).toMatchObject({ days: 1, n: d.deployed!.n });
+      expect(row.skill!).toBeCloseTo(d.deployed!.skill!, 9);
+      expect(row.skillFromPredictions).not.toBeNull();
     }
   });
 

@@ -217,6 +217,8 @@ describe('Lambda configuration', () => {
         ML_TARGET_HORIZON: '5',
         ML_MODELS_CONFIG: '{"gbt":{"nIterations":50}}',
         ML_SYMBOLS: 'btcusdt, ethusdt',
+        ML_PROMOTION_WINDOW_DAYS: '3',
+        ML_PROMOTION_LEVEL: '0.01',
       }),
     ).toEqual({
       kinds: ['persistence', 'gbt'],
@@ -225,7 +227,10 @@ describe('Lambda configuration', () => {
       models: { gbt: { nIterations: 50 } },
       minTrainRows: DEFAULT_ML_CONFIG.minTrainRows,
       symbols: ['BTCUSDT', 'ETHUSDT'],
+      promotion: { windowDays: 3, level: 0.01 },
     });
+    expect(() => mlConfigFromEnv({ ML_PROMOTION_LEVEL: '0.7' })).toThrow(/ML_PROMOTION_LEVEL/);
+    expect(() => mlConfigFromEnv({ ML_PROMOTION_WINDOW_DAYS: '0' })).toThrow(/ML_PROMOTION_WINDOW_DAYS/);
     expect(() => mlConfigFromEnv({ ML_MODEL_KINDS: 'gbt' })).toThrow(/must include persistence/);
     expect(() => mlConfigFromEnv({ ML_MODEL_KINDS: 'persistence,xgb' })).toThrow(/unknown model kind xgb/);
     expect(() => mlConfigFromEnv({ ML_TRAIN_DAYS: '0' })).toThrow(/ML_TRAIN_DAYS/);

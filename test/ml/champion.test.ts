@@ -1,7 +1,7 @@
-/** The champion rule: lowest RMSE wins, never a model worse than persistence, ties keep the champion. */
+/** The day's leaderboard (the promotion rule itself is tested in promotion.test.ts). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chooseChampion, type ChampionCandidate } from '../../src/ml/champion.js';
+import { rankCandidates, type ChampionCandidate } from '../../src/ml/champion.js';
 import { evaluateModels } from '../../src/ml/evaluate.js';
 import { buildDataset, splitByTime } from '../../src/ml/features.js';
 import { MODEL_KINDS } from '../../src/ml/models/index.js';
@@ -13,80 +13,47 @@ import { MIN } from './helpers.js';
 const base: ChampionCandidate = { modelId: 'persistence', kind: 'persistence', rmse: 100, n: 1440 };
 const cand = (modelId: string, rmse: number, kind: ChampionCandidate['kind'] = 'gbt'): ChampionCandidate => ({ modelId, kind, rmse, n: 1440 });
 
-describe('champion rule', () => {
-  it('FAILS IF a model worse than persistence becomes champion: a worse model never wins, even as the current champion', () => {
-    // Prepare
-    const worse = [cand('gbt-1', 100.0001), cand('rf-1', 150, 'random_forest')];
+describe("the day's leaderboard", () => {
+  it('ranks by RMSE, flags models worse than persistence, and reports skill against it', () => {
     // Act
-    const initial = chooseChampion([base, ...worse]);
-    const incumbent = chooseChampion([base, ...worse], { currentChampionId: 'gbt-1' });
-    const tolerant = chooseChampion([base, ...worse], { currentChampionId: 'gbt-1', tieTolerance: 0.01 });
+    const d = rankCandidates([cand('gbt-1', 90), base, cand('ridge-1', 80, 'ridge'), cand('rf-1', 105, 'random_forest')]);
     // Assess
-    for (const d of [initial, incumbent, tolerant]) {
-      expect(d.championId).toBe('persistence');
-      expect(d.ranking.find((r) => r.modelId === 'gbt-1')!.eligible).toBe(false);
-    }
-    expect(incumbent).toMatchObject({ changed: true, reason: 'demoted', previousChampionId: 'gbt-1' });
-  });
-
-  it('FAILS IF a model worse than persistence becomes champion (property over random leaderboards)', () => {
-    const arb = fc.record({
-      baseline: fc.double({ min: 1, max: 1000, noNaN: true }),
-      others: fc.array(fc.oneof(fc.double({ min: 0, max: 2000, noNaN: true }), fc.constant(Number.NaN)), { maxLength: 6 }),
-      current: fc.integer({ min: -1, max: 6 }),
-      tol: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 0.1, noNaN: true })),
-    });
-    fc.assert(
-      fc.property(arb, ({ baseline, others, current, tol }) => {
-        // Prepare
-        const cands = [{ ...base, rmse: baseline }, ...others.map((r, i) => cand(`m${i}`, r))];
-        const currentChampionId = current < 0 ? undefined : current === 0 ? 'persistence' : current <= others.length ? `m${current - 1}` : 'retired';
-        // Act
-        const d = chooseChampion(cands, { currentChampionId, tieTolerance: tol });
-        // Assess
-        const winner = cands.find((c) => c.modelId === d.championId)!;
-        expect(winner.rmse).toBeLessThanOrEqual(baseline);
-        const bestEligible = Math.min(...cands.filter((c) => c.rmse <= baseline).map((c) => c.rmse));
-        expect(winner.rmse).toBeLessThanOrEqual(bestEligible * (1 + tol));
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('promotes the lowest RMSE that beats persistence', () => {
-    // Act
-    const d = chooseChampion([cand('gbt-1', 90), base, cand('ridge-1', 80, 'ridge'), cand('rf-1', 95, 'random_forest')], { currentChampionId: 'gbt-1' });
-    // Assess
-    expect(d).toMatchObject({ championId: 'ridge-1', changed: true, reason: 'beaten', baselineRmse: 100 });
-    expect(d.ranking.map((r) => r.modelId)).toEqual(['ridge-1', 'gbt-1', 'rf-1', 'persistence']);
+    expect(d).toMatchObject({ baselineId: 'persistence', baselineRmse: 100 });
+    expect(d.ranking.map((r) => r.modelId)).toEqual(['ridge-1', 'gbt-1', 'persistence', 'rf-1']);
+    expect(d.ranking.map((r) => r.eligible)).toEqual([true, true, true, false]);
     expect(d.ranking[0]!.skillVsBaseline).toBeCloseTo(0.2, 12);
   });
 
-  it('ties keep the current champion; a tie without it goes to the baseline, then to the smallest id', () => {
-    expect(chooseChampion([base, cand('a', 90), cand('b', 90)], { currentChampionId: 'b' })).toMatchObject({ championId: 'b', changed: false, reason: 'kept' });
-    expect(chooseChampion([base, cand('a', 100)], { currentChampionId: 'a' })).toMatchObject({ championId: 'a', changed: false });
-    expect(chooseChampion([base, cand('a', 100)])).toMatchObject({ championId: 'persistence', reason: 'initial' });
-    expect(chooseChampion([base, cand('b', 90), cand('a', 90)], { currentChampionId: 'persistence' })).toMatchObject({ championId: 'a', reason: 'beaten' });
-    // a tolerance turns near-ties into ties, in favour of the incumbent
-    expect(chooseChampion([base, cand('a', 89.99), cand('b', 90)], { currentChampionId: 'b', tieTolerance: 0.001 })).toMatchObject({
-      championId: 'b',
-      reason: 'kept',
-    });
-  });
-
-  it('an unscored model is not eligible, and an unscored champion is replaced', () => {
+  it('ranks unscored models last, ties by id', () => {
     // Act
-    const d = chooseChampion([base, { ...cand('a', Number.NaN), n: 0 }, cand('b', 99)], { currentChampionId: 'a' });
+    const d = rankCandidates([base, { ...cand('a', Number.NaN), n: 0 }, cand('c', 90), cand('b', 90)]);
     // Assess
-    expect(d).toMatchObject({ championId: 'b', reason: 'demoted' });
-    expect(d.ranking.at(-1)).toMatchObject({ modelId: 'a', eligible: false });
+    expect(d.ranking.map((r) => r.modelId)).toEqual(['b', 'c', 'persistence', 'a']);
+    expect(d.ranking.at(-1)).toMatchObject({ modelId: 'a', eligible: false, rank: 4 });
   });
 
   it('needs exactly one scored persistence baseline', () => {
-    expect(() => chooseChampion([cand('a', 1)])).toThrow(/baseline/);
-    expect(() => chooseChampion([base, { ...base, modelId: 'p2' }])).toThrow(/exactly one/);
-    expect(() => chooseChampion([{ ...base, n: 0 }])).toThrow(/no score/);
-    expect(() => chooseChampion([base, base])).toThrow(/twice/);
+    expect(() => rankCandidates([cand('a', 1)])).toThrow(/baseline/);
+    expect(() => rankCandidates([base, { ...base, modelId: 'p2' }])).toThrow(/exactly one/);
+    expect(() => rankCandidates([{ ...base, n: 0 }])).toThrow(/no score/);
+    expect(() => rankCandidates([base, base])).toThrow(/twice/);
+  });
+
+  it('ranks every scored model by RMSE (property over random leaderboards)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1, max: 1000, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 2000, noNaN: true }), { maxLength: 6 }),
+        (baseline, others) => {
+          // Act
+          const d = rankCandidates([{ ...base, rmse: baseline }, ...others.map((r, i) => cand(`m${i}`, r))]);
+          // Assess
+          for (let i = 1; i < d.ranking.length; i++) expect(d.ranking[i]!.rmse).toBeGreaterThanOrEqual(d.ranking[i - 1]!.rmse);
+          for (const r of d.ranking) expect(r.eligible).toBe(r.rmse <= baseline);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -100,16 +67,22 @@ describe('one training week and one evaluation day, end to end', () => {
     const trained = trainModels(MODEL_KINDS, train, { trainingDate: '2026-11-05', config: { random_forest: { nTrees: 30 }, gbt: { nIterations: 40 } } });
     // Act
     const board = evaluateModels(trained, evaluation);
-    const decision = chooseChampion(board, { currentChampionId: 'gbt-2026-11-05-v1' });
-    const rows = evaluationRecords('2026-11-06', board, decision);
+    const day = rankCandidates(board);
+    const best = day.ranking.find((r) => r.eligible)!;
+    const rows = evaluationRecords('2026-11-06', board, best.modelId);
     // Assess
-    const champ = board.find((b) => b.modelId === decision.championId)!;
-    expect(champ.skillVsBaseline).toBeGreaterThanOrEqual(0);
+    expect(best.skillVsBaseline).toBeGreaterThanOrEqual(0);
     expect(rows.filter((r) => r.is_champion)).toHaveLength(1);
     expect(rows.find((r) => r.kind === 'persistence')!.skill_vs_baseline).toBe(0);
     expect(rows.every((r) => r.n === evaluation.y.length && r.eval_date === '2026-11-06')).toBe(true);
-    const change = championChange('2026-11-06', decision);
-    if (decision.changed) expect(change).toMatchObject({ previousModelId: 'gbt-2026-11-05-v1', modelId: decision.championId });
-    else expect(change).toBeUndefined();
+    const outcome = {
+      championId: best.modelId,
+      previousChampionId: 'gbt-2026-11-05-v1',
+      reason: 'beaten' as const,
+      rmse: best.rmse,
+      baselineRmse: day.baselineRmse,
+    };
+    expect(championChange('2026-11-06', { ...outcome, changed: false })).toBeUndefined();
+    expect(championChange('2026-11-06', { ...outcome, changed: true })).toMatchObject({ previousModelId: 'gbt-2026-11-05-v1', modelId: best.modelId });
   });
 });

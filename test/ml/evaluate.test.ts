@@ -4,7 +4,6 @@ import { parseTableSchema } from '../../src/lake/table-schema.js';
 import modelsSchemaJson from '../../glue-schemas/models.json' with { type: 'json' };
 import evaluationsSchemaJson from '../../glue-schemas/model_evaluations.json' with { type: 'json' };
 import tradesSchemaJson from '../../glue-schemas/trades.json' with { type: 'json' };
-import { chooseChampion } from '../../src/ml/champion.js';
 import { evaluateModel, evaluateModels, persistenceMetrics, priceMetrics, reconstructPrices, skillVsBaseline } from '../../src/ml/evaluate.js';
 import { buildDataset } from '../../src/ml/features.js';
 import { PersistenceModel } from '../../src/ml/models/index.js';
@@ -79,7 +78,7 @@ describe('registry rows follow their lake schemas', () => {
     const board = evaluateModels([trained, trainModel('persistence', ds, { trainingDate: '2026-11-02' })], ds);
     // Act
     const mrow = trained.record;
-    const erows = evaluationRecords('2026-11-02', board, chooseChampion(board));
+    const erows = evaluationRecords('2026-11-02', board, board[0]!.modelId);
     // Assess
     const jsType = { string: 'string', int: 'number', bigint: 'number', double: 'number', timestamp: 'number', date: 'string', boolean: 'boolean' } as const;
     const check = (row: object, schema: typeof models, exact: boolean) => {

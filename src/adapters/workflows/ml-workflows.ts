@@ -82,7 +82,7 @@ export interface DailyEvaluationTasks {
   readonly planEvaluation: string;
   /** Scores one model per symbol on the day, with the persistence comparison (`lambdas/ml/evaluate.ts`). */
   readonly evaluateModel: string;
-  /** Applies the champion rule per symbol (`lambdas/ml/choose-champion.ts`). */
+  /** Applies the promotion rule per symbol (`lambdas/ml/choose-champion.ts`). */
   readonly chooseChampion: string;
   /** Writes `model_evaluations` and `champion_changes`, then moves the champion pointers (`lambdas/ml/publish.ts`). */
   readonly publishEvaluation: string;
@@ -221,7 +221,7 @@ export function weeklyTrainingDefinition(tasks: WeeklyTrainingTasks): AslDefinit
 
 /**
  * Daily evaluation: plan (day, symbols, candidates), a Map over the candidate
- * models (evaluate each per symbol), the champion rule, then publish.
+ * models (evaluate each per symbol), the promotion rule, then publish.
  * Input: the schedule's `{ trigger, scheduledTime }` (evaluates the UTC day
  * before) or an explicit `{ evalDate: "yyyy-MM-dd" }`.
  */

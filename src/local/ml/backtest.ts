@@ -119,6 +119,21 @@ export interface ModelResult {
   readonly championDays: number;
 }
 
+/** The skill of the forecasts actually served, per symbol, over the backtest. */
+export interface DeployedResult {
+  readonly symbol: string;
+  /** Evaluated days on which a champion served forecasts. */
+  readonly days: number;
+  /** Minutes scored on those days. */
+  readonly n: number;
+  /** `1 − RMSE / persistence RMSE` pooled over those minutes (from each day's `deployed`); null before any champion served. */
+  readonly skill: number | null;
+  /** The same from the `predictions` table (the live predictor's rows with an actual), as a cross-check. */
+  readonly skillFromPredictions: number | null;
+  /** Evaluated days the served model was persistence. */
+  readonly persistenceDays: number;
+}
+
 /** What a backtest did. */
 export interface BacktestReport {
   readonly dataDir: string;
@@ -139,6 +154,8 @@ export interface BacktestReport {
   /** Row counts of the tables the backtest wrote. */
   readonly tables: Readonly<Record<string, number>>;
   readonly results: readonly ModelResult[];
+  /** Deployed skill per symbol. */
+  readonly deployed: readonly DeployedResult[];
   readonly wallSeconds: number;
   readonly trainingWallSeconds: number;
   readonly evaluationWallSeconds: number;
@@ -248,6 +265,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   const trainingDays: number[] = [];
   const evaluatedDates: string[] = [];
   const acc = new Map<string, Acc>();
+  const served = new Map<string, { days: number; n: number; sse: number; baseSse: number; persistenceDays: number }>();
   const key = (modelId: string, symbol: string) => `${modelId}\u0000${symbol}`;
   let trainingMs = 0;
   let evaluationMs = 0;
@@ -288,6 +306,16 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
       if (out.plan.ready && out.decision && out.scores) {
         evaluatedDates.push(out.plan.evalDate);
         for (const d of out.decision.decisions) {
+          const dep = d.deployed;
+          if (dep !== null && dep.rmse !== null && dep.baselineRmse !== null && dep.n > 0) {
+            const a = served.get(d.symbol) ?? { days: 0, n: 0, sse: 0, baseSse: 0, persistenceDays: 0 };
+            a.days++;
+            a.n += dep.n;
+            a.sse += dep.rmse * dep.rmse * dep.n;
+            a.baseSse += dep.baselineRmse * dep.baselineRmse * dep.n;
+            if (dep.kind === 'persistence') a.persistenceDays++;
+            served.set(d.symbol, a);
+          }
           for (const s of out.scores) {
             const met = s.bySymbol.find((b) => b.symbol === d.symbol);
             if (met === undefined || met.rmse === null || met.baselineRmse === null || !(met.n > 0)) continue;
@@ -336,10 +364,17 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   }
 
   const tables: Record<string, number> = {};
+  const predictionSkill = new Map<string, number>();
   const sql = await LakeSql.open(join(o.dataDir, 'lake'));
   try {
     for (const t of ['bars_1m', 'models', 'model_evaluations', 'predictions', 'champion_changes']) tables[t] = await sql.count(t);
     tables.predictions_with_actual = Number((await sql.query('SELECT count(*) FROM predictions WHERE actual IS NOT NULL')).rows[0]?.[0] ?? 0);
+    if (tables.predictions > 0) {
+      const r = await sql.query(
+        'SELECT symbol, 1 - sqrt(avg((predicted - actual) ^ 2)) / sqrt(avg((base_price - actual) ^ 2)) FROM predictions WHERE actual IS NOT NULL GROUP BY symbol',
+      );
+      for (const row of r.rows) predictionSkill.set(String(row[0]), Number(row[1]));
+    }
   } finally {
     sql.close();
   }
@@ -377,6 +412,17 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     prediction: predictor.stats(),
     tables,
     results,
+    deployed: symbols.map((symbol) => {
+      const a = served.get(symbol);
+      return {
+        symbol,
+        days: a?.days ?? 0,
+        n: a?.n ?? 0,
+        skill: a !== undefined && a.baseSse > 0 ? 1 - Math.sqrt(a.sse / a.baseSse) : null,
+        skillFromPredictions: predictionSkill.get(symbol) ?? null,
+        persistenceDays: a?.persistenceDays ?? 0,
+      };
+    }),
     wallSeconds: (performance.now() - wall0) / 1000,
     trainingWallSeconds: trainingMs / 1000,
     evaluationWallSeconds: evaluationMs / 1000,

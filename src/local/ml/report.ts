@@ -4,7 +4,7 @@
  * table (also as Markdown, for the documentation).
  */
 import type { ChampionChangeEntry } from '../../ml/steps/model-store.js';
-import type { RegisteredModel, SymbolMetrics } from '../../ml/steps/workflow-types.js';
+import type { RegisteredModel, SymbolDecision, SymbolMetrics } from '../../ml/steps/workflow-types.js';
 import type { BacktestReport, ModelResult } from './backtest.js';
 import type { EvaluationRunOutput, TrainingRunOutput } from './local-ml.js';
 
@@ -53,6 +53,29 @@ export function changeLine(c: ChampionChangeEntry): string {
   return `champion ${c.symbol} ${c.evalDate}: ${c.previousModelId ?? '(none)'} -> ${c.modelId} [${c.reason}] rmse ${price(c.rmse)} vs persistence ${price(c.baselineRmse)} (skill ${skill(c.skillVsBaseline)})`;
 }
 
+/** The deployed skill of the backtest, one line per symbol. */
+export function deployedLines(report: BacktestReport): string[] {
+  return report.deployed.map(
+    (d) =>
+      `  ${pad(d.symbol, 10)}skill ${lpad(skill(d.skill), 8)} over ${d.days} days (${d.n} minutes; persistence served ${d.persistenceDays} of them); from the predictions table ${skill(d.skillFromPredictions)}`,
+  );
+}
+
+/** One symbol's deployed skill of the day, as a line. */
+function deployedLine(d: SymbolDecision): string {
+  const dep = d.deployed;
+  if (dep === null) return `  deployed ${d.symbol}: no champion served ${d.symbol} on the day`;
+  return `  deployed ${d.symbol}: ${dep.modelId} (champion of the previous evaluation) skill ${skill(dep.skill)} vs persistence on ${dep.n} minutes`;
+}
+
+/** The strongest evidence the promotion rule saw for a symbol: its test with the smallest p-value. */
+function evidenceLine(d: SymbolDecision, windowDays: number, level: number): string | undefined {
+  const best = [...d.tests].sort((a, b) => a.pValue - b.pValue)[0];
+  if (best === undefined) return undefined;
+  const stat = Math.abs(best.statistic) >= 1e300 ? (best.statistic > 0 ? '+inf' : '-inf') : best.statistic.toFixed(2);
+  return `  evidence ${d.symbol}: ${best.challengerId} vs ${best.referenceId} in the ${windowDays}-day window (${best.n} minutes): DM ${stat}, p ${best.pValue.toFixed(3)} (${best.significant ? 'significant' : 'not significant'} at ${level})`;
+}
+
 /** The leaderboard of an evaluation run, per symbol, then its champion changes. */
 export function evaluationLines(o: EvaluationRunOutput, wallMs: number): string[] {
   const p = o.plan;
@@ -64,12 +87,18 @@ export function evaluationLines(o: EvaluationRunOutput, wallMs: number): string[
     out.push(`  ${pad(d.symbol, 10)}${pad('model', width)}${lpad('rmse', 10)}${lpad('mae', 10)}${lpad('r2', 9)}${lpad('skill', 9)}${lpad('n', 6)}`);
     for (const r of d.ranking) {
       const m: SymbolMetrics | undefined = o.scores?.find((s) => s.modelId === r.modelId)?.bySymbol.find((b) => b.symbol === d.symbol);
-      const mark = r.modelId === d.championId ? `  <- champion${d.changed ? ` (${d.reason})` : ''}` : r.eligible ? '' : '  (worse than persistence)';
+      const served = r.modelId === d.deployed?.modelId ? '  [served the day]' : '';
+      const mark = (r.modelId === d.championId ? `  <- champion (${d.reason})` : r.eligible ? '' : '  (worse than persistence on the day)') + served;
       out.push(
         `  ${pad('', 10)}${pad(r.modelId, width)}${lpad(price(m?.rmse), 10)}${lpad(price(m?.mae), 10)}${lpad(r2(m?.r2), 9)}${lpad(skill(m?.skillVsBaseline), 9)}${lpad(String(m?.n ?? 0), 6)}${mark}`,
       );
     }
   }
+  for (const d of o.decision?.decisions ?? []) {
+    const evidence = evidenceLine(d, p.promotion.windowDays, p.promotion.level);
+    if (evidence !== undefined) out.push(evidence);
+  }
+  for (const d of o.decision?.decisions ?? []) out.push(deployedLine(d));
   for (const s of o.decision?.skipped ?? []) out.push(`  ${s.symbol}: skipped (${s.reason})`);
   for (const c of o.published?.changes ?? []) out.push(`  ${changeLine(c)}`);
   for (const s of o.published?.stale ?? []) out.push(`  ${s}: pointer not moved (a later day already decided it)`);

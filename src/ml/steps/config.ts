@@ -21,7 +21,20 @@ export interface MlConfig {
   readonly minTrainRows: number;
   /** Symbols to train and evaluate on; undefined = every symbol with bars in the window. */
   readonly symbols?: readonly string[];
+  /** The promotion rule's window and level (`src/ml/promotion.ts`). */
+  readonly promotion: PromotionSettings;
 }
+
+/** Settings of the promotion rule, copied into each evaluation plan. */
+export interface PromotionSettings {
+  /** Evaluation days whose per-minute errors the tests use, the evaluated day included. */
+  readonly windowDays: number;
+  /** One-sided significance level of each Diebold–Mariano test. */
+  readonly level: number;
+}
+
+/** Defaults chosen on the backtest (docs/backtest.md, "Promotion rule"). */
+export const DEFAULT_PROMOTION: PromotionSettings = { windowDays: 7, level: 0.05 };
 
 /** Defaults: every kind, 7 days, next minute's close, default hyperparameters. */
 export const DEFAULT_ML_CONFIG: MlConfig = {
@@ -30,6 +43,7 @@ export const DEFAULT_ML_CONFIG: MlConfig = {
   target: DEFAULT_TARGET,
   models: {},
   minTrainRows: 200,
+  promotion: DEFAULT_PROMOTION,
 };
 
 /** Parses a comma-separated list of model kinds; throws on an unknown kind or a missing baseline. */
@@ -54,7 +68,8 @@ export function checkKinds(kinds: readonly ModelKind[]): ModelKind[] {
  * The configuration from Lambda environment variables, over the defaults:
  * `ML_MODEL_KINDS` (comma-separated), `ML_TRAIN_DAYS`, `ML_TARGET_FIELD`
  * (`close` | `avgPrice`), `ML_TARGET_HORIZON`, `ML_MODELS_CONFIG` (JSON object of
- * per-kind overrides), `ML_MIN_TRAIN_ROWS`, `ML_SYMBOLS` (comma-separated).
+ * per-kind overrides), `ML_MIN_TRAIN_ROWS`, `ML_SYMBOLS` (comma-separated),
+ * `ML_PROMOTION_WINDOW_DAYS`, `ML_PROMOTION_LEVEL` (in (0, 0.5]).
  */
 export function mlConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): MlConfig {
   const num = (name: string, fallback: number, min: number): number => {
@@ -74,12 +89,16 @@ export function mlConfigFromEnv(env: Readonly<Record<string, string | undefined>
     models = parsed as ModelsConfigOverrides;
   }
   const symbols = env.ML_SYMBOLS?.trim();
+  const levelText = env.ML_PROMOTION_LEVEL?.trim();
+  const level = levelText ? Number(levelText) : DEFAULT_PROMOTION.level;
+  if (!(level > 0 && level <= 0.5)) throw new Error(`ML_PROMOTION_LEVEL must be in (0, 0.5], got ${levelText}`);
   return {
     kinds: env.ML_MODEL_KINDS?.trim() ? parseKinds(env.ML_MODEL_KINDS) : DEFAULT_ML_CONFIG.kinds,
     trainDays: num('ML_TRAIN_DAYS', DEFAULT_ML_CONFIG.trainDays, 1),
     target: { field, horizon: num('ML_TARGET_HORIZON', DEFAULT_ML_CONFIG.target.horizon, 1) },
     models,
     minTrainRows: num('ML_MIN_TRAIN_ROWS', DEFAULT_ML_CONFIG.minTrainRows, 1),
+    promotion: { windowDays: num('ML_PROMOTION_WINDOW_DAYS', DEFAULT_PROMOTION.windowDays, 1), level },
     ...(symbols
       ? {
           symbols: symbols

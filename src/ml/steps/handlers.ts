@@ -16,19 +16,26 @@
  * Champion per symbol: one model per kind is trained on the pooled bars of all
  * symbols (scale-free features, log-return target), but every symbol is
  * scored, ranked and given its champion separately.
+ *
+ * The promotion rule (`../promotion.ts`) judges the per-minute errors of a
+ * window of evaluation days: EvaluateModel keeps each model's errors of the
+ * day in the model store (they would not fit the state's 256 KiB payload),
+ * ChooseChampion reads the window back, and PublishEvaluation runs the rule
+ * again on the same stored errors before it moves a pointer.
  */
 import { MINUTE_US } from '../bar.js';
-import { chooseChampion, type ChampionCandidate } from '../champion.js';
-import { evaluateModel } from '../evaluate.js';
+import { rankCandidates, type ChampionCandidate } from '../champion.js';
+import { evaluateModel, priceErrors } from '../evaluate.js';
+import { decidePromotion, type ErrorSeries, type PromotionCandidate, type PromotionDecision } from '../promotion.js';
 import { buildDataset, selectRows, targetWindow, WARMUP_MINUTES, type Dataset, type TargetSpec } from '../features.js';
 import { modelFromJSON, type ModelKind, type Regressor } from '../models/index.js';
 import { checkFeatureCompatibility } from '../predict.js';
 import { trainModel } from '../train.js';
-import { US_PER_DAY } from '../../core/time.js';
+import { dateOfDay, US_PER_DAY } from '../../core/time.js';
 import type { ObjectStore } from '../../lake/object-store.js';
 import type { BarSource } from './bar-source.js';
 import { checkKinds, parseKinds, type MlConfig } from './config.js';
-import type { ChampionChangeEntry, MlModelStore } from './model-store.js';
+import type { ChampionChangeEntry, DayErrors, MlModelStore } from './model-store.js';
 import { dateOfUs, dateToDayNumber, writeChampionChangeRow, writeEvaluationRows, writeModelRow, type ModelEvaluationRow } from './tables.js';
 import type {
   ActivateInput,
@@ -36,6 +43,7 @@ import type {
   CandidateModel,
   ChampionDecisions,
   ChooseInput,
+  DeployedSkill,
   EvaluateInput,
   EvaluationPlan,
   EvaluationRequest,
@@ -146,6 +154,42 @@ function sameTarget(a: TargetSpec | undefined, b: TargetSpec): boolean {
   return a !== undefined && a.field === b.field && a.horizon === b.horizon;
 }
 
+/** One series of a model's errors over several days, minutes ascending (keyed by minutes since the epoch). */
+function seriesOf(days: readonly DayErrors[]): ErrorSeries {
+  const sorted = [...days].sort((a, b) => (a.evalDate < b.evalDate ? -1 : a.evalDate > b.evalDate ? 1 : 0));
+  const t: number[] = [];
+  const error: number[] = [];
+  const baselineError: number[] = [];
+  for (const d of sorted) {
+    const first = dateToDayNumber(d.evalDate) * 1440;
+    for (let i = 0; i < d.minute.length; i++) {
+      t.push(first + d.minute[i]!);
+      error.push(d.error[i]!);
+      baselineError.push(d.baselineError[i]!);
+    }
+  }
+  return { t, error, baselineError };
+}
+
+/**
+ * The day's deployed skill of a symbol: the served model is the champion
+ * before this day's decision (the previous evaluation's), never the day's best.
+ */
+export function deployedOf(plan: EvaluationPlan, scores: readonly ModelScore[], symbol: string): DeployedSkill | null {
+  const id = plan.currentChampions[symbol];
+  if (id == null) return null;
+  const score = scores.find((s) => s.modelId === id);
+  const m = score?.bySymbol.find((b) => b.symbol === symbol);
+  return {
+    modelId: id,
+    kind: score?.kind ?? null,
+    rmse: m?.rmse ?? null,
+    baselineRmse: m?.baselineRmse ?? null,
+    skill: m?.skillVsBaseline ?? null,
+    n: m?.n ?? 0,
+  };
+}
+
 /** Creates the workflow steps over the given dependencies. */
 export function createMlHandlers(deps: MlDependencies): MlHandlers {
   const { store, lake, config } = deps;
@@ -161,6 +205,57 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
   async function datasetOf(startUs: number, endUs: number, target: TargetSpec, symbols: readonly string[]): Promise<Dataset> {
     const bars: Bar[] = await deps.bars.bars({ startUs: historyStart(startUs, target), endUs, symbols });
     return targetWindow(buildDataset(bars, target), startUs, endUs);
+  }
+
+  /** Each model's errors over the promotion window ending on the evaluated day; persistence's under the day's baseline id. */
+  async function windowErrors(plan: EvaluationPlan, symbol: string): Promise<Map<string, DayErrors[]>> {
+    const out = new Map<string, DayErrors[]>();
+    const lastDay = dateToDayNumber(plan.evalDate);
+    for (let day = lastDay - plan.promotion.windowDays + 1; day <= lastDay; day++) {
+      let baselineSeen = false;
+      for (const e of await store.listErrors(symbol, dateOfDay(day))) {
+        // Every persistence model makes the same forecast: one series, whichever training it came from.
+        if (e.kind === 'persistence' && baselineSeen) continue;
+        if (e.kind === 'persistence') baselineSeen = true;
+        getOrCreate(out, e.kind === 'persistence' ? (plan.baselineId ?? e.modelId) : e.modelId, () => []).push(e);
+      }
+    }
+    return out;
+  }
+
+  /** The day's ranking and the promotion rule's decision for one symbol, or why the symbol is skipped. */
+  async function decideSymbol(
+    plan: EvaluationPlan,
+    scores: readonly ModelScore[],
+    symbol: string,
+  ): Promise<{ day: ReturnType<typeof rankCandidates>; decision: PromotionDecision } | string> {
+    const competes = (id: string) => {
+      const m = plan.models.find((c) => c.modelId === id);
+      return m === undefined || m.symbols === undefined || m.symbols.includes(symbol);
+    };
+    const candidates: ChampionCandidate[] = scores
+      .filter((s) => competes(s.modelId))
+      .map((s) => {
+        const m = s.bySymbol.find((b) => b.symbol === symbol);
+        return { modelId: s.modelId, kind: s.kind, rmse: m?.rmse ?? Number.NaN, n: m?.n ?? 0 };
+      });
+    const baseline = candidates.find((c) => c.modelId === plan.baselineId);
+    if (baseline === undefined) throw new MlStepError('ticklake.RegistryInconsistent', `no score for the baseline ${String(plan.baselineId)}`);
+    if (!(baseline.n > 0) || !Number.isFinite(baseline.rmse)) return `no target minute with trades on ${plan.evalDate}`;
+    const day = rankCandidates(candidates);
+    const errors = await windowErrors(plan, symbol);
+    const promotionCandidates: PromotionCandidate[] = candidates.map((c) => ({
+      modelId: c.modelId,
+      kind: c.kind,
+      scoredToday: Number.isFinite(c.rmse) && c.n > 0,
+      errors: seriesOf(errors.get(c.modelId) ?? []),
+    }));
+    const decision = decidePromotion(promotionCandidates, {
+      level: plan.promotion.level,
+      horizon: plan.target?.horizon ?? 1,
+      ...(plan.currentChampions[symbol] != null ? { currentChampionId: plan.currentChampions[symbol] } : {}),
+    });
+    return { day, decision };
   }
 
   return {
@@ -263,7 +358,15 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       // Also checks an explicit evalDate (yyyy-MM-dd).
       const dayStartUs = dateToDayNumber(evalDate) * US_PER_DAY;
       const dayEndUs = dayStartUs + US_PER_DAY;
-      const base = { runId: `evaluate-${evalDate}`, evalDate, dayStartUs, dayEndUs, startedAt, runTime: request.scheduledTime ?? startedAt };
+      const base = {
+        runId: `evaluate-${evalDate}`,
+        evalDate,
+        dayStartUs,
+        dayEndUs,
+        promotion: config.promotion,
+        startedAt,
+        runTime: request.scheduledTime ?? startedAt,
+      };
       const notReady = (reason: string): EvaluationPlan => ({
         ...base,
         ready: false,
@@ -338,6 +441,25 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       }
       const symbols = model.symbols ?? plan.symbols;
       const ds = await datasetOf(plan.dayStartUs, plan.dayEndUs, plan.target, symbols);
+      // The per-minute errors the promotion rule reads over its window (too large for the state's payload).
+      for (const symbol of symbols) {
+        const idx: number[] = [];
+        ds.symbols.forEach((s, i) => {
+          if (s === symbol) idx.push(i);
+        });
+        if (idx.length === 0) continue;
+        const rows = selectRows(ds, idx);
+        const e = priceErrors(regressor, rows);
+        await store.putErrors({
+          modelId: model.modelId,
+          kind: model.kind,
+          symbol,
+          evalDate: plan.evalDate,
+          minute: Array.from(rows.targetTimeUs, (t) => Math.round((t - plan.dayStartUs) / MINUTE_US)),
+          error: Array.from(e.error),
+          baselineError: Array.from(e.baselineError),
+        });
+      }
       return { modelId: model.modelId, kind: model.kind, bySymbol: metricsBySymbol(regressor, ds, symbols) };
     },
 
@@ -345,24 +467,13 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       const decisions: SymbolDecision[] = [];
       const skipped: { symbol: string; reason: string }[] = [];
       for (const symbol of plan.symbols) {
-        const competes = (id: string) => {
-          const m = plan.models.find((c) => c.modelId === id);
-          return m === undefined || m.symbols === undefined || m.symbols.includes(symbol);
-        };
-        const candidates: ChampionCandidate[] = scores
-          .filter((s) => competes(s.modelId))
-          .map((s) => {
-            const m = s.bySymbol.find((b) => b.symbol === symbol);
-            return { modelId: s.modelId, kind: s.kind, rmse: m?.rmse ?? Number.NaN, n: m?.n ?? 0 };
-          });
-        const baseline = candidates.find((c) => c.modelId === plan.baselineId);
-        if (baseline === undefined) throw new MlStepError('ticklake.RegistryInconsistent', `no score for the baseline ${String(plan.baselineId)}`);
-        if (!(baseline.n > 0) || !Number.isFinite(baseline.rmse)) {
-          skipped.push({ symbol, reason: `no target minute with trades on ${plan.evalDate}` });
+        const outcome = await decideSymbol(plan, scores, symbol);
+        if (typeof outcome === 'string') {
+          skipped.push({ symbol, reason: outcome });
           continue;
         }
-        const d = chooseChampion(candidates, { currentChampionId: plan.currentChampions[symbol] ?? undefined });
-        const ranking: RankedEntry[] = d.ranking.map((r) => ({
+        const { day, decision: d } = outcome;
+        const ranking: RankedEntry[] = day.ranking.map((r) => ({
           modelId: r.modelId,
           kind: r.kind,
           rmse: finiteOrNull(r.rmse),
@@ -371,7 +482,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           eligible: r.eligible,
           skillVsBaseline: finiteOrNull(r.skillVsBaseline),
         }));
-        const champion = d.ranking.find((r) => r.modelId === d.championId)!;
+        const champion = day.ranking.find((r) => r.modelId === d.championId)!;
         decisions.push({
           symbol,
           championId: d.championId,
@@ -380,9 +491,12 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           changed: d.changed,
           reason: d.reason,
           baselineId: d.baselineId,
-          baselineRmse: d.baselineRmse,
+          baselineRmse: day.baselineRmse,
           championRmse: champion.rmse,
           ranking,
+          // A differential without variance has an infinite statistic, which JSON cannot carry: clamp it, keeping its sign.
+          tests: d.tests.map((t) => ({ ...t, statistic: Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, t.statistic)) })),
+          deployed: deployedOf(plan, scores, symbol),
         });
       }
       return { evalDate: plan.evalDate, decisions, skipped };
@@ -392,16 +506,17 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       const evalDate = decision.evalDate;
       const metricsOf = (modelId: string, symbol: string) => scores.find((s) => s.modelId === modelId)?.bySymbol.find((b) => b.symbol === symbol);
 
-      // Defence in depth: re-check the rule on the raw scores before anything moves.
+      // Defence in depth: re-run the promotion rule on the stored errors before anything moves.
       for (const d of decision.decisions) {
         const champ = metricsOf(d.championId, d.symbol);
-        const base = metricsOf(d.baselineId, d.symbol);
-        if (champ?.rmse == null || base?.rmse == null || !(champ.n > 0))
+        if (champ?.rmse == null || !(champ.n > 0))
           throw new MlStepError('ticklake.ChampionRuleViolation', `${d.symbol}: champion ${d.championId} has no score on ${evalDate}`);
-        if (champ.rmse > base.rmse)
+        const expected = await decideSymbol(plan, scores, d.symbol);
+        if (typeof expected === 'string') throw new MlStepError('ticklake.ChampionRuleViolation', `${d.symbol}: ${expected}, yet a champion was chosen`);
+        if (expected.decision.championId !== d.championId)
           throw new MlStepError(
             'ticklake.ChampionRuleViolation',
-            `${d.symbol}: champion ${d.championId} (RMSE ${champ.rmse}) is worse than persistence (RMSE ${base.rmse}) on ${evalDate}`,
+            `${d.symbol}: champion ${d.championId} is not the promotion rule's choice (${expected.decision.championId}, ${expected.decision.reason}) on ${evalDate}`,
           );
       }
 
@@ -423,6 +538,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
             n: m.n,
             rank: r.rank,
             is_champion: r.modelId === d.championId,
+            served: r.modelId === plan.currentChampions[d.symbol],
           });
         }
       }

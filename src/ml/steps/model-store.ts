@@ -11,7 +11,13 @@
  * champions/<symbol>.json                      champion pointer of a symbol
  * champion-history/<symbol>/<eval_date>.json   one object per change (append-only, idempotent)
  * state/<name>.json                            small state of long-running consumers (live predictor)
+ * errors/<symbol>/<eval_date>/<model_id>.json  a model's per-minute price errors on an evaluated day (the promotion rule's input)
  * ```
+ *
+ * The per-minute errors live here rather than in a lake table: they are the
+ * promotion rule's working input (read back by the next days' evaluations,
+ * a few days at a time), while the lake keeps the daily aggregates
+ * (`model_evaluations`).
  *
  * Champions are per symbol: every symbol is evaluated and ranked separately
  * (a pooled RMSE would be dominated by the highest-priced symbol).
@@ -46,6 +52,21 @@ export interface ChampionChangeEntry extends ChampionChange {
   readonly skillVsBaseline: number;
   /** When the pointer moved, ISO 8601. */
   readonly changedAt: string;
+}
+
+/** A model's per-minute price errors on one symbol and evaluated day. */
+export interface DayErrors {
+  readonly modelId: string;
+  readonly kind: ModelKind;
+  readonly symbol: string;
+  /** yyyy-MM-dd. */
+  readonly evalDate: string;
+  /** Target minute of each error, minutes since the day's start (ascending). */
+  readonly minute: readonly number[];
+  /** Predicted − actual price. */
+  readonly error: readonly number[];
+  /** Persistence's error on the same minute (base price − actual). */
+  readonly baselineError: readonly number[];
 }
 
 /** Storage of everything the forecasting workflows persist outside the lake tables. */
@@ -84,6 +105,10 @@ export interface MlModelStore {
   getState(name: string): Promise<unknown>;
   /** Replaces a small JSON state document. */
   putState(name: string, value: unknown): Promise<void>;
+  /** Stores a model's errors of a day (replaced when the day is evaluated again). */
+  putErrors(errors: DayErrors): Promise<void>;
+  /** Every model's errors of a symbol and day. */
+  listErrors(symbol: string, evalDate: string): Promise<DayErrors[]>;
   /** One symbol's view through the pure core's {@link ModelStore} contract. */
   forSymbol(symbol: string): ModelStore;
 }
@@ -185,6 +210,21 @@ export class BlobModelStore implements MlModelStore {
     const keys = (await this.blobs.list(prefix)).filter((k) => k.endsWith('.json'));
     const entries = (await Promise.all(keys.map((k) => this.getJson<ChampionChangeEntry>(k)))).filter((e): e is ChampionChangeEntry => e !== undefined);
     return entries.sort((a, b) => (a.evalDate < b.evalDate ? -1 : a.evalDate > b.evalDate ? 1 : a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  }
+
+  async putErrors(errors: DayErrors): Promise<void> {
+    const key = `errors/${checkName('symbol', errors.symbol)}/${checkName('evaluation date', errors.evalDate)}/${checkName('model id', errors.modelId)}.json`;
+    return this.putJson(key, errors);
+  }
+
+  async listErrors(symbol: string, evalDate: string): Promise<DayErrors[]> {
+    const keys = (await this.blobs.list(`errors/${checkName('symbol', symbol)}/${checkName('evaluation date', evalDate)}/`)).filter((k) => k.endsWith('.json'));
+    const out: DayErrors[] = [];
+    for (const k of keys.sort()) {
+      const e = await this.getJson<DayErrors>(k);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
   }
 
   async getState(name: string): Promise<unknown> {

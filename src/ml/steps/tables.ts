@@ -35,6 +35,8 @@ export interface ModelEvaluationRow {
   readonly n: number;
   readonly rank: number;
   readonly is_champion: boolean;
+  /** The model that served the day's live forecasts (the champion after the previous evaluation). */
+  readonly served: boolean;
 }
 
 /** One row of `predictions`. */

@@ -6,7 +6,8 @@
  */
 import type { TargetSpec } from '../features.js';
 import type { ModelKind, ModelsConfigOverrides } from '../models/index.js';
-import type { ChampionReason } from '../champion.js';
+import type { ChampionReason, PairwiseTest } from '../promotion.js';
+import type { PromotionSettings } from './config.js';
 import type { ModelRecord } from '../registry.js';
 import type { ChampionChangeEntry } from './model-store.js';
 
@@ -158,6 +159,8 @@ export interface EvaluationPlan {
   readonly currentChampions: Readonly<Record<string, string | null>>;
   /** Active models left out, with the reason (e.g. trained on data of the day). */
   readonly excluded: readonly { readonly modelId: string; readonly reason: string }[];
+  /** The promotion rule's window and level for this run (ChooseChampion and PublishEvaluation use the same). */
+  readonly promotion: PromotionSettings;
   readonly startedAt: string;
   /** The run's time: the schedule's scheduledTime, else the start time; champion changes are stamped with it. */
   readonly runTime: string;
@@ -194,7 +197,7 @@ export interface RankedEntry {
   readonly skillVsBaseline: number | null;
 }
 
-/** The champion rule's outcome for one symbol. */
+/** The promotion rule's outcome for one symbol, with the day's leaderboard and deployed skill. */
 export interface SymbolDecision {
   readonly symbol: string;
   readonly championId: string;
@@ -207,6 +210,26 @@ export interface SymbolDecision {
   readonly championRmse: number;
   /** Best first. */
   readonly ranking: readonly RankedEntry[];
+  /** The Diebold–Mariano tests the decision rests on. */
+  readonly tests: readonly PairwiseTest[];
+  /** What the served forecasts did on the day; null when no champion served it. */
+  readonly deployed: DeployedSkill | null;
+}
+
+/**
+ * The day's deployed skill of a symbol: the model that served the live
+ * forecasts (the champion after the previous evaluation), scored on the day
+ * against persistence on the same minutes.
+ */
+export interface DeployedSkill {
+  readonly modelId: string;
+  /** Null when the served model was not scored on the day. */
+  readonly kind: ModelKind | null;
+  readonly rmse: number | null;
+  readonly baselineRmse: number | null;
+  /** `1 − rmse / baselineRmse`; null when the served model could not be scored on the day. */
+  readonly skill: number | null;
+  readonly n: number;
 }
 
 /** Output of ChooseChampion. */
