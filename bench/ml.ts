@@ -17,6 +17,15 @@
  *   train_rows / eval_rows      rows used
  *
  * Options: --json, --target close|avgPrice (default close), --seed N (default 1)
+ *
+ * Measured 2026-12-04 on the shared 2-vCPU machine (load 4-8): train_all_models_s
+ * 8.0-9.8 s (features 0.4, ridge 0.1, random forest 3.3-4.1, GBT 4.2-5.2): the 5 s
+ * target is missed. A CPU profile puts about half of the time in growing trees
+ * (`TreeGrower.grow` 26 %: partitions and histogram subtraction; `buildHist` 21 %),
+ * 14 % in the in-sample predictions of the two ensembles (`predictMatrix`, for the
+ * training metrics), 7 % in GBT's gradient updates and 7 % in binning the matrix
+ * (once per ensemble). A row-major histogram build gave the same trees for about
+ * 5 % less CPU and was not kept.
  */
 import { rankCandidates } from '../src/ml/champion.js';
 import { evaluateModels } from '../src/ml/evaluate.js';
