@@ -25,7 +25,7 @@
  *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
  *                             minutes of every source; target <= 2,000 ms; bench/dashboard.ts)
  *
- *   train_all_models_s        training every model kind on 7 days of one symbol's minute bars (bench/ml.ts)
+ *   train_all_models_s        training every model kind on 30 days of two symbols' minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
  *
  *   live_trades_per_s         `ticklake up` (runLive) with simulated trades of six symbols in real time (~300/s)
@@ -323,7 +323,7 @@ if (!args.includes('--skip-ml')) {
     'train_all_models_s',
     Number(ml.train_all_models_s),
     's',
-    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of one symbol)`,
+    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of two symbols; target <= 5 s)`,
   );
   fig('predict_ms_per_bar', Number(ml.predict_ms_per_bar), 'ms', '(features + champion prediction for one new bar)');
 }

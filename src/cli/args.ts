@@ -1,6 +1,6 @@
 /** Argument parsers shared by the CLI's commands: each throws commander's one-line error. */
-import { InvalidArgumentError } from 'commander';
-import { checkSymbol, parseSymbols } from '../sources/binance-trades/index.js';
+import { InvalidArgumentError, Option } from 'commander';
+import { checkSymbol, parseSignal, parseSymbols, signalOption } from '../sources/binance-trades/index.js';
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -25,6 +25,18 @@ export const symbols = (v: string) => {
     throw new InvalidArgumentError((e as Error).message);
   }
 };
+/**
+ * `--signal <x>` for commands that run the trade simulator themselves (`simulate`, `backtest`): the
+ * binance-trades source's option, with the same parser, default and help.
+ */
+export const signalCliOption = () =>
+  new Option(signalOption.flags, signalOption.description).default(signalOption.defaultValue).argParser((v: string) => {
+    try {
+      return parseSignal(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  });
 /** One exchange symbol, upper-cased and checked by the same rule the parsers apply (a bad one would quarantine every line). */
 export const exchangeSymbol = (v: string) => {
   const s = v.trim().toUpperCase();

@@ -22,7 +22,7 @@ import { registerMlCommands } from './ml-commands.js';
 import { registerUpCommand } from './up-command.js';
 import { registerDashboardCommand } from './dashboard-command.js';
 import { registerCompactCommand } from './compact-command.js';
-import { exchangeSymbol, idList, int, isoTime, positive, share, symbols } from './args.js';
+import { exchangeSymbol, idList, int, isoTime, positive, share, signalCliOption, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -249,6 +249,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--time-unit <u>', 'CSV time unit (Binance: ms before 2025, us from 2025)').choices(['ms', 'us']))
     .option('--no-header', 'omit the CSV header line (as in older Binance files)')
     .option('--malformed-share <x>', 'share of records corrupted on purpose', share, 0)
+    .addOption(signalCliOption())
     .option('--with-order-ids', 'stream messages with the older "b"/"a" order-id fields')
     .option('--zip', 'write a .zip holding the file, as Binance publishes them')
     .addOption(quietOption())
@@ -264,6 +265,7 @@ export function buildProgram(): Command {
         ...(o.timeUnit ? { timeUnit: o.timeUnit } : {}),
         header: o.header,
         malformedShare: o.malformedShare,
+        signal: o.signal,
         withOrderIds: Boolean(o.withOrderIds),
         zip: Boolean(o.zip),
         onProgress: (n) => progress.update(n),

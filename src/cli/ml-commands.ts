@@ -16,7 +16,7 @@ import { runBacktest, type BacktestReport } from '../local/ml/backtest.js';
 import { changeLine, deployedLines, evaluationLines, resultsLines, resultsMarkdown, trainingLines } from '../local/ml/report.js';
 import { resetDataDir, resolveDataDir } from './run-job.js';
 import { num } from './format.js';
-import { int, symbols } from './args.js';
+import { int, signalCliOption, symbols } from './args.js';
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (lake, model store); default $TICKLAKE_DATA_DIR or ./.ticklake');
 
@@ -68,7 +68,9 @@ function failed(what: string, e: unknown): Error {
 function printBacktestSummary(r: BacktestReport): void {
   const p = r.prediction;
   console.log('');
-  console.log(`backtest ${r.start} .. ${r.end}: ${r.days} days of ${r.symbols.join(', ')} (seed ${r.seed}, ${r.tradesPerSecond} trades/s per symbol)`);
+  console.log(
+    `backtest ${r.start} .. ${r.end}: ${r.days} days of ${r.symbols.join(', ')} (seed ${r.seed}, signal ${r.signal}, ${r.tradesPerSecond} trades/s per symbol)`,
+  );
   console.log(`  simulated        ${num(r.trades)} trades -> ${num(r.bars)} minute bars`);
   console.log(
     `  weekly training  after day ${r.trainingDays.join(', ') || '(none: fewer days than the training period)'}  (${r.trainingWallSeconds.toFixed(1)} s in total)`,
@@ -172,6 +174,7 @@ export function registerMlCommands(program: Command): Command {
     .addOption(new Option('--symbols <list>', 'simulator presets, comma-separated').default(['BTCUSDT', 'ETHUSDT'], 'BTCUSDT,ETHUSDT').argParser(symbols))
     .addOption(new Option('--seed <n>', 'simulator seed').default(1).argParser(int('--seed', 0, 2 ** 31 - 1)))
     .addOption(new Option('--rate <n>', 'mean trades per second per symbol (low keeps weeks fast)').default(0.5).argParser(rateArg))
+    .addOption(signalCliOption())
     .addOption(new Option('--start <time>', 'first simulated midnight (UTC)').default(DEFAULT_START_TIME_MS, '2026-11-02T00:00:00Z').argParser(midnightArg))
     .addOption(new Option('--fresh', 'wipe the data directory first (the backtest needs an empty lake and model store)'))
     .addOption(new Option('--no-timeseries', 'do not write prediction points to the embedded time-series store'))
@@ -186,6 +189,7 @@ export function registerMlCommands(program: Command): Command {
         symbols: string[];
         seed: number;
         rate: number;
+        signal: number;
         start: number;
         fresh?: boolean;
         timeseries: boolean;
@@ -203,6 +207,7 @@ export function registerMlCommands(program: Command): Command {
           symbols: o.symbols,
           seed: o.seed,
           tradesPerSecond: o.rate,
+          signal: o.signal,
           startMs: o.start,
           timeSeries: o.timeseries,
           config: { ...DEFAULT_ML_CONFIG, promotion: promotionOf(o) },

@@ -219,6 +219,8 @@ export interface WriteSimulatedFileOptions {
   readonly header?: boolean;
   /** Share (0..1) of records replaced by malformed ones. Default 0. */
   readonly malformedShare?: number;
+  /** Strength of the market's predictable component (0: a pure random walk). Default the simulator's. */
+  readonly signal?: number;
   /** Stream messages with the older `b`/`a` order-id fields. */
   readonly withOrderIds?: boolean;
   /** CSV decimals without trailing zeros. */
@@ -343,6 +345,7 @@ async function writeOne(plan: FilePlan, options: WriteSimulatedFileOptions, prog
       startTimeMs: options.startTimeMs,
       minutes: options.minutes,
       malformedShare: options.malformedShare,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
       timeUnit: options.timeUnit,
       withOrderIds: options.withOrderIds,
       trimZeros: options.trimZeros,

@@ -62,6 +62,8 @@ export const FEATURE_NAMES = [
   'trade_count_ratio_60',
   'buyer_maker_share',
   'buyer_maker_share_15',
+  'ofi_1',
+  'ofi_vol_1',
   'is_gap',
   'gap_share_60',
   'tod_sin',
@@ -76,8 +78,11 @@ export type FeatureName = (typeof FEATURE_NAMES)[number];
 /** Number of feature columns. */
 export const N_FEATURES = FEATURE_NAMES.length;
 
-/** Bumped whenever a feature's definition changes; stored in model artifacts. */
-export const FEATURE_SET_VERSION = 1;
+/**
+ * Bumped whenever a feature's definition changes; stored in model artifacts.
+ * v2 added the order-flow imbalance columns `ofi_1` and `ofi_vol_1`.
+ */
+export const FEATURE_SET_VERSION = 2;
 
 /** Minutes of history a feature row needs before its own minute (the longest window). */
 export const WARMUP_MINUTES = 60;
@@ -191,7 +196,8 @@ export function computeFeatureRow(series: readonly DenseMinute[], i: number, out
       bmDen15 += m.tradeCount;
     }
   }
-  out[o++] = Math.sqrt(Math.max(0, ss15 / 15 - (s15 / 15) ** 2));
+  const vol15 = Math.sqrt(Math.max(0, ss15 / 15 - (s15 / 15) ** 2));
+  out[o++] = vol15;
   out[o++] = Math.sqrt(Math.max(0, ss60 / 60 - (s60 / 60) ** 2));
   out[o++] = Math.log1p(cur.quoteVolume);
   out[o++] = qv60 > 0 ? cur.quoteVolume / (qv60 / 60) : 0;
@@ -199,6 +205,13 @@ export function computeFeatureRow(series: readonly DenseMinute[], i: number, out
   out[o++] = tc60 > 0 ? cur.tradeCount / (tc60 / 60) : 0;
   out[o++] = cur.buyerMakerShare;
   out[o++] = bmDen15 > 0 ? bmNum15 / bmDen15 : 0.5;
+  // Order-flow imbalance of the minute in standard errors of a balanced tape
+  // ((buys - sells) / sqrt(n)), and scaled by recent volatility: flow moves prices
+  // in proportion to how much they move anyway, which a linear model cannot
+  // build from the two columns on its own.
+  const ofi = (1 - 2 * cur.buyerMakerShare) * Math.sqrt(cur.tradeCount);
+  out[o++] = ofi;
+  out[o++] = ofi * vol15;
   out[o++] = cur.isGap ? 1 : 0;
   out[o++] = gaps60 / 60;
 

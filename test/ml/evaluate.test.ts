@@ -5,7 +5,7 @@ import modelsSchemaJson from '../../glue-schemas/models.json' with { type: 'json
 import evaluationsSchemaJson from '../../glue-schemas/model_evaluations.json' with { type: 'json' };
 import tradesSchemaJson from '../../glue-schemas/trades.json' with { type: 'json' };
 import { evaluateModel, evaluateModels, persistenceMetrics, priceMetrics, reconstructPrices, skillVsBaseline } from '../../src/ml/evaluate.js';
-import { buildDataset } from '../../src/ml/features.js';
+import { FEATURE_SET_VERSION, buildDataset } from '../../src/ml/features.js';
 import { PersistenceModel } from '../../src/ml/models/index.js';
 import { evaluationRecords, makeModelId, paramsJson } from '../../src/ml/registry.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
@@ -98,7 +98,7 @@ describe('registry rows follow their lake schemas', () => {
       modelId: 'ridge-2026-11-02-v1',
       target: { field: 'close', horizon: 1 },
       symbols: ['BTCUSDT'],
-      featureSetVersion: 1,
+      featureSetVersion: FEATURE_SET_VERSION,
     });
   });
 

@@ -53,7 +53,18 @@ describe('features use bars up to minute t only', () => {
     const k = 90;
     const t = bars[k]!.minuteStartUs;
     const shocked = bars.map((b, i) =>
-      i === k + 1 ? { ...b, close: b.close * 1.1, avgPrice: b.avgPrice * 1.1, high: b.high * 1.1, vwap: b.vwap * 1.1, quoteVolume: b.quoteVolume * 50 } : b,
+      i === k + 1
+        ? {
+            ...b,
+            close: b.close * 1.1,
+            avgPrice: b.avgPrice * 1.1,
+            high: b.high * 1.1,
+            vwap: b.vwap * 1.1,
+            quoteVolume: b.quoteVolume * 50,
+            tradeCount: b.tradeCount * 3,
+            buyerMakerShare: 1 - b.buyerMakerShare,
+          }
+        : b,
     );
     // Act
     const a = buildDataset(bars);
@@ -117,6 +128,21 @@ describe('targets and gaps', () => {
     }
   });
 
+  it("order-flow imbalance: the minute's (buys − sells) / sqrt(trades), and that times vol_15", () => {
+    // Prepare: minute k gets 40 trades, 10 of them seller-initiated (buyer is maker)
+    const bars = syntheticBars({ minutes: 120, seed: 12 });
+    const k = 100;
+    const edited = bars.map((b, i) => (i === k ? { ...b, tradeCount: 40, buyerMakerShare: 0.25 } : b));
+    // Act
+    const f = computeFeatures(edited);
+    const row = f.X.data.subarray((k - WARMUP_MINUTES) * N_FEATURES, (k - WARMUP_MINUTES + 1) * N_FEATURES);
+    // Assess
+    expect(f.minuteStartUs[k - WARMUP_MINUTES]).toBe(bars[k]!.minuteStartUs);
+    expect(row[col('ofi_1')]).toBeCloseTo((30 - 10) / Math.sqrt(40), 12);
+    expect(row[col('vol_15')]).toBeGreaterThan(0);
+    expect(row[col('ofi_vol_1')]).toBeCloseTo(row[col('ofi_1')]! * row[col('vol_15')]!, 15);
+  });
+
   it('missing minutes are forward-filled and flagged, and are never targets', () => {
     // Prepare: drop minutes 100..102 and 150
     const all = syntheticBars({ minutes: 200, seed: 4 });
@@ -133,6 +159,8 @@ describe('targets and gaps', () => {
     expect(row(gapT)[col('ret_1')]).toBe(0);
     expect(row(gapT)[col('log_trade_count')]).toBe(0);
     expect(row(gapT)[col('buyer_maker_share')]).toBe(0.5);
+    expect(row(gapT)[col('ofi_1')]).toBe(0);
+    expect(row(gapT)[col('ofi_vol_1')]).toBe(0);
     expect(row(all[99]!.minuteStartUs)[col('is_gap')]).toBe(0);
     expect(row(all[110]!.minuteStartUs)[col('gap_share_60')]).toBeCloseTo(3 / 60, 12);
     // the filled price is the last close, for every field

@@ -58,6 +58,11 @@ describe('LivePredictor', () => {
       /other feature columns/,
     );
     expect(() => checkFeatureCompatibility({ ...a, meta: { ...a.meta, featureSetVersion: 99 } })).toThrow(/v99/);
+    // a model of the first feature set (before the order-flow columns) is refused
+    const v1Names = a.meta.featureNames!.filter((n) => n !== 'ofi_1' && n !== 'ofi_vol_1');
+    expect(v1Names).toHaveLength(a.meta.featureNames!.length - 2);
+    expect(() => checkFeatureCompatibility({ ...a, meta: { ...a.meta, featureNames: v1Names, featureSetVersion: 1 } })).toThrow(/feature/);
+    expect(() => LivePredictor.fromArtifact({ ...a, meta: { ...a.meta, featureNames: v1Names, featureSetVersion: 1 } })).toThrow(/feature/);
     expect(() => LivePredictor.fromArtifact({ ...a, meta: { ...a.meta, target: undefined } })).toThrow(/target/);
   });
 });

@@ -22,7 +22,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINUTE_US } from '../../ml/bar.js';
-import { DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sources/binance-trades/market.js';
+import { DEFAULT_SIGNAL, DEFAULT_START_TIME_MS, SYMBOL_PRESETS, simulateTrades, type SimTrade, type SymbolSpec } from '../../sources/binance-trades/market.js';
 import { BAR_PARTIALS } from '../../sources/binance-trades/tables.js';
 import { US_PER_DAY, US_PER_HOUR } from '../../core/time.js';
 import { embeddedDir, createTimeSeriesSink } from '../../adapters/timeseries-factory.js';
@@ -54,6 +54,8 @@ export interface BacktestOptions {
   readonly startMs?: number;
   /** Mean trades per second per symbol (default 0.5: about 30 per minute, a few empty minutes). */
   readonly tradesPerSecond?: number;
+  /** Strength of the simulated market's predictable component (default the simulator's {@link DEFAULT_SIGNAL}; 0: a pure random walk). */
+  readonly signal?: number;
   /** Days between weekly trainings, and before the first (default 7). */
   readonly trainEveryDays?: number;
   /** Handler configuration (default {@link DEFAULT_ML_CONFIG}). */
@@ -142,6 +144,8 @@ export interface BacktestReport {
   readonly start: string;
   readonly end: string;
   readonly seed: number;
+  /** The simulator's signal strength. */
+  readonly signal: number;
   readonly tradesPerSecond: number;
   readonly trades: number;
   readonly bars: number;
@@ -241,6 +245,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   const symbols = [...(o.symbols ?? ['BTCUSDT', 'ETHUSDT'])];
   const seed = o.seed ?? 1;
   const rate = o.tradesPerSecond ?? 0.5;
+  const signal = o.signal ?? DEFAULT_SIGNAL;
   const startMs = o.startMs ?? DEFAULT_START_TIME_MS;
   const startUs = startMs * 1000;
   if (startUs % US_PER_DAY !== 0) throw new RangeError('the backtest starts at a UTC midnight');
@@ -257,7 +262,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     filePrefix: 'backtest',
   });
 
-  const trades = simulateTrades({ symbols: backtestSpecs(symbols, rate), minutes: o.days * 1440, seed, startTimeMs: startMs });
+  const trades = simulateTrades({ symbols: backtestSpecs(symbols, rate), minutes: o.days * 1440, seed, startTimeMs: startMs, signal });
   let next = trades.next();
   let nTrades = 0;
   let nBars = 0;
@@ -403,6 +408,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     start: iso(startUs),
     end: iso(startUs + o.days * US_PER_DAY),
     seed,
+    signal,
     tradesPerSecond: rate,
     trades: nTrades,
     bars: nBars,

@@ -14,7 +14,7 @@ import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOp
 import { parsePayload, tradeFromMessage } from './binance.js';
 import { TRADE_MEASUREMENT, tradePoint } from './points.js';
 import { tradeFeatures } from './features.js';
-import { DEFAULT_SYMBOL_NAMES, SYMBOL_PRESETS, simulateRecords } from './market.js';
+import { DEFAULT_SIGNAL, DEFAULT_SYMBOL_NAMES, MAX_SIGNAL, SYMBOL_PRESETS, checkSignal, simulateRecords } from './market.js';
 import { PartitionKeys, symbolOfKey } from './partition-keys.js';
 import { BarPartialRows, TradeRows } from './rows.js';
 import { BAR_PARTIALS, BARS_1M, TRADES } from './tables.js';
@@ -40,6 +40,20 @@ const symbolsOption: SourceOption = {
   description: `comma-separated simulator symbols (presets: ${Object.keys(SYMBOL_PRESETS).join(', ')})`,
   defaultValue: DEFAULT_SYMBOL_NAMES,
   parse: parseSymbols,
+};
+
+/** A signal strength from the command line (0..MAX_SIGNAL); throws naming the range. */
+export function parseSignal(v: string): number {
+  const x = v.trim() === '' ? Number.NaN : Number(v);
+  return checkSignal(x);
+}
+
+/** `--signal`: strength of the simulated market's predictable component (0: a pure random walk). */
+export const signalOption: SourceOption = {
+  flags: '--signal <x>',
+  description: `strength of the predictable component (order-flow imbalance moving the next minute's price), 0..${MAX_SIGNAL}; 0 is a pure random walk`,
+  defaultValue: DEFAULT_SIGNAL,
+  parse: parseSignal,
 };
 
 const symbolsOf = (extra: Readonly<Record<string, unknown>>) => (extra.symbols as readonly string[] | undefined) ?? DEFAULT_SYMBOL_NAMES;
@@ -89,7 +103,7 @@ export const binanceTrades: SourceDefinition = {
     return r.ok ? [tradePoint(tradeFeatures(r.trade, ctx.ingestUs))] : [];
   },
   simulator: {
-    options: [symbolsOption],
+    options: [symbolsOption, signalOption],
     *simulate(o) {
       const keys = new PartitionKeys();
       const idBase = o.idBase ?? 0;
@@ -106,10 +120,11 @@ export const binanceTrades: SourceDefinition = {
         seed: o.seed,
         startTimeMs: o.startTimeMs,
         malformedShare: o.malformedShare,
+        signal: (o.extra.signal as number | undefined) ?? DEFAULT_SIGNAL,
       });
       for (const r of records) yield { timeMs: r.timeMs, partitionKey: keys.next(r.partitionKey), payload: r.payload };
     },
-    describe: (o) => `${symbolsOf(o.extra).join(' + ')} trades`,
+    describe: (o) => `${symbolsOf(o.extra).join(' + ')} trades (signal ${(o.extra.signal as number | undefined) ?? DEFAULT_SIGNAL})`,
     expectedRecords: (o) => Math.round(symbolsOf(o.extra).reduce((a, s) => a + SYMBOL_PRESETS[s]!.meanRatePerSec, 0) * o.minutes * 60),
   },
 };
@@ -120,4 +135,5 @@ export { tradeFeatures, type TradeRow } from './features.js';
 export { symbolOfKey } from './partition-keys.js';
 export { TRADE_MEASUREMENT, type TradeLike, tradePoint } from './points.js';
 export { checkSymbol } from './validate.js';
+export { DEFAULT_SIGNAL, MAX_SIGNAL } from './market.js';
 export { BACKFILL_TABLES, type BackfillStatements, backfillStatements } from './backfill-job.js';
