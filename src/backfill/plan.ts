@@ -82,6 +82,8 @@ export interface BackfillFile {
   readonly lineOffset?: number;
   /** The UTC day (`yyyy-MM-dd`) of every valid trade of the piece, when it has one. */
   readonly day?: string;
+  /** Why the file could not be staged (a broken zip): its one piece fails at RenderStatements, the other files go on. */
+  readonly stageError?: string;
 }
 
 /**
@@ -91,17 +93,22 @@ export interface BackfillFile {
  */
 export const MAX_PIECES_PER_RUN = 400;
 
+/** A file as the stage step left it: split into pieces, or not readable. */
+export type StagedFile = { readonly file: BackfillFile; readonly pieces: readonly SplitPiece[] } | { readonly file: BackfillFile; readonly error: string };
+
 /** The pieces a file was staged as, each with its lines location; throws when a run would exceed {@link MAX_PIECES_PER_RUN}. */
-export function filePieces(
-  files: readonly { readonly file: BackfillFile; readonly pieces: readonly SplitPiece[] }[],
-  linesLocation: (file: BackfillFile, index: number) => string,
-): BackfillFile[] {
-  const total = files.reduce((a, f) => a + f.pieces.length, 0);
+export function filePieces(files: readonly StagedFile[], linesLocation: (file: BackfillFile, index: number) => string): BackfillFile[] {
+  const total = files.reduce((a, f) => a + ('error' in f ? 1 : f.pieces.length), 0);
   if (total > MAX_PIECES_PER_RUN)
     throw new Error(`the files split into ${total} day pieces, more than the ${MAX_PIECES_PER_RUN} one run takes: backfill them in several runs`);
   const out: BackfillFile[] = [];
-  for (const { file, pieces } of files) {
-    for (const p of pieces) {
+  for (const staged of files) {
+    const { file } = staged;
+    if ('error' in staged) {
+      out.push({ ...file, index: out.length, fileIndex: file.index, linesLocation: '', stageError: staged.error });
+      continue;
+    }
+    for (const p of staged.pieces) {
       const index = out.length;
       out.push({
         index,
@@ -228,6 +235,7 @@ export function linesTableName(runId: string, index: number): string {
 
 /** The statements of one file, for an engine. */
 export function fileStatements(d: SqlDialect, run: BackfillRun, file: BackfillFile): BackfillStatements {
+  if (file.stageError !== undefined) throw new Error(`${file.sourceName}: ${file.stageError}`);
   return backfillStatements(d, {
     linesTable: linesTableName(run.runId, file.index),
     linesLocation: file.linesLocation,

@@ -23,6 +23,8 @@ export interface PieceSink {
   write(chunk: Uint8Array): Promise<void> | void;
   /** Ends the piece; resolves when it is stored. */
   end(): Promise<void>;
+  /** Gives the piece up (the input failed): resolves once nothing of it is pending. */
+  abort?(): Promise<void>;
 }
 
 /** One piece as split. */
@@ -96,50 +98,59 @@ export async function splitByDay(
     return lastDay;
   };
 
-  let carry: Uint8Array = new Uint8Array(0);
-  for await (const chunk of input) {
-    const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-    // `pending` is where the bytes not yet written to the open piece begin, `lines` how many lines they hold.
-    let pending = 0;
-    let lines = 0;
-    let from = 0;
-    for (let nl = buf.indexOf(NEWLINE, from); nl >= 0; nl = buf.indexOf(NEWLINE, from)) {
-      const day = dayOf(buf, from, nl);
-      if (!current) {
-        await start(day);
-      } else if (day !== undefined && day !== current.day) {
-        if (current.day === undefined) {
-          // A header (or junk) before the first trade belongs to the first day.
-          current.day = day;
-        } else {
-          await emit(buf.subarray(pending, from), lines);
-          pending = from;
-          lines = 0;
-          await start(day);
-        }
-      }
-      lines++;
-      lineNo++;
-      from = nl + 1;
-    }
-    await emit(buf.subarray(pending, from), lines);
-    carry = buf.subarray(from);
-    // The carried bytes must outlive the chunk (a stream may reuse its buffer).
-    if (carry.length > 0 && carry.buffer === chunk.buffer) carry = Uint8Array.from(carry);
+  try {
+    await splitLines();
+  } catch (e) {
+    await sink?.abort?.();
+    throw e;
   }
-  if (carry.length > 0) {
-    // A last line without a newline.
-    const day = dayOf(carry, 0, carry.length);
-    if (!current) await start(day);
-    else if (day !== undefined && day !== current.day) {
-      if (current.day === undefined) current.day = day;
-      else await start(day);
-    }
-    lineNo++;
-    await emit(carry, 1);
-  }
-  // An empty file is one empty piece: publishing it replaces an earlier publication of the file with nothing.
-  if (!current && pieces.length === 0) await start(undefined);
-  await close();
   return pieces;
+
+  async function splitLines() {
+    let carry: Uint8Array = new Uint8Array(0);
+    for await (const chunk of input) {
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      // `pending` is where the bytes not yet written to the open piece begin, `lines` how many lines they hold.
+      let pending = 0;
+      let lines = 0;
+      let from = 0;
+      for (let nl = buf.indexOf(NEWLINE, from); nl >= 0; nl = buf.indexOf(NEWLINE, from)) {
+        const day = dayOf(buf, from, nl);
+        if (!current) {
+          await start(day);
+        } else if (day !== undefined && day !== current.day) {
+          if (current.day === undefined) {
+            // A header (or junk) before the first trade belongs to the first day.
+            current.day = day;
+          } else {
+            await emit(buf.subarray(pending, from), lines);
+            pending = from;
+            lines = 0;
+            await start(day);
+          }
+        }
+        lines++;
+        lineNo++;
+        from = nl + 1;
+      }
+      await emit(buf.subarray(pending, from), lines);
+      carry = buf.subarray(from);
+      // The carried bytes must outlive the chunk (a stream may reuse its buffer).
+      if (carry.length > 0 && carry.buffer === chunk.buffer) carry = Uint8Array.from(carry);
+    }
+    if (carry.length > 0) {
+      // A last line without a newline.
+      const day = dayOf(carry, 0, carry.length);
+      if (!current) await start(day);
+      else if (day !== undefined && day !== current.day) {
+        if (current.day === undefined) current.day = day;
+        else await start(day);
+      }
+      lineNo++;
+      await emit(carry, 1);
+    }
+    // An empty file is one empty piece: publishing it replaces an earlier publication of the file with nothing.
+    if (!current && pieces.length === 0) await start(undefined);
+    await close();
+  }
 }

@@ -26,7 +26,6 @@ import yauzl from 'yauzl';
 import { listObjects, S3ObjectStore } from './s3-object-store.js';
 import {
   BACKFILL_UPLOAD_PREFIX,
-  type BackfillFile,
   backfillInputs,
   type BackfillRequest,
   filePieces,
@@ -35,9 +34,10 @@ import {
   processingTimeUs,
   runPrefix,
   type StagedBackfill,
+  type StagedFile,
   type StageInput,
 } from '../../backfill/plan.js';
-import { type PieceSink, type SplitPiece, splitByDay } from '../../backfill/split.js';
+import { type PieceSink, splitByDay } from '../../backfill/split.js';
 
 /** yauzl's random access over an S3 object: each read is a ranged GET. */
 class S3RangeReader extends yauzl.RandomAccessReader {
@@ -156,6 +156,11 @@ function gzipUploadSink(s3: S3Client, bucket: string, key: string, partSize: num
       gzip.end();
       await upload;
     },
+    abort: async () => {
+      // The upload sees the error and aborts its multipart upload.
+      gzip.destroy(new Error('the input failed'));
+      await upload.catch(() => undefined);
+    },
   };
 }
 
@@ -182,16 +187,25 @@ export async function stageUploads(s3: S3Client, bucket: string, input: StageInp
 
   const sizes = new Map(uploads.map((u) => [u.key, u.size]));
   const sources = backfillInputs(uploads.map((u) => u.key));
-  const split: { file: BackfillFile; pieces: SplitPiece[] }[] = [];
+  const split: StagedFile[] = [];
   let staged = 0;
   for (const file of files) {
     const source = sources[file.index]!;
-    const text = await uploadText(s3, bucket, source, sizes.get(source)!);
-    const pieces = await splitByDay(text, nowUs, (piece) =>
-      gzipUploadSink(s3, bucket, `${linesPrefix(input.runId, staged + piece)}${file.key}.csv.gz`, options.partSize),
-    );
-    staged += pieces.length;
-    split.push({ file, pieces });
+    try {
+      const text = await uploadText(s3, bucket, source, sizes.get(source)!);
+      const pieces = await splitByDay(text, nowUs, (piece) =>
+        gzipUploadSink(s3, bucket, `${linesPrefix(input.runId, staged + piece)}${file.key}.csv.gz`, options.partSize),
+      );
+      staged += pieces.length;
+      split.push({ file, pieces });
+    } catch (e) {
+      // An unreadable file fails alone (at RenderStatements); what it staged is cleared with the run.
+      split.push({ file, error: (e as Error).message });
+      // Its pieces staged so far go: the next file's pieces take their prefixes.
+      const lines = `${runPrefix(input.runId)}lines/`;
+      await staging.delete((await staging.list(lines)).filter((k) => Number(k.slice(lines.length).split('/')[0]) >= staged));
+      staged += 1;
+    }
   }
   return {
     run: { runId: input.runId, processingTimeUs: nowUs, lakeRoot: `s3://${bucket}/`, maxConcurrency: options.maxConcurrency },
