@@ -153,7 +153,8 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     const locations: string[] = [];
     for (const file of files) {
       const source = sources[file.index]!;
-      const at = (piece: number) => join(scratch, `${locations.length + piece}-${file.key}.csv`);
+      const first = locations.length;
+      const at = (piece: number) => join(scratch, `${first + piece}-${file.key}.csv`);
       try {
         let pieces: SplitPiece[] | undefined;
         if (extname(source).toLowerCase() === '.csv') {
