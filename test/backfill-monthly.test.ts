@@ -90,7 +90,14 @@ describe('a monthly archive (31 days) backfills in one run, split by UTC day', (
     const pieces: SplitPiece[] = await withTradeFileText(zip, (text) =>
       splitByDay(text, ctx.nowUs, (piece) => {
         const chunks: Buffer[] = [];
-        return { write: (c) => void chunks.push(Buffer.from(c)), end: async () => void (texts[piece] = Buffer.concat(chunks).toString('latin1')) };
+        return {
+          write: (c) => {
+            chunks.push(Buffer.from(c));
+          },
+          end: async () => {
+            texts[piece] = Buffer.concat(chunks).toString('latin1');
+          },
+        };
       }),
     );
     const file: BackfillFile = { index: 0, key: 'BTCUSDT-trades-2024-01', symbol: 'BTCUSDT', sourceName: 'BTCUSDT-trades-2024-01.zip', linesLocation: '' };
@@ -120,6 +127,6 @@ describe('a monthly archive (31 days) backfills in one run, split by UTC day', (
       // Quarantine line numbers continue the file's.
       expect(sql.quarantine).toContain(i === 0 ? 'CAST(line_no AS VARCHAR)' : `CAST(line_no + ${piece.lineOffset} AS VARCHAR)`);
     }
-    expect(staged.reduce((a, p, i) => a + texts[i]!.split('\n').filter((t) => parseCsvTrade(t, 'BTCUSDT', ctx).ok).length, 0)).toBe(valid);
+    expect(staged.reduce((a, _p, i) => a + texts[i]!.split('\n').filter((t) => parseCsvTrade(t, 'BTCUSDT', ctx).ok).length, 0)).toBe(valid);
   });
 });
