@@ -9,6 +9,8 @@ import { publishBackfill } from '../src/backfill/publish.js';
 import { stageUploads } from '../src/adapters/aws/backfill-s3.js';
 import { S3ObjectStore } from '../src/adapters/aws/s3-object-store.js';
 import { readLines, writeSimulatedFile } from '../src/local/trade-files.js';
+import { SYMBOL_PRESETS } from '../src/sources/binance-trades/market.js';
+import { csvTimeToMicros } from '../src/sources/binance-trades/binance.js';
 import { tempDir } from './helpers/lake-files.js';
 import { useS3rver } from './helpers/s3rver.js';
 
@@ -26,7 +28,7 @@ async function simulated(zip: boolean, symbol: string) {
 }
 
 describe('backfill stage step (StageUploads) against s3rver', () => {
-  it('streams each zip to gzip and copies csv files into per-file prefixes, after clearing the run', async () => {
+  it('streams each file (zip or csv) to gzip into per-piece prefixes, after clearing the run', async () => {
     // Prepare: a Binance zip and a csv uploaded under raw/backfill/, a leftover of an earlier attempt
     const zip = await simulated(true, 'BTCUSDT');
     const csv = await simulated(false, 'ETHUSDT');
@@ -52,10 +54,57 @@ describe('backfill stage step (StageUploads) against s3rver', () => {
     expect(staged.files[0]!.linesLocation).toBe(`s3://${BUCKET}/_backfill/runs/run-1/lines/0/`);
     const k0 = staged.files[0]!.key;
     const k1 = staged.files[1]!.key;
-    expect(await local.keys(`${BACKFILL_RUNS_PREFIX}run-1/`)).toEqual([`_backfill/runs/run-1/lines/0/${k0}.csv.gz`, `_backfill/runs/run-1/lines/1/${k1}.csv`]);
+    expect(await local.keys(`${BACKFILL_RUNS_PREFIX}run-1/`)).toEqual([
+      `_backfill/runs/run-1/lines/0/${k0}.csv.gz`,
+      `_backfill/runs/run-1/lines/1/${k1}.csv.gz`,
+    ]);
     const unzipped = gunzipSync(await get(`_backfill/runs/run-1/lines/0/${k0}.csv.gz`)).toString('utf8');
     expect(unzipped.split('\n').filter((l) => l !== '')).toEqual(zipLines);
-    expect((await get(`_backfill/runs/run-1/lines/1/${k1}.csv`)).equals(readFileSync(csv))).toBe(true);
+    expect(gunzipSync(await get(`_backfill/runs/run-1/lines/1/${k1}.csv.gz`)).equals(readFileSync(csv))).toBe(true);
+  });
+
+  it('splits a file spanning three days into one gzipped piece per UTC day, in file order, with their line offsets', async () => {
+    // Prepare: three days of thin BTCUSDT trades in one zip, starting at 22:00 the day before
+    const start = Date.UTC(2026, 10, 1, 22);
+    const written = await writeSimulatedFile({
+      out: `${tempDir()}/BTCUSDT-trades-2026-11.zip`,
+      format: 'csv',
+      symbols: [{ ...SYMBOL_PRESETS.BTCUSDT!, meanRatePerSec: 0.05 }],
+      minutes: 3 * 1440,
+      seed: 9,
+      startTimeMs: start,
+    });
+    const zip = written.files[0]!.path;
+    await put(`raw/backfill/multi/${basename(zip)}`, readFileSync(zip));
+    const lines: string[] = [];
+    for await (const l of readLines(zip)) lines.push(l);
+    // Act
+    const staged = await stageUploads(
+      local.s3,
+      BUCKET,
+      { request: { uploadPrefix: 'raw/backfill/multi/' }, runId: 'run-m', startedAt: NOW },
+      { maxConcurrency: 2 },
+    );
+    // Assess: days 11-01 (2 h), 11-02, 11-03, 11-04 (22 h); every piece in its own prefix, named after the file
+    expect(staged.files.map((f) => [f.index, f.fileIndex, f.key, f.day])).toEqual(
+      ['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04'].map((day, i) => [i, 0, 'BTCUSDT-trades-2026-11', day]),
+    );
+    const pieces = await Promise.all(
+      staged.files.map(async (f) => gunzipSync(await get(`_backfill/runs/run-m/lines/${f.index}/BTCUSDT-trades-2026-11.csv.gz`)).toString('latin1')),
+    );
+    const pieceLines = pieces.map((p) => p.split('\n').filter((l) => l !== ''));
+    expect(pieceLines.flat()).toEqual(lines);
+    let offset = 0;
+    for (const [i, f] of staged.files.entries()) {
+      expect(f.lineOffset).toBe(offset);
+      expect(f.linesLocation).toBe(`s3://${BUCKET}/_backfill/runs/run-m/lines/${i}/`);
+      // Every line but the header has its piece's day.
+      const days = new Set(
+        pieceLines[i]!.filter((l) => !l.startsWith('id,')).map((l) => new Date(csvTimeToMicros(Number(l.split(',')[4])) / 1000).toISOString().slice(0, 10)),
+      );
+      expect([...days]).toEqual([f.day]);
+      offset += pieceLines[i]!.length;
+    }
   });
 
   it('refuses prefixes outside raw/backfill/ and files whose symbol it cannot tell, before staging anything', async () => {

@@ -8,16 +8,21 @@
  * Lake keys (relative to the lake root, outside every table's location):
  *
  * ```
- * _backfill/runs/<runId>/lines/<index>/<file>   the raw lines of input file <index> (Athena reads them)
- * _backfill/runs/<runId>/out/<index>/<table>/dt=…/hour=…/<object>   what the statements wrote
+ * _backfill/runs/<runId>/lines/<index>/<file>   the raw lines of piece <index> (Athena reads them)
+ * _backfill/runs/<runId>/out/<index>/<table>/dt=…/hour=…/<object>   what the piece's statements wrote
  * _backfill/published/<fileKey>.json           the objects a file's last publication put in the tables
  * ```
+ *
+ * The stage step splits each input file into pieces of one UTC day
+ * (`split.ts`); the state machine's Map runs the statements of each piece, and
+ * the publish step publishes a file's pieces together, under the file's name.
  */
 import { checkSymbol } from '../sources/binance-trades/index.js';
 import type { TableSchema } from '../lake/table-schema.js';
 import { type BackfillStatements, backfillStatements } from '../sources/binance-trades/index.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import type { RunStart } from '../orchestration/asl.js';
+import type { SplitPiece } from './split.js';
 
 /** Trade files a backfill reads: Binance's daily `.zip`, plain `.csv`, or gzipped `.csv.gz`. */
 export const BACKFILL_FILE_RE = /\.(csv|zip|gz)$/i;
@@ -57,10 +62,15 @@ export interface StageInput extends RunStart<BackfillRequest> {
   readonly runId: string;
 }
 
-/** One input file of a run. */
+/**
+ * One input file of a run, or once staged one piece of it (the lines of one
+ * UTC day: the unit the state machine's Map runs statements for).
+ */
 export interface BackfillFile {
-  /** Position in the run (0-based, sorted by name). */
+  /** Position in the run (0-based; files sorted by name, then pieces in file order): names the staging prefix and the lines table. */
   readonly index: number;
+  /** Position of the input file in the run (pieces of one file share it; default `index`). */
+  readonly fileIndex?: number;
   /** Names the file's outputs and its marker: the file name without extension, `[A-Za-z0-9._-]` only. */
   readonly key: string;
   readonly symbol: string;
@@ -68,6 +78,51 @@ export interface BackfillFile {
   readonly sourceName: string;
   /** Where its raw lines are for the lines table: a local file, or an S3 prefix (`s3://bucket/…/`). */
   readonly linesLocation: string;
+  /** Lines of the input file before this piece's first line (quarantine rows keep the file's line numbers). */
+  readonly lineOffset?: number;
+  /** The UTC day (`yyyy-MM-dd`) of every valid trade of the piece, when it has one. */
+  readonly day?: string;
+  /** Why the file could not be staged (a broken zip): its one piece fails at RenderStatements, the other files go on. */
+  readonly stageError?: string;
+}
+
+/**
+ * Pieces one run may process: a year of daily pieces (or twelve monthly files)
+ * keeps the execution's history (25,000 events, ~40 per piece) and its state
+ * (256 KB, ~0.4 KB per piece) within Step Functions' limits.
+ */
+export const MAX_PIECES_PER_RUN = 400;
+
+/** A file as the stage step left it: split into pieces, or not readable. */
+export type StagedFile = { readonly file: BackfillFile; readonly pieces: readonly SplitPiece[] } | { readonly file: BackfillFile; readonly error: string };
+
+/** The pieces a file was staged as, each with its lines location; throws when a run would exceed {@link MAX_PIECES_PER_RUN}. */
+export function filePieces(files: readonly StagedFile[], linesLocation: (file: BackfillFile, index: number) => string): BackfillFile[] {
+  const total = files.reduce((a, f) => a + ('error' in f ? 1 : f.pieces.length), 0);
+  if (total > MAX_PIECES_PER_RUN)
+    throw new Error(`the files split into ${total} day pieces, more than the ${MAX_PIECES_PER_RUN} one run takes: backfill them in several runs`);
+  const out: BackfillFile[] = [];
+  for (const staged of files) {
+    const { file } = staged;
+    if ('error' in staged) {
+      out.push({ ...file, index: out.length, fileIndex: file.index, linesLocation: '', stageError: staged.error });
+      continue;
+    }
+    for (const p of staged.pieces) {
+      const index = out.length;
+      out.push({
+        index,
+        fileIndex: file.index,
+        key: file.key,
+        symbol: file.symbol,
+        sourceName: file.sourceName,
+        linesLocation: linesLocation(file, index),
+        lineOffset: p.firstLine,
+        ...(p.day ? { day: p.day } : {}),
+      });
+    }
+  }
+  return out;
 }
 
 /** Run-wide values every step gets. */
@@ -180,11 +235,12 @@ export function linesTableName(runId: string, index: number): string {
 
 /** The statements of one file, for an engine. */
 export function fileStatements(d: SqlDialect, run: BackfillRun, file: BackfillFile): BackfillStatements {
+  if (file.stageError !== undefined) throw new Error(`${file.sourceName}: ${file.stageError}`);
   return backfillStatements(d, {
     linesTable: linesTableName(run.runId, file.index),
     linesLocation: file.linesLocation,
     outputLocation: (t) => run.lakeRoot + outputPrefix(run.runId, file.index, t),
-    ctx: { symbol: file.symbol, nowUs: run.processingTimeUs, sourceName: file.sourceName },
+    ctx: { symbol: file.symbol, nowUs: run.processingTimeUs, sourceName: file.sourceName, lineOffset: file.lineOffset ?? 0 },
     batchId: `backfill-${file.key}`,
   });
 }

@@ -6,7 +6,7 @@
  * {@link ObjectStore} port (keys relative to the lake root).
  *
  * Idempotency (a retried step, a rerun of the state machine, the same file
- * backfilled again later): a file's objects are named
+ * backfilled again later): a file's objects, from all its day pieces, are named
  * `<zone>/<table>/dt=…/hour=…/backfill-<fileKey>-<n>.parquet`, and its marker
  * `_backfill/published/<fileKey>.json` lists what it published last. The
  * marker first grows to cover the old and the new objects, then the new
@@ -39,31 +39,46 @@ function isDataObject(key: string): boolean {
   return name !== '' && !name.startsWith('.') && !name.startsWith('_');
 }
 
-/** Where each staged object of a file goes: `staged key -> table key`, numbered per partition in name order. */
-async function destinations(store: ObjectStore, runId: string, file: BackfillFile): Promise<Map<string, string>> {
+/**
+ * Where each staged object of a file's pieces goes: `staged key -> table key`,
+ * numbered per partition in (piece, name) order. The day pieces of a file
+ * share its quarantine partition (the processing hour), hence one numbering
+ * across them.
+ */
+async function destinations(store: ObjectStore, runId: string, key: string, pieces: readonly BackfillFile[]): Promise<Map<string, string>> {
   const moves = new Map<string, string>();
   for (const table of BACKFILL_TABLES) {
-    const from = outputPrefix(runId, file.index, table);
     const byPartition = new Map<string, string[]>();
-    for (const key of (await store.list(from)).filter(isDataObject).sort()) {
-      const rel = key.slice(from.length);
-      const partition = rel.slice(0, rel.lastIndexOf('/') + 1);
-      if (!/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/$/.test(partition))
-        throw new Error(`unexpected staged object ${key}: expected <table>/dt=yyyy-MM-dd/hour=HH/<name>`);
-      byPartition.set(partition, [...(byPartition.get(partition) ?? []), key]);
+    for (const piece of [...pieces].sort((a, b) => a.index - b.index)) {
+      const from = outputPrefix(runId, piece.index, table);
+      for (const staged of (await store.list(from)).filter(isDataObject).sort()) {
+        const rel = staged.slice(from.length);
+        const partition = rel.slice(0, rel.lastIndexOf('/') + 1);
+        if (!/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/$/.test(partition))
+          throw new Error(`unexpected staged object ${staged}: expected <table>/dt=yyyy-MM-dd/hour=HH/<name>`);
+        byPartition.set(partition, [...(byPartition.get(partition) ?? []), staged]);
+      }
     }
     for (const [partition, keys] of byPartition) {
-      for (const [n, k] of keys.entries()) moves.set(k, `${tablePrefix(table)}${partition}backfill-${file.key}-${n}.parquet`);
+      for (const [n, k] of keys.entries()) moves.set(k, `${tablePrefix(table)}${partition}backfill-${key}-${n}.parquet`);
     }
   }
   return moves;
 }
 
-/** Publishes one file's staged outputs; returns the number of objects now published and superseded. */
-export async function publishFile(store: ObjectStore, runId: string, file: BackfillFile): Promise<{ objects: number; superseded: number }> {
+/**
+ * Publishes one file's staged outputs (all its pieces: `file` alone when it
+ * was not split); returns the number of objects now published and superseded.
+ */
+export async function publishFile(
+  store: ObjectStore,
+  runId: string,
+  file: BackfillFile,
+  pieces: readonly BackfillFile[] = [file],
+): Promise<{ objects: number; superseded: number }> {
   const marker = markerKey(file.key);
   const previous = await readMarker(store, marker);
-  const moves = await destinations(store, runId, file);
+  const moves = await destinations(store, runId, file.key, pieces);
   const next = [...moves.values()];
   await writeMarker(store, marker, { objects: [...new Set([...previous, ...next])], runId, pending: true });
   // A copy keeps the staged object, so a retried step publishes the same objects again.
@@ -76,23 +91,31 @@ export async function publishFile(store: ObjectStore, runId: string, file: Backf
 }
 
 function describeFailure(r: FileOutcome, files: readonly BackfillFile[]): string {
-  const name = files.find((f) => f.index === r.index)?.sourceName ?? r.key;
+  const piece = files.find((f) => f.index === r.index);
+  const name = piece ? `${piece.sourceName}${piece.day && !piece.sourceName.includes(piece.day) ? ` (${piece.day})` : ''}` : r.key;
   return `${name}: ${r.error?.Error ?? 'failed'}${r.error?.Cause ? ` (${r.error.Cause.slice(0, 300)})` : ''}`;
 }
 
 /**
- * The publish step: publishes every file whose statements succeeded, reports
- * the others, then clears the run's staging prefix.
+ * The publish step: publishes every file all of whose pieces' statements
+ * succeeded, reports the others (a file with a failed piece keeps its earlier
+ * publication whole), then clears the run's staging prefix.
  */
 export async function publishBackfill(store: ObjectStore, input: PublishInput): Promise<PublishOutput> {
   const { run, files, results } = input;
   const ok = new Set(results.filter((r) => r.ok).map((r) => r.index));
+  const byFile = new Map<string, BackfillFile[]>();
+  for (const f of files) byFile.set(f.key, [...(byFile.get(f.key) ?? []), f]);
   const published: { key: string; objects: number; superseded: number }[] = [];
-  for (const file of files) {
-    if (!ok.has(file.index)) continue;
-    published.push({ key: file.key, ...(await publishFile(store, run.runId, file)) });
+  for (const [key, pieces] of byFile) {
+    if (!pieces.every((p) => ok.has(p.index))) continue;
+    published.push({ key, ...(await publishFile(store, run.runId, pieces[0]!, pieces)) });
   }
   await store.delete(await store.list(runPrefix(run.runId)));
   const failed = results.filter((r) => !r.ok);
-  return { published, failedFiles: failed.length, failureSummary: failed.map((r) => describeFailure(r, files)).join('; ') };
+  return {
+    published,
+    failedFiles: new Set(failed.map((r) => r.key)).size,
+    failureSummary: failed.map((r) => describeFailure(r, files)).join('; '),
+  };
 }

@@ -6,26 +6,29 @@
  *
  * | state | in the cloud | here |
  * |---|---|---|
- * | StageUploads | lists the uploads, stages zips as gzip in S3 | plans the local files (zips are extracted lazily, one at a time, by RenderStatements) |
- * | RenderStatements | Athena statements of a file | DuckDB statements of the same definitions (`src/sql/backfill-job.ts`) |
+ * | StageUploads | lists the uploads, stages each as gzipped pieces of one UTC day in S3 | the same split, into plain CSV pieces in a scratch directory (a one-day `.csv` is read in place) |
+ * | RenderStatements | Athena statements of a piece | DuckDB statements of the same definitions (`src/sql/backfill-job.ts`) |
  * | CreateLinesTable, Unload*, DropLinesTable… | Athena runs `$.sql.*` | DuckDB runs the same `$.sql.*` |
  * | PublishOutputs | S3 copies under deterministic names, per-file markers | the same code (`src/backfill/publish.ts`) on the lake directory |
  *
- * The DuckDB work is what it always was (one scan of the file into temporary
+ * The DuckDB work is what it always was (one scan of each piece into temporary
  * tables, three COPYs); the state machine adds a constant few hundred
- * milliseconds per run. Idempotent per input file: its outputs are named
+ * milliseconds per run, and the split one pass over the file's text. The
+ * scratch directory holds every piece of the run until its statements ran. Idempotent per input file: its outputs are named
  * `backfill-<file>-<n>.parquet` and replace the ones its marker lists, so
  * backfilling a file twice never doubles rows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
   BACKFILL_FILE_RE,
   type BackfillFile,
   backfillInputs,
   type BackfillRequest,
+  filePieces,
   fileStatements,
   linesTableName,
   outputPrefix,
@@ -34,15 +37,17 @@ import {
   type PublishInput,
   runPrefix,
   type StagedBackfill,
+  type StagedFile,
   type StageInput,
 } from '../backfill/plan.js';
 import { publishBackfill } from '../backfill/publish.js';
+import { type PieceSink, type SplitPiece, splitByDay } from '../backfill/split.js';
 import { BACKFILL_ATHENA_STATES, BACKFILL_STATES as S, localBackfillDefinition } from '../adapters/workflows/backfill-workflow.js';
 import { type BackfillStatements, intermediateTables } from '../sources/binance-trades/backfill-job.js';
 import { DUCKDB, sqlString } from '../sql/dialect.js';
 import { FileObjectStore } from './file-object-store.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
-import { extractTradeFile } from './trade-files.js';
+import { withTradeFileText } from './trade-files.js';
 
 export interface BackfillOptions {
   /** A trade file or a directory of them. */
@@ -90,6 +95,31 @@ export function backfillFiles(input: string): string[] {
   return [input];
 }
 
+/** A sink that keeps nothing (a pass that only finds the pieces). */
+const NO_SINK: PieceSink = { write: () => undefined, end: async () => undefined };
+
+/** A piece written to a plain file, with back-pressure. */
+function fileSink(path: string): PieceSink {
+  const out = createWriteStream(path);
+  const closed = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+  });
+  closed.catch(() => undefined);
+  return {
+    write: async (chunk) => {
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), closed]);
+    },
+    end: async () => {
+      out.end();
+      await closed;
+    },
+    abort: async () => {
+      out.destroy();
+    },
+  };
+}
+
 /** The definition, rendered once per process. */
 let definition: ReturnType<typeof localBackfillDefinition> | undefined;
 
@@ -105,28 +135,55 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
   await c.run(`SET temp_directory = ${sqlString(scratch)}`);
   await c.run('SET preserve_insertion_order = true');
 
-  const results: BackfillFileResult[] = [];
+  const results = new Map<string, BackfillFileResult>();
   const reasons: Record<string, number> = {};
   /** The file each rendered drop statement belongs to, and when its turn began. */
   const dropping = new Map<string, { file: BackfillFile; t0: number }>();
 
-  /** StageUploads: plans the files; a zip or gz gets its lines location in the scratch directory. */
+  /**
+   * StageUploads: plans the files and splits each into pieces of one UTC day in
+   * the scratch directory, as the cloud's stage step does (DuckDB has no
+   * partition limit, but the pieces are what the cloud runs). A `.csv` of one
+   * day is read in place: a first pass only finds its pieces.
+   */
   const stage = async (input: StageInput): Promise<StagedBackfill> => {
-    const files = planFiles(sources, input.request.symbol, (name, index) =>
-      extname(name).toLowerCase() === '.csv' ? name : join(scratch, `${index}-${basename(name, extname(name))}.csv`),
-    );
+    const nowUs = processingTimeUs(input.request, input.startedAt);
+    const files = planFiles(sources, input.request.symbol, (name) => name);
+    const split: StagedFile[] = [];
+    const locations: string[] = [];
+    for (const file of files) {
+      const source = sources[file.index]!;
+      const first = locations.length;
+      const at = (piece: number) => join(scratch, `${first + piece}-${file.key}.csv`);
+      try {
+        let pieces: SplitPiece[] | undefined;
+        if (extname(source).toLowerCase() === '.csv') {
+          pieces = await withTradeFileText(source, (text) => splitByDay(text, nowUs, () => NO_SINK));
+          if (pieces.length !== 1) pieces = undefined;
+          else locations.push(source);
+        }
+        if (!pieces) {
+          pieces = await withTradeFileText(source, (text) => splitByDay(text, nowUs, (piece) => fileSink(at(piece))));
+          for (const p of pieces) locations.push(at(p.piece));
+        }
+        split.push({ file, pieces });
+      } catch (e) {
+        // An unreadable file fails alone, at RenderStatements (as in the cloud); what it wrote is never read.
+        split.push({ file, error: (e as Error).message });
+        locations.push('');
+      }
+    }
     return {
-      run: { runId: input.runId, processingTimeUs: processingTimeUs(input.request, input.startedAt), lakeRoot: `${lakeRoot}${sep}`, maxConcurrency: 1 },
-      files,
+      run: { runId: input.runId, processingTimeUs: nowUs, lakeRoot: `${lakeRoot}${sep}`, maxConcurrency: 1 },
+      files: filePieces(split, (_file, index) => locations[index]!),
     };
   };
 
-  /** RenderStatements: extracts a compressed file (one at a time, removed after its statements) and renders the DuckDB statements. */
+  /** RenderStatements: renders the DuckDB statements of a piece. */
   const render = async ({ run, file }: { run: StagedBackfill['run']; file: BackfillFile }): Promise<BackfillStatements> => {
     const t0 = performance.now();
-    const source = sources[file.index]!;
-    opts.onFile?.(source, file.index, sources.length);
-    if (source !== file.linesLocation) await extractTradeFile(source, file.linesLocation);
+    const fileIndex = file.fileIndex ?? file.index;
+    opts.onFile?.(sources[fileIndex]!, fileIndex, sources.length);
     // DuckDB's COPY makes the table directories, not their parents.
     mkdirSync(join(lakeRoot, outputPrefix(run.runId, file.index)), { recursive: true });
     const statements = fileStatements(DUCKDB, run, file);
@@ -147,14 +204,17 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     for (const [r, n] of byReason) reasons[String(r)] = (reasons[String(r)] ?? 0) + Number(n);
     const lines = Number(counts[0]);
     const trades = Number(counts[1]);
-    results.push({
-      file: sources[file.index]!,
+    // A file's pieces add up (their minutes too: each minute lies in one day).
+    const source = sources[file.fileIndex ?? file.index]!;
+    const before = results.get(source);
+    results.set(source, {
+      file: source,
       symbol: file.symbol,
-      lines,
-      trades,
-      quarantined: lines - trades,
-      minutes: Number(counts[2]),
-      seconds: (performance.now() - t0) / 1000,
+      lines: (before?.lines ?? 0) + lines,
+      trades: (before?.trades ?? 0) + trades,
+      quarantined: (before?.quarantined ?? 0) + lines - trades,
+      minutes: (before?.minutes ?? 0) + Number(counts[2]),
+      seconds: (before?.seconds ?? 0) + (performance.now() - t0) / 1000,
     });
   };
 
@@ -170,7 +230,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
       const drop = dropping.get(QueryString);
       if (drop && state === S.dropLines) await collect(drop.file, drop.t0);
       await c.run(QueryString);
-      if (drop && drop.file.linesLocation !== sources[drop.file.index]) rmSync(drop.file.linesLocation, { force: true });
+      if (drop && !sources.includes(drop.file.linesLocation)) rmSync(drop.file.linesLocation, { force: true });
       return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
     };
   }
@@ -194,12 +254,12 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillSummary> 
     rmSync(scratch, { recursive: true, force: true });
     rmSync(join(lakeRoot, runPrefix(runId)), { recursive: true, force: true });
   }
-  results.sort((a, b) => sources.indexOf(a.file) - sources.indexOf(b.file));
+  const files = [...results.values()].sort((a, b) => sources.indexOf(a.file) - sources.indexOf(b.file));
   const summary: BackfillSummary = {
-    files: results,
-    lines: results.reduce((a, r) => a + r.lines, 0),
-    trades: results.reduce((a, r) => a + r.trades, 0),
-    quarantined: results.reduce((a, r) => a + r.quarantined, 0),
+    files,
+    lines: files.reduce((a, r) => a + r.lines, 0),
+    trades: files.reduce((a, r) => a + r.trades, 0),
+    quarantined: files.reduce((a, r) => a + r.quarantined, 0),
     seconds: (performance.now() - started) / 1000,
     quarantinedByReason: reasons,
   };

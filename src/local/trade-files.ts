@@ -189,6 +189,19 @@ export async function extractTradeFile(path: string, outPath: string, options: P
   }
 }
 
+/**
+ * Streams the text of a trade file (for a `.zip` the CSV inside it, for `.gz`
+ * the decompressed text, otherwise the file), closed after `use` returns.
+ */
+export async function withTradeFileText<T>(path: string, use: (text: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
+  const src = await openByteSource(path, {});
+  try {
+    return await use(src.stream);
+  } finally {
+    src.close();
+  }
+}
+
 /** The symbol in a Binance file name such as `BTCUSDT-trades-2026-11-02.zip`, if any (shared with the cloud backfill). */
 export { symbolFromFileName } from '../backfill/plan.js';
 

@@ -4,35 +4,40 @@
  * {@link S3ObjectStore}).
  *
  * Athena reads text and gzipped text but not `.zip`, which is what Binance
- * publishes. The stage step streams the CSV entry of each zip through gzip
- * into a multipart upload (ranged GETs feed the unzipper; nothing is held in
- * memory or on disk beyond one part), and copies `.csv` and `.gz` uploads as
- * they are. Each file gets its own prefix, the location of its lines table.
+ * publishes, and its `UNLOAD` writes at most 100 partitions per statement,
+ * while a monthly archive spans ~744 hours. The stage step streams the text of
+ * each upload (a zip's CSV entry through ranged GETs, a `.gz` decompressed)
+ * through the day split into one gzipped multipart upload per UTC day: nothing
+ * is held in memory or on disk beyond one part. Each piece gets its own
+ * prefix, the location of its lines table.
  */
 import { PassThrough, Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { once } from 'node:events';
+import { createGunzip, createGzip } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
-import { copySource, listObjects, S3ObjectStore } from './s3-object-store.js';
+import { listObjects, S3ObjectStore } from './s3-object-store.js';
 import {
   BACKFILL_UPLOAD_PREFIX,
   backfillInputs,
   type BackfillRequest,
+  filePieces,
   linesPrefix,
   planFiles,
   processingTimeUs,
   runPrefix,
   type StagedBackfill,
+  type StagedFile,
   type StageInput,
 } from '../../backfill/plan.js';
+import { type PieceSink, splitByDay } from '../../backfill/split.js';
 
 /** yauzl's random access over an S3 object: each read is a ranged GET. */
 class S3RangeReader extends yauzl.RandomAccessReader {
@@ -123,18 +128,58 @@ export function uploadPrefixOf(request: BackfillRequest): string {
   return prefix;
 }
 
+/** The text of an upload, streamed: the CSV entry of a zip, a `.gz` decompressed, a `.csv` as it is. */
+async function uploadText(s3: S3Client, bucket: string, key: string, size: number): Promise<Readable> {
+  if (/\.zip$/i.test(key)) return zipCsvEntry(s3, bucket, key, size);
+  const body = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as Readable;
+  if (!/\.gz$/i.test(key)) return body;
+  const gunzip = createGunzip();
+  body.on('error', (e) => gunzip.destroy(e));
+  return body.pipe(gunzip);
+}
+
+/** A piece's sink: its lines through gzip into one multipart upload. */
+function gzipUploadSink(s3: S3Client, bucket: string, key: string, partSize: number | undefined): PieceSink {
+  const gzip = createGzip({ level: 1 });
+  const upload = uploadStream(s3, bucket, key, gzip, partSize);
+  // A failed upload stops the writes: a pending write would otherwise wait for a drain that never comes.
+  const failed = upload.then(
+    () => new Promise<never>(() => undefined),
+    (e: unknown) => Promise.reject(e),
+  );
+  failed.catch(() => undefined);
+  return {
+    write: async (chunk) => {
+      if (!gzip.write(chunk)) await Promise.race([once(gzip, 'drain'), failed]);
+    },
+    end: async () => {
+      gzip.end();
+      await upload;
+    },
+    abort: async () => {
+      // The upload sees the error and aborts its multipart upload.
+      gzip.destroy(new Error('the input failed'));
+      await upload.catch(() => undefined);
+    },
+  };
+}
+
 /**
  * The stage step: plans the run's files from the uploads, clears the run's
- * staging prefix (a retried step starts clean) and stages each file's lines.
+ * staging prefix (a retried step starts clean) and stages each file's lines
+ * as pieces of one UTC day each (`src/backfill/split.ts`), gzipped, one
+ * prefix per piece: no Athena statement then writes more than 24 hour
+ * partitions, whatever the file spans.
  */
 export async function stageUploads(s3: S3Client, bucket: string, input: StageInput, options: StageOptions): Promise<StagedBackfill> {
   const prefix = uploadPrefixOf(input.request);
   const nowUs = processingTimeUs(input.request, input.startedAt);
   const uploads = await listObjects(s3, bucket, prefix);
+  // Each piece gets its own lines location below; a file has none of its own.
   const files = planFiles(
     uploads.map((u) => u.key),
     input.request.symbol,
-    (_name, index) => `s3://${bucket}/${linesPrefix(input.runId, index)}`,
+    () => '',
   );
   if (files.length === 0) throw new Error(`no .csv, .zip or .gz trade files under s3://${bucket}/${prefix}`);
   const staging = new S3ObjectStore(s3, bucket);
@@ -142,22 +187,28 @@ export async function stageUploads(s3: S3Client, bucket: string, input: StageInp
 
   const sizes = new Map(uploads.map((u) => [u.key, u.size]));
   const sources = backfillInputs(uploads.map((u) => u.key));
+  const split: StagedFile[] = [];
+  let staged = 0;
   for (const file of files) {
     const source = sources[file.index]!;
-    const lines = linesPrefix(input.runId, file.index);
-    if (/\.zip$/i.test(source)) {
-      const entry = await zipCsvEntry(s3, bucket, source, sizes.get(source)!);
-      const gzip = createGzip({ level: 1 });
-      entry.on('error', (e) => gzip.destroy(e));
-      entry.pipe(gzip);
-      await uploadStream(s3, bucket, `${lines}${file.key}.csv.gz`, gzip, options.partSize);
-    } else {
-      const name = /\.gz$/i.test(source) ? `${file.key}.csv.gz` : `${file.key}.csv`;
-      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${lines}${name}`, CopySource: copySource(bucket, source) }));
+    try {
+      const text = await uploadText(s3, bucket, source, sizes.get(source)!);
+      const pieces = await splitByDay(text, nowUs, (piece) =>
+        gzipUploadSink(s3, bucket, `${linesPrefix(input.runId, staged + piece)}${file.key}.csv.gz`, options.partSize),
+      );
+      staged += pieces.length;
+      split.push({ file, pieces });
+    } catch (e) {
+      // An unreadable file fails alone (at RenderStatements); what it staged is cleared with the run.
+      split.push({ file, error: (e as Error).message });
+      // Its pieces staged so far go: the next file's pieces take their prefixes.
+      const lines = `${runPrefix(input.runId)}lines/`;
+      await staging.delete((await staging.list(lines)).filter((k) => Number(k.slice(lines.length).split('/')[0]) >= staged));
+      staged += 1;
     }
   }
   return {
     run: { runId: input.runId, processingTimeUs: nowUs, lakeRoot: `s3://${bucket}/`, maxConcurrency: options.maxConcurrency },
-    files,
+    files: filePieces(split, (_file, index) => `s3://${bucket}/${linesPrefix(input.runId, index)}`),
   };
 }

@@ -22,6 +22,8 @@ export interface BackfillContext {
   readonly nowUs: number;
   /** Names the source in quarantine rows (stream_name / shard_id columns). */
   readonly sourceName: string;
+  /** Lines of the file before the first of these lines (a day piece of a larger file): added to quarantine line numbers. */
+  readonly lineOffset?: number;
 }
 
 /** Lines with their 1-based line numbers: `(line, line_no)`. */
@@ -164,7 +166,7 @@ export function quarantineSql(classified: string, d: SqlDialect, ctx: BackfillCo
   line AS raw_payload,
   'backfill' AS stream_name,
   ${sqlString(ctx.sourceName)} AS shard_id,
-  CAST(line_no AS VARCHAR) AS sequence_number,
+  CAST(${ctx.lineOffset ? `line_no + ${ctx.lineOffset}` : 'line_no'} AS VARCHAR) AS sequence_number,
   ${sqlString(ctx.symbol)} AS partition_key,
   ${now} AS arrival_time,
   ${now} AS ingest_time,

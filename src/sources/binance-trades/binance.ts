@@ -38,6 +38,29 @@ export function csvTimeToMicros(time: number): number {
   return time >= MICROS_THRESHOLD ? time : time * 1000;
 }
 
+/** A CSV `time` field (1-17 digits, ms or µs) in microseconds; undefined when it is not an integer. */
+function csvTimeFieldToMicros(text: string): number | undefined {
+  return /^\d{1,17}$/.test(text) ? csvTimeToMicros(Number(text)) : undefined;
+}
+
+/**
+ * The trade time (µs) of a historical CSV line, read from its fifth field alone
+ * by the rules {@link parseCsvTrade} applies to it (ms or µs, within the valid
+ * range); undefined when that field does not give one. Other fields are not
+ * checked: every line `parseCsvTrade` accepts has this time, so a caller can
+ * route lines by their time (the backfill's day split) without parsing them.
+ */
+export function csvLineTimeUs(line: string, ctx: ValidationContext): number | undefined {
+  const c1 = line.indexOf(',');
+  const c2 = c1 < 0 ? -1 : line.indexOf(',', c1 + 1);
+  const c3 = c2 < 0 ? -1 : line.indexOf(',', c2 + 1);
+  const c4 = c3 < 0 ? -1 : line.indexOf(',', c3 + 1);
+  if (c4 < 0) return undefined;
+  const c5 = line.indexOf(',', c4 + 1);
+  const timeUs = csvTimeFieldToMicros(line.slice(c4 + 1, c5 < 0 ? line.length : c5));
+  return timeUs !== undefined && checkTradeTime(timeUs, ctx) === undefined ? timeUs : undefined;
+}
+
 function fail(source: 'binance-ws' | 'binance-csv' | 'unknown', rejection: Rejection): ParseResult {
   return { ok: false, source, rejection };
 }
@@ -84,9 +107,8 @@ export function parseCsvTrade(line: string, symbol: string, ctx: ValidationConte
     quote = q;
   }
   const timeText = f[4]!;
-  const rawTime = /^\d{1,17}$/.test(timeText) ? Number(timeText) : NaN;
-  if (Number.isNaN(rawTime)) return fail('binance-csv', reject('BAD_NUMBER', `time ${JSON.stringify(timeText.slice(0, 40))} is not an integer`));
-  const timeUs = csvTimeToMicros(rawTime);
+  const timeUs = csvTimeFieldToMicros(timeText);
+  if (timeUs === undefined) return fail('binance-csv', reject('BAD_NUMBER', `time ${JSON.stringify(timeText.slice(0, 40))} is not an integer`));
   const tErr = checkTradeTime(timeUs, ctx);
   if (tErr) return fail('binance-csv', tErr);
   const maker = parseCsvBool(f[5]!);

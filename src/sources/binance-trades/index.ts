@@ -130,7 +130,7 @@ export const binanceTrades: SourceDefinition = {
 };
 
 // The source's public face for use cases (time-series points of trades, the Binance backfill).
-export { parsePayload } from './binance.js';
+export { csvLineTimeUs, parsePayload } from './binance.js';
 export { tradeFeatures, type TradeRow } from './features.js';
 export { symbolOfKey } from './partition-keys.js';
 export { TRADE_MEASUREMENT, type TradeLike, tradePoint } from './points.js';
