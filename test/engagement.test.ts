@@ -12,26 +12,14 @@ import { EngagementAccumulator, type EngagementPartial, type EngagementWindow, m
 import { ENGAGEMENT_REASON_CODES, type EngagementEvent, engagementFrom, REASON_CODES } from '../src/sources/engagement/event.js';
 import { engagement, readEngagement } from '../src/sources/engagement/index.js';
 import { CATEGORIES, simulateEngagement } from '../src/sources/engagement/simulator.js';
-import { kinesisEvent } from './helpers/kinesis-events.js';
+import { engagementView, kinesisEvent } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
 const NOW_MS = Date.UTC(2026, 10, 3);
 const ctx = { nowUs: NOW_MS * 1000 };
 const T0 = Date.UTC(2026, 10, 2, 9, 57);
 
-/** A valid engagement message, as an object: JSON.stringify it for a payload. */
-function view(over: Record<string, unknown> = {}) {
-  return {
-    source: 'engagement',
-    timestamp: '2026-11-02T10:00:01.250Z',
-    user_id: 'u004217',
-    video_id: 'v-comedy-00312',
-    category: 'comedy',
-    watch_time: 23.417,
-    liked: true,
-    ...over,
-  };
-}
+const view = engagementView;
 
 /** The windows computed straight from the events, one pass, no partials: what every split must equal. */
 function directWindows(events: readonly EngagementEvent[]): EngagementWindow[] {
