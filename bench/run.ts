@@ -6,6 +6,9 @@
  *   handler_records_per_s     stream handler on 10,000-record Kinesis events: base64 decode,
  *                             validate, features, Parquet encode of trades + raw + quarantine (one core)
  *   json_parse_records_per_s  plain JSON.parse of the same payloads, same run
+ *   engagement_aggregate_events_per_s  the same handler and rounds on 10,000-record events of simulated short-video
+ *                             views: validate, events + per-category window partials + raw Parquet (one core, in its
+ *                             own process: bench/engagement-child.ts; target >= 300,000)
  *   handler_vs_json_parse     ratio of the two
  *   replay_trades_per_s       local end-to-end replay of a Binance CSV (stream, pollers, handler, lake files)
  *   replay_peak_rss_mb        peak RSS of that replay process
@@ -119,6 +122,16 @@ const parseRate = (events.length * BATCH) / (bestParse / 1000);
 fig('handler_records_per_s', Math.round(handlerRate), 'records/s', '(best of 15 rounds x 5 events x 10,000 records, after 3 warm-up passes)');
 fig('json_parse_records_per_s', Math.round(parseRate), 'records/s', '(base64 decode + JSON.parse of the same payloads)');
 fig('handler_vs_json_parse', Number((handlerRate / parseRate).toFixed(3)), 'x');
+{
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'engagement-child.ts')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { eventsPerS: number };
+  fig(
+    'engagement_aggregate_events_per_s',
+    Math.round(r.eventsPerS),
+    'events/s',
+    '(views -> engagement_events, window partials, raw; same rounds, own process)',
+  );
+}
 
 // --- local end-to-end replay ------------------------------------------------------
 const dir = join(tmpdir(), 'ticklake-bench');

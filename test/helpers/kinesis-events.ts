@@ -108,3 +108,17 @@ export function cryptoQuote(coin: Record<string, unknown> = {}, over: Record<str
     ...over,
   };
 }
+
+/** A valid engagement record (a liked comedy view), as an object: JSON.stringify it for a payload. */
+export function engagementView(over: Record<string, unknown> = {}) {
+  return {
+    source: 'engagement',
+    timestamp: '2026-11-02T10:00:01.250Z',
+    user_id: 'u004217',
+    video_id: 'v-comedy-00312',
+    category: 'comedy',
+    watch_time: 23.417,
+    liked: true,
+    ...over,
+  };
+}

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStreamTransform } from '../../src/ingest/stream-transform.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
-import { cryptoQuote, kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
+import { cryptoQuote, engagementView, kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
 import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from '../../lib/stacks/processing-stack.js';
 import { MemoryObjectStore } from '../helpers/memory-object-store.js';
@@ -195,7 +195,8 @@ describe('processing stack: the stream-transform function', () => {
     const transform = createStreamTransform({ lake, clock: () => 1_793_577_700_000 });
     const tick = JSON.stringify(stockTick({ created_at: '2026-11-02T00:30:00.000Z' }));
     const quote = JSON.stringify(cryptoQuote());
-    const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 }), quote];
+    const view = JSON.stringify(engagementView({ timestamp: '2026-11-02T00:30:00.000Z' }));
+    const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 }), quote, view];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
     await transform(kinesisEvent(payloads.slice(0, 3)));

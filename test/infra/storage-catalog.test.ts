@@ -214,7 +214,7 @@ describe('catalog stack: Athena', () => {
     expect(queries.map((q) => q.Name).sort()).toEqual(
       [
         ...createViews,
-        'bars-1m-today',
+        ...Object.keys(DERIVED_VIEWS).map((v) => `${v.replace(/_/g, '-')}-today`),
         'quarantine-by-reason-24h',
         'raw-events-per-hour',
         'trades-latest-price',

@@ -1,0 +1,107 @@
+/**
+ * Short-video engagement (the old multi-source lake's third mock producer): one
+ * flat JSON record per view (`timestamp, user_id, video_id, category,
+ * watch_time, liked`), validated into `engagement_events`; every batch also
+ * writes its per-category 1-minute window partials (`engagement_partials`),
+ * which the `engagement_by_minute` view merges into the running aggregates the
+ * old stream job printed: views, likes, average watch time per category and window.
+ *
+ * Recognition: the envelope, `{"source":"engagement",…}`.
+ */
+import { reject } from '../../core/reasons.js';
+import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
+import { EngagementAccumulator } from './aggregate.js';
+import { type EngagementEvent, engagementFrom, isEngagementMessage, REASON_CODES } from './event.js';
+import { ENGAGEMENT_PANELS } from './panels.js';
+import { EngagementEventRows, EngagementPartialRows } from './rows.js';
+import { CATEGORIES, DEFAULT_ENGAGEMENT_RATE, dailyCycle, simulateEngagement } from './simulator.js';
+import { engagementByMinuteSql } from './sql.js';
+import { ENGAGEMENT_BY_MINUTE, ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS } from './tables.js';
+
+/** The source id, also its envelope value. */
+export const ENGAGEMENT_SOURCE = 'engagement';
+
+/** Parses and validates one message: the event, or why it is quarantined. */
+export function readEngagement(text: string, json: unknown, nowUs: number): { ok: true; event: EngagementEvent } | ({ ok: false } & Quarantined) {
+  let doc = json;
+  if (doc === undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, source: ENGAGEMENT_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  if (!isEngagementMessage(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not an engagement event') };
+  const r = engagementFrom(doc, { nowUs });
+  return r.ok ? r : { ok: false, source: ENGAGEMENT_SOURCE, rejection: r.rejection };
+}
+
+class EngagementBatch implements SourceBatch {
+  private readonly events = new EngagementEventRows();
+  private readonly windows = new EngagementAccumulator();
+  constructor(private readonly ingestUs: number) {}
+
+  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
+    const r = readEngagement(text, json, this.ingestUs);
+    if (!r.ok) return r;
+    this.events.add(r.event, this.ingestUs);
+    this.windows.add(r.event);
+    return undefined;
+  }
+
+  outputs(batchId: string): readonly TableRows[] {
+    const partials = new EngagementPartialRows();
+    for (const p of this.windows.partials()) partials.add(p, batchId);
+    return [this.events, partials];
+  }
+}
+
+/** Parses `--engagement-rate`: mean views per second, positive. */
+export function parseRate(text: string): number {
+  const n = Number(text);
+  if (!(Number.isFinite(n) && n > 0 && n <= 100_000))
+    throw new Error(`engagement rate must be a number of views per second in (0, 100000], got ${JSON.stringify(text)}`);
+  return n;
+}
+
+const rateOption: SourceOption = {
+  flags: '--engagement-rate <views/s>',
+  description: 'mean simulated short-video views per second (a daily cycle moves it 0.5x-1.5x)',
+  defaultValue: DEFAULT_ENGAGEMENT_RATE,
+  parse: parseRate,
+};
+
+const rateOf = (extra: Readonly<Record<string, unknown>>) => (extra.engagementRate as number | undefined) ?? DEFAULT_ENGAGEMENT_RATE;
+
+export const engagement: SourceDefinition = {
+  id: ENGAGEMENT_SOURCE,
+  title: 'Short-video engagement',
+  description: 'Simulated short-video views (category, watch time, liked), with views, likes and average watch time per category in 1-minute windows',
+  enters: ['stream'],
+  recognition: { envelope: ENGAGEMENT_SOURCE },
+  tables: [ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS],
+  viewTables: [{ table: ENGAGEMENT_BY_MINUTE, sql: () => engagementByMinuteSql(ENGAGEMENT_PARTIALS.name) }],
+  panels: ENGAGEMENT_PANELS,
+  reasonCodes: REASON_CODES,
+  formats: [ENGAGEMENT_SOURCE, 'unknown'],
+  newBatch: (ctx: BatchContext) => new EngagementBatch(ctx.ingestUs),
+  simulator: {
+    options: [rateOption],
+    *simulate(o) {
+      yield* simulateEngagement({
+        minutes: o.minutes,
+        seed: o.seed,
+        startTimeMs: o.startTimeMs,
+        malformedShare: o.malformedShare,
+        ratePerSec: rateOf(o.extra),
+      });
+    },
+    describe: (o) => `short-video views in ${CATEGORIES.length} categories, ~${rateOf(o.extra)}/s`,
+    expectedRecords: (o) => {
+      // The daily cycle averages 1 over a day, not over a short run: integrate it by the minute.
+      let n = 0;
+      for (let m = 0; m < o.minutes; m++) n += rateOf(o.extra) * 60 * dailyCycle(o.startTimeMs + m * 60_000);
+      return Math.round(n);
+    },
+  },
+};
