@@ -55,7 +55,8 @@ module.exports = {
     {
       name: 'pure-code-is-runtime-neutral',
       severity: 'error',
-      comment: 'Core, lake, sources and use cases run unchanged in Lambda and locally: no file system, network client (ws, mqtt, aedes), AWS SDK, DuckDB or CDK.',
+      comment:
+        'Core, lake, sources and use cases run unchanged in Lambda and locally: no file system, network client (ws, mqtt, aedes), AWS SDK, DuckDB or CDK.',
       from: { path: `${CORE}|${LAKE}|${SOURCES}|${USE_CASES}` },
       to: { path: RUNTIME_SPECIFIC },
     },
