@@ -195,6 +195,12 @@ export const configSchema = z
      * checked by the container's own configuration rules (src/cli/binance-live-service.ts).
      */
     binanceLive: boolFrom.default(false),
+    /**
+     * An AWS IoT Core topic rule on devices/+/telemetry with a Kinesis action
+     * (the iot source; partition key the device id) and a CloudWatch Logs error
+     * action (off by default).
+     */
+    iotTopicRule: boolFrom.default(false),
     binanceLiveSymbols: commaList.default(['BTCUSDT', 'ETHUSDT']),
     /** Binance stream endpoint; default the connector's (wss://stream.binance.com:9443). */
     binanceLiveWsUrl: optionalString,
@@ -237,6 +243,13 @@ export const configSchema = z
         code: 'custom',
         path: ['streamMaxRecordAgeHours'],
         message: `must be shorter than streamRetentionHours (${c.streamRetentionHours}) so a record skipped to the dead-letter queue can still be re-read from the stream`,
+      });
+    }
+    if (c.iotTopicRule && c.ingestion === 'msk') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['iotTopicRule'],
+        message: 'the IoT topic rule puts to a Kinesis stream, and ingestion=msk has none: use ingestion=kinesis or leave iotTopicRule off',
       });
     }
     if (c.binanceLive && c.ingestion === 'msk') {

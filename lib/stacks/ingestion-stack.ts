@@ -1,7 +1,8 @@
 /**
  * Ingestion: where events arrive. An encrypted Kinesis data stream (on-demand
  * or provisioned), or, with `ingestion=msk`, an MSK Serverless cluster with IAM
- * authentication in a private VPC.
+ * authentication in a private VPC. With `iotTopicRule`, an AWS IoT Core topic
+ * rule puts the sensors' MQTT telemetry on the stream.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import type { Construct } from 'constructs';
 import { namePrefix, type TicklakeConfig } from '../config.js';
+import { IotTopicRule } from '../constructs/iot-topic-rule.js';
 
 /** Port of MSK Serverless brokers with SASL/IAM over TLS. */
 export const MSK_IAM_PORT = 9098;
@@ -56,6 +58,15 @@ export class IngestionStack extends Stack {
       });
       new CfnOutput(this, 'StreamName', { value: this.stream.streamName, description: 'Kinesis stream producers write to' });
       new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });
+      if (config.iotTopicRule) {
+        const rule = new IotTopicRule(this, 'IotTelemetry', {
+          stream: this.stream,
+          ruleName: `${prefix.replace(/[^A-Za-z0-9_]/g, '_')}_iot_telemetry`,
+          logRetentionDays: config.logRetentionDays,
+          removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        });
+        new CfnOutput(this, 'IotTopicRuleName', { value: rule.rule.ref, description: 'AWS IoT Core rule putting devices/+/telemetry on the stream' });
+      }
       return;
     }
 

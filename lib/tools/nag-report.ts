@@ -145,13 +145,14 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
     overrides: { stage: 'test', ingestion: 'msk', timeSeries: 'timestream-influxdb', removalPolicy: 'destroy', alarmEmail: 'ops@example.com' },
   },
   {
-    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, crypto-quotes poller, dashboard',
+    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, IoT topic rule, crypto-quotes poller, dashboard',
     overrides: {
       kinesisCapacityMode: 'provisioned',
       kinesisShardCount: 2,
       timeSeries: 'timestream-liveanalytics',
       lambdaRuntime: 'nodejs24.x',
       binanceLive: true,
+      iotTopicRule: true,
       sourcePollers: 'crypto-quotes',
       dashboard: true,
     },

@@ -4,6 +4,7 @@ import { DataDirBusyError } from '../local/data-dir-lock.js';
 import { BINANCE_REST_URL, binanceRestBase } from '../adapters/binance/gap-healer.js';
 import { BINANCE_WS_URL, checkSymbols } from '../adapters/binance/live-connector.js';
 import { BinanceLiveFeed } from '../local/binance-live-feed.js';
+import { MqttFeed } from '../local/mqtt-feed.js';
 import { PollerFeed } from '../local/poller-feed.js';
 import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../local/live.js';
 import type { SourceDefinition } from '../sources/contract.js';
@@ -91,6 +92,12 @@ export function registerUpCommand(
         `heal binance-live's trade-id gaps from this Binance REST API (e.g. ${BINANCE_REST_URL}; default: none, gaps are only counted)`,
       ),
     )
+    .addOption(
+      new Option(
+        '--mqtt-url <url>',
+        'MQTT broker the iot source bridges from (devices/+/telemetry, QoS 1); default: an embedded broker on a free loopback port with simulated sensors',
+      ),
+    )
     .addOption(new Option('--for <duration>', 'stop after this long, e.g. 45s, 10m, 2h (default: until Ctrl-C)').argParser(parseDuration))
     .addOption(new Option('--malformed-share <x>', 'share of simulated records corrupted on purpose').default(0).argParser(share))
     .addOption(shared.shardsOption())
@@ -134,11 +141,17 @@ export function registerUpCommand(
       const values = parseSimulatorValues(selected, o);
       const extra = shared.simulatorExtras(selected, values);
       const logger = { info: () => undefined, warn: (m: string, d?: Record<string, unknown>) => say(`  ${m}${d ? ` ${JSON.stringify(d)}` : ''}`) };
+      const mqttLogger = { info: (m: string) => say(`  ${m}`), warn: (m: string) => say(`  ${m}`) };
       feeds = selected.map((s) =>
         s.poller
           ? new PollerFeed(s, o[urlAttribute(s)] as string | undefined, { ...(o.pollInterval ? { intervalMs: o.pollInterval * 1000 } : {}), logger })
-          : new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }),
+          : s.enters[0] === 'mqtt'
+            ? new MqttFeed({ ...(o.mqttUrl !== undefined ? { url: String(o.mqttUrl) } : {}), malformedShare: o.malformedShare, logger: mqttLogger })
+            : new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }),
       );
+      if (o.mqttUrl !== undefined && !selected.some((s) => s.enters[0] === 'mqtt')) {
+        throw new Error('--mqtt-url is the broker of the iot source: add iot to --sources');
+      }
       if (ids.includes('binance-live')) {
         const symbols = checkSymbols(
           String(o.symbols)
@@ -193,7 +206,7 @@ export function registerUpCommand(
         compaction: o.compact ? { everyMs: Math.max(1000, o.compactEvery) } : false,
         log: (m) => say(`  ${m}`),
         onStart: () => {
-          say(`ticklake up: ${selected.map((s) => `${s.id} (simulated)`).join(', ')} into ${dataDir}${o.for ? ` for ${o.for / 1000}s` : '; Ctrl-C stops'}`);
+          say(`ticklake up: ${feeds.map((f) => `${f.source} (${f.label})`).join(', ')} into ${dataDir}${o.for ? ` for ${o.for / 1000}s` : '; Ctrl-C stops'}`);
           if (dashboard) say(`  dashboard: ${dashboard.url}`);
         },
       });

@@ -8,9 +8,10 @@ import { binanceTrades } from './binance-trades/index.js';
 import type { SourceDefinition } from './contract.js';
 import { cryptoQuotes } from './crypto-quotes/index.js';
 import { engagement } from './engagement/index.js';
+import { iotReadings } from './iot-readings/index.js';
 import { stockTicks } from './stock-ticks/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, engagement];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, engagement, iotReadings];
 
 export type { SourceDefinition } from './contract.js';
 

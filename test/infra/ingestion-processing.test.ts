@@ -9,6 +9,7 @@ import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lib/stacks/obser
 import { STREAM_TRANSFORM_SERVICE } from '../../lib/stacks/processing-stack.js';
 import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
+import { envelopeOf } from '../../src/sources/iot-readings/index.js';
 
 let kinesis: BuiltApp;
 let msk: BuiltApp;
@@ -196,7 +197,12 @@ describe('processing stack: the stream-transform function', () => {
     const tick = JSON.stringify(stockTick({ created_at: '2026-11-02T00:30:00.000Z' }));
     const quote = JSON.stringify(cryptoQuote());
     const view = JSON.stringify(engagementView({ timestamp: '2026-11-02T00:30:00.000Z' }));
-    const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 }), quote, view];
+    const reading = envelopeOf(
+      'devices/d-1/telemetry',
+      JSON.stringify({ ts: 1_793_577_600_000, temperature_c: 21, humidity_pct: 40, battery_v: 3.9, seq: 1 }),
+      1_793_577_600_100,
+    );
+    const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 }), quote, view, reading];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
     await transform(kinesisEvent(payloads.slice(0, 3)));

@@ -1,0 +1,84 @@
+/**
+ * IoT sensors over MQTT: sensors publish JSON readings to
+ * `devices/<device_id>/telemetry`; the MQTT bridge (src/adapters/mqtt/; in the
+ * cloud an AWS IoT Core topic rule) puts each message on the stream in an
+ * envelope that keeps the payload as published, and readings land in
+ * `iot_readings`, one row per (device_id, seq). Malformed messages are
+ * quarantined with their raw payload and a reason (see reading.ts).
+ *
+ * Recognition: the envelope, `{"source":"iot",…}`.
+ */
+import { reject } from '../../core/reasons.js';
+import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import { IOT_PANELS } from './panels.js';
+import { deviceIdOfTopic, envelopeOf, IOT_SOURCE, type IotReading, isIotEnvelope, REASON_CODES, readingFrom, seqOfPayload } from './reading.js';
+import { IotReadingRows } from './rows.js';
+import { deviceIds, simulateIotRecords, simulateTelemetry, type TelemetryMessage, telemetryTopic } from './simulator.js';
+import { IOT_READINGS } from './tables.js';
+
+export { deviceIdOfTopic, deviceIds, envelopeOf, IOT_READINGS, IOT_SOURCE, seqOfPayload, simulateTelemetry, type TelemetryMessage, telemetryTopic };
+
+/** The MQTT topic filter of the sensors' telemetry. */
+export const TELEMETRY_TOPIC_FILTER = 'devices/+/telemetry';
+
+/** Parses and validates one envelope: the reading, or why it is quarantined. */
+function readReading(text: string, json: unknown, nowUs: number): { ok: true; reading: IotReading } | ({ ok: false } & Quarantined) {
+  let doc = json;
+  if (doc === undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, source: IOT_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  if (!isIotEnvelope(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not an IoT envelope') };
+  const r = readingFrom(doc, { nowUs });
+  return r.ok ? r : { ok: false, source: IOT_SOURCE, rejection: r.rejection };
+}
+
+class IotBatch implements SourceBatch {
+  private readonly readings = new IotReadingRows();
+  constructor(private readonly ingestUs: number) {}
+
+  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
+    const r = readReading(text, json, this.ingestUs);
+    if (!r.ok) return r;
+    this.readings.add(r.reading, this.ingestUs);
+    return undefined;
+  }
+
+  outputs(): readonly TableRows[] {
+    return [this.readings];
+  }
+}
+
+const DEFAULT_DEVICES = 12;
+const INTERVAL_SEC = 10;
+
+export const iotReadings: SourceDefinition = {
+  id: IOT_SOURCE,
+  title: 'IoT sensors (MQTT)',
+  description: `Temperature, humidity and battery readings that sensors publish over MQTT to ${TELEMETRY_TOPIC_FILTER}, bridged onto the stream with acknowledgement after the put`,
+  enters: ['mqtt'],
+  recognition: { envelope: IOT_SOURCE },
+  tables: [IOT_READINGS],
+  panels: IOT_PANELS,
+  reasonCodes: REASON_CODES,
+  formats: [IOT_SOURCE, 'unknown'],
+  newBatch: (ctx: BatchContext) => new IotBatch(ctx.ingestUs),
+  simulator: {
+    *simulate(o) {
+      yield* simulateIotRecords({
+        minutes: o.minutes,
+        seed: o.seed,
+        startTimeMs: o.startTimeMs,
+        malformedShare: o.malformedShare,
+        firstSeq: o.idBase ?? 0,
+        devices: DEFAULT_DEVICES,
+        intervalSec: INTERVAL_SEC,
+      });
+    },
+    describe: () => `${DEFAULT_DEVICES} sensors' readings`,
+    expectedRecords: (o) => Math.round((DEFAULT_DEVICES * o.minutes * 60) / INTERVAL_SEC),
+  },
+};

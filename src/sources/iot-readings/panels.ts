@@ -1,0 +1,59 @@
+/** IoT sensors on the dashboard: temperature lines per device and each device's latest reading. */
+import { bind, type PanelDefinition, placeholders } from '../../sql/panel.js';
+import { IOT_READINGS } from './tables.js';
+
+const HINT = 'No IoT readings yet: run `ticklake up --sources iot` (an embedded MQTT broker and simulated sensors).';
+const T = IOT_READINGS.name;
+
+/** One line per device of a value averaged per minute (the devices picked, else all of the range). */
+function perMinute(id: string, title: string, column: 'temperature_c' | 'humidity_pct', unit: string): PanelDefinition {
+  return {
+    id,
+    title,
+    description: `Mean ${unit} per minute and device (table ${T}).`,
+    group: 'devices',
+    chart: 'lines',
+    columns: { x: 't', y: [column], series: 'device_id' },
+    params: ['range', 'symbols'],
+    emptyHint: HINT,
+    query: (a, d) => {
+      const pick = a.symbols.length > 0 ? `AND device_id IN (${placeholders(a.symbols.length)})` : '';
+      return {
+        text: `SELECT ${d.epochMillis("date_trunc('minute', reading_time)")} AS t, device_id, avg(${column}) AS ${column}
+FROM ${T}
+WHERE dt BETWEEN ? AND ? AND reading_time >= ? AND reading_time < ? ${pick}
+GROUP BY date_trunc('minute', reading_time), device_id
+ORDER BY t, device_id`,
+        params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs), ...a.symbols.map(bind.text)],
+      };
+    },
+    choices: (a) => ({
+      text: `SELECT device_id FROM ${T} WHERE dt BETWEEN ? AND ? GROUP BY device_id ORDER BY device_id`,
+      params: [bind.day(a.fromUs), bind.day(a.toUs)],
+    }),
+  };
+}
+
+export const IOT_PANELS: readonly PanelDefinition[] = [
+  perMinute('iot-temperature', 'Sensor temperature', 'temperature_c', 'temperature (°C)'),
+  perMinute('iot-humidity', 'Sensor humidity', 'humidity_pct', 'relative humidity (%)'),
+  {
+    id: 'iot-devices',
+    title: 'Devices',
+    description: `Each device's latest reading in the range, its battery and how many readings arrived (table ${T}; a redelivered reading counts once).`,
+    group: 'devices',
+    chart: 'table',
+    columns: { x: 'device_id', y: ['temperature_c', 'humidity_pct', 'battery_v', 'readings'] },
+    params: ['range'],
+    emptyHint: HINT,
+    query: (a, d) => ({
+      text: `SELECT device_id, max_by(temperature_c, seq) AS temperature_c, max_by(humidity_pct, seq) AS humidity_pct, max_by(battery_v, seq) AS battery_v,
+  count(DISTINCT seq) AS readings, ${d.epochMillis('max(reading_time)')} AS last_ms
+FROM ${T}
+WHERE dt BETWEEN ? AND ? AND reading_time >= ? AND reading_time < ?
+GROUP BY device_id
+ORDER BY device_id`,
+      params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs)],
+    }),
+  },
+];
