@@ -154,3 +154,26 @@ export async function splitByDay(
     await close();
   }
 }
+
+/**
+ * The UTC day of a time-ordered file whose first and last readable trade lines
+ * fall on the same day, from its head and tail only (undefined otherwise): such
+ * a file is one piece, so nothing needs to read it whole to find its pieces.
+ * @param head the file's first bytes, as text; @param tail its last bytes
+ */
+export function oneDayFromEnds(head: string, tail: string, nowUs: number): string | undefined {
+  const ctx = { nowUs };
+  const timeOf = (lines: string[]) => {
+    for (const l of lines) {
+      const t = csvLineTimeUs(l, ctx);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  };
+  // The head's last line and the tail's first may be cut: only whole lines count.
+  const first = timeOf(head.split('\n').slice(0, -1));
+  const last = timeOf(tail.split('\n').slice(1).reverse());
+  if (first === undefined || last === undefined) return undefined;
+  const d = dayNumber(first);
+  return d === dayNumber(last) ? dateOfDay(d) : undefined;
+}
