@@ -8,8 +8,9 @@ import { binanceTrades } from './binance-trades/index.js';
 import type { SourceDefinition } from './contract.js';
 import { cryptoQuotes } from './crypto-quotes/index.js';
 import { stockTicks } from './stock-ticks/index.js';
+import { weather } from './weather/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather];
 
 export type { SourceDefinition } from './contract.js';
 
