@@ -216,7 +216,7 @@ export function isWeatherRecord(doc: unknown): doc is Record<string, unknown> {
 }
 
 /** One hourly value in the table's unit, or why not. */
-function valueOf(
+function hourlyValue(
   hour: Record<string, unknown>,
   units: Record<string, unknown>,
   key: HourlyVariable,
@@ -264,14 +264,14 @@ export function observationFrom(doc: Record<string, unknown>, ctx: ValidationCon
   const tErr = checkEventTime(timeMs * 1000, ctx, 'observation time');
   if (tErr) return fail(tErr);
 
-  const t = valueOf(hour, units, 'temperature_2m', TEMPERATURE_UNITS, '°C');
+  const t = hourlyValue(hour, units, 'temperature_2m', TEMPERATURE_UNITS, '°C');
   if (isRejection(t)) return fail(t);
-  const h = valueOf(hour, units, 'relative_humidity_2m', PERCENT_UNITS, '%');
+  const h = hourlyValue(hour, units, 'relative_humidity_2m', PERCENT_UNITS, '%');
   if (isRejection(h)) return fail(h);
   // Open-Meteo's own default wind unit.
-  const w = valueOf(hour, units, 'wind_speed_10m', WIND_UNITS, 'km/h');
+  const w = hourlyValue(hour, units, 'wind_speed_10m', WIND_UNITS, 'km/h');
   if (isRejection(w)) return fail(w);
-  const p = valueOf(hour, units, 'precipitation', PRECIPITATION_UNITS, 'mm');
+  const p = hourlyValue(hour, units, 'precipitation', PRECIPITATION_UNITS, 'mm');
   if (isRejection(p)) return fail(p);
   const code = hour.weather_code;
   if (isMissing(code)) return fail(reject('MISSING_FIELD', `hour ${String(hour.time)}: weather_code is missing`));
