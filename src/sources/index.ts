@@ -7,10 +7,11 @@
 import { binanceTrades } from './binance-trades/index.js';
 import type { SourceDefinition } from './contract.js';
 import { cryptoQuotes } from './crypto-quotes/index.js';
+import { energy } from './energy/index.js';
 import { stockTicks } from './stock-ticks/index.js';
 import { weather } from './weather/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy];
 
 export type { SourceDefinition } from './contract.js';
 
