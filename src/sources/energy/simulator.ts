@@ -3,7 +3,7 @@
  * near one of the climate model's stations (src/core/climate.ts, the same
  * hourly temperatures the weather source reports) and heats below its balance
  * point (a heat pump, resistance heaters, or gas with only a fan on the meter)
- * and, if it has air conditioning, cools above another, with a night setback;
+ * and, if it has air conditioning, cools above another, some with a night setback;
  * on top come a base load, occupants' daily and weekly rhythm (Seattle time),
  * a water heater, kitchen and laundry. A reading every 15 minutes. Pure and seeded.
  */
@@ -31,6 +31,8 @@ export interface Household {
   readonly heatingElectricShare: number;
   /** Outside temperature above which it cools, °C (Infinity without air conditioning). */
   readonly coolingBalanceC: number;
+  /** How much lower the thermostat is set at night (23:00-06:00), °C. */
+  readonly nightSetbackC: number;
   /** Occupants' scale of the activity loads. */
   readonly occupancy: number;
   /** Always-on load (fridge, standby), kW. */
@@ -49,6 +51,7 @@ export function households(seed: number | string, count = DEFAULT_HOUSEHOLDS): H
       heatingBalanceC: r.uniform(14.5, 17),
       heatingElectricShare: kind < 0.45 ? r.uniform(0.3, 0.4) : kind < 0.8 ? 1 : 0.03,
       coolingBalanceC: r.chance(0.4) ? r.uniform(21, 24) : Number.POSITIVE_INFINITY,
+      nightSetbackC: r.chance(0.4) ? r.uniform(1, 3) : 0,
       occupancy: r.uniform(0.7, 1.5),
       baseKw: r.uniform(0.15, 0.35),
     };
@@ -75,7 +78,7 @@ export function intervalEnergy(
   const hour = local.getUTCHours();
   const weekend = local.getUTCDay() === 0 || local.getUTCDay() === 6;
   // Thermostat setback at night: heat only below a lower outside temperature.
-  const setback = hour >= 23 || hour < 6 ? 2 : 0;
+  const setback = hour >= 23 || hour < 6 ? h.nightSetbackC : 0;
   const heatKw = h.heatLossKwPerC * Math.max(0, h.heatingBalanceC - setback - outsideC) * h.heatingElectricShare;
   const coolKw = Number.isFinite(h.coolingBalanceC) ? (h.heatLossKwPerC * Math.max(0, outsideC - h.coolingBalanceC)) / 3 : 0;
   const hvac = (heatKw + coolKw) * HOURS * (1 + 0.08 * r.normal());
