@@ -28,8 +28,13 @@ export function forecastUrl(sites: readonly ClimateSite[] = SEATTLE_SITES, base 
 export function coordinatesOf(url: string): { latitude: number; longitude: number }[] {
   try {
     const q = new URL(url).searchParams;
-    const lat = (q.get('latitude') ?? '').split(',').map(Number);
-    const lon = (q.get('longitude') ?? '').split(',').map(Number);
+    const list = (name: string) =>
+      (q.get(name) ?? '')
+        .split(',')
+        .filter((x) => x.trim() !== '')
+        .map(Number);
+    const lat = list('latitude');
+    const lon = list('longitude');
     if (lat.length !== lon.length) return [];
     return lat.map((latitude, i) => ({ latitude, longitude: lon[i]! })).filter((c) => Number.isFinite(c.latitude) && Number.isFinite(c.longitude));
   } catch {
