@@ -84,29 +84,24 @@ describe('energy: validation with reasons', () => {
   it('property: any consistent reading round-trips; other loads are the total less the sub-meters', () => {
     const kwh = fc.integer({ min: 0, max: 2000 }).map((x) => x / 1000);
     fc.assert(
-      fc.property(
-        fc.tuple(kwh, kwh, kwh, kwh, kwh),
-        fc.integer({ min: 0, max: 20 * 24 }),
-        fc.constantFrom(15, 30, 60),
-        ([h, w, k, l, o], slot, minutes) => {
-          // Prepare
-          const t = Date.UTC(2026, 10, 1) + Math.floor((slot * 60) / minutes) * minutes * 60_000;
-          const total = Math.round((h + w + k + l + o) * 1000) / 1000;
-          const doc = {
-            ...READING,
-            interval_minutes: minutes,
-            reading_time: new Date(t).toISOString(),
-            kwh: total,
-            submeters: { hvac: h, water_heater: w, kitchen: k, laundry: l },
-          };
-          // Act
-          const r = readingFrom(doc, ctx);
-          // Assess
-          if (!r.ok) throw new Error(r.rejection.message);
-          expect(r.reading).toMatchObject({ reading_time: t * 1000, kwh: total, hvac_kwh: h, water_heater_kwh: w, kitchen_kwh: k, laundry_kwh: l });
-          expect(r.reading.other_kwh).toBeCloseTo(o, 5);
-        },
-      ),
+      fc.property(fc.tuple(kwh, kwh, kwh, kwh, kwh), fc.integer({ min: 0, max: 20 * 24 }), fc.constantFrom(15, 30, 60), ([h, w, k, l, o], slot, minutes) => {
+        // Prepare
+        const t = Date.UTC(2026, 10, 1) + Math.floor((slot * 60) / minutes) * minutes * 60_000;
+        const total = Math.round((h + w + k + l + o) * 1000) / 1000;
+        const doc = {
+          ...READING,
+          interval_minutes: minutes,
+          reading_time: new Date(t).toISOString(),
+          kwh: total,
+          submeters: { hvac: h, water_heater: w, kitchen: k, laundry: l },
+        };
+        // Act
+        const r = readingFrom(doc, ctx);
+        // Assess
+        if (!r.ok) throw new Error(r.rejection.message);
+        expect(r.reading).toMatchObject({ reading_time: t * 1000, kwh: total, hvac_kwh: h, water_heater_kwh: w, kitchen_kwh: k, laundry_kwh: l });
+        expect(r.reading.other_kwh).toBeCloseTo(o, 5);
+      }),
     );
   });
 

@@ -34,7 +34,8 @@ export function niceTicks(lo: number, hi: number, count = 6): number[] {
   if (hi <= lo) return [lo];
   const raw = (hi - lo) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // The round step nearest above 70 % of the raw one: neither crowded nor sparse.
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw * 0.7) ?? 10 * mag;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
   return out;
