@@ -49,6 +49,7 @@ describe('energy: validation with reasons', () => {
       reading: {
         household: 'H-0007',
         reading_time: Date.UTC(2026, 10, 2, 10, 15) * 1000,
+        interval_start: Date.UTC(2026, 10, 2, 10) * 1000,
         interval_minutes: 15,
         kwh: 0.812,
         hvac_kwh: 0.41,
@@ -99,7 +100,15 @@ describe('energy: validation with reasons', () => {
         const r = readingFrom(doc, ctx);
         // Assess
         if (!r.ok) throw new Error(r.rejection.message);
-        expect(r.reading).toMatchObject({ reading_time: t * 1000, kwh: total, hvac_kwh: h, water_heater_kwh: w, kitchen_kwh: k, laundry_kwh: l });
+        expect(r.reading).toMatchObject({
+          reading_time: t * 1000,
+          interval_start: (t - minutes * 60_000) * 1000,
+          kwh: total,
+          hvac_kwh: h,
+          water_heater_kwh: w,
+          kitchen_kwh: k,
+          laundry_kwh: l,
+        });
         expect(r.reading.other_kwh).toBeCloseTo(o, 5);
       }),
     );
@@ -178,7 +187,7 @@ describe('energy: the weather-driven simulator', () => {
     const docs = recs.map((r) => JSON.parse(r.payload) as EnergyRecord);
     expect(recs).toHaveLength(6 * intervalCount(cfg.startTimeMs, cfg.minutes));
     expect(energy.simulator!.expectedRecords!({ ...cfg, malformedShare: 0, extra: { households: 6 } })).toBe(recs.length);
-    expect(docs[0]!.reading_time).toBe('2026-11-02T09:45:00.000Z');
+    expect(docs[0]!.reading_time).toBe('2026-11-02T10:00:00.000Z'); // 09:45-10:00, read at its end
     expect(recs[0]!.timeMs).toBeGreaterThanOrEqual(cfg.startTimeMs);
     expect(recs[0]!.timeMs - cfg.startTimeMs).toBeLessThan(1_000);
     expect(recs.every((r, i) => i === 0 || r.timeMs > recs[i - 1]!.timeMs)).toBe(true);

@@ -13,7 +13,7 @@ import type { SqlDialect } from '../sql/dialect.js';
 
 /** The time window as SQL expressions (literals locally, date arithmetic in a saved query). */
 export interface JoinWindow {
-  /** First and last `dt` partition read, `yyyy-MM-dd` expressions. */
+  /** First and last `dt` partition read, `yyyy-MM-dd` expressions (the last must cover a reading at `to`: it ends the interval before). */
   readonly dtFrom: string;
   readonly dtTo: string;
   /** Time range, timestamp expressions, [from, to). */
@@ -45,9 +45,9 @@ export function weatherEnergyHourlySql(w: JoinWindow, d: SqlDialect): string {
   GROUP BY station, obs_time
 ),
 energy AS (
-  SELECT household, reading_time, max(interval_minutes) AS interval_minutes, max(kwh) AS kwh, max(hvac_kwh) AS hvac_kwh
+  SELECT household, reading_time, max(interval_start) AS interval_start, max(interval_minutes) AS interval_minutes, max(kwh) AS kwh, max(hvac_kwh) AS hvac_kwh
   FROM ${E}
-  WHERE dt BETWEEN ${w.dtFrom} AND ${w.dtTo} AND reading_time >= ${w.from} AND reading_time < ${w.to}
+  WHERE dt BETWEEN ${w.dtFrom} AND ${w.dtTo} AND interval_start >= ${w.from} AND interval_start < ${w.to}
   GROUP BY household, reading_time
 ),
 weather_hourly AS (
@@ -57,9 +57,9 @@ weather_hourly AS (
   GROUP BY date_trunc('hour', obs_time)
 ),
 household_hourly AS (
-  SELECT household, date_trunc('hour', reading_time) AS hour_start, sum(kwh) AS kwh, sum(hvac_kwh) AS hvac_kwh
+  SELECT household, date_trunc('hour', interval_start) AS hour_start, sum(kwh) AS kwh, sum(hvac_kwh) AS hvac_kwh
   FROM energy
-  GROUP BY household, date_trunc('hour', reading_time)
+  GROUP BY household, date_trunc('hour', interval_start)
   HAVING sum(interval_minutes) = 60
 ),
 energy_hourly AS (
@@ -77,5 +77,5 @@ ORDER BY hour_ms`;
 /** The window of [fromUs, toUs) as literals. */
 export function literalWindow(fromUs: number, toUs: number, d: SqlDialect): JoinWindow {
   const day = (us: number) => `'${new Date(Math.floor(us / 1000)).toISOString().slice(0, 10)}'`;
-  return { dtFrom: day(fromUs), dtTo: day(toUs - 1), from: d.timestampLiteral(fromUs), to: d.timestampLiteral(toUs) };
+  return { dtFrom: day(fromUs), dtTo: day(toUs), from: d.timestampLiteral(fromUs), to: d.timestampLiteral(toUs) };
 }

@@ -137,7 +137,7 @@ function constructed(days: number): { payloads: { data: string; partitionKey: st
         const rec = {
           source: 'energy',
           household: hh,
-          reading_time: new Date(t + q * 15 * 60_000).toISOString(),
+          reading_time: new Date(t + (q + 1) * 15 * 60_000).toISOString(),
           interval_minutes: 15,
           kwh,
           submeters: { hvac: 0, water_heater: 0, kitchen: 0, laundry: 0 },
@@ -155,7 +155,7 @@ describe('analysis: the hourly join over the lake', () => {
     const { payloads, slope, intercept } = constructed(10);
     const root = tempDir();
     const handler = createStreamTransform({ lake: new FileObjectStore(root) });
-    const dropped = payloads.findIndex((p) => p.data.includes('"household":"H-2","reading_time":"2026-11-03T05:15'));
+    const dropped = payloads.findIndex((p) => p.data.includes('"household":"H-2","reading_time":"2026-11-03T05:30'));
     const all = payloads.filter((_, i) => i !== dropped);
     const firstDay = all.filter((p) => p.data.includes('2026-11-02T'));
     // Act

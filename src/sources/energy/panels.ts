@@ -6,7 +6,7 @@ const HINT = 'No energy readings yet: run `ticklake up --sources energy`.';
 const T = ENERGY_READINGS.name;
 
 // At least once: a re-put reading counts once (deduplicated on the natural key first).
-const DEDUPED = `SELECT household, reading_time, max(kwh) AS kwh, max(hvac_kwh) AS hvac_kwh
+const DEDUPED = `SELECT household, reading_time, max(interval_start) AS interval_start, max(kwh) AS kwh, max(hvac_kwh) AS hvac_kwh
   FROM ${T}
   WHERE dt BETWEEN ? AND ? AND reading_time >= ? AND reading_time < ?
   GROUP BY household, reading_time`;
@@ -15,17 +15,18 @@ export const ENERGY_PANELS: readonly PanelDefinition[] = [
   {
     id: 'energy-hourly',
     title: 'Energy per household',
-    description: 'Energy used per hour, mean over the households, and its heating and cooling part, kWh (table energy_readings).',
+    description:
+      'Energy used per hour (of the readings in the range), mean over the households, and its heating and cooling part, kWh (table energy_readings).',
     group: 'devices',
     chart: 'lines',
     columns: { x: 't', y: ['kwh', 'hvac_kwh'] },
     params: ['range'],
     emptyHint: HINT,
     query: (a, d) => ({
-      text: `SELECT ${d.epochMillis("date_trunc('hour', reading_time)")} AS t,
+      text: `SELECT ${d.epochMillis("date_trunc('hour', interval_start)")} AS t,
        sum(kwh) / count(DISTINCT household) AS kwh, sum(hvac_kwh) / count(DISTINCT household) AS hvac_kwh
 FROM (${DEDUPED}) r
-GROUP BY date_trunc('hour', reading_time)
+GROUP BY date_trunc('hour', interval_start)
 ORDER BY t`,
       params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs)],
     }),

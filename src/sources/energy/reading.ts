@@ -5,9 +5,10 @@
  * Record: `{"source":"energy","household":"H-0007","reading_time":"2026-11-02T10:15:00.000Z","interval_minutes":15,
  *   "kwh":0.812,"submeters":{"hvac":0.41,"water_heater":0.12,"kitchen":0.05,"laundry":0}}`
  *
- * `reading_time` is the start of the interval; the natural key is
- * (household, reading_time), and the partition key, `energy/<household>`,
- * keeps a meter's readings in order on one shard.
+ * `reading_time` is when the meter read the interval, its end (10:15 for
+ * 10:00-10:15), so a reading is never labelled before the energy was used;
+ * the natural key is (household, reading_time), and the partition key,
+ * `energy/<household>`, keeps a meter's readings in order on one shard.
  */
 import { CORE_REASON_CODES, type CoreReasonCode, reject as rejectAs, type Rejection as CoreRejection } from '../../core/reasons.js';
 import { checkEventTime, type ValidationContext } from '../../core/validation.js';
@@ -47,6 +48,7 @@ export interface EnergyRecord {
 export interface EnergyReading {
   readonly household: string;
   readonly reading_time: number;
+  readonly interval_start: number;
   readonly interval_minutes: number;
   readonly kwh: number;
   readonly hvac_kwh: number;
@@ -120,6 +122,7 @@ export function readingFrom(doc: Record<string, unknown>, ctx: ValidationContext
     reading: {
       household,
       reading_time: timeMs * 1000,
+      interval_start: (timeMs - interval_minutes * 60_000) * 1000,
       interval_minutes,
       kwh,
       hvac_kwh: sub.hvac,

@@ -7,6 +7,7 @@ function energyColumns() {
   return {
     household: [] as string[],
     reading_time: [] as number[],
+    interval_start: [] as number[],
     interval_minutes: [] as number[],
     kwh: [] as number[],
     hvac_kwh: [] as number[],
@@ -32,6 +33,7 @@ export class EnergyReadingRows extends PartitionedColumns<ReturnType<typeof ener
     const c = this.part(hourIndex(r.reading_time));
     c.household.push(r.household);
     c.reading_time.push(r.reading_time);
+    c.interval_start.push(r.interval_start);
     c.interval_minutes.push(r.interval_minutes);
     c.kwh.push(r.kwh);
     c.hvac_kwh.push(r.hvac_kwh);

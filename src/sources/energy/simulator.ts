@@ -94,11 +94,11 @@ export function intervalEnergy(
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** The record of one interval's energy (sub-meters rounded first, so they never exceed the rounded total). */
+/** The record of the interval starting at `timeMs` (read at its end; sub-meters rounded first, so they never exceed the rounded total). */
 export function energyRecord(household: string, timeMs: number, e: ReturnType<typeof intervalEnergy>): EnergyRecord {
   const submeters = { hvac: r3(e.hvac), water_heater: r3(e.water), kitchen: r3(e.kitchen), laundry: r3(e.laundry) };
   const kwh = r3(submeters.hvac + submeters.water_heater + submeters.kitchen + submeters.laundry + r3(e.other));
-  return { source: ENERGY_SOURCE, household, reading_time: new Date(timeMs).toISOString(), interval_minutes: INTERVAL_MINUTES, kwh, submeters };
+  return { source: ENERGY_SOURCE, household, reading_time: new Date(timeMs + INTERVAL_MS).toISOString(), interval_minutes: INTERVAL_MINUTES, kwh, submeters };
 }
 
 export interface EnergySimConfig {

@@ -97,9 +97,9 @@ export function simulatedForecastApi(nowMs: number, url: string): unknown {
   return bodies.length === 1 ? bodies[0] : bodies;
 }
 
-/** The first poll slot at or after `timeMs`. */
+/** The first poll slot: the hour `timeMs` is in, polled at once (as `ticklake up`'s poller does at start). */
 export function firstSlotMs(timeMs: number): number {
-  return Math.ceil(timeMs / POLL_INTERVAL_MS) * POLL_INTERVAL_MS;
+  return Math.floor(timeMs / POLL_INTERVAL_MS) * POLL_INTERVAL_MS;
 }
 
 /** Polls in [start, start + minutes). */
@@ -149,8 +149,8 @@ export function* simulateWeather(cfg: WeatherSimConfig): Generator<SimulatedReco
     const at = Math.floor((slot % DAY_MS) / POLL_INTERVAL_MS);
     const bodies = sites.map((s) => simulatedForecast(s, slot, { windUnit: 'ms' }));
     for (const b of bodies) if (share > 0 && rng.chance(share)) corrupt(b, at, rng);
-    // The response arrives a fraction of a second after the slot.
-    const fetchedAtMs = slot + Math.round(rng.uniform(120, 700));
+    // The response arrives a fraction of a second after the slot (or the start, for the hour it is in).
+    const fetchedAtMs = Math.max(slot, start) + Math.round(rng.uniform(120, 700));
     const out = forecastToRecords(bodies, { slotMs: slot, fetchedAtMs, url });
     if ('error' in out) throw new Error(`simulated forecast rejected: ${out.error}`);
     for (const r of out.records) yield { timeMs: fetchedAtMs, partitionKey: r.partitionKey, payload: r.payload };
