@@ -101,6 +101,7 @@ export function chartSvg(spec: ChartSpec): string {
   }
   // Legend.
   out.push(`<g class="legend">`);
+  out.push(`<rect x="${m.left + pw - 208}" y="${m.top + 2}" width="204" height="${spec.series.length * 16 + 6}" fill="#ffffff" fill-opacity="0.85"/>`);
   spec.series.forEach((s, i) => {
     const y = m.top + 14 + i * 16;
     const x = m.left + pw - 200;
