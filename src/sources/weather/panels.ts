@@ -4,6 +4,8 @@ import { WEATHER_OBSERVATIONS } from './tables.js';
 
 const HINT = 'No weather observations yet: run `ticklake up --sources weather`.';
 const T = WEATHER_OBSERVATIONS.name;
+// An observation is labelled with the start of its hour: a range shows the hours that overlap it.
+const HOUR_US = 3_600_000_000;
 
 export const WEATHER_PANELS: readonly PanelDefinition[] = [
   {
@@ -21,15 +23,15 @@ export const WEATHER_PANELS: readonly PanelDefinition[] = [
       return {
         text: `SELECT ${d.epochMillis('obs_time')} AS t, station, max_by(temperature_c, fetched_at) AS temperature_c
 FROM ${T}
-WHERE dt BETWEEN ? AND ? AND obs_time >= ? AND obs_time < ? ${pick}
+WHERE dt BETWEEN ? AND ? AND obs_time > ? AND obs_time < ? ${pick}
 GROUP BY obs_time, station
 ORDER BY t, station`,
-        params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs), ...a.symbols.map(bind.text)],
+        params: [bind.day(a.fromUs - HOUR_US), bind.day(a.toUs), bind.time(a.fromUs - HOUR_US), bind.time(a.toUs), ...a.symbols.map(bind.text)],
       };
     },
     choices: (a) => ({
       text: `SELECT station FROM ${T} WHERE dt BETWEEN ? AND ? GROUP BY station ORDER BY station`,
-      params: [bind.day(a.fromUs), bind.day(a.toUs)],
+      params: [bind.day(a.fromUs - HOUR_US), bind.day(a.toUs)],
     }),
   },
   {
@@ -45,10 +47,10 @@ ORDER BY t, station`,
       text: `SELECT station, ${d.epochMillis('max(obs_time)')} AS obs_ms, max_by(temperature_c, obs_time) AS temperature_c, max_by(humidity_pct, obs_time) AS humidity_pct,
        max_by(wind_ms, obs_time) AS wind_ms, max_by(precipitation_mm, obs_time) AS precipitation_mm, max_by(conditions, obs_time) AS conditions
 FROM ${T}
-WHERE dt BETWEEN ? AND ? AND obs_time >= ? AND obs_time < ?
+WHERE dt BETWEEN ? AND ? AND obs_time > ? AND obs_time < ?
 GROUP BY station
 ORDER BY station`,
-      params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs)],
+      params: [bind.day(a.fromUs - HOUR_US), bind.day(a.toUs), bind.time(a.fromUs - HOUR_US), bind.time(a.toUs)],
     }),
   },
 ];
