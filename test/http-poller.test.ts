@@ -6,18 +6,17 @@
  * partial failures, and the polling loop's schedule, counters and stop.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slotAtOrBefore } from '../src/adapters/http/poll-policy.js';
 import { formatPollerStatus, HttpPoller, type PollResult, pollOnce, pollTargetOf, putAll } from '../src/adapters/http/poller.js';
-import type { PutEntry, PutRecordsResult, StreamProducer } from '../src/ingest/stream-producer.js';
+import type { StreamProducer } from '../src/ingest/stream-producer.js';
 import { type BatchSummary, createStreamTransform } from '../src/ingest/stream-transform.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { cryptoQuotes } from '../src/sources/crypto-quotes/index.js';
 import type { CoinGeckoMarket, QuoteRecord } from '../src/sources/crypto-quotes/quote.js';
 import { SIM_COINS } from '../src/sources/crypto-quotes/simulator.js';
+import { closeServers, type Handler, json, MemoryProducer, serve as serveAt, stopServer } from './helpers/http-test-server.js';
 import { kinesisEvent } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
@@ -30,58 +29,10 @@ function freshTable(nowMs = Date.now()): Record<string, unknown>[] {
   return FIXTURE.map((c) => ({ ...c, last_updated: new Date(nowMs - 1_000 - (FIXTURE_LATEST - Date.parse(c.last_updated))).toISOString() }));
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
+afterEach(closeServers);
 
-interface TestServer {
-  readonly url: string;
-  /** Arrival time of each request, ms. */
-  readonly times: number[];
-  readonly headers: IncomingMessage['headers'][];
-}
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  }
-});
-
-/** A local HTTP server answering the n-th request (0-based) with `handler`. */
-async function serve(handler: Handler): Promise<TestServer> {
-  const times: number[] = [];
-  const headers: IncomingMessage['headers'][] = [];
-  const server = createServer((req, res) => {
-    times.push(Date.now());
-    headers.push(req.headers);
-    handler(req, res, times.length - 1);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/v3/coins/markets?vs_currency=usd&order=market_cap_desc&per_page=100&page=1`, times, headers };
-}
-
-const json = (res: ServerResponse, body: unknown, status = 200, extra: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...extra });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
-
-/** A StreamProducer that keeps what it is given; `fail(call, entries)` names the entries a call does not take, or throws. */
-class MemoryProducer implements StreamProducer {
-  readonly calls: PutEntry[][] = [];
-  constructor(private readonly fail: (call: number, entries: readonly PutEntry[]) => number[] = () => []) {}
-  /** The entries taken, in order. */
-  readonly put: PutEntry[] = [];
-  async putRecords(entries: readonly PutEntry[]): Promise<PutRecordsResult> {
-    this.calls.push([...entries]);
-    const failed = this.fail(this.calls.length - 1, entries);
-    entries.forEach((e, i) => {
-      if (!failed.includes(i)) this.put.push(e);
-    });
-    return { failed: failed.map((index) => ({ index, code: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for shard' })) };
-  }
-}
+/** A local server answering on CoinGecko's /coins/markets path. */
+const serve = (handler: Handler) => serveAt(handler, '/api/v3/coins/markets?vs_currency=usd&order=market_cap_desc&per_page=100&page=1');
 
 const FIVE_MIN = 5 * 60_000;
 const FAST_RETRY = { maxRetries: 3, baseDelayMs: 20, maxDelayMs: 100, minAttemptMs: 50 };
@@ -224,7 +175,7 @@ describe('HTTP poller: one poll against a local server', () => {
     // Prepare: a port nothing listens on
     const server = await serve(() => undefined);
     const url = server.url;
-    await new Promise((resolve) => servers.pop()!.close(resolve));
+    await stopServer(server);
     // Act
     const r = await poll(url, new MemoryProducer(), { retry: { ...FAST_RETRY, maxRetries: 1 } });
     // Assess

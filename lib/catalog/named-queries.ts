@@ -6,6 +6,9 @@
  * Every query filters on the `dt` partition column so partition projection
  * prunes the scan to the days it needs.
  */
+import { weatherEnergyHourlySql } from '../../src/analysis/weather-energy-sql.js';
+import { ATHENA } from '../../src/sql/dialect.js';
+
 export interface NamedQueryDef {
   readonly name: string;
   readonly description: string;
@@ -16,9 +19,26 @@ export interface NamedQueryDef {
 
 const today = "date_format(current_date, '%Y-%m-%d')";
 const yesterday = "date_format(current_date - INTERVAL '1' DAY, '%Y-%m-%d')";
+const daysAgo30 = "date_format(current_date - INTERVAL '30' DAY, '%Y-%m-%d')";
 
 export function namedQueries(): NamedQueryDef[] {
   return [
+    {
+      name: 'weather-energy-hourly',
+      tables: ['weather_observations', 'energy_readings'],
+      description:
+        'Weather and household energy joined on the hour over the last 30 days: mean temperature, humidity, wind and precipitation of the stations, mean energy per household (the input of ticklake analyze weather-energy)',
+      // The same SQL the local analysis runs, over a window Athena computes.
+      sql: weatherEnergyHourlySql(
+        {
+          dtFrom: daysAgo30,
+          dtTo: today,
+          from: "CAST(date_trunc('day', current_timestamp) - INTERVAL '30' DAY AS timestamp)",
+          to: 'CAST(current_timestamp AS timestamp)',
+        },
+        ATHENA,
+      ),
+    },
     {
       name: 'trades-minute-bars-today',
       tables: ['trades'],

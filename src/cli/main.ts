@@ -22,6 +22,7 @@ import { registerMlCommands } from './ml-commands.js';
 import { registerUpCommand } from './up-command.js';
 import { registerDashboardCommand } from './dashboard-command.js';
 import { registerCompactCommand } from './compact-command.js';
+import { registerAnalyzeCommand } from './analyze-command.js';
 import { exchangeSymbol, idList, int, isoTime, positive, share, signalCliOption, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
@@ -381,6 +382,7 @@ export function buildProgram(): Command {
   registerMlCommands(program);
   registerCompactCommand(program, { dataDirOption, quietOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerDashboardCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
+  registerAnalyzeCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerUpCommand(program, {
     dataDirOption,
     shardsOption,

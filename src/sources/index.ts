@@ -7,11 +7,13 @@
 import { binanceTrades } from './binance-trades/index.js';
 import type { SourceDefinition } from './contract.js';
 import { cryptoQuotes } from './crypto-quotes/index.js';
+import { energy } from './energy/index.js';
 import { engagement } from './engagement/index.js';
 import { iotReadings } from './iot-readings/index.js';
 import { stockTicks } from './stock-ticks/index.js';
+import { weather } from './weather/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, engagement, iotReadings];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings];
 
 export type { SourceDefinition } from './contract.js';
 

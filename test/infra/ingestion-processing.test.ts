@@ -202,7 +202,36 @@ describe('processing stack: the stream-transform function', () => {
       JSON.stringify({ ts: 1_793_577_600_000, temperature_c: 21, humidity_pct: 40, battery_v: 3.9, seq: 1 }),
       1_793_577_600_100,
     );
-    const payloads = [tradeMessage({ t: 1 }), tick, tradeMessage({ t: 2, T: 1_793_581_200_000 }), '{"not json', tradeMessage({ t: 3 }), quote, view, reading];
+    const observation = JSON.stringify({
+      source: 'weather',
+      latitude: 47.4489,
+      longitude: -122.3094,
+      elevation: 131,
+      fetched_at: '2026-11-02T00:00:00.400Z',
+      utc_offset_seconds: 0,
+      units: { temperature_2m: '°C', relative_humidity_2m: '%', wind_speed_10m: 'm/s', precipitation: 'mm', weather_code: 'wmo code' },
+      hour: { time: '2026-11-02T00:00', temperature_2m: 9.1, relative_humidity_2m: 88, wind_speed_10m: 2.4, precipitation: 0.2, weather_code: 61 },
+    });
+    const energyReading = JSON.stringify({
+      source: 'energy',
+      household: 'H-0001',
+      reading_time: '2026-11-02T00:30:00.000Z',
+      interval_minutes: 15,
+      kwh: 0.61,
+      submeters: { hvac: 0.3, water_heater: 0.1, kitchen: 0.02, laundry: 0 },
+    });
+    const payloads = [
+      tradeMessage({ t: 1 }),
+      tick,
+      tradeMessage({ t: 2, T: 1_793_581_200_000 }),
+      '{"not json',
+      tradeMessage({ t: 3 }),
+      quote,
+      observation,
+      energyReading,
+      view,
+      reading,
+    ];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
     await transform(kinesisEvent(payloads.slice(0, 3)));

@@ -23,6 +23,7 @@ import { SOURCE_POLLER_ENTRY } from '../../lib/paths.js';
 import { streamNameOf } from '../../lib/stacks/ingestion-stack.js';
 import { nagReport } from '../../lib/tools/nag-report.js';
 import { COINGECKO_MARKETS_URL, cryptoQuotes } from '../../src/sources/crypto-quotes/index.js';
+import { OPEN_METEO_FORECAST_URL } from '../../src/sources/weather/index.js';
 import { actionsOf, type BuiltApp, buildApp, CDK_JSON_CONTEXT, evaluate, FAKE_ACCOUNT, FAKE_REGION, policyStatements, resourcesOf } from './helpers.js';
 
 const NAME = 'ticklake-dev-poll-crypto-quotes';
@@ -63,9 +64,9 @@ describe('source pollers: configuration', () => {
         return (e as ConfigError).problems;
       }
     };
-    expect(problems({ sourcePollers: 'thermo' })).toEqual(['sourcePollers: unknown source "thermo"; polled sources: crypto-quotes (given: "thermo")']);
+    expect(problems({ sourcePollers: 'thermo' })).toEqual(['sourcePollers: unknown source "thermo"; polled sources: crypto-quotes, weather (given: "thermo")']);
     expect(problems({ sourcePollers: 'binance-trades' })[0]).toMatch(
-      /source "binance-trades" is not polled \(it has no HTTP poller\); polled sources: crypto-quotes/,
+      /source "binance-trades" is not polled \(it has no HTTP poller\); polled sources: crypto-quotes, weather/,
     );
     expect(problems({ ingestion: 'msk', sourcePollers: 'crypto-quotes' })[0]).toMatch(
       /^sourcePollers: the source pollers put records with Kinesis PutRecords and have no Kafka producer; with ingestion=msk leave sourcePollers empty/,
@@ -197,6 +198,39 @@ describe('source pollers: crypto-quotes', () => {
         r.before.some((f) => f.rule === a.id && (f.path === a.path || f.path.startsWith(`${a.path}/`))),
         a.id,
       ).toBe(true);
+  });
+});
+
+describe('source pollers: weather (derived from the registry like any polled source)', () => {
+  it('sourcePollers=weather synthesises its function, with the Open-Meteo URL, and an hourly schedule', () => {
+    // Prepare
+    const b = buildApp({ sourcePollers: 'weather' });
+    const t = b.template(b.stacks.orchestration);
+    // Act
+    const fns = resourcesOf(t, 'AWS::Lambda::Function').filter(([, r]) => String(r.Properties.FunctionName).includes('-poll-'));
+    const schedules = resourcesOf(t, 'AWS::Scheduler::Schedule').filter(([, r]) => String(r.Properties.Name).includes('-poll-'));
+    // Assess
+    expect(fns.map(([, r]) => r.Properties.FunctionName)).toEqual(['ticklake-dev-poll-weather']);
+    expect(fns[0]![1].Properties.Environment.Variables).toMatchObject({
+      SOURCE_ID: 'weather',
+      POLL_URL: OPEN_METEO_FORECAST_URL,
+      STREAM_NAME: 'ticklake-dev-events',
+    });
+    expect(schedules.map(([, r]) => [r.Properties.Name, r.Properties.ScheduleExpression])).toEqual([['ticklake-dev-poll-weather', 'rate(1 hour)']]);
+    expect(b.stacks.orchestration.sourcePollers).toHaveLength(1);
+  });
+
+  it('both polled sources at once: one function and one schedule each', () => {
+    // Act
+    const b = buildApp({ sourcePollers: 'crypto-quotes,weather' });
+    const names = resourcesOf(b.template(b.stacks.orchestration), 'AWS::Scheduler::Schedule')
+      .map(([, r]) => [r.Properties.Name, r.Properties.ScheduleExpression])
+      .filter(([n]) => String(n).includes('-poll-'));
+    // Assess
+    expect(names.sort()).toEqual([
+      ['ticklake-dev-poll-crypto-quotes', 'rate(5 minutes)'],
+      ['ticklake-dev-poll-weather', 'rate(1 hour)'],
+    ]);
   });
 });
 

@@ -209,13 +209,13 @@ describe('a record for a source that is not registered', () => {
     const batches: BatchSummary[] = [];
     const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => Date.UTC(2026, 10, 2, 12), onBatch: (b) => batches.push(b) });
     // Act
-    await handler(kinesisEvent([tradeMessage(), '{"source":"weather","t":1}']));
+    await handler(kinesisEvent([tradeMessage(), '{"source":"thermo","t":1}']));
     // Assess
     expect(await duck(`SELECT source, reason_code, reason_message FROM read_parquet('${root}/quarantine/quarantine/**/*.parquet')`)).toEqual([
       {
         source: 'unknown',
         reason_code: 'UNKNOWN_FORMAT',
-        reason_message: `no registered source "weather" (known: ${SOURCES.map((s) => s.id).join(', ')})`,
+        reason_message: `no registered source "thermo" (known: ${SOURCES.map((s) => s.id).join(', ')})`,
       },
     ]);
     expect(batches[0]!.bySource).toEqual({ 'binance-trades': { records: 1, rows: 2, quarantined: 0 } });

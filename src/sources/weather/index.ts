@@ -1,0 +1,81 @@
+/**
+ * Weather (the old lake's weather producer): hourly observations per station
+ * in the Open-Meteo forecast API's format, polled every hour (`--weather-url`)
+ * or, offline, answered by a simulated API over the real daily Seattle series
+ * (src/core/climate.ts). One record per station and hour (see
+ * observation.ts), validated on its own, into `weather_observations`.
+ *
+ * Recognition: the envelope, `{"source":"weather",…}`.
+ */
+import { reject } from '../../core/reasons.js';
+import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import { forecastToRecords, isWeatherRecord, observationFrom, REASON_CODES, WEATHER_SOURCE, type WeatherObservation } from './observation.js';
+import { WEATHER_PANELS } from './panels.js';
+import { WeatherObservationRows } from './rows.js';
+import { forecastUrl, POLL_INTERVAL_MS, pollCount, simulatedForecastApi, simulateWeather } from './simulator.js';
+import { WEATHER_OBSERVATIONS } from './tables.js';
+import { SEATTLE_SITES } from '../../core/climate.js';
+
+export { forecastToRecords, WEATHER_SOURCE, WEATHER_OBSERVATIONS };
+
+/** Open-Meteo's forecast API for the four simulated stations' coordinates, wind in m/s, times in UTC. */
+export const OPEN_METEO_FORECAST_URL = forecastUrl();
+
+/** Parses and validates one weather record: the observation, or why it is quarantined. */
+function readObservation(text: string, json: unknown, nowUs: number): { ok: true; observation: WeatherObservation } | ({ ok: false } & Quarantined) {
+  let doc = json;
+  if (doc === undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, source: WEATHER_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  if (!isWeatherRecord(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not a weather record') };
+  const r = observationFrom(doc, { nowUs });
+  return r.ok ? r : { ok: false, source: WEATHER_SOURCE, rejection: r.rejection };
+}
+
+class WeatherBatch implements SourceBatch {
+  private readonly rows = new WeatherObservationRows();
+  constructor(private readonly ingestUs: number) {}
+
+  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
+    const r = readObservation(text, json, this.ingestUs);
+    if (!r.ok) return r;
+    this.rows.add(r.observation, this.ingestUs);
+    return undefined;
+  }
+
+  outputs(): readonly TableRows[] {
+    return [this.rows];
+  }
+}
+
+export const weather: SourceDefinition = {
+  id: WEATHER_SOURCE,
+  title: 'Weather stations',
+  description: 'Hourly observations per station (temperature, humidity, wind, precipitation, conditions) from the Open-Meteo forecast API, polled every hour',
+  enters: ['poller'],
+  recognition: { envelope: WEATHER_SOURCE },
+  tables: [WEATHER_OBSERVATIONS],
+  panels: WEATHER_PANELS,
+  reasonCodes: REASON_CODES,
+  formats: [WEATHER_SOURCE, 'unknown'],
+  newBatch: (ctx: BatchContext) => new WeatherBatch(ctx.ingestUs),
+  poller: {
+    intervalMs: POLL_INTERVAL_MS,
+    defaultUrl: OPEN_METEO_FORECAST_URL,
+    urlFlag: '--weather-url',
+    records: forecastToRecords,
+    // The weather is the real series, the same for every seed.
+    simulate: () => simulatedForecastApi,
+  },
+  simulator: {
+    *simulate(o) {
+      yield* simulateWeather({ minutes: o.minutes, seed: o.seed, startTimeMs: o.startTimeMs, malformedShare: o.malformedShare });
+    },
+    describe: () => `hourly weather at ${SEATTLE_SITES.length} Seattle stations (the real 2012-2015 daily series, re-dated)`,
+    expectedRecords: (o) => SEATTLE_SITES.length * pollCount(o.startTimeMs, o.minutes),
+  },
+};
