@@ -1,15 +1,3 @@
-/**
- * The crypto price table (the old tracker's scrape): an HTTP poller fetches a
- * price table in CoinGecko's `/coins/markets` format every 5 minutes and puts
- * one record per coin on the stream (see quote.ts for the record and its
- * partition key); each coin is validated on its own (missing or non-positive
- * price, duplicate symbol in its snapshot, stale as-of time …) and lands in
- * `crypto_quotes`; the `crypto_ranking` view ranks the latest snapshot by
- * market cap with its 24 h change.
- *
- * Recognition: the envelope, `{"source":"crypto-quotes",…}`.
- */
-import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { CRYPTO_QUOTE_MEASUREMENT, cryptoQuotePoint } from './points.js';
 import { CRYPTO_QUOTES_SOURCE, type CryptoQuote, isQuoteRecord, marketsToRecords, quoteFrom, REASON_CODES } from './quote.js';
@@ -18,6 +6,7 @@ import { CoinMarketSim, SIM_COINS, SNAPSHOT_INTERVAL_MS, simulateCryptoQuotes, s
 import { cryptoRankingSql } from './sql.js';
 import { CRYPTO_QUOTES } from './tables.js';
 import { CRYPTO_PANELS } from './panels.js';
+import { readJsonRecord } from '../json-record.js';
 
 export { CRYPTO_QUOTE_MEASUREMENT, CRYPTO_QUOTES_SOURCE, cryptoQuotePoint, marketsToRecords };
 
@@ -26,17 +15,12 @@ export const COINGECKO_MARKETS_URL = 'https://api.coingecko.com/api/v3/coins/mar
 
 /** Parses and validates one quote record: the quote, or why it is quarantined. */
 function readQuote(text: string, json: unknown, nowUs: number): { ok: true; quote: CryptoQuote } | ({ ok: false } & Quarantined) {
-  let doc = json;
-  if (doc === undefined) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, source: CRYPTO_QUOTES_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  if (!isQuoteRecord(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not a crypto quote record') };
-  const r = quoteFrom(doc, { nowUs });
-  return r.ok ? r : { ok: false, source: CRYPTO_QUOTES_SOURCE, rejection: r.rejection };
+  return readJsonRecord(text, json, {
+    format: CRYPTO_QUOTES_SOURCE,
+    is: isQuoteRecord,
+    notMine: 'JSON payload is not a crypto quote record',
+    from: (doc) => quoteFrom(doc, { nowUs }),
+  });
 }
 
 class CryptoQuoteBatch implements SourceBatch {

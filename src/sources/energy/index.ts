@@ -1,36 +1,21 @@
-/**
- * Household energy (the old lake's smart-meter producer): a reading per
- * household every 15 minutes, the energy used and the appliance sub-meters
- * (heating and cooling, water heater, kitchen, laundry), validated on its own
- * (see reading.ts) into `energy_readings`. The simulated households heat and
- * cool with the weather of the shared climate model (src/core/climate.ts),
- * the temperatures the weather source reports.
- *
- * Recognition: the envelope, `{"source":"energy",…}`.
- */
-import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { ENERGY_PANELS } from './panels.js';
 import { ENERGY_SOURCE, type EnergyReading, isEnergyRecord, REASON_CODES, readingFrom } from './reading.js';
 import { EnergyReadingRows } from './rows.js';
 import { DEFAULT_HOUSEHOLDS, INTERVAL_MINUTES, intervalCount, simulateEnergy } from './simulator.js';
 import { ENERGY_READINGS } from './tables.js';
+import { readJsonRecord } from '../json-record.js';
 
 export { ENERGY_READINGS, ENERGY_SOURCE };
 
 /** Parses and validates one reading: the reading, or why it is quarantined. */
 function readReading(text: string, json: unknown, nowUs: number): { ok: true; reading: EnergyReading } | ({ ok: false } & Quarantined) {
-  let doc = json;
-  if (doc === undefined) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, source: ENERGY_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  if (!isEnergyRecord(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not an energy reading') };
-  const r = readingFrom(doc, { nowUs });
-  return r.ok ? r : { ok: false, source: ENERGY_SOURCE, rejection: r.rejection };
+  return readJsonRecord(text, json, {
+    format: ENERGY_SOURCE,
+    is: isEnergyRecord,
+    notMine: 'JSON payload is not an energy reading',
+    from: (doc) => readingFrom(doc, { nowUs }),
+  });
 }
 
 class EnergyBatch implements SourceBatch {

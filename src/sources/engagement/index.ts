@@ -1,14 +1,3 @@
-/**
- * Short-video engagement (the old multi-source lake's third mock producer): one
- * flat JSON record per view (`timestamp, user_id, video_id, category,
- * watch_time, liked`), validated into `engagement_events`; every batch also
- * writes its per-category 1-minute window partials (`engagement_partials`),
- * which the `engagement_by_minute` view merges into the running aggregates the
- * old stream job printed: views, likes, average watch time per category and window.
- *
- * Recognition: the envelope, `{"source":"engagement",…}`.
- */
-import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
 import { EngagementAccumulator } from './aggregate.js';
 import { type EngagementEvent, engagementFrom, isEngagementMessage, REASON_CODES } from './event.js';
@@ -17,23 +6,19 @@ import { EngagementEventRows, EngagementPartialRows } from './rows.js';
 import { CATEGORIES, DEFAULT_ENGAGEMENT_RATE, dailyCycle, simulateEngagement } from './simulator.js';
 import { engagementByMinuteSql } from './sql.js';
 import { ENGAGEMENT_BY_MINUTE, ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS } from './tables.js';
+import { readJsonRecord } from '../json-record.js';
 
 /** The source id, also its envelope value. */
 export const ENGAGEMENT_SOURCE = 'engagement';
 
 /** Parses and validates one message: the event, or why it is quarantined. */
 export function readEngagement(text: string, json: unknown, nowUs: number): { ok: true; event: EngagementEvent } | ({ ok: false } & Quarantined) {
-  let doc = json;
-  if (doc === undefined) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, source: ENGAGEMENT_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  if (!isEngagementMessage(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not an engagement event') };
-  const r = engagementFrom(doc, { nowUs });
-  return r.ok ? r : { ok: false, source: ENGAGEMENT_SOURCE, rejection: r.rejection };
+  return readJsonRecord(text, json, {
+    format: ENGAGEMENT_SOURCE,
+    is: isEngagementMessage,
+    notMine: 'JSON payload is not an engagement event',
+    from: (doc) => engagementFrom(doc, { nowUs }),
+  });
 }
 
 class EngagementBatch implements SourceBatch {

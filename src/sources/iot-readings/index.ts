@@ -1,20 +1,10 @@
-/**
- * IoT sensors over MQTT: sensors publish JSON readings to
- * `devices/<device_id>/telemetry`; the MQTT bridge (src/adapters/mqtt/; in the
- * cloud an AWS IoT Core topic rule) puts each message on the stream in an
- * envelope that keeps the payload as published, and readings land in
- * `iot_readings`, one row per (device_id, seq). Malformed messages are
- * quarantined with their raw payload and a reason (see reading.ts).
- *
- * Recognition: the envelope, `{"source":"iot",…}`.
- */
-import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { IOT_PANELS } from './panels.js';
 import { deviceIdOfTopic, envelopeOf, IOT_SOURCE, type IotReading, isIotEnvelope, REASON_CODES, readingFrom, seqOfPayload } from './reading.js';
 import { IotReadingRows } from './rows.js';
 import { deviceIds, simulateIotRecords, simulateTelemetry, type TelemetryMessage, telemetryTopic } from './simulator.js';
 import { IOT_READINGS } from './tables.js';
+import { readJsonRecord } from '../json-record.js';
 
 export { deviceIdOfTopic, deviceIds, envelopeOf, IOT_READINGS, IOT_SOURCE, seqOfPayload, simulateTelemetry, type TelemetryMessage, telemetryTopic };
 
@@ -23,17 +13,12 @@ export const TELEMETRY_TOPIC_FILTER = 'devices/+/telemetry';
 
 /** Parses and validates one envelope: the reading, or why it is quarantined. */
 function readReading(text: string, json: unknown, nowUs: number): { ok: true; reading: IotReading } | ({ ok: false } & Quarantined) {
-  let doc = json;
-  if (doc === undefined) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, source: IOT_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  if (!isIotEnvelope(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not an IoT envelope') };
-  const r = readingFrom(doc, { nowUs });
-  return r.ok ? r : { ok: false, source: IOT_SOURCE, rejection: r.rejection };
+  return readJsonRecord(text, json, {
+    format: IOT_SOURCE,
+    is: isIotEnvelope,
+    notMine: 'JSON payload is not an IoT envelope',
+    from: (doc) => readingFrom(doc, { nowUs }),
+  });
 }
 
 class IotBatch implements SourceBatch {

@@ -1,13 +1,3 @@
-/**
- * Stock ticks (the old OLTP/OLAP trading lab): a producer puts a tick per ticker
- * every ~10 s on the stream; ticks are validated against the shipped
- * `company_profile` dimension and land in `stock_ticks`, and every batch adds
- * its total volume by date and sector to `sector_volume` (the old 60 s
- * micro-batch), which the `volume_today` and `volume_by_day` views sum.
- *
- * Recognition: the envelope, `{"source":"stock-ticks",…}`.
- */
-import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { SectorVolumeRows, StockTickRows } from './rows.js';
 import { COMPANY_PROFILE_FILE, COMPANY_PROFILES } from './profiles.js';
@@ -19,6 +9,7 @@ import { type CompanyProfile, isStockTickMessage, REASON_CODES, type StockTick, 
 export { STOCK_TICK_MEASUREMENT, stockTickPoint };
 import { COMPANY_PROFILE, SECTOR_VOLUME, STOCK_TICKS } from './tables.js';
 import { STOCK_PANELS } from './panels.js';
+import { readJsonRecord } from '../json-record.js';
 
 /** The source id, also its envelope value. */
 export const STOCK_TICKS_SOURCE = 'stock-ticks';
@@ -28,18 +19,12 @@ const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.m
 
 /** Parses and validates one tick message: the tick, or why it is quarantined. */
 function readTick(text: string, json: unknown, nowUs: number): { ok: true; tick: StockTick } | ({ ok: false } & Quarantined) {
-  let doc = json;
-  if (doc === undefined) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, source: STOCK_TICKS_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  if (!isStockTickMessage(doc))
-    return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is neither a trade nor a stock tick') };
-  const r = stockTickFrom(doc, PROFILES, { nowUs });
-  return r.ok ? r : { ok: false, source: STOCK_TICKS_SOURCE, rejection: r.rejection };
+  return readJsonRecord(text, json, {
+    format: STOCK_TICKS_SOURCE,
+    is: isStockTickMessage,
+    notMine: 'JSON payload is neither a trade nor a stock tick',
+    from: (doc) => stockTickFrom(doc, PROFILES, { nowUs }),
+  });
 }
 
 class StockTickBatch implements SourceBatch {

@@ -1,13 +1,3 @@
-/**
- * Weather (the old lake's weather producer): hourly observations per station
- * in the Open-Meteo forecast API's format, polled every hour (`--weather-url`)
- * or, offline, answered by a simulated API over the real daily Seattle series
- * (src/core/climate.ts). One record per station and hour (see
- * observation.ts), validated on its own, into `weather_observations`.
- *
- * Recognition: the envelope, `{"source":"weather",…}`.
- */
-import { reject } from '../../core/reasons.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
 import { forecastToRecords, isWeatherRecord, observationFrom, REASON_CODES, WEATHER_SOURCE, type WeatherObservation } from './observation.js';
 import { WEATHER_PANELS } from './panels.js';
@@ -15,6 +5,7 @@ import { WeatherObservationRows } from './rows.js';
 import { forecastUrl, POLL_INTERVAL_MS, pollCount, simulatedForecastApi, simulateWeather } from './simulator.js';
 import { WEATHER_OBSERVATIONS } from './tables.js';
 import { SEATTLE_SITES } from '../../core/climate.js';
+import { readJsonRecord } from '../json-record.js';
 
 export { forecastToRecords, WEATHER_SOURCE, WEATHER_OBSERVATIONS };
 
@@ -23,17 +14,12 @@ export const OPEN_METEO_FORECAST_URL = forecastUrl();
 
 /** Parses and validates one weather record: the observation, or why it is quarantined. */
 function readObservation(text: string, json: unknown, nowUs: number): { ok: true; observation: WeatherObservation } | ({ ok: false } & Quarantined) {
-  let doc = json;
-  if (doc === undefined) {
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      return { ok: false, source: WEATHER_SOURCE, rejection: reject('MALFORMED_JSON', `not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  if (!isWeatherRecord(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', 'JSON payload is not a weather record') };
-  const r = observationFrom(doc, { nowUs });
-  return r.ok ? r : { ok: false, source: WEATHER_SOURCE, rejection: r.rejection };
+  return readJsonRecord(text, json, {
+    format: WEATHER_SOURCE,
+    is: isWeatherRecord,
+    notMine: 'JSON payload is not a weather record',
+    from: (doc) => observationFrom(doc, { nowUs }),
+  });
 }
 
 class WeatherBatch implements SourceBatch {
