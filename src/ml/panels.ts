@@ -1,14 +1,11 @@
 /** The forecasting schedule on the dashboard: live forecasts, the leaderboard, the deployed skill, the champion's history. */
-import { bind, type PanelDefinition } from '../sql/panel.js';
+import { bind, distinctValues, type PanelDefinition } from '../sql/panel.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, PREDICTIONS } from './table-schemas.js';
 
 const NO_MODELS = 'No evaluated models yet: run `ticklake train` then `ticklake evaluate` (or keep `ticklake up` running until they fire).';
 const NO_PREDICTIONS =
   'No live forecasts yet: they start once a champion exists (`ticklake train`, `ticklake evaluate`) and minutes close under `ticklake up`.';
-const symbolChoices: PanelDefinition['choices'] = (a) => ({
-  text: `SELECT symbol FROM ${PREDICTIONS.name} WHERE dt BETWEEN ? AND ? GROUP BY symbol ORDER BY symbol`,
-  params: [bind.day(a.fromUs), bind.day(a.toUs)],
-});
+const symbolChoices = distinctValues(PREDICTIONS.name, 'symbol');
 
 /** The live forecasts of one symbol in a range: one row per forecast minute and model. */
 const predictionsOf: PanelDefinition['query'] = (a, d) => ({
@@ -61,7 +58,7 @@ WHERE symbol = ? AND eval_date = (SELECT max(eval_date) FROM ${MODEL_EVALUATIONS
 ORDER BY rank, model_id`,
       params: [bind.text(a.symbol ?? ''), bind.text(a.symbol ?? '')],
     }),
-    choices: () => ({ text: `SELECT symbol FROM ${MODEL_EVALUATIONS.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+    choices: distinctValues(MODEL_EVALUATIONS.name, 'symbol', false),
   },
   {
     id: 'model-skill',
@@ -79,7 +76,7 @@ WHERE symbol = ?
 ORDER BY t, model_id`,
       params: [bind.text(a.symbol ?? '')],
     }),
-    choices: () => ({ text: `SELECT symbol FROM ${MODEL_EVALUATIONS.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+    choices: distinctValues(MODEL_EVALUATIONS.name, 'symbol', false),
   },
   {
     id: 'deployed-skill',
@@ -116,6 +113,6 @@ ORDER BY eval_date DESC, changed_at DESC
 LIMIT 200`,
       params: [bind.text(a.symbol ?? '')],
     }),
-    choices: () => ({ text: `SELECT symbol FROM ${CHAMPION_CHANGES.name} GROUP BY symbol ORDER BY symbol`, params: [] }),
+    choices: distinctValues(CHAMPION_CHANGES.name, 'symbol', false),
   },
 ];

@@ -88,3 +88,16 @@ export const bind = {
   /** The `dt` partition value (`yyyy-MM-dd`, UTC) of a time, for partition pruning. */
   day: (us: number): SqlValue => ({ type: 'varchar', value: new Date(Math.floor(us / 1000)).toISOString().slice(0, 10) }),
 };
+
+/**
+ * A picker listing a column's values, in order: those in the range's `dt`
+ * partitions for a partitioned table, all of them for an unpartitioned one.
+ */
+export function distinctValues(table: string, column: string, partitioned = true): NonNullable<PanelDefinition['choices']> {
+  return partitioned
+    ? (a) => ({
+        text: `SELECT ${column} FROM ${table} WHERE dt BETWEEN ? AND ? GROUP BY ${column} ORDER BY ${column}`,
+        params: [bind.day(a.fromUs), bind.day(a.toUs)],
+      })
+    : () => ({ text: `SELECT ${column} FROM ${table} GROUP BY ${column} ORDER BY ${column}`, params: [] });
+}

@@ -1,5 +1,5 @@
 /** Binance trades on the dashboard: minute candles and volume per symbol. */
-import { bind, type PanelDefinition } from '../../sql/panel.js';
+import { bind, distinctValues, type PanelDefinition } from '../../sql/panel.js';
 import { BAR_PARTIALS, BARS_1M } from './tables.js';
 
 export const MARKET_PANELS: readonly PanelDefinition[] = [
@@ -19,9 +19,6 @@ WHERE symbol = ? AND dt BETWEEN ? AND ? AND minute_start >= ? AND minute_start <
 ORDER BY minute_start`,
       params: [bind.text(a.symbol ?? ''), bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs)],
     }),
-    choices: (a) => ({
-      text: `SELECT symbol FROM ${BAR_PARTIALS.name} WHERE dt BETWEEN ? AND ? GROUP BY symbol ORDER BY symbol`,
-      params: [bind.day(a.fromUs), bind.day(a.toUs)],
-    }),
+    choices: distinctValues(BAR_PARTIALS.name, 'symbol'),
   },
 ];

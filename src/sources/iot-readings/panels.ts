@@ -1,5 +1,5 @@
 /** IoT sensors on the dashboard: temperature lines per device and each device's latest reading. */
-import { bind, type PanelDefinition, placeholders } from '../../sql/panel.js';
+import { bind, distinctValues, type PanelDefinition, placeholders } from '../../sql/panel.js';
 import { IOT_READINGS } from './tables.js';
 
 const HINT = 'No IoT readings yet: run `ticklake up --sources iot` (an embedded MQTT broker and simulated sensors).';
@@ -27,10 +27,7 @@ ORDER BY t, device_id`,
         params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs), ...a.symbols.map(bind.text)],
       };
     },
-    choices: (a) => ({
-      text: `SELECT device_id FROM ${T} WHERE dt BETWEEN ? AND ? GROUP BY device_id ORDER BY device_id`,
-      params: [bind.day(a.fromUs), bind.day(a.toUs)],
-    }),
+    choices: distinctValues(T, 'device_id'),
   };
 }
 

@@ -1,5 +1,5 @@
 /** The stock lab on the dashboard: today's volume by sector and the tickers' prices. */
-import { bind, type PanelDefinition, placeholders } from '../../sql/panel.js';
+import { bind, distinctValues, type PanelDefinition, placeholders } from '../../sql/panel.js';
 import { STOCK_TICKS } from './tables.js';
 
 const HINT = 'No stock ticks yet: run `ticklake up --sources stock-ticks`.';
@@ -37,9 +37,6 @@ ORDER BY t, ticker`,
         params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs), ...a.symbols.map(bind.text)],
       };
     },
-    choices: (a) => ({
-      text: `SELECT ticker FROM ${T} WHERE dt BETWEEN ? AND ? GROUP BY ticker ORDER BY ticker`,
-      params: [bind.day(a.fromUs), bind.day(a.toUs)],
-    }),
+    choices: distinctValues(T, 'ticker'),
   },
 ];
