@@ -24,7 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, DefaultStackSynthesizer, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -36,6 +36,7 @@ import type { Construct } from 'constructs';
 import { NAMED_VIEWS, TABLES } from '../../src/catalog.js';
 import { DASHBOARD_TOKEN_HEADER } from '../../src/adapters/aws/cognito-auth.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
+import { bucketDefaults } from '../constructs/bucket-defaults.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { DERIVED_VIEWS } from '../catalog/derived-views.js';
 import { tablePrefix } from '../lake-layout.js';
@@ -75,17 +76,9 @@ export class DashboardStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const prefix = namePrefix(config);
-    const destroy = config.removalPolicy === 'destroy';
-    const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const base: s3.BucketProps = {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects: destroy,
-    };
+    const base = bucketDefaults(config);
+    const removalPolicy = base.removalPolicy;
+    const destroy = base.autoDeleteObjects === true;
 
     // CloudFront standard logs and the assets bucket's access logs.
     this.logsBucket = new s3.Bucket(this, 'Logs', {

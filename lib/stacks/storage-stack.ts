@@ -7,10 +7,11 @@
  * Buckets are retained when the stack is deleted unless the configuration says
  * `removalPolicy=destroy` (refused for production stages).
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { TicklakeConfig } from '../config.js';
+import { bucketDefaults } from '../constructs/bucket-defaults.js';
 import { BATCH_MARKER_PREFIX, type LakeZone } from '../../src/lake/layout.js';
 import { BACKFILL_RUNS_PREFIX } from '../../src/backfill/plan.js';
 import { lakeBucketName } from '../lake-layout.js';
@@ -30,17 +31,7 @@ export class StorageStack extends Stack {
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const destroy = config.removalPolicy === 'destroy';
-    const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const base: s3.BucketProps = {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects: destroy,
-    };
+    const base = bucketDefaults(config);
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       ...base,
