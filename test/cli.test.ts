@@ -117,6 +117,7 @@ describe('ticklake CLI', () => {
     [['replay', '--input', 'BTCUSDT-trades-2026-11-02.csv', '--symbol', 'bad sym'], /symbol "BAD SYM" is not 2-20 upper-case letters or digits/],
     [['backfill', '--input', '/no/such/dir', '--symbol', 'btc-usdt'], /symbol "BTC-USDT" is not 2-20/],
     [['backfill', '--input', '/no/such/file.zip'], /cannot read input .*no such file/],
+    [['compact', '--data-dir', '/no/such/dir'], /no data directory \/no\/such\/dir: nothing to compact/],
   ])('fails with a one-line error and exit code 2 for %j', (args, message) => {
     // Act
     const r = run(args as string[]);

@@ -1,4 +1,5 @@
 /** `ticklake compact`: one file per closed hour partition, each natural key once (docs/lake.md). */
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DataDirBusyError, lockDataDir } from '../local/data-dir-lock.js';
 import { COMPACT_LOCK, compactableTables, compactLake, DEFAULT_GRACE_MS, DEFAULT_OLDER_THAN_MS } from '../local/compaction.js';
@@ -32,6 +33,7 @@ export function registerCompactCommand(
     .addOption(shared.quietOption())
     .action(async (o) => {
       const dataDir = shared.resolveDataDir(o.dataDir);
+      if (!existsSync(dataDir)) throw shared.usageError(`no data directory ${dataDir}: nothing to compact (--data-dir names one)`);
       let release: () => void;
       try {
         release = lockDataDir(dataDir, 'ticklake compact', COMPACT_LOCK);
