@@ -5,6 +5,7 @@ import { COMPANY_PROFILES, simulateStockTicks } from '../src/sources/stock-ticks
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { kinesisEvent, stockTick } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
+import { clearOfUtcMidnight } from './helpers/utc-day.js';
 
 const PROFILES = new Map<string, CompanyProfile>(COMPANY_PROFILES.map((p) => [p.ticker, p]));
 const ctx = { nowUs: Date.UTC(2026, 10, 22) * 1000 };
@@ -61,9 +62,10 @@ describe('stock-trading source', () => {
   });
 
   it('flows through the same stream handler: stock_ticks rows, sector_volume per batch, volume_today, quarantine', async () => {
-    // Prepare: two batches of ticks of today, one bad tick, a retried batch
-    const now = Date.now();
-    const today = new Date(now - 60_000).toISOString();
+    // Prepare: two batches of ticks of today, one bad tick, a retried batch; volume_today reads the
+    // clock, so the test keeps clear of a UTC midnight between writing the ticks and querying the view
+    const now = await clearOfUtcMidnight();
+    const today = new Date(now - 1_000).toISOString();
     const good = [
       stockTick({ id: 1, created_at: today }),
       stockTick({ id: 2, created_at: today, volume: 250 }),
