@@ -365,6 +365,18 @@ describe('viewing source: sessionization', () => {
   }, 180_000);
 });
 
+describe('viewing source: SQL for both engines', () => {
+  it('writes its views with functions DuckDB and Athena share (no epoch helpers, series generators or engine-only syntax)', () => {
+    for (const [name, sql] of Object.entries(viewing.namedViews!)) {
+      // Assess: DuckDB-only, then Athena/Trino-only spellings
+      expect(sql(), name).not.toMatch(/epoch|make_timestamp|::|generate_series|\brange\(|\bQUALIFY\b|\bEXCLUDE\b|date_add\(|strftime/i);
+      expect(sql(), name).not.toMatch(/to_unixtime|from_unixtime|date_format|date_parse|\bsequence\(|UNNEST|element_at|cardinality/i);
+      // Integer division differs between the engines: no `/` at all
+      expect(sql(), name).not.toMatch(/\//);
+    }
+  });
+});
+
 describe('viewing source: simulator', () => {
   const start = Date.UTC(2026, 10, 2, 19, 30);
   const opts = { minutes: 45, seed: 5, startTimeMs: start, users: 1_500 };

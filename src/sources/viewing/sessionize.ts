@@ -78,7 +78,9 @@ interface DeviceEvents {
 
 /**
  * Incremental sessionizer: add events in any order, any number of times, then
- * read the intervals of everything added so far.
+ * read the intervals of everything added so far. It keeps every event it is
+ * given (a device's events sorted once, on the read after an out-of-order add):
+ * the caller bounds what it holds, e.g. a day of one shard's devices.
  */
 export class Sessionizer {
   private readonly devices = new Map<string, DeviceEvents>();
