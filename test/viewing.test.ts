@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/random.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import type { LakeSql } from '../src/local/lake-sql.js';
+import { compactLake } from '../src/local/compaction.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { REASON_CODES, VIEWING_REASON_CODES, type ViewingEvent, viewingFrom } from '../src/sources/viewing/event.js';
 import { readViewing, viewing } from '../src/sources/viewing/index.js';
@@ -474,6 +475,16 @@ describe('viewing source: through the stream transform into the lake', () => {
       expect(sortedBy(v.ads, adKey as (r: object) => string)).toEqual(sortedBy(watchTimeByAd(adViews(intervals)), adKey));
       expect(q.rows.reduce((a, r) => a + Number(r[1]), 0)).toBe(read.length - valid.length);
       expect(q.rows.length).toBeGreaterThan(4);
+    });
+    // Act: compaction keeps one row per natural key (the retried batches' and re-sent records' copies go)
+    const compacted = await compactLake({ lakeRoot: root, tables: ['viewing_events'], nowMs: NOW_MS });
+    // Assess: the same views over fewer rows
+    expect(compacted.duplicates).toBeGreaterThan(0);
+    await withLake(root, async (sql) => {
+      const v = await viewsOf(sql);
+      const n = await sql.query('SELECT count(*) FROM viewing_events');
+      expect(Number(n.rows[0]![0])).toBe(new Set(valid.map((e) => `${e.user_id}|${e.device_id}|${e.event_time}|${e.seq}`)).size);
+      expect(v.intervals).toEqual(intervals);
     });
   }, 60_000);
 });
