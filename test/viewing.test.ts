@@ -8,7 +8,7 @@ import type { LakeSql } from '../src/local/lake-sql.js';
 import { compactLake } from '../src/local/compaction.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { REASON_CODES, VIEWING_REASON_CODES, type ViewingEvent, viewingFrom } from '../src/sources/viewing/event.js';
-import { readViewing, viewing } from '../src/sources/viewing/index.js';
+import { parseUsers, readViewing, viewing } from '../src/sources/viewing/index.js';
 import { CHANNELS, TV_AD_SPOTS, TV_AD_SPOTS_FILE, TV_SCHEDULE, TV_SCHEDULE_FILE } from '../src/sources/viewing/schedule.js';
 import { adViews, MAX_INTERVAL_MS, Sessionizer, sessionize, type ViewInterval, watchTimeByAd, watchTimeByShow } from '../src/sources/viewing/sessionize.js';
 import { simulateViewing } from '../src/sources/viewing/simulator.js';
@@ -439,6 +439,12 @@ describe('viewing source: simulator', () => {
     expect(share).toBeLessThan(0.06);
     for (const c of ['MALFORMED_JSON', 'MISSING_FIELD', ...VIEWING_REASON_CODES.filter((c) => c !== 'BAD_USER_ID' && c !== 'BAD_DEVICE_ID')])
       expect(codes, c).toContain(c);
+  });
+
+  it('takes --viewing-users as a positive integer', () => {
+    // Act / Assess
+    expect(parseUsers('250')).toBe(250);
+    for (const bad of ['0', '-3', '2.5', 'many', '2000000']) expect(() => parseUsers(bad), bad).toThrow(/viewing users must be an integer/);
   });
 
   it('estimates its record count for progress bars', () => {

@@ -35,18 +35,25 @@ bounded AS (
   WHERE dup_rank = 1
 ),
 opened AS (
-  SELECT user_id, device_id, device_type, location, channel, event_time AS opened_at,
-    least(next_time, event_time + ${MAX_INTERVAL}) AS closed_at
-  FROM bounded
-  WHERE event_type <> 'stop' AND next_time IS NOT NULL
+  SELECT user_id, device_id, device_type, location, channel, opened_at, closed_at, open_day,
+    date_diff('minute', open_day, opened_at) AS open_minute,
+    date_diff('minute', open_day, closed_at) AS close_minute
+  FROM (
+    SELECT user_id, device_id, device_type, location, channel, event_time AS opened_at,
+      least(next_time, event_time + ${MAX_INTERVAL}) AS closed_at,
+      date_trunc('day', event_time) AS open_day
+    FROM bounded
+    WHERE event_type <> 'stop' AND next_time IS NOT NULL
+  ) o
 ),
 aired AS (
   SELECT o.user_id, o.device_id, o.device_type, o.location, o.channel, o.opened_at, o.closed_at, s.show_id, s.title, s.genre,
-    date_trunc('day', o.opened_at) + INTERVAL '1' DAY * d.n + INTERVAL '1' MINUTE * s.start_minute AS aired_at,
-    date_trunc('day', o.opened_at) + INTERVAL '1' DAY * d.n + INTERVAL '1' MINUTE * s.end_minute AS aired_end
+    o.open_day + INTERVAL '1' MINUTE * (s.start_minute + 1440 * d.n) AS aired_at,
+    o.open_day + INTERVAL '1' MINUTE * (s.end_minute + 1440 * d.n) AS aired_end
   FROM opened o
   CROSS JOIN (VALUES (0), (1)) AS d(n)
-  JOIN ${schedule} s ON s.channel = o.channel
+  -- Whole minutes of the first day of the interval first (cheap), the exact bounds below.
+  JOIN ${schedule} s ON s.channel = o.channel AND s.start_minute + 1440 * d.n <= o.close_minute AND s.end_minute + 1440 * d.n > o.open_minute
 )
 SELECT user_id, device_id, device_type, location, channel, show_id, title AS show_title, genre, aired_at,
   greatest(opened_at, aired_at) AS start_time,
@@ -69,13 +76,20 @@ GROUP BY aired_at, channel, show_id, show_title, genre, device_type, location`;
 
 /** Watch time per ad spot airing, device type and location: each interval's overlap with the spots of its airing. */
 export function watchTimeByAdSql(intervals = 'view_intervals', spots = 'tv_ad_spots'): string {
-  return `WITH spots AS (
+  return `WITH segments AS (
+  SELECT user_id, device_type, location, channel, show_id, start_time, end_time, aired_day,
+    date_diff('second', aired_day, start_time) AS start_second,
+    date_diff('second', aired_day, end_time) AS end_second
+  FROM (SELECT *, date_trunc('day', aired_at) AS aired_day FROM ${intervals}) v
+),
+spots AS (
   SELECT v.user_id, v.device_type, v.location, v.channel, v.show_id, a.break_no, a.ad_id, a.advertiser, v.start_time, v.end_time,
-    date_trunc('day', v.aired_at) + INTERVAL '1' SECOND * a.start_second AS spot_aired_at,
-    date_trunc('day', v.aired_at) + INTERVAL '1' SECOND * a.end_second AS spot_end,
+    v.aired_day + INTERVAL '1' SECOND * a.start_second AS spot_aired_at,
+    v.aired_day + INTERVAL '1' SECOND * a.end_second AS spot_end,
     CAST(a.end_second - a.start_second AS BIGINT) * 1000 AS spot_ms
-  FROM ${intervals} v
-  JOIN ${spots} a ON a.channel = v.channel AND a.show_id = v.show_id
+  FROM segments v
+  -- Whole seconds of the airing day first (cheap), the exact bounds below.
+  JOIN ${spots} a ON a.channel = v.channel AND a.show_id = v.show_id AND a.start_second <= v.end_second AND a.end_second > v.start_second
 ),
 seen AS (
   SELECT *, date_diff('millisecond', greatest(start_time, spot_aired_at), least(end_time, spot_end)) AS watch_ms
