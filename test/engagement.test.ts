@@ -12,7 +12,8 @@ import { EngagementAccumulator, type EngagementPartial, type EngagementWindow, m
 import { ENGAGEMENT_REASON_CODES, type EngagementEvent, engagementFrom, REASON_CODES } from '../src/sources/engagement/event.js';
 import { engagement, readEngagement } from '../src/sources/engagement/index.js';
 import { CATEGORIES, simulateEngagement } from '../src/sources/engagement/simulator.js';
-import { engagementView, kinesisEvent } from './helpers/kinesis-events.js';
+import { engagementView } from './helpers/kinesis-events.js';
+import { deliverOverShards } from './helpers/batch-delivery.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
 const NOW_MS = Date.UTC(2026, 10, 3);
@@ -252,32 +253,12 @@ describe('engagement source: windows from partials', () => {
   it('the lake view equals a direct computation across shards, batches, retries, bisected retries and late records (property, real handler)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 120 }), fc.integer(), async (events, seed) => {
-        // Prepare: events in a shuffled (late) order over 1-3 shards, cut into Kinesis batches
+        // Prepare: events in a shuffled (late) order (spread over 1-3 shards and cut into Kinesis batches below)
         const rng = new Rng(seed);
         const root = tempDir('ticklake-engagement-');
         const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => NOW_MS });
-        const shards = 1 + rng.int(3);
-        const perShard: string[][] = Array.from({ length: shards }, () => []);
-        for (const e of [...events].sort(() => rng.next() - 0.5)) perShard[rng.int(shards)]!.push(payloadOf(e));
         // Act: per batch: invoked once, or retried whole, or first invoked whole and then bisected
-        for (let s = 0; s < shards; s++) {
-          const shardId = `shardId-00000000000${s}`;
-          const list = perShard[s]!;
-          for (let at = 0; at < list.length; ) {
-            const size = Math.min(list.length - at, 1 + rng.int(40));
-            const batch = list.slice(at, at + size);
-            const first = at + 1;
-            const mode = rng.int(3);
-            await handler(kinesisEvent(batch, shardId, first));
-            if (mode === 1) await handler(kinesisEvent(batch, shardId, first));
-            if (mode === 2 && size > 1) {
-              const half = Math.ceil(size / 2);
-              await handler(kinesisEvent(batch.slice(0, half), shardId, first));
-              await handler(kinesisEvent(batch.slice(half), shardId, first + half));
-            }
-            at += size;
-          }
-        }
+        await deliverOverShards(handler, [...events].sort(() => rng.next() - 0.5).map(payloadOf), rng);
         // Assess
         await withLake(root, async (sql) => {
           const r = await sql.query(

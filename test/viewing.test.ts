@@ -13,6 +13,7 @@ import { CHANNELS, TV_AD_SPOTS, TV_AD_SPOTS_FILE, TV_SCHEDULE, TV_SCHEDULE_FILE 
 import { adViews, MAX_INTERVAL_MS, Sessionizer, sessionize, type ViewInterval, watchTimeByAd, watchTimeByShow } from '../src/sources/viewing/sessionize.js';
 import { simulateViewing } from '../src/sources/viewing/simulator.js';
 import { kinesisEvent } from './helpers/kinesis-events.js';
+import { deliverOverShards } from './helpers/batch-delivery.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -326,32 +327,12 @@ describe('viewing source: sessionization', () => {
   it('the lake views equal the TypeScript sessionizer across shards, batches, retries, bisected retries and late records (property, real handler)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 100 }), fc.integer(), async (events, seed) => {
-        // Prepare: events in a shuffled (late) order, some put twice, over 1-3 shards, cut into Kinesis batches
+        // Prepare: events in a shuffled (late) order, some put twice
         const rng = new Rng(seed);
         const root = tempDir('ticklake-viewing-');
         const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => NOW_MS });
-        const shards = 1 + rng.int(3);
-        const perShard: string[][] = Array.from({ length: shards }, () => []);
-        for (const e of [...events, ...events.filter(() => rng.chance(0.1))].sort(() => rng.next() - 0.5)) perShard[rng.int(shards)]!.push(payloadOf(e));
         // Act: per batch: invoked once, or retried whole, or first invoked whole and then bisected
-        for (let s = 0; s < shards; s++) {
-          const shardId = `shardId-00000000000${s}`;
-          const list = perShard[s]!;
-          for (let at = 0; at < list.length; ) {
-            const size = Math.min(list.length - at, 1 + rng.int(30));
-            const batch = list.slice(at, at + size);
-            const first = at + 1;
-            const mode = rng.int(3);
-            await handler(kinesisEvent(batch, shardId, first));
-            if (mode === 1) await handler(kinesisEvent(batch, shardId, first));
-            if (mode === 2 && size > 1) {
-              const half = Math.ceil(size / 2);
-              await handler(kinesisEvent(batch.slice(0, half), shardId, first));
-              await handler(kinesisEvent(batch.slice(half), shardId, first + half));
-            }
-            at += size;
-          }
-        }
+        await deliverOverShards(handler, [...events, ...events.filter(() => rng.chance(0.1))].sort(() => rng.next() - 0.5).map(payloadOf), rng, 30);
         // Assess
         const intervals = directIntervals(events);
         await withLake(root, async (sql) => {
