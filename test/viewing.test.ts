@@ -12,7 +12,7 @@ import { parseUsers, readViewing, viewing } from '../src/sources/viewing/index.j
 import { CHANNELS, TV_AD_SPOTS, TV_AD_SPOTS_FILE, TV_SCHEDULE, TV_SCHEDULE_FILE } from '../src/sources/viewing/schedule.js';
 import { adViews, MAX_INTERVAL_MS, Sessionizer, sessionize, type ViewInterval, watchTimeByAd, watchTimeByShow } from '../src/sources/viewing/sessionize.js';
 import { simulateViewing } from '../src/sources/viewing/simulator.js';
-import { kinesisEvent } from './helpers/kinesis-events.js';
+import { kinesisEvent, viewingEvent } from './helpers/kinesis-events.js';
 import { deliverOverShards } from './helpers/batch-delivery.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
@@ -22,21 +22,7 @@ const ctx = { nowUs: NOW_MS * 1000 };
 /** 22:00 UTC: the events' five hours cross midnight, where the schedule's days meet. */
 const T0 = Date.UTC(2026, 10, 2, 22);
 
-/** A valid viewing record as an object (JSON.stringify it for a payload). */
-function message(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    source: 'viewing',
-    timestamp: '2026-11-02T20:00:01.250Z',
-    user_id: 'u00042',
-    device_id: 'u00042-tv',
-    device_type: 'smart-tv',
-    location: 'leeds',
-    event_type: 'start',
-    channel: 'news-24',
-    seq: 17,
-    ...over,
-  };
-}
+const message = viewingEvent;
 
 const payloadOf = (e: ViewingEvent) =>
   JSON.stringify(
