@@ -86,7 +86,8 @@ export const engagement: SourceDefinition = {
     *simulate(o) {
       yield* simulateEngagement({
         minutes: o.minutes,
-        seed: o.seed,
+        // A separate run (idBase) draws other views: identities here are only ids, so the seed is the run's.
+        seed: o.idBase === undefined ? o.seed : `${o.seed}/${o.idBase}`,
         startTimeMs: o.startTimeMs,
         malformedShare: o.malformedShare,
         ratePerSec: rateOf(o.extra),
