@@ -33,8 +33,15 @@ let lastDate = '';
 let lastDayMs = Number.NaN;
 const categories: string[] = [];
 
-/** The view of a canonical, valid message, or undefined (then read it with JSON.parse and {@link engagementFrom}). */
-export function scanEngagement(text: string, nowUs: number): EngagementEvent | undefined {
+/** An event the scanner may fill in place (a batch reuses one: its rows and windows copy the values). */
+export type MutableEngagementEvent = { -readonly [K in keyof EngagementEvent]: EngagementEvent[K] };
+
+/**
+ * The view of a canonical, valid message, or undefined (then read it with
+ * JSON.parse and {@link engagementFrom}).
+ * @param into filled and returned instead of a new object (no allocation per view)
+ */
+export function scanEngagement(text: string, nowUs: number, into?: MutableEngagementEvent): EngagementEvent | undefined {
   if (!text.startsWith(PREFIX)) return undefined;
   let i = PREFIX.length;
   const ms = timestampMs(text, i);
@@ -90,7 +97,14 @@ export function scanEngagement(text: string, nowUs: number): EngagementEvent | u
   if (i !== text.length) return undefined;
   const event_time = ms * 1000;
   if (checkEventTime(event_time, { nowUs }) !== undefined) return undefined;
-  return { event_time, user_id, video_id, category, watch_time, liked };
+  if (into === undefined) return { event_time, user_id, video_id, category, watch_time, liked };
+  into.event_time = event_time;
+  into.user_id = user_id;
+  into.video_id = video_id;
+  into.category = category;
+  into.watch_time = watch_time;
+  into.liked = liked;
+  return into;
 }
 
 /** The end (closing quote) of the string after `key` at `i`, as `end` finds it, or -1. */

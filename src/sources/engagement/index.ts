@@ -1,7 +1,7 @@
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
 import { EngagementAccumulator } from './aggregate.js';
 import { type EngagementEvent, engagementFrom, isEngagementMessage, REASON_CODES } from './event.js';
-import { scanEngagement } from './fast.js';
+import { type MutableEngagementEvent, scanEngagement } from './fast.js';
 import { ENGAGEMENT_PANELS } from './panels.js';
 import { EngagementEventRows, EngagementPartialRows } from './rows.js';
 import { CATEGORIES, DEFAULT_ENGAGEMENT_RATE, dailyCycle, simulateEngagement } from './simulator.js';
@@ -30,11 +30,13 @@ export function readEngagement(text: string, json: unknown, nowUs: number): { ok
 class EngagementBatch implements SourceBatch {
   private readonly events = new EngagementEventRows();
   private readonly windows = new EngagementAccumulator();
+  /** What the fast path fills for each view: the rows and windows copy its values. */
+  private readonly scratch: MutableEngagementEvent = { event_time: 0, user_id: '', video_id: '', category: '', watch_time: 0, liked: false };
   constructor(private readonly ingestUs: number) {}
 
   add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
     // The producers' own layout without the result wrapper (the hot path); anything else through readEngagement.
-    let event = json === undefined ? scanEngagement(text, this.ingestUs) : undefined;
+    let event = json === undefined ? scanEngagement(text, this.ingestUs, this.scratch) : undefined;
     if (event === undefined) {
       const r = readEngagement(text, json, this.ingestUs);
       if (!r.ok) return r;
