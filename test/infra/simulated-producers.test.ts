@@ -18,7 +18,7 @@ import { parseConfig } from '../../lib/config.js';
 import { SIMULATED_PRODUCER_SERVICE, SimulatedProducers } from '../../lib/constructs/simulated-producers.js';
 import { SIMULATED_PRODUCER_ENTRY } from '../../lib/paths.js';
 import { nagReport } from '../../lib/tools/nag-report.js';
-import { sourceById } from '../../src/sources/index.js';
+import { SOURCES, sourceById } from '../../src/sources/index.js';
 import {
   acknowledgementsUnder,
   actionsOf,
@@ -63,7 +63,9 @@ describe('simulated producers: configuration', () => {
 
   it('refuses unknown sources, naming the ones with a simulator, and ingestion=msk', () => {
     expect(problems({ simulators: 'weather,thermo' })).toEqual([
-      'simulators: unknown source "thermo"; sources with a simulator: binance-trades, stock-ticks, crypto-quotes, weather, energy, engagement, iot (given: "weather,thermo")',
+      `simulators: unknown source "thermo"; sources with a simulator: ${SOURCES.filter((s) => s.simulator)
+        .map((s) => s.id)
+        .join(', ')} (given: "weather,thermo")`,
     ]);
     expect(problems({ ingestion: 'msk', simulators: 'weather' })[0]).toMatch(
       /^simulators: the simulated producers put records with Kinesis PutRecords and have no Kafka producer; with ingestion=msk leave simulators empty/,
