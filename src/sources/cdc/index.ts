@@ -15,6 +15,7 @@ import {
   pgoutputEnvelope,
   REASON_CODES,
 } from './change.js';
+import { CDC_PANELS } from './panels.js';
 import { CdcChangeRows } from './rows.js';
 import { SHOP_DDL, SHOP_SCHEMA, type ShopRow, type ShopRowChange, type ShopTransaction, simulateShop, simulateShopRecords } from './shop.js';
 import { CDC_CHANGES } from './tables.js';
@@ -83,6 +84,7 @@ export const cdc: SourceDefinition = {
   recognition: { envelope: CDC_SOURCE, prefixes: ['{"data":', '{"metadata":'] },
   tables: [CDC_CHANGES],
   namedViews: Object.fromEntries(Object.keys(CAPTURED_TABLES).map((t) => [currentViewName(t), () => currentStateSql(t)])),
+  panels: CDC_PANELS,
   reasonCodes: REASON_CODES,
   formats: ['pgoutput', 'dms', 'unknown'],
   newBatch: (ctx: BatchContext) => new CdcBatch(ctx.ingestUs),
