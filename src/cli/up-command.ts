@@ -152,8 +152,6 @@ export function registerUpCommand(
       // A source that reads a database needs one: without --cdc-url it is skipped, and said so.
       const runnable = selected.filter((s) => s.enters[0] !== 'cdc' || o.cdcUrl !== undefined);
       if (runnable.length === 0 && !ids.includes('binance-live')) throw new Error('nothing to run: cdc needs --cdc-url postgres://… (or add other --sources)');
-      for (const s of selected.filter((x) => !runnable.includes(x)))
-        say(`  ${s.id}: skipped: it captures changes from a PostgreSQL database; give --cdc-url postgres://…`);
       feeds = runnable.map((s) =>
         s.enters[0] === 'cdc'
           ? new CdcFeed({ url: String(o.cdcUrl), logger: mqttLogger })
@@ -191,6 +189,8 @@ export function registerUpCommand(
       } else if (o.binanceRestUrl !== undefined) {
         throw new Error('--binance-rest-url heals the gaps of binance-live: add it to --sources');
       }
+      for (const s of selected.filter((x) => !runnable.includes(x)))
+        say(`  ${s.id}: skipped: it captures changes from a PostgreSQL database; give --cdc-url postgres://…`);
       // An endpoint that does not answer at start is a usage error; later drops are retried.
       for (const f of feeds) await f.preflight?.();
     } catch (e) {
