@@ -24,8 +24,9 @@
  * - **Reconnects.** A lost connection (server restart, network) is retried
  *   every `reconnectDelayMs`, resuming from the slot; the reader never gives up.
  * - **Keepalives** that ask for a reply are answered with the confirmed
- *   position; when nothing is pending, the keepalive's position is confirmed,
- *   so an idle slot does not hold WAL back.
+ *   position. The slot advances with the captured tables' transactions only: a
+ *   database whose published tables stay idle while others change keeps WAL
+ *   back until the next captured change.
  */
 import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
@@ -236,7 +237,7 @@ export class CdcReader {
     );
     this.service = service;
     service.on('data', (lsn: string, msg: Pgoutput.Message) => this.onMessage(lsn, msg));
-    service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => this.onHeartbeat(lsn, shouldRespond));
+    service.on('heartbeat', (_lsn: string, _ts: number, shouldRespond: boolean) => this.onHeartbeat(shouldRespond));
     service.on('error', (e: Error) => this.onError(service, e));
     const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.o.publication ?? DEFAULT_PUBLICATION] });
     return new Promise<void>((resolve, reject) => {
@@ -379,13 +380,13 @@ export class CdcReader {
     }
   }
 
-  private onHeartbeat(lsn: string, shouldRespond: boolean): void {
-    const idle = this.txs.length === 0 && this.current === undefined && this.putter.buffered === 0;
-    const at = parseLsn(lsn)?.value;
-    if (idle && at !== undefined && at > this.confirmed) {
-      this.confirmed = at;
-      this.acknowledge();
-    } else if (shouldRespond) this.acknowledge();
+  /**
+   * Answers a keepalive that asks for it with the confirmed position. Never
+   * confirms the keepalive's own position: the library hands keepalives over at
+   * once while data messages before them may still wait in its queue.
+   */
+  private onHeartbeat(shouldRespond: boolean): void {
+    if (shouldRespond) this.acknowledge();
   }
 
   /** Reports {@link confirmed} as written, flushed and applied (the library reports the LSN given plus one: hence minus one). */
