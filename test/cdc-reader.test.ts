@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CdcReader, type CdcReaderOptions } from '../src/adapters/postgres/replication-reader.js';
+import { CdcReader, type CdcReaderOptions, ensureReplication } from '../src/adapters/postgres/replication-reader.js';
 import { createShopSchema, runShopTransaction, shopConnection } from '../src/adapters/postgres/web-shop.js';
 import type { PutEntry, PutRecordsResult } from '../src/ingest/stream-producer.js';
 import { compactLake } from '../src/local/compaction.js';
@@ -134,6 +134,22 @@ describe('change reader on PostgreSQL (pgoutput)', () => {
     }
     expect(lsnNumber(confirmed)).toBeGreaterThan(last);
     expect(lsnNumber(confirmed)).toBeLessThanOrEqual(lsnNumber(reader.status().confirmedLsn));
+  });
+
+  it('creates the publication of the shop tables and the pgoutput slot once, and refuses a slot name another database holds', async () => {
+    // Prepare
+    const a = await shopDatabase();
+    const b = await shopDatabase();
+    // Act
+    const first = await ensureReplication({ url: a.url, slot: a.slot });
+    const again = await ensureReplication({ url: a.url, slot: a.slot });
+    const elsewhere = await ensureReplication({ url: b.url, slot: a.slot }).catch((e: Error) => e.message);
+    const published = (await a.shop.query("SELECT schemaname || '.' || tablename AS t FROM pg_publication_tables WHERE pubname = 'ticklake_cdc' ORDER BY 1"))
+      .rows;
+    // Assess
+    expect(again).toBe(first);
+    expect(published.map((r) => r.t)).toEqual(['shop.customers', 'shop.orders']);
+    expect(elsewhere).toBe(`replication slot ${a.slot} belongs to database shop_${Number(a.slot.split('_').pop())}; name another slot`);
   });
 
   it('confirms nothing while the stream holds the put back (a slow stream), reads no further than its buffer, and loses nothing', async () => {
