@@ -31,6 +31,11 @@
  *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
  *                             minutes of every source; target <= 2,000 ms; bench/dashboard.ts)
  *
+ *   cdc_changes_per_s         the change reader draining a backlog of ~190,000 row changes (inserts, updates with old
+ *                             rows, deletes) from a real local PostgreSQL: pgoutput decoding, one envelope per row,
+ *                             batched puts to the local stream, LSN confirmed after each put (one Node.js thread;
+ *                             PostgreSQL in its own processes; bench/cdc.ts; target >= 20,000; skipped without PostgreSQL)
+ *
  *   train_all_models_s        training every model kind on 30 days of two symbols' minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
  *
@@ -50,7 +55,7 @@
  *   up_rss_mb                 its peak RSS (target < 400)
  *
  * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
- *          --skip-dashboard, --skip-compaction, --skip-live, --live-seconds N (default 30)
+ *          --skip-dashboard, --skip-compaction, --skip-live, --skip-cdc, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -64,6 +69,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { benchDashboardApi } from './dashboard-api.js';
 import { benchCompaction } from './compaction.js';
+import { benchCdc } from './cdc.js';
 import { dashboardRenderMs } from './dashboard.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
@@ -335,6 +341,18 @@ if (!args.includes('--skip-compaction')) {
     'x',
     `(day-of-trades aggregate: ${c.queryBeforeMs.toFixed(0)} -> ${c.queryAfterMs.toFixed(0)} ms, best of 5)`,
   );
+}
+
+// --- change data capture: the reader from a real PostgreSQL to the local stream ------
+if (!args.includes('--skip-cdc')) {
+  const c = await benchCdc(log);
+  if (c)
+    fig(
+      'cdc_changes_per_s',
+      Math.round(c.changesPerSec),
+      'changes/s',
+      `(${c.changes.toLocaleString('en-US')} row changes in ${c.seconds.toFixed(1)} s; reader process at ${Math.round(c.cpuShare * 100)} % of one core)`,
+    );
 }
 
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------

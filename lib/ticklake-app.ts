@@ -11,12 +11,14 @@
  *   observability  dashboard, alarms, alarm topic
  *   binance-live   the Binance live connector on ECS Fargate, if enabled (binanceLive=true)
  *   dashboard      the dashboard page (S3 + CloudFront) and its API on Athena, if enabled (dashboard=true)
+ *   cdc            AWS DMS from the web shop's PostgreSQL to the stream, if enabled (cdc=true)
  */
 import { existsSync } from 'node:fs';
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
 import { namePrefix, type TicklakeConfig } from './config.js';
 import { TIMESERIES_WRITER_ENTRY } from './paths.js';
 import { BinanceLiveStack } from './stacks/binance-live-stack.js';
+import { CdcStack } from './stacks/cdc-stack.js';
 import { CatalogStack } from './stacks/catalog-stack.js';
 import { DashboardStack } from './stacks/dashboard-stack.js';
 import { IngestionStack } from './stacks/ingestion-stack.js';
@@ -36,6 +38,7 @@ export interface TicklakeStacks {
   readonly observability: ObservabilityStack;
   readonly binanceLive?: BinanceLiveStack;
   readonly dashboard?: DashboardStack;
+  readonly cdc?: CdcStack;
 }
 
 export interface TicklakeAppOptions {
@@ -63,6 +66,7 @@ export function stackNames(config: Pick<TicklakeConfig, 'stage'>) {
     observability: `${p}-observability`,
     binanceLive: `${p}-binance-live`,
     dashboard: `${p}-dashboard`,
+    cdc: `${p}-cdc`,
   } as const;
 }
 
@@ -187,7 +191,18 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     dashboard.addStackDependency(catalog);
   }
 
+  let cdc: CdcStack | undefined;
+  if (config.cdc) {
+    // Config validation refuses cdc with ingestion=msk: there is a stream here.
+    cdc = new CdcStack(app, names.cdc, {
+      ...common,
+      stackName: names.cdc,
+      description: describe('change data capture: AWS DMS Serverless from PostgreSQL to the stream'),
+      stream: ingestion.stream!,
+    });
+  }
+
   Tags.of(app).add('project', 'ticklake');
   Tags.of(app).add('stage', config.stage);
-  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive, dashboard };
+  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive, dashboard, cdc };
 }

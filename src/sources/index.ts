@@ -5,6 +5,7 @@
  * derived from this list.
  */
 import { binanceTrades } from './binance-trades/index.js';
+import { cdc } from './cdc/index.js';
 import type { SourceDefinition } from './contract.js';
 import { cryptoQuotes } from './crypto-quotes/index.js';
 import { energy } from './energy/index.js';
@@ -14,7 +15,7 @@ import { stockTicks } from './stock-ticks/index.js';
 import { viewing } from './viewing/index.js';
 import { weather } from './weather/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings, viewing];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings, viewing, cdc];
 
 export type { SourceDefinition } from './contract.js';
 
