@@ -7,6 +7,7 @@ import { CATEGORIES, DEFAULT_ENGAGEMENT_RATE, dailyCycle, simulateEngagement } f
 import { engagementByMinuteSql } from './sql.js';
 import { ENGAGEMENT_BY_MINUTE, ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS } from './tables.js';
 import { readJsonRecord } from '../json-record.js';
+import { ENGAGEMENT_MESSAGE } from './message-schema.js';
 
 /** The source id, also its envelope value. */
 export const ENGAGEMENT_SOURCE = 'engagement';
@@ -14,6 +15,7 @@ export const ENGAGEMENT_SOURCE = 'engagement';
 /** Parses and validates one message: the event, or why it is quarantined. */
 export function readEngagement(text: string, json: unknown, nowUs: number): { ok: true; event: EngagementEvent } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: ENGAGEMENT_MESSAGE,
     format: ENGAGEMENT_SOURCE,
     is: isEngagementMessage,
     notMine: 'JSON payload is not an engagement event',
@@ -68,6 +70,7 @@ export const engagement: SourceDefinition = {
   viewTables: [{ table: ENGAGEMENT_BY_MINUTE, sql: () => engagementByMinuteSql(ENGAGEMENT_PARTIALS.name) }],
   panels: ENGAGEMENT_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: ENGAGEMENT_MESSAGE,
   formats: [ENGAGEMENT_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new EngagementBatch(ctx.ingestUs),
   simulator: {
