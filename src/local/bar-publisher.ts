@@ -1,6 +1,7 @@
 /**
  * Publishes closed minute bars from the lake to the time-series store (the
- * dashboards' view), once per minute and symbol, with upserts for corrections.
+ * dashboards' view), once per minute and symbol, with upserts for corrections;
+ * or puts them on the enriched stream, whose consumer writes them there.
  *
  * The rule (closed minutes, fresh bars, corrections, record versions) is the
  * one the cloud publisher shares: `src/timeseries/bar-publication.ts`. Locally
@@ -9,15 +10,9 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { BAR_COLUMNS, type BarRow } from '../core/bars.js';
-import {
-  BAR_WRITE_OPTIONS,
-  DEFAULT_ALLOWED_LATENESS_SECONDS,
-  lastClosedMinuteUs,
-  planPublication,
-  recordPublished,
-  type PublishedBars,
-} from '../timeseries/bar-publication.js';
-import { barPoint } from '../timeseries/measurements.js';
+import type { StreamProducer } from '../ingest/stream-producer.js';
+import { DEFAULT_ALLOWED_LATENESS_SECONDS, lastClosedMinuteUs, planPublication, recordPublished, type PublishedBars } from '../timeseries/bar-publication.js';
+import { sendBars } from '../timeseries/bar-outlet.js';
 import type { TimeSeriesSink, WriteResult } from '../timeseries/point.js';
 import type { LakeSql } from './lake-sql.js';
 
@@ -30,7 +25,10 @@ interface PublisherState {
 
 export interface PublishOptions {
   readonly sql: LakeSql;
+  /** The store the bars are written to, unless `enriched` is given. */
   readonly sink: TimeSeriesSink;
+  /** The enriched stream: bars are put there instead (its consumer writes them to the store). */
+  readonly enriched?: StreamProducer;
   /** Where published minutes are remembered between runs. */
   readonly statePath: string;
   readonly allowedLatenessSeconds?: number;
@@ -71,7 +69,7 @@ export async function publishClosedBars(o: PublishOptions): Promise<PublishResul
   );
   const { fresh, corrections } = planPublication(bars, state.published, watermarkUs, lateness);
   const toWrite = [...fresh, ...corrections];
-  const write = toWrite.length > 0 ? await o.sink.write(toWrite.map(barPoint), BAR_WRITE_OPTIONS) : NOTHING_WRITTEN;
+  const write = await sendBars(o.enriched ? { enriched: o.enriched } : { sink: o.sink }, fresh, corrections);
   if (write.rejected.length > 0) throw new Error(`time-series store rejected ${write.rejected.length} bar points, e.g. ${write.rejected[0]!.reason}`);
   recordPublished(state.published, toWrite);
   writeFileSync(`${o.statePath}.tmp`, JSON.stringify(state));
