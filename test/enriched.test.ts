@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BarRow } from '../src/core/bars.js';
-import { barEntry, ENRICHED_STREAM, type EnrichedBar, latestByKey, parseEnriched } from '../src/enriched/records.js';
+import { barEntry, ENRICHED_STREAM, type EnrichedBar, type EnrichedEngagement, latestByKey, parseEnriched } from '../src/enriched/records.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
+import { publishClosedEngagement } from '../src/local/engagement-publisher.js';
 import { EmbeddedTimeSeriesStore } from '../src/local/embedded-store.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LakeSql } from '../src/local/lake-sql.js';
@@ -24,6 +25,16 @@ import { tempDir } from './helpers/lake-files.js';
 
 const T0 = Date.UTC(2026, 10, 2, 10, 0, 0);
 const MIN = 60_000;
+
+/** Runs `f` on a fresh DuckDB view of the lake under `root`. */
+async function withLakeSql<T>(root: string, f: (sql: LakeSql) => Promise<T>): Promise<T> {
+  const sql = await LakeSql.open(join(root, 'lake'));
+  try {
+    return await f(sql);
+  } finally {
+    sql.close();
+  }
+}
 
 const bar = (symbol: string, minute: number, tradeCount: number): BarRow => ({
   symbol,
@@ -110,14 +121,7 @@ describe('the local bar publisher onto the enriched stream', () => {
     const stream = LocalStream.open(join(root, 'enriched'), ENRICHED_STREAM, 1);
     const enriched = new LocalStreamProducer(stream);
     const statePath = join(root, 'published.json');
-    const publish = async () => {
-      const sql = await LakeSql.open(join(root, 'lake'));
-      try {
-        return await publishClosedBars({ sql, sink: new NoSink(), enriched, statePath, allowedLatenessSeconds: 10 });
-      } finally {
-        sql.close();
-      }
-    };
+    const publish = () => withLakeSql(root, (sql) => publishClosedBars({ sql, sink: new NoSink(), enriched, statePath, allowedLatenessSeconds: 10 }));
     try {
       // Act: publish, publish again (nothing new), then a late trade for minute 0 and publish
       const first = await publish();
@@ -127,7 +131,7 @@ describe('the local bar publisher onto the enriched stream', () => {
       const records = stream
         .reader(0, 0)
         .read(100)
-        .map((r) => parseEnriched(Buffer.from(r.data, 'base64').toString('utf8'))!);
+        .map((r) => parseEnriched(Buffer.from(r.data, 'base64').toString('utf8')) as EnrichedBar);
       // Assess
       expect([first.closed, again.closed, third.closed, third.corrections]).toEqual([2, 0, 0, 1]);
       expect(records.map((r) => [r.bar.minute_start, r.version, r.correction])).toEqual([
@@ -137,6 +141,89 @@ describe('the local bar publisher onto the enriched stream', () => {
       ]);
     } finally {
       stream.close();
+    }
+  });
+});
+
+describe('the local engagement publisher onto the enriched stream', () => {
+  it('puts each closed category minute once with its view count as version, and a correction when a late view changes it', async () => {
+    // Prepare: views of two categories in minutes 0 and 1, and one in minute 2 (the watermark)
+    const root = tempDir();
+    const transform = createStreamTransform({ lake: new FileObjectStore(join(root, 'lake')), clock: () => T0 + 3600_000 });
+    const view = (category: string, atMs: number, i: number, liked = false) =>
+      JSON.stringify({
+        source: 'engagement',
+        timestamp: new Date(atMs).toISOString(),
+        user_id: `u${i}`,
+        video_id: `v-${category}-${i}`,
+        category,
+        watch_time: 10 + i,
+        liked,
+      });
+    await transform(
+      kinesisEvent([
+        view('music', T0 + 1000, 1, true),
+        view('music', T0 + 2000, 2),
+        view('news', T0 + 3000, 3),
+        view('music', T0 + MIN + 1000, 4),
+        view('news', T0 + 2 * MIN + 15_000, 5),
+      ]),
+    );
+    const stream = LocalStream.open(join(root, 'enriched'), ENRICHED_STREAM, 1);
+    const enriched = new LocalStreamProducer(stream);
+    const statePath = join(root, 'published-engagement.json');
+    const publish = () => withLakeSql(root, (sql) => publishClosedEngagement({ sql, enriched, statePath, allowedLatenessSeconds: 10 }));
+    try {
+      // Act: publish, again, then a late view for music in minute 0
+      const first = await publish();
+      const again = await publish();
+      await transform(kinesisEvent([view('music', T0 + 5000, 6, true)], 'shardId-000000000000', 20));
+      const third = await publish();
+      const records = stream
+        .reader(0, 0)
+        .read(100)
+        .map((r) => parseEnriched(Buffer.from(r.data, 'base64').toString('utf8')) as EnrichedEngagement);
+      // Assess
+      expect([first, again, third]).toEqual([
+        { closed: 3, corrections: 0 },
+        { closed: 0, corrections: 0 },
+        { closed: 0, corrections: 1 },
+      ]);
+      expect(records.map((r) => [r.key, r.version, r.correction, r.aggregate.likes])).toEqual([
+        [`music/${T0 * 1000}`, 2, false, 1],
+        [`news/${T0 * 1000}`, 1, false, 0],
+        [`music/${(T0 + MIN) * 1000}`, 1, false, 0],
+        [`music/${T0 * 1000}`, 3, true, 2],
+      ]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('the time-series writer leaves category aggregates to other consumers', async () => {
+    // Prepare
+    const store = await EmbeddedTimeSeriesStore.open(tempDir());
+    const seen: number[] = [];
+    const writer = createTimeSeriesWriter({ sink: store, onBatch: (s) => void seen.push(s.points) });
+    const aggregate = {
+      category: 'music',
+      window_start: T0 * 1000,
+      window_end: (T0 + MIN) * 1000,
+      views: 2,
+      likes: 1,
+      like_rate: 0.5,
+      avg_watch_time: 10,
+      total_watch_time: 20,
+      max_watch_time: 11,
+    };
+    try {
+      // Act
+      const r = await writer(kinesisEvent([JSON.stringify({ enriched: 'engagement_1m', key: 'music/1', version: 2, correction: false, aggregate })]));
+      // Assess
+      expect(r).toEqual({ batchItemFailures: [] });
+      expect(seen).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -2,9 +2,10 @@
  * `ticklake up`: the pipeline running live on the local runtime. Feeds put
  * records on the local stream as they happen (each put is durable and visible
  * when it returns), the shard pollers run the stream-transform handler
- * continuously, closed minute bars go onto the enriched stream every few
- * seconds and from there (the time-series writer consuming it) to the embedded
- * time-series store, the champions' forecasts to the store, and the forecasting schedule
+ * continuously, closed minute bars and short-video category aggregates go
+ * onto the enriched stream every few seconds (the time-series writer consumes
+ * it: the bars into the embedded time-series store), the champions' forecasts
+ * go to the store, and the forecasting schedule
  * fires on the wall clock. Stopping (SIGINT/SIGTERM, `--for`) stops the feeds,
  * lets the pollers drain what is on the stream and checkpoints; a `kill -9`
  * loses nothing either: what was put is on disk, and the pollers resume from
@@ -19,6 +20,7 @@ import type { SimulatedRecord, SourceDefinition } from '../sources/contract.js';
 import { ENRICHED_STREAM } from '../enriched/records.js';
 import { createTimeSeriesWriter } from '../timeseries/timeseries-writer.js';
 import { publishClosedBars } from './bar-publisher.js';
+import { publishClosedEngagement } from './engagement-publisher.js';
 import { BatchTotals, pollInThread, startConsumers } from './consumers.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { COMPACT_LOCK, compactLake } from './compaction.js';
@@ -272,6 +274,11 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
         barsPublished += r.closed + r.corrections;
       } catch (e) {
         log(`publishing closed bars failed (the next round retries): ${(e as Error).message}`);
+      }
+      try {
+        await publishClosedEngagement({ sql, enriched: enrichedProducer, statePath: join(tsDir, 'published-engagement.json') });
+      } catch (e) {
+        log(`publishing closed engagement aggregates failed (the next round retries): ${(e as Error).message}`);
       } finally {
         sql.close();
       }

@@ -50,8 +50,9 @@ export function createTimeSeriesWriter(deps: TimeSeriesWriterDeps): (event: Kine
       const text = Buffer.from(data, 'base64').toString('utf8');
       if (text.startsWith(ENRICHED_PREFIX)) {
         const e = parseEnriched(text);
-        if (e) enriched.push(e);
-        else unknown++;
+        // Other kinds (category aggregates) are for other consumers.
+        if (e?.enriched === 'bar_1m') enriched.push(e);
+        else if (!e) unknown++;
         continue;
       }
       const source = sources[router.route(text)];

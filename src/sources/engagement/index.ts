@@ -1,5 +1,5 @@
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
-import { EngagementAccumulator } from './aggregate.js';
+import { EngagementAccumulator, type EngagementWindow } from './aggregate.js';
 import { type EngagementEvent, engagementFrom, isEngagementMessage, REASON_CODES } from './event.js';
 import { ENGAGEMENT_PANELS } from './panels.js';
 import { EngagementEventRows, EngagementPartialRows } from './rows.js';
@@ -8,6 +8,8 @@ import { engagementByMinuteSql } from './sql.js';
 import { ENGAGEMENT_BY_MINUTE, ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS } from './tables.js';
 import { readJsonRecord } from '../json-record.js';
 import { ENGAGEMENT_MESSAGE } from './message-schema.js';
+
+export type { EngagementWindow };
 
 /** The source id, also its envelope value. */
 export const ENGAGEMENT_SOURCE = 'engagement';
