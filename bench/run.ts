@@ -9,6 +9,9 @@
  *   engagement_aggregate_events_per_s  the same handler and rounds on 10,000-record events of simulated short-video
  *                             views: validate, events + per-category window partials + raw Parquet (one core, in its
  *                             own process: bench/engagement-child.ts; target >= 300,000)
+ *   sessionize_events_per_s   the viewing source's TypeScript sessionizer on ~1 M simulated TV events in arrival order
+ *                             (late and duplicated ones included): every add, the intervals per show airing and their
+ *                             ad views (one core, own process: bench/sessionize-child.ts; target >= 200,000)
  *   handler_vs_json_parse     ratio of the two
  *   mqtt_bridge_msgs_per_s    the MQTT bridge draining 50,000 QoS 1 sensor messages queued for its persistent session:
  *                             over the real protocol (Mosquitto when installed, else the embedded aedes broker), each put
@@ -134,6 +137,16 @@ fig('handler_vs_json_parse', Number((handlerRate / parseRate).toFixed(3)), 'x');
     Math.round(r.eventsPerS),
     'events/s',
     '(views -> engagement_events, window partials, raw; same rounds, own process)',
+  );
+}
+{
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sessionize-child.ts')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { eventsPerS: number; events: number; intervals: number };
+  fig(
+    'sessionize_events_per_s',
+    Math.round(r.eventsPerS),
+    'events/s',
+    `(${r.events.toLocaleString('en-US')} viewing events -> ${r.intervals.toLocaleString('en-US')} view intervals + ad views; best of 5, own process)`,
   );
 }
 

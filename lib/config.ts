@@ -67,6 +67,9 @@ const idList = z.preprocess((v) => {
 /** Registry sources that enter by an HTTP poller (the ones `sourcePollers` may name). */
 const POLLED_SOURCE_IDS = SOURCES.filter((s) => s.poller !== undefined).map((s) => s.id);
 
+/** Registry sources with a simulator (the ones `simulators` may name). */
+const SIMULATED_SOURCE_IDS = SOURCES.filter((s) => s.simulator !== undefined).map((s) => s.id);
+
 /** The configuration schema: every key, its type, range and default. */
 export const configSchema = z
   .object({
@@ -160,6 +163,13 @@ export const configSchema = z
      * stream. None by default: the app then calls no third-party API.
      */
     sourcePollers: idList.default([]),
+    /**
+     * Registry sources whose simulators produce in the cloud, for demos: a
+     * schedule every 5 minutes invokes one generator function that puts the
+     * last 5 minutes of their simulated records on the Kinesis stream. None by
+     * default.
+     */
+    simulators: idList.default([]),
 
     /** Alarm notifications go to this address (a subscription to confirm by e-mail). */
     alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email('not an e-mail address').optional()),
@@ -276,15 +286,26 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: [key], message: message! });
       }
     }
-    for (const id of c.sourcePollers) {
-      if (!POLLED_SOURCE_IDS.includes(id)) {
+    const sourceIds = (key: 'sourcePollers' | 'simulators', allowed: readonly string[], lacking: string, label: string) => {
+      for (const id of c[key]) {
+        if (allowed.includes(id)) continue;
         const known = SOURCES.some((s) => s.id === id);
         ctx.addIssue({
           code: 'custom',
-          path: ['sourcePollers'],
-          message: `${known ? `source "${id}" is not polled (it has no HTTP poller)` : `unknown source "${id}"`}; polled sources: ${POLLED_SOURCE_IDS.join(', ')}`,
+          path: [key],
+          message: `${known ? `source "${id}" ${lacking}` : `unknown source "${id}"`}; ${label}: ${allowed.join(', ')}`,
         });
       }
+    };
+    sourceIds('sourcePollers', POLLED_SOURCE_IDS, 'is not polled (it has no HTTP poller)', 'polled sources');
+    sourceIds('simulators', SIMULATED_SOURCE_IDS, 'has no simulator', 'sources with a simulator');
+    if (c.ingestion === 'msk' && c.simulators.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['simulators'],
+        message:
+          'the simulated producers put records with Kinesis PutRecords and have no Kafka producer; with ingestion=msk leave simulators empty (or use ingestion=kinesis)',
+      });
     }
     if (c.ingestion === 'msk' && c.sourcePollers.length > 0) {
       ctx.addIssue({

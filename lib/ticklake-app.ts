@@ -138,8 +138,8 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
   orchestration.addStackDependency(storage);
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
-  // The source pollers put records on the stream, and the predict function closed bars on the enriched stream, addressed by name.
-  if (config.sourcePollers.length > 0 || timeSeries?.writer) orchestration.addStackDependency(ingestion);
+  // The source pollers and the simulated producers put records on the stream, and the predict function closed bars on the enriched stream, addressed by name.
+  if (config.sourcePollers.length > 0 || config.simulators.length > 0 || timeSeries?.writer) orchestration.addStackDependency(ingestion);
 
   // The observability stack alarms on the connector by name (no export between the two stacks).
   let binanceLive: BinanceLiveStack | undefined;

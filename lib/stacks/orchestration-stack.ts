@@ -14,7 +14,8 @@
  *
  * It also holds the backfill state machine ({@link BackfillStateMachine}): Athena
  * over Binance files uploaded to the lake's raw zone, and, with `sourcePollers`,
- * each polled source's schedule and poller function ({@link SourcePoller}).
+ * each polled source's schedule and poller function ({@link SourcePoller}), and,
+ * with `simulators`, the simulated producers' generator ({@link SimulatedProducers}).
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -32,6 +33,7 @@ import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
+import { SimulatedProducers } from '../constructs/simulated-producers.js';
 import { SourcePoller } from '../constructs/source-poller.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
@@ -206,6 +208,8 @@ export class OrchestrationStack extends Stack {
   readonly backfill: BackfillStateMachine;
   /** One per source of `sourcePollers`: its schedule and poller function (none by default). */
   readonly sourcePollers: readonly SourcePoller[];
+  /** With `simulators`: the generator function and its schedule (none by default). */
+  readonly simulatedProducers: SimulatedProducers | undefined;
   /** The state machines run the ML functions (alarms on failed runs make sense). */
   readonly modelsConfigured = true;
 
@@ -415,6 +419,17 @@ export class OrchestrationStack extends Stack {
           deadLetterQueue: this.schedulerDeadLetterQueue,
         }),
     );
+
+    this.simulatedProducers =
+      config.simulators.length > 0
+        ? new SimulatedProducers(this, 'Simulators', {
+            config,
+            sources: config.simulators.map(sourceById),
+            streamName: streamNameOf(config),
+            scheduleGroup: group,
+            deadLetterQueue: this.schedulerDeadLetterQueue,
+          })
+        : undefined;
 
     this.backfill = new BackfillStateMachine(this, 'Backfill', {
       config,

@@ -11,9 +11,10 @@ import { energy } from './energy/index.js';
 import { engagement } from './engagement/index.js';
 import { iotReadings } from './iot-readings/index.js';
 import { stockTicks } from './stock-ticks/index.js';
+import { viewing } from './viewing/index.js';
 import { weather } from './weather/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings, viewing];
 
 export type { SourceDefinition } from './contract.js';
 

@@ -66,6 +66,7 @@ export const energy: SourceDefinition = {
         startTimeMs: o.startTimeMs,
         households: householdCount(o.extra),
         malformedShare: o.malformedShare,
+        ...(o.idBase === undefined ? {} : { run: o.idBase }),
       });
     },
     describe: (o) => `${householdCount(o.extra)} households' meters every ${INTERVAL_MINUTES} min`,
