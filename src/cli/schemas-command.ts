@@ -20,8 +20,10 @@ export interface SchemaCheckLine {
 /** Checks every source's message schema against its released versions in `dir`. */
 export function checkAllMessageSchemas(sources: readonly SourceDefinition[] = SOURCES, dir = MESSAGE_SCHEMA_DIR): SchemaCheckLine[] {
   return sourcesWithMessageSchemas(sources).map((s) => {
-    const r = checkMessageSchema(s.messageSchema, readReleasedVersions(s.id, dir));
-    const text = r.ok ? (r.status === 'released' ? 'released' : 'next version, BACKWARD-compatible (not released yet)') : r.problem;
+    const released = readReleasedVersions(s.id, dir);
+    const r = checkMessageSchema(s.messageSchema, released);
+    const pending = released.length === 0 ? 'the first version (not released yet)' : `BACKWARD-compatible with v${released.length} (not released yet)`;
+    const text = r.ok ? (r.status === 'released' ? 'released' : pending) : r.problem;
     return { source: s.id, version: s.messageSchema.version, ok: r.ok, text };
   });
 }
