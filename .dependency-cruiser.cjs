@@ -3,7 +3,7 @@
  *
  *   entry points  lambdas/<fn>/, bin/, lib/ (CDK), src/cli/, bench/
  *   adapters      src/adapters/ (aws/, binance/, workflows/), src/local/
- *   use cases     src/ingest/, src/backfill/, src/ml/, src/timeseries/, src/orchestration/, src/dashboard/, src/analysis/, src/catalog.ts
+ *   use cases     src/ingest/, src/backfill/, src/ml/, src/timeseries/, src/orchestration/, src/dashboard/, src/analysis/, src/schemas/, src/enriched/, src/catalog.ts
  *   sources       src/sources/<id>/ (+ contract.ts, index.ts: the registry)
  *   lake          src/lake/, src/sql/
  *   core          src/core/
@@ -13,7 +13,7 @@
 const CORE = '^src/core/';
 const LAKE = '^src/(lake|sql)/';
 const SOURCES = '^src/sources/';
-const USE_CASES = '^src/(ingest|backfill|ml|timeseries|orchestration|dashboard|analysis)/|^src/catalog\\.ts$';
+const USE_CASES = '^src/(ingest|backfill|ml|timeseries|orchestration|dashboard|analysis|schemas|enriched)/|^src/catalog\\.ts$';
 const ADAPTERS = '^src/(adapters|local)/';
 const ENTRY_POINTS = '^(lambdas|lib|bin|bench)/|^src/cli/';
 // npm packages match both as bare names (unresolved) and as resolved paths (`node_modules/<pkg>/…`,

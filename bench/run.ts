@@ -13,6 +13,10 @@
  *                             (late and duplicated ones included): every add, the intervals per show airing and their
  *                             ad views (one core, own process: bench/sessionize-child.ts; target >= 200,000)
  *   handler_vs_json_parse     ratio of the two
+ *   mqtt_bridge_msgs_per_s    the MQTT bridge draining 50,000 QoS 1 sensor messages queued for its persistent session:
+ *                             over the real protocol (Mosquitto when installed, else the embedded aedes broker), each put
+ *                             on a local stream (4 shards on disk) before its PUBACK; best of 3 rounds (own process:
+ *                             bench/mqtt-bridge-child.ts; target >= 20,000)
  *   replay_trades_per_s       local end-to-end replay of a Binance CSV (stream, pollers, handler, lake files)
  *   replay_peak_rss_mb        peak RSS of that replay process
  *   replay_trades             trades in the replayed file
@@ -54,7 +58,7 @@
  *   up_idle_cpu_pct           CPU of that process, all threads, in % of one core (target < 15)
  *   up_rss_mb                 its peak RSS (target < 400)
  *
- * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
+ * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml, --skip-mqtt,
  *          --skip-dashboard, --skip-compaction, --skip-live, --skip-cdc, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
@@ -149,6 +153,20 @@ fig('handler_vs_json_parse', Number((handlerRate / parseRate).toFixed(3)), 'x');
     Math.round(r.eventsPerS),
     'events/s',
     `(${r.events.toLocaleString('en-US')} viewing events -> ${r.intervals.toLocaleString('en-US')} view intervals + ad views; best of 5, own process)`,
+  );
+}
+
+if (!args.includes('--skip-mqtt')) {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'mqtt-bridge-child.ts'), '50000'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { msgsPerS: number; messages: number; cpuPct: number; broker: string };
+  fig(
+    'mqtt_bridge_msgs_per_s',
+    Math.round(r.msgsPerS),
+    'msgs/s',
+    `(best of 3 rounds of ${r.messages.toLocaleString('en-US')} QoS 1 messages, PUBACK after the put; ${r.broker}; bridge process ${Math.round(r.cpuPct)} % of a core)`,
   );
 }
 

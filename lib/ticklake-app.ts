@@ -21,7 +21,7 @@ import { BinanceLiveStack } from './stacks/binance-live-stack.js';
 import { CdcStack } from './stacks/cdc-stack.js';
 import { CatalogStack } from './stacks/catalog-stack.js';
 import { DashboardStack } from './stacks/dashboard-stack.js';
-import { IngestionStack } from './stacks/ingestion-stack.js';
+import { enrichedStreamNameOf, IngestionStack } from './stacks/ingestion-stack.js';
 import { ObservabilityStack } from './stacks/observability-stack.js';
 import { OrchestrationStack } from './stacks/orchestration-stack.js';
 import { ProcessingStack } from './stacks/processing-stack.js';
@@ -121,6 +121,7 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
       stackName: names.timeSeries,
       description: describe(`time-series store (${config.timeSeries})`),
       stream: ingestion.stream,
+      enrichedStream: ingestion.enrichedStream,
       msk: ingestion.msk,
       writerEntry,
     });
@@ -135,13 +136,14 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     athenaResultsBucket: storage.athenaResultsBucket,
     databaseName: catalog.databaseName,
     workGroupName: catalog.workGroupName,
+    ...(timeSeries?.writer && ingestion.enrichedStream ? { enrichedStreamName: enrichedStreamNameOf(config) } : {}),
   });
   // The lake bucket, Glue database and workgroup are addressed by name, and so is the time-series points function.
   orchestration.addStackDependency(storage);
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
-  // The source pollers and the simulated producers put records on the stream, addressed by name.
-  if (config.sourcePollers.length > 0 || config.simulators.length > 0) orchestration.addStackDependency(ingestion);
+  // The source pollers and the simulated producers put records on the stream, and the predict function closed bars on the enriched stream, addressed by name.
+  if (config.sourcePollers.length > 0 || config.simulators.length > 0 || timeSeries?.writer) orchestration.addStackDependency(ingestion);
 
   // The observability stack alarms on the connector by name (no export between the two stacks).
   let binanceLive: BinanceLiveStack | undefined;
@@ -164,7 +166,12 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     transform: { label: 'stream transform', function: processing.transform.function, deadLetterQueue: processing.deadLetterQueue },
     timeSeriesWriter:
       timeSeries?.writer && timeSeries.writerDeadLetterQueue
-        ? { label: 'time-series writer', function: timeSeries.writer.function, deadLetterQueue: timeSeries.writerDeadLetterQueue }
+        ? {
+            label: 'time-series writer',
+            function: timeSeries.writer.function,
+            deadLetterQueue: timeSeries.writerDeadLetterQueue,
+            ...(timeSeries.writerEnrichedDeadLetterQueue ? { enrichedDeadLetterQueue: timeSeries.writerEnrichedDeadLetterQueue } : {}),
+          }
         : undefined,
     trainingStateMachine: orchestration.trainingStateMachine,
     evaluationStateMachine: orchestration.evaluationStateMachine,

@@ -191,6 +191,8 @@ export interface OrchestrationStackProps extends StackProps {
   readonly databaseName: string;
   /** Athena workgroup the steps query with (`ATHENA_WORKGROUP`). */
   readonly workGroupName: string;
+  /** The enriched stream, by name: the predict function puts closed bars there (when the time-series writer consumes it). */
+  readonly enrichedStreamName?: string;
 }
 
 export class OrchestrationStack extends Stack {
@@ -257,8 +259,12 @@ export class OrchestrationStack extends Stack {
       serviceName: PREDICT_SERVICE,
       memorySize: predict.memorySize,
       timeout: predict.timeout,
-      // With a time-series store: closed bars and prediction points through the time-series points function.
-      environment: { ...environment, ...timeSeriesPointsClientEnvironment(config) },
+      // With a time-series store: closed bars onto the enriched stream when the time-series writer consumes it (else, as prediction points, through the points function).
+      environment: {
+        ...environment,
+        ...timeSeriesPointsClientEnvironment(config),
+        ...(props.enrichedStreamName ? { ENRICHED_STREAM_NAME: props.enrichedStreamName } : {}),
+      },
       // One writer of the predictor's pending-forecast state, bars in order.
       reservedConcurrentExecutions: 1,
       noDeadLetterQueueReason:
@@ -268,6 +274,15 @@ export class OrchestrationStack extends Stack {
     for (const table of predict.writesTables) this.grantTableWrite(this.predictFunction, lake, table);
     this.grantAthena(this.predictFunction, lake, resultsBucket, props);
     grantTimeSeriesPoints(this.predictFunction, config);
+    if (props.enrichedStreamName) {
+      const enrichedArn = this.formatArn({
+        service: 'kinesis',
+        resource: 'stream',
+        resourceName: props.enrichedStreamName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      iam.Grant.addToPrincipal({ grantee: this.predictFunction.function.role!, actions: ['kinesis:PutRecords'], resourceArns: [enrichedArn] });
+    }
 
     this.trainingStateMachine = this.stateMachine(
       'Training',

@@ -1,5 +1,5 @@
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
-import { EngagementAccumulator } from './aggregate.js';
+import { EngagementAccumulator, type EngagementWindow } from './aggregate.js';
 import { type EngagementEvent, engagementFrom, isEngagementMessage, REASON_CODES } from './event.js';
 import { type MutableEngagementEvent, scanEngagement } from './fast.js';
 import { ENGAGEMENT_PANELS } from './panels.js';
@@ -8,6 +8,9 @@ import { CATEGORIES, DEFAULT_ENGAGEMENT_RATE, dailyCycle, simulateEngagement } f
 import { engagementByMinuteSql } from './sql.js';
 import { ENGAGEMENT_BY_MINUTE, ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS } from './tables.js';
 import { readJsonRecord } from '../json-record.js';
+import { ENGAGEMENT_MESSAGE } from './message-schema.js';
+
+export type { EngagementWindow };
 
 /** The source id, also its envelope value. */
 export const ENGAGEMENT_SOURCE = 'engagement';
@@ -20,6 +23,7 @@ export function readEngagement(text: string, json: unknown, nowUs: number): { ok
     if (event !== undefined) return { ok: true, event };
   }
   return readJsonRecord(text, json, {
+    schema: ENGAGEMENT_MESSAGE,
     format: ENGAGEMENT_SOURCE,
     is: isEngagementMessage,
     notMine: 'JSON payload is not an engagement event',
@@ -81,6 +85,7 @@ export const engagement: SourceDefinition = {
   viewTables: [{ table: ENGAGEMENT_BY_MINUTE, sql: () => engagementByMinuteSql(ENGAGEMENT_PARTIALS.name) }],
   panels: ENGAGEMENT_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: ENGAGEMENT_MESSAGE,
   formats: [ENGAGEMENT_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new EngagementBatch(ctx.ingestUs),
   simulator: {

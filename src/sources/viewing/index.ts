@@ -2,6 +2,7 @@ import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOp
 import { readJsonRecord } from '../json-record.js';
 import { isViewingMessage, REASON_CODES, VIEWING_SOURCE, type ViewingEvent, viewingFrom } from './event.js';
 import { VIEWING_PANELS } from './panels.js';
+import { VIEWING_MESSAGE } from './message-schema.js';
 import { ViewingEventRows } from './rows.js';
 import { CHANNELS, TV_AD_SPOTS_FILE, TV_SCHEDULE_FILE } from './schedule.js';
 import { DEFAULT_VIEWING_USERS, expectedViewingEvents, simulateViewing } from './simulator.js';
@@ -13,6 +14,7 @@ export { VIEWING_SOURCE };
 /** Parses and validates one message: the event, or why it is quarantined. */
 export function readViewing(text: string, json: unknown, nowUs: number): { ok: true; event: ViewingEvent } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: VIEWING_MESSAGE,
     format: VIEWING_SOURCE,
     is: isViewingMessage,
     notMine: 'JSON payload is not a viewing event',
@@ -76,6 +78,7 @@ export const viewing: SourceDefinition = {
   },
   panels: VIEWING_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: VIEWING_MESSAGE,
   formats: [VIEWING_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new ViewingBatch(ctx.ingestUs),
   simulator: {
