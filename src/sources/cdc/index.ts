@@ -15,6 +15,7 @@ import {
   pgoutputEnvelope,
   REASON_CODES,
 } from './change.js';
+import { CDC_MESSAGE } from './message-schema.js';
 import { CDC_PANELS } from './panels.js';
 import { CdcChangeRows } from './rows.js';
 import { SHOP_DDL, SHOP_SCHEMA, type ShopRow, type ShopRowChange, type ShopTransaction, simulateShop, simulateShopRecords } from './shop.js';
@@ -85,6 +86,7 @@ export const cdc: SourceDefinition = {
   tables: [CDC_CHANGES],
   namedViews: Object.fromEntries(Object.keys(CAPTURED_TABLES).map((t) => [currentViewName(t), () => currentStateSql(t)])),
   panels: CDC_PANELS,
+  messageSchema: CDC_MESSAGE,
   reasonCodes: REASON_CODES,
   formats: ['pgoutput', 'dms', 'unknown'],
   newBatch: (ctx: BatchContext) => new CdcBatch(ctx.ingestUs),
