@@ -6,7 +6,7 @@
 import type { FeatureMatrix } from '../features.js';
 import { Rng as SeededRng } from '../../core/random.js';
 import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
-import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
+import { binMatrix, TreeGrower, treeValuesBinned, type Tree } from './hist-tree.js';
 import { checkTrainingData, type ModelArtifact } from './types.js';
 
 /** Random-forest hyperparameters. */
@@ -81,6 +81,9 @@ export class RandomForestModel extends EnsembleRegressor {
     const weight = new Float64Array(n);
     const grad = new Float64Array(n);
     const rowsBuf = new Uint32Array(n);
+    // Per-row sums of the trees' values: the in-sample predictions without a second pass over the raw rows.
+    const treeSum = new Float64Array(n);
+    const values = new Float64Array(n);
     const m = Math.max(1, Math.round(c.sampleFraction * n));
     const trees: Tree[] = [];
     for (let t = 0; t < c.nTrees; t++) {
@@ -105,11 +108,14 @@ export class RandomForestModel extends EnsembleRegressor {
         if (w > 0) rowsBuf[count++] = r;
       }
       const tree = grower.grow(grad, weight, rowsBuf.subarray(0, count), features, rng);
+      treeValuesBinned(tree, binned, values);
+      for (let r = 0; r < n; r++) treeSum[r]! += values[r]!;
       trees.push({ feature: tree.feature, value: tree.value, left: tree.left, right: tree.right });
     }
     this.nFeatures = X.cols;
     this.nTrainRows = n;
     this.ensemble = new TreeEnsemble(trees, 0, 1 / trees.length, [...grower.gainByFeature]);
+    this.fitPredictions = this.ensemble.combineAll(treeSum);
     return this;
   }
 
