@@ -7,7 +7,7 @@
 import type { FeatureMatrix } from '../features.js';
 import { Rng as SeededRng } from '../../core/random.js';
 import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
-import { binMatrix, TreeGrower, treeValuesBinned, type Tree } from './hist-tree.js';
+import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
 import { checkTrainingData, type ModelArtifact } from './types.js';
 
 /** Gradient-boosting hyperparameters. */
@@ -130,8 +130,9 @@ export class GbtModel extends EnsembleRegressor {
         }
         features = perm.subarray(0, k).sort();
       }
-      const tree = grower.grow(grad, hess, rowsBuf.subarray(0, count), features, undefined, c.learningRate);
-      treeValuesBinned(tree, binned, values);
+      const sample = rowsBuf.subarray(0, count);
+      const tree = grower.grow(grad, hess, sample, features, undefined, c.learningRate);
+      grower.values(tree, sample, values);
       for (let r = 0; r < n; r++) {
         pred[r]! += values[r]!;
         treeSum[r]! += values[r]!;

@@ -141,6 +141,12 @@ export interface Tree {
   readonly right: Int32Array;
   /** Split bin per node (training-time only; not serialised). */
   readonly bin?: Uint8Array;
+  /**
+   * Per leaf, the range `[rowStart, rowEnd)` of the grown sample's row indices,
+   * in the order `grow` left them, that reach it (training-time only).
+   */
+  readonly rowStart?: Int32Array;
+  readonly rowEnd?: Int32Array;
 }
 
 /** JSON form of a tree. */
@@ -166,18 +172,19 @@ export function predictTree(t: Tree, x: ArrayLike<number>): number {
 }
 
 /**
- * Writes a tree's value at every row of the binned matrix it was grown on into
- * `out`: the same values as {@link predictTree} of the raw rows, since a raw
- * training value is `<=` a split's upper edge exactly when its bin is `<=` the
- * split bin.
+ * Writes a tree's value at each row of the binned matrix it was grown on whose
+ * `skip` flag is 0 into `out`: the same values as {@link predictTree} of the raw
+ * rows, since a raw training value is `<=` a split's upper edge exactly when its
+ * bin is `<=` the split bin.
  */
-export function treeValuesBinned(t: Tree, m: BinnedMatrix, out: Float64Array): void {
+function treeValuesBinned(t: Tree, m: BinnedMatrix, out: Float64Array, skip: Uint8Array): void {
   const { feature, value, left, right } = t;
   const bin = t.bin!;
   const n = m.rows;
   const bins = m.bins;
   const root = feature[0]!;
   for (let r = 0; r < n; r++) {
+    if (skip[r] !== 0) continue;
     let i = 0;
     let f = root;
     while (f >= 0) {
@@ -234,6 +241,8 @@ export class TreeGrower {
   private readonly scratch: Uint32Array;
   private readonly gradBuf: Float64Array;
   private readonly hessBuf: Float64Array;
+  /** Per row: 1 while {@link values} has filled it from a leaf range; all 0 between calls. */
+  private readonly filled: Uint8Array;
   /** Gain accumulated per feature over every split grown so far. */
   readonly gainByFeature: Float64Array;
 
@@ -245,6 +254,7 @@ export class TreeGrower {
     this.scratch = new Uint32Array(data.rows);
     this.gradBuf = new Float64Array(data.rows);
     this.hessBuf = new Float64Array(data.rows);
+    this.filled = new Uint8Array(data.rows);
     this.gainByFeature = new Float64Array(data.cols);
     if (!(params.maxDepth >= 0) || !(params.minSamplesLeaf > 0) || !(params.lambda >= 0)) throw new RangeError('invalid tree parameters');
     if (!(params.nodeFeatureFraction > 0 && params.nodeFeatureFraction <= 1)) throw new RangeError('nodeFeatureFraction must be in (0, 1]');
@@ -365,12 +375,16 @@ export class TreeGrower {
     const left: number[] = [];
     const right: number[] = [];
     const splitBin: number[] = [];
+    const rowStart: number[] = [];
+    const rowEnd: number[] = [];
     const newNode = () => {
       feature.push(-1);
       value.push(0);
       left.push(-1);
       right.push(-1);
       splitBin.push(0);
+      rowStart.push(0);
+      rowEnd.push(0);
       return feature.length - 1;
     };
     const nCand = Math.max(1, Math.round(nodeFeatureFraction * features.length));
@@ -406,19 +420,27 @@ export class TreeGrower {
         }
         if (split === undefined) {
           value[node.id] = (-node.g / (node.h + lambda)) * leafScale;
+          rowStart[node.id] = node.start;
+          rowEnd[node.id] = node.end;
           if (node.hist !== undefined) this.pool.push(node.hist);
           continue;
         }
         // Stable in-place partition: left rows compacted to the front, right rows via scratch.
+        // Branch-free (each row is written to both, one cursor advances): the side is a coin toss.
         const off = split.feature * n;
+        const scratch = this.scratch;
+        const splitAt = split.bin;
         let w = node.start;
         let s = 0;
         for (let k = node.start; k < node.end; k++) {
           const r = rows[k]!;
-          if (bins[off + r]! <= split.bin) rows[w++] = r;
-          else this.scratch[s++] = r;
+          const toLeft = ((splitAt - bins[off + r]!) >>> 31) ^ 1;
+          rows[w] = r;
+          scratch[s] = r;
+          w += toLeft;
+          s += toLeft ^ 1;
         }
-        rows.set(this.scratch.subarray(0, s), w);
+        rows.set(scratch.subarray(0, s), w);
         const mid = w;
         this.gainByFeature[split.feature]! += split.gain;
         const l = newNode();
@@ -462,6 +484,32 @@ export class TreeGrower {
       left: Int32Array.from(left),
       right: Int32Array.from(right),
       bin: Uint8Array.from(splitBin),
+      rowStart: Int32Array.from(rowStart),
+      rowEnd: Int32Array.from(rowEnd),
     };
+  }
+
+  /**
+   * Writes the value of a tree this grower just grew at every row of its matrix
+   * into `out`, as {@link predictTree} gives it for the raw rows: the sample's
+   * rows from their leaf ranges, the other rows by walking the binned tree.
+   * @param rows the sample's row indices as `grow` left them
+   */
+  values(tree: Tree, rows: Uint32Array, out: Float64Array): void {
+    const { feature, value } = tree;
+    const rowStart = tree.rowStart!;
+    const rowEnd = tree.rowEnd!;
+    const filled = this.filled;
+    for (let i = 0; i < feature.length; i++) {
+      if (feature[i]! >= 0) continue;
+      const v = value[i]!;
+      for (let k = rowStart[i]!; k < rowEnd[i]!; k++) {
+        const r = rows[k]!;
+        out[r] = v;
+        filled[r] = 1;
+      }
+    }
+    treeValuesBinned(tree, this.data, out, filled);
+    for (let k = 0; k < rows.length; k++) filled[rows[k]!] = 0;
   }
 }

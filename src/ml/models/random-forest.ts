@@ -6,7 +6,7 @@
 import type { FeatureMatrix } from '../features.js';
 import { Rng as SeededRng } from '../../core/random.js';
 import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
-import { binMatrix, TreeGrower, treeValuesBinned, type Tree } from './hist-tree.js';
+import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
 import { checkTrainingData, type ModelArtifact } from './types.js';
 
 /** Random-forest hyperparameters. */
@@ -107,8 +107,9 @@ export class RandomForestModel extends EnsembleRegressor {
         grad[r] = -w * y[r]!;
         if (w > 0) rowsBuf[count++] = r;
       }
-      const tree = grower.grow(grad, weight, rowsBuf.subarray(0, count), features, rng);
-      treeValuesBinned(tree, binned, values);
+      const sample = rowsBuf.subarray(0, count);
+      const tree = grower.grow(grad, weight, sample, features, rng);
+      grower.values(tree, sample, values);
       for (let r = 0; r < n; r++) treeSum[r]! += values[r]!;
       trees.push({ feature: tree.feature, value: tree.value, left: tree.left, right: tree.right });
     }
