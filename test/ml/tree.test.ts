@@ -32,6 +32,18 @@ describe('quantile binning', () => {
     }
   });
 
+  it('binOf is the number of cuts below x, for any sorted cuts and any x (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true }), { maxLength: 300 }), fc.double({ noNaN: true }), (values, x) => {
+        // Prepare
+        const cuts = Float64Array.from(new Set(values)).sort();
+        // Act / Assess
+        expect(binOf(cuts, x)).toBe(cuts.filter((c) => c < x).length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('rejects more than 256 bins (Uint8 storage)', () => {
     const { X } = friedman1(10, 1);
     expect(() => binMatrix(X, 257)).toThrow(/maxBins/);
