@@ -13,6 +13,9 @@
  *                               and artifact serialisation; target <= 5 s
  *   predict_ms_per_bar          per closed bar: feature update + champion forecast; target < 1 ms
  *   predict_ms_per_bar_slowest  the same with the slowest model kind as champion
+ *   train_all_models_cpu_s      CPU time of the process (all threads, GC included) over the same span:
+ *                               less sensitive than wall time to other processes on a shared machine
+ *   train_s_features            the feature build of train_all_models_s
  *   train_s_<kind>              fit time of each kind
  *   train_rows / eval_rows      rows used
  *
@@ -69,6 +72,7 @@ const bars = SYMBOLS.flatMap((s) => syntheticBars({ ...s, startUs: boundaryUs - 
 const trainingDate = new Date(boundaryUs / 1000).toISOString().slice(0, 10);
 const evalDate = trainingDate;
 
+const cpu0 = process.cpuUsage();
 let t0 = performance.now();
 const trainBars = bars.filter((b) => b.minuteStartUs < boundaryUs);
 const trainDs = splitByTime(buildDataset(trainBars, target), boundaryUs).train;
@@ -84,6 +88,8 @@ for (const kind of MODEL_KINDS) {
   trained.push(m);
 }
 const totalTrainS = featureS + Object.values(trainS).reduce((a, b) => a + b, 0);
+const cpu = process.cpuUsage(cpu0);
+const totalTrainCpuS = (cpu.user + cpu.system) / 1e6;
 
 const evaluation = splitByTime(buildDataset(bars, target), boundaryUs, boundaryUs + 1440 * MINUTE_US).evaluation;
 const board = evaluateModels(trained, evaluation);
@@ -114,9 +120,11 @@ fig(
   's',
   `(features ${featureS.toFixed(3)} s + ${MODEL_KINDS.map((k) => `${k} ${trainS[k]!.toFixed(3)}`).join(', ')})`,
 );
+fig('train_all_models_cpu_s', Number(totalTrainCpuS.toFixed(3)), 's', '(CPU time of the process, all threads, over the same span)');
 fig('predict_ms_per_bar', Number(perKindPredict[champion.kind]!.toFixed(4)), 'ms', `(champion: ${decision.championId})`);
 const slowest = MODEL_KINDS.reduce((a, b) => (perKindPredict[b]! > perKindPredict[a]! ? b : a));
 fig('predict_ms_per_bar_slowest', Number(perKindPredict[slowest]!.toFixed(4)), 'ms', `(${slowest})`);
+fig('train_s_features', Number(featureS.toFixed(3)), 's');
 for (const k of MODEL_KINDS) fig(`train_s_${k}`, Number(trainS[k]!.toFixed(3)), 's');
 fig('train_rows', trainDs.y.length, 'rows');
 fig('eval_rows', evaluation.y.length, 'rows');
