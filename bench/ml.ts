@@ -21,14 +21,34 @@
  *
  * Options: --json, --target close|avgPrice (default close), --seed N (default 1)
  *
- * Measured 2026-12-04 on the shared 2-vCPU machine (load 4-8): train_all_models_s
- * 8.0-9.8 s (features 0.4, ridge 0.1, random forest 3.3-4.1, GBT 4.2-5.2): the 5 s
- * target is missed. A CPU profile puts about half of the time in growing trees
- * (`TreeGrower.grow` 26 %: partitions and histogram subtraction; `buildHist` 21 %),
- * 14 % in the in-sample predictions of the two ensembles (`predictMatrix`, for the
- * training metrics), 7 % in GBT's gradient updates and 7 % in binning the matrix
- * (once per ensemble). A row-major histogram build gave the same trees for about
- * 5 % less CPU and was not kept.
+ * Measured 2026-12-04 on the shared 2-vCPU machine (load 4-8), before the work
+ * below: train_all_models_s 8.0-9.8 s (features 0.4, ridge 0.1, random forest
+ * 3.3-4.1, GBT 4.2-5.2); 6.4-6.6 s with the machine idle (load 0.4).
+ *
+ * What made it cheaper, with the same trees bit for bit (same artifacts, same
+ * in-sample metrics, same backtest tables):
+ * - histograms add four features per pass over a node's rows, whose gradients are
+ *   first gathered into contiguous buffers (about 40 % less per update), and skip
+ *   columns with a single bin;
+ * - the forest and GBT share one binned matrix (`binMatrix` memoises per matrix);
+ * - the in-sample predictions for the training metrics are the per-row tree sums
+ *   kept while fitting (sample rows from their leaves' row ranges, the others by
+ *   walking the binned tree), not a second `predictMatrix` over the raw rows;
+ * - a branch-free stable partition, a branch-free binary search when binning,
+ *   and each close's logarithm once per series in the feature build.
+ * On 2026-12-05 (idle: load 0.4-0.9), after the histogram, binning-sharing and
+ * in-sample changes: 4.0 s (features 0.31, ridge 0.08, random forest 1.92, GBT
+ * 1.70). The machine was then shared by other builds (load 10-14) for the rest of
+ * the measurements: alternating runs of the old and the new code under the same
+ * load gave 20.5 and 22.6 s against 13.9 and 12.3 s wall, and 7.0 and 7.7 s
+ * against 4.7 and 4.7 s of CPU (train_all_models_cpu_s). Under such load the wall
+ * figure is 2-3 times the CPU one; the 5 s target holds on a machine that is not
+ * running other work. What remains (CPU profile): histogram builds about 45 %,
+ * partitions and histogram subtraction 12 %, the forest's bootstrap draws 5 %,
+ * binning 5 %, the feature build 8 %. Tried and not kept (no gain measured):
+ * packing four bins per row into one 32-bit word, accumulating a root histogram
+ * bin by bin from a per-feature row order, eight features per pass, an LSD radix
+ * sort for the quantile cuts.
  */
 import { rankCandidates } from '../src/ml/champion.js';
 import { evaluateModels } from '../src/ml/evaluate.js';
