@@ -38,14 +38,17 @@
  *   and each close's logarithm once per series in the feature build.
  * On 2026-12-05 (idle: load 0.4-0.9), after the histogram, binning-sharing and
  * in-sample changes: 4.0 s (features 0.31, ridge 0.08, random forest 1.92, GBT
- * 1.70). The machine was then shared by other builds (load 10-14) for the rest of
- * the measurements: alternating runs of the old and the new code under the same
- * load gave 20.5 and 22.6 s against 13.9 and 12.3 s wall, and 7.0 and 7.7 s
- * against 4.7 and 4.7 s of CPU (train_all_models_cpu_s). Under such load the wall
- * figure is 2-3 times the CPU one; the 5 s target holds on a machine that is not
- * running other work. What remains (CPU profile): histogram builds about 45 %,
- * partitions and histogram subtraction 12 %, the forest's bootstrap draws 5 %,
- * binning 5 %, the feature build 8 %. Tried and not kept (no gain measured):
+ * 1.70). The machine was then shared by other builds; alternating runs of the old
+ * and the new code under the same load (train_all_models_s, then CPU):
+ *   load 2-4     old 9.06 / 9.52 / 8.32 s (CPU 6.86 / 6.88 / 6.81)
+ *                new 4.20 / 6.47 / 3.76 s (CPU 4.16 / 4.17 / 3.88; random forest 1.93-3.56, GBT 1.46-2.35)
+ *   load 7-8     old 16.5 / 19.2 s (CPU 7.41 / 7.57), new 11.1 / 9.9 s (CPU 4.40 / 4.50)
+ *   load 12      old 20.5 / 22.6 s (CPU 6.98 / 7.69), new 13.9 / 12.3 s (CPU 4.66 / 4.69)
+ * so about 40 % less CPU, and the 5 s target holds when the machine is not busy
+ * with other work; under load the wall figure is 1-3 times the CPU one. What
+ * remains (CPU profile): histogram builds about 45 %, partitions and histogram
+ * subtraction 12 %, the forest's bootstrap draws 5 %, binning 5 %, the feature
+ * build 8 %. Tried and not kept (no gain measured):
  * packing four bins per row into one 32-bit word, accumulating a root histogram
  * bin by bin from a per-feature row order, eight features per pass, an LSD radix
  * sort for the quantile cuts.
