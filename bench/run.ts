@@ -385,7 +385,8 @@ if (!args.includes('--skip-ml')) {
     'train_all_models_s',
     Number(ml.train_all_models_s),
     's',
-    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of two symbols; target <= 5 s)`,
+    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of two symbols; target <= 5 s; ` +
+      `features ${ml.train_s_features} + ridge ${ml.train_s_ridge} + random forest ${ml.train_s_random_forest} + GBT ${ml.train_s_gbt} s; CPU ${ml.train_all_models_cpu_s} s)`,
   );
   fig('predict_ms_per_bar', Number(ml.predict_ms_per_bar), 'ms', '(features + champion prediction for one new bar)');
 }
