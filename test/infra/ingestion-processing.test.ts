@@ -10,6 +10,7 @@ import { STREAM_TRANSFORM_SERVICE } from '../../lib/stacks/processing-stack.js';
 import { MemoryObjectStore } from '../helpers/memory-object-store.js';
 import { actionsOf, type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, FIXTURE_HANDLER, resourcesOf } from './helpers.js';
 import { envelopeOf } from '../../src/sources/iot-readings/index.js';
+import { pgoutputEnvelope } from '../../src/sources/cdc/index.js';
 
 let kinesis: BuiltApp;
 let msk: BuiltApp;
@@ -221,6 +222,25 @@ describe('processing stack: the stream-transform function', () => {
       kwh: 0.61,
       submeters: { hvac: 0.3, water_heater: 0.1, kitchen: 0.02, laundry: 0 },
     });
+    const change = pgoutputEnvelope({
+      lsn: '0/16B3748',
+      xid: 731,
+      commitTimeUs: 1_793_577_600_000_000,
+      seq: 0,
+      schema: 'shop',
+      table: 'customers',
+      op: 'insert',
+      before: null,
+      after: {
+        customer_id: 1,
+        email: 'a@example.com',
+        name: 'A',
+        country: 'SE',
+        tier: 'basic',
+        created_at: '2026-11-02 00:00:00.000000',
+        updated_at: '2026-11-02 00:00:00.000000',
+      },
+    });
     const payloads = [
       tradeMessage({ t: 1 }),
       tick,
@@ -233,6 +253,7 @@ describe('processing stack: the stream-transform function', () => {
       view,
       reading,
       viewing,
+      change,
     ];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.
