@@ -127,7 +127,7 @@ describe('ticklake up', () => {
     const code = await first.exited;
     // Assess
     expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(/^ticklake: data directory .* is busy: ticklake up \(pid \d+\)/);
+    expect(second.stderr).toMatch(/^ticklake: data directory .* is busy: ticklake up \(pid \d+\)/m);
     expect(code).toBe(0);
     expect(first.stdout()).toMatch(/stopped cleanly/);
     expect(existsSync(join(dir, 'up.lock'))).toBe(false);
