@@ -54,3 +54,9 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = Object.fromEntries
   ...SOURCES.flatMap((s) => [...s.tables, ...(s.viewTables ?? []).map((v) => v.table), ...(s.dimensions ?? []).map((d) => d.table)].map((t) => [t.name, s.id])),
   ...ML_TABLES.map((t) => [t.name, 'forecasting']),
 ]);
+
+/** The tables compaction rewrites: partitioned tables written as files (not views, not shipped dimensions). */
+export function compactableTables(): TableSchema[] {
+  const views = new Set(SOURCES.flatMap((s) => (s.viewTables ?? []).map((v) => v.table.name)));
+  return Object.values(TABLES).filter((t) => t.partitionKeys.length > 0 && !views.has(t.name));
+}
