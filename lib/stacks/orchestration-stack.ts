@@ -32,6 +32,7 @@ import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
+import { CompactionStateMachine } from '../constructs/compaction-state-machine.js';
 import { SourcePoller } from '../constructs/source-poller.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
@@ -202,6 +203,8 @@ export class OrchestrationStack extends Stack {
   readonly predictionSchedule: scheduler.Schedule;
   /** The cloud backfill: Binance files uploaded under raw/backfill/ into the lake via Athena. */
   readonly backfill: BackfillStateMachine;
+  /** Compaction of the lake's closed hour partitions, on its schedule (docs/lake.md). */
+  readonly compaction: CompactionStateMachine;
   /** One per source of `sourcePollers`: its schedule and poller function (none by default). */
   readonly sourcePollers: readonly SourcePoller[];
   /** The state machines run the ML functions (alarms on failed runs make sense). */
@@ -401,14 +404,22 @@ export class OrchestrationStack extends Stack {
         }),
     );
 
-    this.backfill = new BackfillStateMachine(this, 'Backfill', {
+    const athenaWorkflow = {
       config,
       lakeBucket: lake,
       athenaResultsBucket: resultsBucket,
       athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
       databaseName: props.databaseName,
       workGroupName: props.workGroupName,
+    };
+    this.backfill = new BackfillStateMachine(this, 'Backfill', athenaWorkflow);
+
+    this.compaction = new CompactionStateMachine(this, 'Compaction', {
+      ...athenaWorkflow,
+      scheduleGroup: group,
+      deadLetterQueue: this.schedulerDeadLetterQueue,
     });
+    new CfnOutput(this, 'CompactionStateMachineArn', { value: this.compaction.stateMachine.stateMachineArn });
 
     new CfnOutput(this, 'BackfillStateMachineArn', { value: this.backfill.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingStateMachine.stateMachineArn });

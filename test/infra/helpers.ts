@@ -12,6 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { type TicklakeConfig, parseConfig } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { createTicklake, type TicklakeAppOptions, type TicklakeStacks } from '../../lib/ticklake-app.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 
 // Environment-agnostic stacks in tests, whatever the shell exports.
 delete process.env.CDK_DEFAULT_ACCOUNT;
@@ -125,3 +126,29 @@ export const actionsOf = (statement: Record<string, any>): string[] => [statemen
 
 /** aws-local-stepfunctions needs Promise.withResolvers on Node 20: the runtime's own polyfill. */
 export { polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
+
+/** A template's state machine by name: its properties and its definition (intrinsics evaluated). */
+export function stateMachineNamed(t: Template, name: string): { props: Record<string, any>; definition: AslDefinition } {
+  const found = resourcesOf(t, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties.StateMachineName === name);
+  if (found.length !== 1) throw new Error(`${found.length} state machines named ${name}`);
+  const props = found[0]![1].Properties;
+  const raw = props.DefinitionString;
+  return { props, definition: JSON.parse(typeof raw === 'string' ? raw : String(evaluate(raw))) as AslDefinition };
+}
+
+/** Per action, the resources a role's policies grant it (intrinsics evaluated with `ev`), over all statements. */
+export function grantsOf(t: Template, roleId: string, ev: (v: unknown) => unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of policyStatements(t, roleId)) {
+    const resources = [s.Resource].flat().map((r) => String(ev(r)));
+    for (const a of actionsOf(s)) out[a] = [...(out[a] ?? []), ...resources].sort();
+  }
+  return out;
+}
+
+/** The logical id of a function's role, and the function's ARN (intrinsics evaluated with `ev`), by function name. */
+export function functionNamed(t: Template, name: string, ev: (v: unknown) => unknown = evaluate): { roleId: string; arn: string } {
+  const fn = resourcesOf(t, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === name);
+  if (!fn) throw new Error(`no function named ${name}`);
+  return { roleId: fn[1].Properties.Role['Fn::GetAtt'][0] as string, arn: String(ev({ 'Fn::GetAtt': [fn[0], 'Arn'] })) };
+}
