@@ -7,14 +7,16 @@
  * And the Athena rendering of the statement.
  */
 import { spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { TABLES } from '../src/catalog.js';
 import { MAX_FILES_PER_MERGE } from '../src/lake/compaction-steps.js';
 import type { ObjectStore } from '../src/lake/object-store.js';
-import { compactLake } from '../src/local/compaction.js';
+import { compactLake, listPartition, tablePartitions } from '../src/local/compaction.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
+import { partitionStats } from '../src/local/lake-snapshot.js';
 import { compactionStatement } from '../src/sql/compaction.js';
 import { ATHENA } from '../src/sql/dialect.js';
 import { counts, LATER, sharedSmallFileLake } from './helpers/compaction-lake.js';
@@ -103,6 +105,27 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     expect(await listedTrades(copy)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
     expect(await counts(copy)).toEqual(f.before);
     expect(resumed.partitions).toBe(0); // resumed from the staged copy, not merged again
+  }, 120_000);
+});
+
+describe('a partition of more files than one run merges', () => {
+  const f = sharedSmallFileLake();
+
+  it('is compacted to one file by one `compactLake`, each natural key once', async () => {
+    // Prepare: one trades file put again under MAX_FILES_PER_MERGE + 10 other names (a producer retrying the same batch)
+    const copy = copyLake(f.lake);
+    const partition = tablePartitions(copy, TABLES.trades!)[1]!;
+    const dir = join(copy, 'curated', 'trades', partition);
+    const first = listPartition(dir)[0]!;
+    for (let i = 0; i < MAX_FILES_PER_MERGE + 10; i++) copyFileSync(join(dir, first), join(dir, `retried-${i}.parquet`));
+    const inflated = await counts(copy);
+    // Act
+    const r = await compactLake({ lakeRoot: copy, nowMs: LATER });
+    // Assess
+    expect(inflated.trades).toBeGreaterThan(f.before.trades!);
+    expect(r.duplicates).toBe(inflated.trades! - f.before.trades!);
+    expect(await counts(copy)).toEqual(f.before);
+    expect(partitionStats(copy, TABLES.trades!).find((p) => p.partition === partition)?.files).toBe(1); // live, as readers see it
   }, 120_000);
 });
 

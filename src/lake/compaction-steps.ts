@@ -108,6 +108,8 @@ export type PartitionWork =
       readonly compacted: string;
       /** Files merged, relative to the partition. */
       readonly replaced: readonly string[];
+      /** Live files left for the next run (beyond {@link MAX_FILES_PER_MERGE}). */
+      readonly leftOver: number;
       /** Lake key prefix the statement writes to. */
       readonly staged: string;
       readonly sql: { readonly compact: string };
@@ -285,7 +287,7 @@ export async function planCompaction(
     files: replaced.map((f) => `${prefix}${f}`),
     output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
   });
-  return { action: 'merge', compacted, replaced, staged, sql: { compact } };
+  return { action: 'merge', compacted, replaced, leftOver: plan.merge.length - replaced.length, staged, sql: { compact } };
 }
 
 /** Staged data objects (not Athena's `_`-files or hidden ones), sorted. */

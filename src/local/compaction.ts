@@ -143,8 +143,8 @@ type Gathered = { -readonly [K in keyof PartitionResult]: PartitionResult[K] };
 
 /**
  * Compacts every closed partition of the selected tables, by running the
- * compaction state machine locally (again while partitions are left over for
- * a next run). The caller holds the lake's compaction lock ({@link COMPACT_LOCK}).
+ * compaction state machine locally (again while a run left partitions, or
+ * files of a partition, for the next one). The caller holds the lake's compaction lock ({@link COMPACT_LOCK}).
  */
 export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   const started = performance.now();
@@ -176,12 +176,13 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
         maxConcurrency: 1,
         publish: o.publish ?? false,
       });
-      remaining = listed.remaining;
+      remaining += listed.remaining;
       return listed;
     },
     [S.plan]: async (i) => {
       const input = i as { run: CompactionRun; item: PartitionItem };
       const work = await planCompaction(store, tables, DUCKDB, input);
+      if (work.action === 'merge' && work.leftOver > 0) remaining++;
       // DuckDB's COPY makes no directories.
       if (work.action === 'merge') mkdirSync(join(lakeRoot, work.staged), { recursive: true });
       if (work.action === 'merge') statements.set(work.sql.compact, { table: TABLES[input.item.table]!, staged: join(lakeRoot, work.staged, STAGED_FILE) });
@@ -238,6 +239,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     const workflow = new LocalWorkflow<ListedPartitions>(definition, tasks);
     let run = 0;
     do {
+      remaining = 0;
       const runId = `local-${Date.now().toString(36)}-${process.pid}-${run++}`;
       try {
         await workflow.run(request, runId);
