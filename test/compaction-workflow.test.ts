@@ -132,10 +132,10 @@ describe('a partition of more files than one run merges', () => {
 describe('the Athena rendering of the compaction statement', () => {
   it('unloads only the listed files of one partition, each natural key once, sorted by it', () => {
     // Prepare
-    const files = Array.from(
-      { length: MAX_FILES_PER_MERGE },
-      (_, i) => `s3://lake/curated/trades/dt=2026-11-02/hour=07/shardId-000000000001-${i}-${i}.parquet`,
-    );
+    // Stream files are named <shard>-<first sequence number>-<last sequence number> (Kinesis sequence numbers have 56 digits).
+    const seq = (i: number) => `4965${String(i).padStart(52, '0')}`;
+    const names = Array.from({ length: MAX_FILES_PER_MERGE }, (_, i) => `shardId-000000000001-${seq(i)}-${seq(i + 1)}.parquet`);
+    const files = names.map((n) => `s3://ticklake-production-lake-123456789012-ap-southeast-2/curated/trades/dt=2026-11-02/hour=07/${n}`);
     // Act
     const sql = compactionStatement(ATHENA, { table: TABLES.trades!, partition: 'dt=2026-11-02/hour=07', files, output: 's3://lake/_compaction/runs/r/0/' });
     // Assess
@@ -146,7 +146,9 @@ describe('the Athena rendering of the compaction statement', () => {
       `WHERE copy_no = 1 ORDER BY "symbol", "trade_id") TO 's3://lake/_compaction/runs/r/0/' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
     );
     expect(sql).not.toContain('partitioned_by');
-    // Athena's query string limit (262,144 bytes) with the most files a run merges in one partition.
+    // With the most files a run merges in one partition: Athena's query string limit (262,144 bytes), and the
+    // statement with the file list in the state between steps within Step Functions' 256 KiB (with room for the rest).
     expect(Buffer.byteLength(sql)).toBeLessThan(262_144);
+    expect(Buffer.byteLength(JSON.stringify({ sql: { compact: sql }, replaced: names }))).toBeLessThan(200 * 1024);
   });
 });

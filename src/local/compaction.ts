@@ -18,7 +18,7 @@ import { join, resolve, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { COMPACTION_STATES as S, localCompactionDefinition } from '../adapters/workflows/compaction-workflow.js';
 import { compactableTables, TABLES } from '../catalog.js';
-import { COMPACTED_DIR, type CompactionManifest, manifestTablePrefix } from '../lake/compaction.js';
+import { COMPACTED_DIR, type CompactionManifest, isCompacted, manifestTablePrefix } from '../lake/compaction.js';
 import {
   COMPACTION_RUNS_PREFIX,
   commitPartition,
@@ -211,15 +211,17 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
       const staged = join(lakeRoot, plan.staged, STAGED_FILE);
       const n = counts.get(staged) ?? { rows: 0, duplicates: 0 };
       const g = statOf(item.table, item.partition);
-      g.filesIn += plan.replaced.length;
-      g.rows += n.rows;
+      // A partition merged over several runs (more files than one run takes) counts its input files once and its final rows.
+      const fresh = plan.replaced.filter((f) => !isCompacted(f));
+      g.filesIn += fresh.length;
+      g.rows = n.rows;
       g.duplicates += n.duplicates;
-      g.bytesIn += plan.replaced.reduce((a, f) => a + size(join(dir, f)), 0);
+      g.bytesIn += fresh.reduce((a, f) => a + size(join(dir, f)), 0);
       const out = await commitPartition(store, tables, input, {
         counts: n,
         ...(o.afterManifest ? { afterManifest: () => o.afterManifest!(item.table, item.partition) } : {}),
       });
-      g.bytesOut += size(join(dir, out.compacted));
+      g.bytesOut = size(join(dir, out.compacted));
       return out;
     },
     [S.deleteReplaced]: (i) =>
