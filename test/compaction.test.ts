@@ -114,7 +114,7 @@ describe('compaction of a local lake', () => {
 });
 
 describe('compaction after records were put twice', () => {
-  it('holds each natural key once', async () => {
+  it('holds each natural key once, and minute bars count each trade once', async () => {
     // Prepare: every record on the stream twice (a producer that retried whole puts)
     const lake = await smallFileLake(2);
     const twice = await counts(lake);
@@ -127,5 +127,9 @@ describe('compaction after records were put twice', () => {
     expect(after.trades).toBe(twice.trade_keys);
     expect(after.trade_keys).toBe(twice.trade_keys);
     expect(after.ticks).toBe(twice.ticks! / 2);
+    // bars_1m merges bar_partials, one per batch: a record put twice counted twice until its hour is compacted, once after
+    expect(twice.bar_trades).toBe(twice.trades);
+    expect(after.bar_trades).toBe(after.trades);
+    expect(after.bar_volume).toBe(after.quantity);
   }, 180_000);
 });

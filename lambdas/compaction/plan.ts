@@ -5,7 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { lakeFromEnv } from '../../src/adapters/aws/lake-env.js';
-import { compactableTables } from '../../src/catalog.js';
+import { COMPACTION_DERIVATIONS, compactableTables } from '../../src/catalog.js';
 import { type CompactionRun, type PartitionItem, type PartitionWork, planCompaction } from '../../src/lake/compaction-steps.js';
 import { ATHENA } from '../../src/sql/dialect.js';
 
@@ -13,4 +13,4 @@ const s3 = new S3Client({});
 
 /** Step Functions invokes the function with the iteration's input ({run, item}) as the event. */
 export const handler = async (event: { run: CompactionRun; item: PartitionItem }): Promise<PartitionWork> =>
-  planCompaction(lakeFromEnv(s3).store, compactableTables(), ATHENA, event);
+  planCompaction(lakeFromEnv(s3).store, compactableTables(), ATHENA, event, COMPACTION_DERIVATIONS);

@@ -21,16 +21,19 @@
  */
 import { partitionPath } from '../core/time.js';
 import type { SqlDialect } from '../sql/dialect.js';
-import { compactionStatement } from '../sql/compaction.js';
+import { compactionStatement, type DerivedTable, derivedStatement } from '../sql/compaction.js';
 import {
   COMPACTED_DIR,
   type CompactionManifest,
   generationName,
+  isCompacted,
   manifestKey,
   manifestTablePrefix,
   PUBLISHED_PREFIX,
   type PartitionPlan,
+  partitionEndMs,
   planPartition,
+  snapshotOf,
 } from './compaction.js';
 import { tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -82,6 +85,8 @@ export interface CompactionRun {
   readonly maxConcurrency: number;
   /** Put compacted files into the partition folder for readers that read no manifest (see the file comment). */
   readonly publish: boolean;
+  /** The tables this run compacts. */
+  readonly tables: readonly string[];
 }
 
 /** One partition of the run. */
@@ -99,22 +104,29 @@ export interface ListedPartitions {
   readonly remaining: number;
 }
 
+/** A merge of one partition: what CompactPartition runs and CommitPartition puts in place. */
+export interface MergeWork {
+  readonly action: 'merge';
+  /** The new generation's file, relative to the partition. */
+  readonly compacted: string;
+  /** Files it replaces, relative to the partition (for a derived table: also files of the merged batches still to come). */
+  readonly replaced: readonly string[];
+  /** Live files left for the next run (beyond {@link MAX_FILES_PER_MERGE}). */
+  readonly leftOver: number;
+  /** Lake key prefix the statement writes to. */
+  readonly staged: string;
+  readonly sql: { readonly compact: string };
+  /** The derived table's partition recomputed from this generation, once it is committed (CompactDerived, CommitDerived). */
+  readonly derived?: MergeWork & { readonly table: string };
+}
+
 /** Output of PlanPartition. */
 export type PartitionWork =
   | { readonly action: 'none' }
-  | {
-      readonly action: 'merge';
-      /** The new generation's file, relative to the partition. */
-      readonly compacted: string;
-      /** Files merged, relative to the partition. */
-      readonly replaced: readonly string[];
-      /** Live files left for the next run (beyond {@link MAX_FILES_PER_MERGE}). */
-      readonly leftOver: number;
-      /** Lake key prefix the statement writes to. */
-      readonly staged: string;
-      readonly sql: { readonly compact: string };
-    }
-  | { readonly action: 'resume'; readonly manifestKey: string };
+  | MergeWork
+  | { readonly action: 'resume'; readonly manifestKey: string }
+  /** The source partition is one generation, but its derived partition was not recomputed from it (a failed or interrupted run). */
+  | { readonly action: 'derive'; readonly derived: MergeWork & { readonly table: string } };
 
 /** Output of CommitPartition. */
 export interface CommittedPartition {
@@ -207,9 +219,14 @@ async function planOf(
 ): Promise<{ plan: PartitionPlan; manifests: CompactionManifest[] }> {
   const mprefix = `${manifestTablePrefix(table)}${partition}/`;
   const manifests = await readManifests(store, await store.list(mprefix));
-  const prefix = `${tablePrefix(table)}${partition}/`;
-  const listing = partitionFiles((await store.list(prefix)).map((k) => k.slice(prefix.length)));
+  const listing = await listingOf(store, table, partition);
   return { plan: planPartition(partition, listing, manifests, run), manifests };
+}
+
+/** A partition's files, relative to it. */
+async function listingOf(store: ObjectStore, table: TableSchema, partition: string): Promise<string[]> {
+  const prefix = `${tablePrefix(table)}${partition}/`;
+  return partitionFiles((await store.list(prefix)).map((k) => k.slice(prefix.length)));
 }
 
 /** ListClosedPartitions: every partition of the selected tables with work to do, oldest first. */
@@ -218,6 +235,7 @@ export async function listClosedPartitions(
   tables: readonly TableSchema[],
   input: ListInput,
   env: { readonly lakeRoot: string; readonly maxConcurrency: number; readonly publish: boolean },
+  derivations: readonly DerivedTable[] = [],
 ): Promise<ListedPartitions> {
   const { request } = input;
   const run: CompactionRun = {
@@ -228,8 +246,9 @@ export async function listClosedPartitions(
     lakeRoot: env.lakeRoot,
     maxConcurrency: env.maxConcurrency,
     publish: env.publish,
+    tables: (request.tables ? request.tables.map((n) => tableNamed(tables, n)) : tables).map((t) => t.name),
   };
-  const selected = request.tables ? request.tables.map((n) => tableNamed(tables, n)) : tables;
+  const selected = run.tables.map((n) => tableNamed(tables, n));
   const work: { table: string; partition: string }[] = [];
   for (const table of selected) {
     const root = tablePrefix(table);
@@ -242,7 +261,9 @@ export async function listClosedPartitions(
         (manifests.get(partition) ?? []).map((f) => `${mroot}${partition}/${f}`),
       );
       const p = planPartition(partition, partitionFiles(files.get(partition) ?? []), ms, run);
-      if (p.merge.length > 0 || p.delete.length > 0 || p.dropManifests.length > 0 || p.resume) work.push({ table: table.name, partition });
+      const derivation = derivations.find((x) => x.source === table.name);
+      const stale = async () => derivation !== undefined && (await staleDerivation(store, tables, table, derivation, partition, run)) !== undefined;
+      if (p.merge.length > 0 || p.delete.length > 0 || p.dropManifests.length > 0 || p.resume || (await stale())) work.push({ table: table.name, partition });
     }
   }
   // Oldest partitions first, whatever their table.
@@ -270,12 +291,21 @@ export async function planCompaction(
   tables: readonly TableSchema[],
   dialect: SqlDialect,
   input: { readonly run: CompactionRun; readonly item: PartitionItem },
+  derivations: readonly DerivedTable[] = [],
 ): Promise<PartitionWork> {
   const { run, item } = input;
   const table = tableNamed(tables, item.table);
   const { plan } = await planOf(store, table, item.partition, run);
   if (plan.resume) return { action: 'resume', manifestKey: manifestKey(table, item.partition, plan.resume.compacted) };
-  if (plan.merge.length === 0) return { action: 'none' };
+  // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
+  const derivedOnly = derivations.some((x) => x.table === table.name && run.tables.includes(x.source));
+  const derivation = derivations.find((x) => x.source === table.name);
+  if (plan.merge.length === 0 && derivation) {
+    const stale = await staleDerivation(store, tables, table, derivation, item.partition, run);
+    if (stale)
+      return { action: 'derive', derived: await planDerived(store, tables, dialect, { run, item, source: table, derivation, ...stale, replaced: [] }) };
+  }
+  if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
   const replaced = plan.merge.slice(0, MAX_FILES_PER_MERGE);
   const generation = generationName(run.nowMs, run.runId.slice(-24));
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
@@ -287,7 +317,95 @@ export async function planCompaction(
     files: replaced.map((f) => `${prefix}${f}`),
     output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
   });
-  return { action: 'merge', compacted, replaced, leftOver: plan.merge.length - replaced.length, staged, sql: { compact } };
+  const leftOver = plan.merge.length - replaced.length;
+  // Only a merge of the whole partition covers every batch the derived table's files come from.
+  const derived =
+    derivation && leftOver === 0
+      ? await planDerived(store, tables, dialect, { run, item, source: table, derivation, generation, compacted, replaced })
+      : undefined;
+  return { action: 'merge', compacted, replaced, leftOver, staged, sql: { compact }, ...(derived ? { derived } : {}) };
+}
+
+/** The generation a compacted file belongs to (`<ms>-<run>`), or undefined. */
+function generationOf(file: string): string | undefined {
+  return /^(?:_compacted\/|compacted-)(\d{15}-[A-Za-z0-9]*?)(?:-\d+)?\.parquet$/.exec(file)?.[1];
+}
+
+/**
+ * When a closed source partition is one generation and its derived partition
+ * is not that generation's derivation: the generation and its file.
+ */
+async function staleDerivation(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  source: TableSchema,
+  derivation: DerivedTable,
+  partition: string,
+  run: CompactionRun,
+): Promise<{ generation: string; compacted: string } | undefined> {
+  const end = partitionEndMs(partition);
+  if (end === undefined || end > run.nowMs - run.olderThanMs || !run.tables.includes(derivation.table)) return undefined;
+  const liveOf = async (t: TableSchema) => {
+    const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(t)}${partition}/`));
+    return snapshotOf(await listingOf(store, t, partition), manifests).live;
+  };
+  const sourceLive = await liveOf(source);
+  const generations = new Set(sourceLive.map(generationOf));
+  const [generation] = generations;
+  if (generations.size !== 1 || generation === undefined) return undefined;
+  const derivedLive = await liveOf(tableNamed(tables, derivation.table));
+  if (derivedLive.length > 0 && derivedLive.every((f) => generationOf(f) === generation)) return undefined;
+  // The generation's own file (its parts end in -<n>).
+  const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
+  return compacted ? { generation, compacted } : undefined;
+}
+
+/** The batch a file of a partition belongs to: stream files are named by their batch, a backfill's `backfill-<file>-<n>` by its file. */
+function batchOf(file: string): string {
+  return /^(backfill-.+)-\d+\.parquet$/.exec(file)?.[1] ?? file.replace(/\.parquet$/, '');
+}
+
+/**
+ * The derived table's partition recomputed from the source's new generation:
+ * it replaces every derived file of the merged batches (also those still to
+ * arrive: a batch writes its tables' objects one after the other, and stream
+ * batches name them alike) and the derived table's earlier generations.
+ */
+async function planDerived(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  dialect: SqlDialect,
+  o: {
+    run: CompactionRun;
+    item: PartitionItem;
+    source: TableSchema;
+    derivation: DerivedTable;
+    generation: string;
+    compacted: string;
+    replaced: readonly string[];
+  },
+): Promise<MergeWork & { readonly table: string }> {
+  const table = tableNamed(tables, o.derivation.table);
+  // Manifests first, then the listing (the reader's order).
+  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${o.item.partition}/`));
+  const live = snapshotOf(await listingOf(store, table, o.item.partition), manifests).live;
+  const batches = new Set(o.replaced.filter((f) => !isCompacted(f)).map(batchOf));
+  // Recomputed from a generation alone (nothing merged now), it stands for every live derived file.
+  const covered = (f: string) => o.replaced.length === 0 || isCompacted(f) || batches.has(batchOf(f));
+  const replaced = [...new Set([...live.filter(covered), ...o.replaced.filter((f) => !isCompacted(f) && !f.startsWith('backfill-'))])].sort();
+  const compacted = o.run.publish ? `${PUBLISHED_PREFIX}${o.generation}.parquet` : `${COMPACTED_DIR}/${o.generation}.parquet`;
+  const staged = `${COMPACTION_RUNS_PREFIX}${o.run.runId}/${o.item.index}-${table.name}/`;
+  const sourceGeneration = `${o.run.lakeRoot}${tablePrefix(o.source)}${o.item.partition}/${o.compacted.replace(/\.parquet$/, '')}${dialect.name === 'duckdb' ? '*.parquet' : '%'}`;
+  const compact = derivedStatement(dialect, {
+    derived: o.derivation,
+    table,
+    source: o.source,
+    partition: o.item.partition,
+    generation: sourceGeneration,
+    batchId: `compacted-${o.generation}`,
+    output: dialect.name === 'duckdb' ? `${o.run.lakeRoot}${staged}${STAGED_FILE}` : `${o.run.lakeRoot}${staged}`,
+  });
+  return { action: 'merge', table: table.name, compacted, replaced, leftOver: 0, staged, sql: { compact } };
 }
 
 /** Staged data objects (not Athena's `_`-files or hidden ones), sorted. */
@@ -319,7 +437,7 @@ async function putInPlace(store: ObjectStore, table: TableSchema, m: CompactionM
 export async function commitPartition(
   store: ObjectStore,
   tables: readonly TableSchema[],
-  input: { readonly run: CompactionRun; readonly item: PartitionItem; readonly plan: PartitionWork },
+  input: { readonly run: CompactionRun; readonly item: PartitionItem; readonly plan: PartitionWork | MergeWork },
   options: {
     /** The engine's counts, when it reports them. */
     readonly counts?: { readonly rows?: number; readonly duplicates?: number };
@@ -329,7 +447,7 @@ export async function commitPartition(
 ): Promise<CommittedPartition> {
   const { run, item, plan } = input;
   const table = tableNamed(tables, item.table);
-  if (plan.action === 'none') throw new Error('nothing to commit');
+  if (plan.action === 'none' || plan.action === 'derive') throw new Error('nothing to commit: CommitDerived commits the derived work');
   if (plan.action === 'resume') {
     const body = await store.get(plan.manifestKey);
     if (!body) throw new Error(`${plan.manifestKey} is gone: nothing to resume`);

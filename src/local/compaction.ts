@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, resolve, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { COMPACTION_STATES as S, localCompactionDefinition } from '../adapters/workflows/compaction-workflow.js';
-import { compactableTables, TABLES } from '../catalog.js';
+import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../catalog.js';
 import { COMPACTED_DIR, type CompactionManifest, isCompacted, manifestTablePrefix } from '../lake/compaction.js';
 import {
   COMPACTION_RUNS_PREFIX,
@@ -181,14 +181,33 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     },
     [S.plan]: async (i) => {
       const input = i as { run: CompactionRun; item: PartitionItem };
-      const work = await planCompaction(store, tables, DUCKDB, input);
+      const work = await planCompaction(store, tables, DUCKDB, input, COMPACTION_DERIVATIONS);
       if (work.action === 'merge' && work.leftOver > 0) remaining++;
-      // DuckDB's COPY makes no directories.
-      if (work.action === 'merge') mkdirSync(join(lakeRoot, work.staged), { recursive: true });
-      if (work.action === 'merge') statements.set(work.sql.compact, { table: TABLES[input.item.table]!, staged: join(lakeRoot, work.staged, STAGED_FILE) });
+      const merges =
+        work.action === 'merge'
+          ? [[work, input.item.table] as const, ...(work.derived ? [[work.derived, work.derived.table] as const] : [])]
+          : work.action === 'derive'
+            ? [[work.derived, work.derived.table] as const]
+            : [];
+      for (const [m, table] of merges) {
+        // DuckDB's COPY makes no directories.
+        mkdirSync(join(lakeRoot, m.staged), { recursive: true });
+        statements.set(m.sql.compact, { table: TABLES[table]!, staged: join(lakeRoot, m.staged, STAGED_FILE) });
+      }
       return work;
     },
-    [S.compact]: async (i) => {
+    [S.compact]: (i) => runStatement(i),
+    [S.compactDerived]: (i) => runStatement(i),
+    [S.commit]: (i) => commit(i),
+    [S.commitDerived]: (i) => commit(i),
+    [S.deleteReplaced]: (i) =>
+      deleteReplaced(store, tables, i as Parameters<typeof deleteReplaced>[2], (item, deleted) => {
+        if (deleted > 0) statOf(item.table, item.partition).deleted += deleted;
+      }),
+  };
+  /** CompactPartition, CompactDerived: the statement on DuckDB. */
+  async function runStatement(i: unknown): Promise<unknown> {
+    {
       const { QueryString } = i as { QueryString: string };
       const s = statements.get(QueryString);
       if (!s) throw new Error('CompactPartition: a statement no PlanPartition rendered');
@@ -202,8 +221,11 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
       }
       counts.set(s.staged, { rows: distinct, duplicates: total - distinct });
       return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
-    },
-    [S.commit]: async (i) => {
+    }
+  }
+  /** CommitPartition, CommitDerived: the shared step, with the run's figures. */
+  async function commit(i: unknown): Promise<unknown> {
+    {
       const input = i as { run: CompactionRun; item: PartitionItem; plan: PartitionWork };
       const { item, plan } = input;
       if (plan.action !== 'merge') return commitPartition(store, tables, input);
@@ -223,12 +245,8 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
       });
       g.bytesOut = size(join(dir, out.compacted));
       return out;
-    },
-    [S.deleteReplaced]: (i) =>
-      deleteReplaced(store, tables, i as Parameters<typeof deleteReplaced>[2], (item, deleted) => {
-        if (deleted > 0) statOf(item.table, item.partition).deleted += deleted;
-      }),
-  };
+    }
+  }
 
   const request: CompactionRequest = {
     ...(o.tables ? { tables: o.tables } : {}),

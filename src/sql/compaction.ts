@@ -77,3 +77,33 @@ export function dedupeStatement(t: TableSchema, file: string, to: string): strin
   const keys = naturalKeyColumns(t).join(', ');
   return `COPY (SELECT * EXCLUDE (copy_no) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys} ORDER BY ${keepOrder(t)}) AS copy_no FROM read_parquet(${sqlString(file)})) WHERE copy_no = 1 ORDER BY ${keys}) TO ${sqlString(to)} (${DUCKDB_PARQUET_OUT})`;
 }
+
+/**
+ * A table of partial aggregates recomputed, when its source table's hour is
+ * compacted, from the source's new (deduplicated) generation: so a record put
+ * twice, which lands in two stream batches and so in two batches' partials,
+ * is counted once once its hour is compacted (`bar_partials` from `trades`).
+ */
+export interface DerivedTable {
+  readonly source: string;
+  readonly table: string;
+  /** The derived rows (at least the table's columns) from a relation of source rows, with `batchId` as their batch. */
+  select(d: SqlDialect, relation: string, batchId: string): string;
+}
+
+/** The statement writing a derived table's compacted Parquet from the source partition's generation `generationFiles` (a path glob locally, a `"$path" LIKE` pattern on Athena). */
+export function derivedStatement(
+  d: SqlDialect,
+  o: { derived: DerivedTable; table: TableSchema; source: TableSchema; partition: string; generation: string; batchId: string; output: string },
+): string {
+  const keys = naturalKeyColumns(o.table).join(', ');
+  if (d.name === 'duckdb') {
+    const select = o.table.columns.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPES[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
+    const relation = `read_parquet(${sqlString(o.generation)}, hive_partitioning = false)`;
+    return `COPY (SELECT ${select} FROM (${o.derived.select(d, relation, o.batchId)}) AS derived ORDER BY ${keys}) TO ${sqlString(o.output)} (${DUCKDB_PARQUET_OUT})`;
+  }
+  const { dt, hour } = partitionValues(o.partition);
+  const cols = o.table.columns.map((c) => sqlIdent(c.name)).join(', ');
+  const relation = `(SELECT * FROM ${sqlIdent(o.source.name)} WHERE dt = ${sqlString(dt)} AND hour = ${hour} AND "$path" LIKE ${sqlString(o.generation)})`;
+  return `UNLOAD (SELECT ${cols} FROM (${o.derived.select(d, relation, o.batchId)}) AS derived ORDER BY ${keys}) TO ${sqlString(o.output)} WITH (format = 'PARQUET', compression = 'SNAPPY')`;
+}

@@ -17,7 +17,9 @@ const COUNTS = `SELECT
   (SELECT sum(quantity) FROM trades) AS quantity,
   (SELECT count(*) FROM raw_events) AS raw,
   (SELECT count(*) FROM stock_ticks) AS ticks,
-  (SELECT count(*) FROM bars_1m) AS bars`;
+  (SELECT count(*) FROM bars_1m) AS bars,
+  (SELECT sum(volume) FROM bars_1m) AS bar_volume,
+  (SELECT sum(trade_count) FROM bars_1m) AS bar_trades`;
 
 /** A lake written by the pipeline in small batches: many files per hour partition. `times` puts every record that many times. */
 export async function smallFileLake(times = 1): Promise<string> {
@@ -56,7 +58,9 @@ export async function counts(lake: string): Promise<Record<string, number>> {
   const sql = await LakeSql.open(lake);
   try {
     const r = await sql.query(COUNTS);
-    return Object.fromEntries(r.columns.map((c, i) => [c, c === 'quantity' ? Number(Number(r.rows[0]![i]).toPrecision(9)) : Number(r.rows[0]![i])]));
+    return Object.fromEntries(
+      r.columns.map((c, i) => [c, c === 'quantity' || c === 'bar_volume' ? Number(Number(r.rows[0]![i]).toPrecision(9)) : Number(r.rows[0]![i])]),
+    );
   } finally {
     sql.close();
   }

@@ -55,14 +55,17 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     const tasks = Object.fromEntries(taskStates(definition.States));
     const map = definition.States[S.partitions]!;
     // Assess
-    expect(Object.keys(tasks).sort()).toEqual([S.commit, S.compact, S.deleteReplaced, S.list, S.plan].sort());
+    expect(Object.keys(tasks).sort()).toEqual([S.commit, S.commitDerived, S.compact, S.compactDerived, S.deleteReplaced, S.list, S.plan].sort());
+    expect(tasks[S.compactDerived]!.Parameters['QueryString.$']).toBe('$.plan.derived.sql.compact');
+    expect(tasks[S.commitDerived]!.Resource).toBe(fn('commit').arn);
+    expect(tasks[S.commit]!.Resource).toBe(fn('commit').arn);
     expect(tasks[S.compact]).toMatchObject({
       Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
       Parameters: { 'QueryString.$': '$.plan.sql.compact', WorkGroup: 'ticklake-dev', QueryExecutionContext: { Database: 'ticklake_dev' } },
     });
     expect(tasks[S.compact]!.Retry).toEqual([expect.objectContaining({ ErrorEquals: ['Athena.TooManyRequestsException'] })]);
     expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.listed.partitions', MaxConcurrencyPath: '$.listed.run.maxConcurrency' });
-    for (const step of [S.plan, S.compact, S.commit]) expect(tasks[step]!.Catch[0].Next, step).toBe(S.partitionFailed);
+    for (const step of [S.plan, S.compact, S.commit, S.compactDerived, S.commitDerived]) expect(tasks[step]!.Catch[0].Next, step).toBe(S.partitionFailed);
     expect(props).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL' } });
   });
 

@@ -9,8 +9,11 @@
  *
  * ```
  * StartCompaction → ListClosedPartitions → CompactPartitions (Map over the partitions, MaxConcurrencyPath:
- *     PlanPartition → WhatToDo? ─ merge  → CompactPartition (Athena UNLOAD │ DuckDB COPY) → CommitPartition → PartitionDone
+ *     PlanPartition → WhatToDo? ─ merge  → CompactPartition (Athena UNLOAD │ DuckDB COPY) → CommitPartition
+ *                                          → HasDerivedTable? ─ yes → CompactDerived → CommitDerived → PartitionDone
+ *                                                             └ no  → PartitionDone
  *                               ├ resume → CommitPartition (a publication a crash interrupted) → PartitionDone
+ *                               ├ derive → CompactDerived → CommitDerived (a derived partition a failed run left behind)
  *                               └ none   → PartitionDone
  *     any error → PartitionFailed)
  *   → DeleteReplaced → AllCompacted? ─ yes → CompactionSucceeded
@@ -42,6 +45,9 @@ export const COMPACTION_STATES = {
   whatToDo: 'WhatToDo',
   compact: 'CompactPartition',
   commit: 'CommitPartition',
+  hasDerived: 'HasDerivedTable',
+  compactDerived: 'CompactDerived',
+  commitDerived: 'CommitDerived',
   done: 'PartitionDone',
   partitionFailed: 'PartitionFailed',
   deleteReplaced: 'DeleteReplaced',
@@ -100,16 +106,24 @@ export function compactionDefinition(scope: Construct, t: CompactionTargets): sf
 
   // One partition.
   const plan = invoke(s.plan, t.plan, "Reads the partition's manifests, then lists it; the files to merge and the statement", Duration.minutes(2), '$.plan');
-  const compact = new tasks.AthenaStartQueryExecution(scope, s.compact, {
-    comment: "Writes the partition's files, each natural key once and sorted by it, as Parquet to the run's staging prefix",
-    queryString: J.stringAt('$.plan.sql.compact'),
-    queryExecutionContext: { databaseName: t.database },
-    workGroup: t.workGroup,
-    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-    resultPath: J.DISCARD,
-    taskTimeout: sfn.Timeout.duration(Duration.minutes(30)),
-  });
-  compact.addRetry({ errors: THROTTLED, interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2 });
+  const athena = (id: string, comment: string, query: string) => {
+    const task = new tasks.AthenaStartQueryExecution(scope, id, {
+      comment,
+      queryString: J.stringAt(query),
+      queryExecutionContext: { databaseName: t.database },
+      workGroup: t.workGroup,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      resultPath: J.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(30)),
+    });
+    task.addRetry({ errors: THROTTLED, interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2 });
+    return task;
+  };
+  const compact = athena(
+    s.compact,
+    "Writes the partition's files, each natural key once and sorted by it, as Parquet to the run's staging prefix",
+    '$.plan.sql.compact',
+  );
   const commit = invoke(
     s.commit,
     t.commit,
@@ -129,12 +143,32 @@ export function compactionDefinition(scope: Construct, t: CompactionTargets): sf
     comment: 'Reports the failed partition; readers still see it exactly (the protocol), and the next run plans it again',
     parameters: outcome(false),
   });
-  for (const step of [plan, compact, commit]) step.addCatch(partitionFailed, { resultPath: '$.error' });
+  const compactDerived = athena(
+    s.compactDerived,
+    "Recomputes the derived table's partition (bar_partials) from the new generation: a record put twice is counted once",
+    '$.plan.derived.sql.compact',
+  );
+  const commitDerived = invoke(
+    s.commitDerived,
+    t.commit,
+    "Writes the derived partition's manifest, then puts its staged file in place",
+    Duration.minutes(5),
+    '$.committedDerived',
+    sfn.TaskInput.fromObject({
+      run: J.objectAt('$.run'),
+      item: { index: J.numberAt('$.item.index'), table: J.stringAt('$.plan.derived.table'), partition: J.stringAt('$.item.partition') },
+      plan: J.objectAt('$.plan.derived'),
+    }),
+  );
+  for (const step of [plan, compact, commit, compactDerived, commitDerived]) step.addCatch(partitionFailed, { resultPath: '$.error' });
   compact.next(commit);
-  commit.next(done);
+  commit.next(new sfn.Choice(scope, s.hasDerived).when(sfn.Condition.isPresent('$.plan.derived'), compactDerived).otherwise(done));
+  compactDerived.next(commitDerived);
+  commitDerived.next(done);
   const whatToDo = new sfn.Choice(scope, s.whatToDo)
     .when(sfn.Condition.stringEquals('$.plan.action', 'merge'), compact)
     .when(sfn.Condition.stringEquals('$.plan.action', 'resume'), commit)
+    .when(sfn.Condition.stringEquals('$.plan.action', 'derive'), compactDerived)
     .otherwise(done);
 
   const partitions = new sfn.Map(scope, s.partitions, {
