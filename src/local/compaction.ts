@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { COMPACTION_STATES as S, localCompactionDefinition } from '../adapters/workflows/compaction-workflow.js';
 import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../catalog.js';
 import { COMPACTED_DIR, type CompactionManifest, isCompacted, manifestTablePrefix } from '../lake/compaction.js';
@@ -92,6 +92,9 @@ export interface CompactSummary {
   readonly seconds: number;
 }
 
+/** Partitions a local run compacts at once. */
+const PARALLEL_PARTITIONS = 2;
+
 /** The lock compaction runs hold (beside `up.lock`): two compactions of one lake never interleave. */
 export const COMPACT_LOCK = 'compact.lock';
 
@@ -154,7 +157,20 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   // What a crashed run staged is never needed locally unless it was publishing (then the plan resumes from it); the lock makes this run the only one.
   if (!o.publish) rmSync(join(lakeRoot, COMPACTION_RUNS_PREFIX), { recursive: true, force: true });
   const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
+  // Partitions compacted at once (the Map's MaxConcurrency), each on its own connection: small partitions leave cores idle.
+  const pool = await Promise.all(Array.from({ length: PARALLEL_PARTITIONS }, () => instance.connect()));
+  const free = [...pool];
+  const waiting: ((c: DuckDBConnection) => void)[] = [];
+  const withConnection = async <T>(f: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const c = free.pop() ?? (await new Promise<DuckDBConnection>((res) => waiting.push(res)));
+    try {
+      return await f(c);
+    } finally {
+      const next = waiting.shift();
+      if (next) next(c);
+      else free.push(c);
+    }
+  };
   const stats = new Map<string, Gathered>();
   const statOf = (table: string, partition: string): Gathered => {
     const key = `${table}/${partition}`;
@@ -173,7 +189,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     [S.list]: async (i) => {
       const listed = await listClosedPartitions(store, tables, i as ListInput, {
         lakeRoot: `${lakeRoot}${sep}`,
-        maxConcurrency: 1,
+        maxConcurrency: PARALLEL_PARTITIONS,
         publish: o.publish ?? false,
       });
       remaining += listed.remaining;
@@ -207,11 +223,11 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   };
   /** CompactPartition, CompactDerived: the statement on DuckDB. */
   async function runStatement(i: unknown): Promise<unknown> {
-    {
-      const { QueryString } = i as { QueryString: string };
-      const s = statements.get(QueryString);
-      if (!s) throw new Error('CompactPartition: a statement no PlanPartition rendered');
-      statements.delete(QueryString);
+    const { QueryString } = i as { QueryString: string };
+    const s = statements.get(QueryString);
+    if (!s) throw new Error('CompactPartition: a statement no PlanPartition rendered');
+    statements.delete(QueryString);
+    await withConnection(async (c) => {
       await c.run(QueryString);
       // The one sorted file is checked for duplicates, rare (a re-put record), and rewritten without them if any.
       const [total, distinct] = (await c.runAndReadAll(countKeysStatement(s.table, s.staged))).getRows()[0]!.map(Number) as [number, number];
@@ -220,32 +236,30 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
         renameSync(`${s.staged}.dedup`, s.staged);
       }
       counts.set(s.staged, { rows: distinct, duplicates: total - distinct });
-      return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
-    }
+    });
+    return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
   }
   /** CommitPartition, CommitDerived: the shared step, with the run's figures. */
   async function commit(i: unknown): Promise<unknown> {
-    {
-      const input = i as { run: CompactionRun; item: PartitionItem; plan: PartitionWork };
-      const { item, plan } = input;
-      if (plan.action !== 'merge') return commitPartition(store, tables, input);
-      const dir = partitionDir(item);
-      const staged = join(lakeRoot, plan.staged, STAGED_FILE);
-      const n = counts.get(staged) ?? { rows: 0, duplicates: 0 };
-      const g = statOf(item.table, item.partition);
-      // A partition merged over several runs (more files than one run takes) counts its input files once and its final rows.
-      const fresh = plan.replaced.filter((f) => !isCompacted(f));
-      g.filesIn += fresh.length;
-      g.rows = n.rows;
-      g.duplicates += n.duplicates;
-      g.bytesIn += fresh.reduce((a, f) => a + size(join(dir, f)), 0);
-      const out = await commitPartition(store, tables, input, {
-        counts: n,
-        ...(o.afterManifest ? { afterManifest: () => o.afterManifest!(item.table, item.partition) } : {}),
-      });
-      g.bytesOut = size(join(dir, out.compacted));
-      return out;
-    }
+    const input = i as { run: CompactionRun; item: PartitionItem; plan: PartitionWork };
+    const { item, plan } = input;
+    if (plan.action !== 'merge') return commitPartition(store, tables, input);
+    const dir = partitionDir(item);
+    const staged = join(lakeRoot, plan.staged, STAGED_FILE);
+    const n = counts.get(staged) ?? { rows: 0, duplicates: 0 };
+    const g = statOf(item.table, item.partition);
+    // A partition merged over several runs (more files than one run takes) counts its input files once and its final rows.
+    const fresh = plan.replaced.filter((f) => !isCompacted(f) && existsSync(join(dir, f)));
+    g.filesIn += fresh.length;
+    g.rows = n.rows;
+    g.duplicates += n.duplicates;
+    g.bytesIn += fresh.reduce((a, f) => a + size(join(dir, f)), 0);
+    const out = await commitPartition(store, tables, input, {
+      counts: n,
+      ...(o.afterManifest ? { afterManifest: () => o.afterManifest!(item.table, item.partition) } : {}),
+    });
+    g.bytesOut = size(join(dir, out.compacted));
+    return out;
   }
 
   const request: CompactionRequest = {
@@ -269,7 +283,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
       }
     } while (remaining > 0);
   } finally {
-    c.closeSync();
+    for (const c of pool) c.closeSync();
     instance.closeSync();
     if (!o.publish) rmSync(join(lakeRoot, COMPACTION_RUNS_PREFIX), { recursive: true, force: true });
   }
