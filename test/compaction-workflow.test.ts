@@ -112,12 +112,13 @@ describe('a partition of more files than one run merges', () => {
   const f = sharedSmallFileLake();
 
   it('is compacted to one file by one `compactLake`, each natural key once', async () => {
-    // Prepare: one trades file put again under MAX_FILES_PER_MERGE + 10 other names (a producer retrying the same batch)
+    // Prepare: one trades file put again under MAX_FILES_PER_MERGE + 10 other names (a producer retrying the same batch),
+    // sorting after the stream's own files: the first run merges those, so bar_partials are recomputed over several runs
     const copy = copyLake(f.lake);
     const partition = tablePartitions(copy, TABLES.trades!)[1]!;
     const dir = join(copy, 'curated', 'trades', partition);
     const first = listPartition(dir)[0]!;
-    for (let i = 0; i < MAX_FILES_PER_MERGE + 10; i++) copyFileSync(join(dir, first), join(dir, `retried-${i}.parquet`));
+    for (let i = 0; i < MAX_FILES_PER_MERGE + 10; i++) copyFileSync(join(dir, first), join(dir, `zz-retried-${i}.parquet`));
     const inflated = await counts(copy);
     // Act
     const r = await compactLake({ lakeRoot: copy, nowMs: LATER });

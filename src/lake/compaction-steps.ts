@@ -25,6 +25,7 @@ import { compactionStatement, type DerivedTable, derivedStatement } from '../sql
 import {
   COMPACTED_DIR,
   type CompactionManifest,
+  generationFiles,
   generationName,
   isCompacted,
   manifestKey,
@@ -116,6 +117,8 @@ export interface MergeWork {
   /** Lake key prefix the statement writes to. */
   readonly staged: string;
   readonly sql: { readonly compact: string };
+  /** For a derived table's generation: the source generation's file it is computed from. */
+  readonly derivedFrom?: string;
   /** The derived table's partition recomputed from this generation, once it is committed (CompactDerived, CommitDerived). */
   readonly derived?: MergeWork & { readonly table: string };
 }
@@ -303,7 +306,10 @@ export async function planCompaction(
   if (plan.merge.length === 0 && derivation) {
     const stale = await staleDerivation(store, tables, table, derivation, item.partition, run);
     if (stale)
-      return { action: 'derive', derived: await planDerived(store, tables, dialect, { run, item, source: table, derivation, ...stale, replaced: [] }) };
+      return {
+        action: 'derive',
+        derived: await planDerived(store, tables, dialect, { run, item, source: table, derivation, compacted: stale.compacted, merged: [], leftOver: [] }),
+      };
   }
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
   const replaced = plan.merge.slice(0, MAX_FILES_PER_MERGE);
@@ -318,11 +324,17 @@ export async function planCompaction(
     output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
   });
   const leftOver = plan.merge.length - replaced.length;
-  // Only a merge of the whole partition covers every batch the derived table's files come from.
-  const derived =
-    derivation && leftOver === 0
-      ? await planDerived(store, tables, dialect, { run, item, source: table, derivation, generation, compacted, replaced })
-      : undefined;
+  const derived = derivation
+    ? await planDerived(store, tables, dialect, {
+        run,
+        item,
+        source: table,
+        derivation,
+        compacted,
+        merged: replaced,
+        leftOver: plan.merge.slice(replaced.length),
+      })
+    : undefined;
   return { action: 'merge', compacted, replaced, leftOver, staged, sql: { compact }, ...(derived ? { derived } : {}) };
 }
 
@@ -353,10 +365,13 @@ async function staleDerivation(
   const generations = new Set(sourceLive.map(generationOf));
   const [generation] = generations;
   if (generations.size !== 1 || generation === undefined) return undefined;
-  const derivedLive = await liveOf(tableNamed(tables, derivation.table));
-  if (derivedLive.length > 0 && derivedLive.every((f) => generationOf(f) === generation)) return undefined;
   // The generation's own file (its parts end in -<n>).
   const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
+  const derivedTable = tableNamed(tables, derivation.table);
+  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(derivedTable)}${partition}/`));
+  const derivedLive = snapshotOf(await listingOf(store, derivedTable, partition), manifests).live;
+  const from = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
+  if (derivedLive.length > 0 && derivedLive.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
   return compacted ? { generation, compacted } : undefined;
 }
 
@@ -380,20 +395,28 @@ async function planDerived(
     item: PartitionItem;
     source: TableSchema;
     derivation: DerivedTable;
-    generation: string;
+    /** The source's new generation file (relative to its partition). */
     compacted: string;
-    replaced: readonly string[];
+    /** Source files merged into it now. */
+    merged: readonly string[];
+    /** Live source files it does not hold (left for the next run). */
+    leftOver: readonly string[];
   },
 ): Promise<MergeWork & { readonly table: string }> {
   const table = tableNamed(tables, o.derivation.table);
   // Manifests first, then the listing (the reader's order).
   const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${o.item.partition}/`));
   const live = snapshotOf(await listingOf(store, table, o.item.partition), manifests).live;
-  const batches = new Set(o.replaced.filter((f) => !isCompacted(f)).map(batchOf));
-  // Recomputed from a generation alone (nothing merged now), it stands for every live derived file.
-  const covered = (f: string) => o.replaced.length === 0 || isCompacted(f) || batches.has(batchOf(f));
-  const replaced = [...new Set([...live.filter(covered), ...o.replaced.filter((f) => !isCompacted(f) && !f.startsWith('backfill-'))])].sort();
-  const compacted = o.run.publish ? `${PUBLISHED_PREFIX}${o.generation}.parquet` : `${COMPACTED_DIR}/${o.generation}.parquet`;
+  // The new generation holds every source row but the left-over files': every derived file stands for source rows
+  // of its batch (a derived generation: of the source generation it was derived from), so all others are replaced.
+  const derivedFrom = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
+  const leftOver = new Set(o.leftOver.map(batchOf));
+  const held = (f: string) => !leftOver.has(isCompacted(f) ? batchOf(derivedFrom.get(f) ?? f) : batchOf(f));
+  // Merged stream batches' derived files still to arrive are named alike: replaced too.
+  const coming = o.merged.filter((f) => !isCompacted(f) && !f.startsWith('backfill-'));
+  const replaced = [...new Set([...live.filter(held), ...coming])].sort();
+  const generation = generationName(o.run.nowMs, o.run.runId.slice(-24));
+  const compacted = o.run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = `${COMPACTION_RUNS_PREFIX}${o.run.runId}/${o.item.index}-${table.name}/`;
   const sourceGeneration = `${o.run.lakeRoot}${tablePrefix(o.source)}${o.item.partition}/${o.compacted.replace(/\.parquet$/, '')}${dialect.name === 'duckdb' ? '*.parquet' : '%'}`;
   const compact = derivedStatement(dialect, {
@@ -402,10 +425,10 @@ async function planDerived(
     source: o.source,
     partition: o.item.partition,
     generation: sourceGeneration,
-    batchId: `compacted-${o.generation}`,
+    batchId: `compacted-${generation}`,
     output: dialect.name === 'duckdb' ? `${o.run.lakeRoot}${staged}${STAGED_FILE}` : `${o.run.lakeRoot}${staged}`,
   });
-  return { action: 'merge', table: table.name, compacted, replaced, leftOver: 0, staged, sql: { compact } };
+  return { action: 'merge', table: table.name, compacted, replaced, leftOver: 0, staged, sql: { compact }, derivedFrom: o.compacted };
 }
 
 /** Staged data objects (not Athena's `_`-files or hidden ones), sorted. */
@@ -469,6 +492,7 @@ export async function commitPartition(
     replaced: plan.replaced,
     ...(staged.length > 1 ? { parts: staged.slice(1).map((_, i) => `${base}-${i + 1}.parquet`) } : {}),
     ...(run.publish ? { staged: plan.staged } : {}),
+    ...(plan.derivedFrom ? { derivedFrom: plan.derivedFrom } : {}),
     createdAtMs: run.nowMs,
     ...options.counts,
   };

@@ -61,6 +61,8 @@ export interface CompactionManifest {
   readonly parts?: readonly string[];
   /** Lake key prefix of the staged output a publication copies from (kept until it is done; see {@link PartitionPlan.resume}). */
   readonly staged?: string;
+  /** For a table compaction recomputes from another (bar_partials from trades): the source generation's file it was computed from. */
+  readonly derivedFrom?: string;
   /** When the run wrote the manifest, ms since epoch (the grace period runs from here). */
   readonly createdAtMs: number;
   /** Rows written, when the engine reports them. */
