@@ -312,7 +312,9 @@ export async function planCompaction(
       };
   }
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
-  const replaced = plan.merge.slice(0, MAX_FILES_PER_MERGE);
+  // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
+  const ordered = [...plan.merge.filter((f) => !isCompacted(f)), ...plan.merge.filter(isCompacted)];
+  const replaced = ordered.slice(0, MAX_FILES_PER_MERGE).sort();
   const generation = generationName(run.nowMs, run.runId.slice(-24));
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = stagingPrefix(run.runId, item.index);
@@ -332,7 +334,7 @@ export async function planCompaction(
         derivation,
         compacted,
         merged: replaced,
-        leftOver: plan.merge.slice(replaced.length),
+        leftOver: ordered.slice(replaced.length),
       })
     : undefined;
   return { action: 'merge', compacted, replaced, leftOver, staged, sql: { compact }, ...(derived ? { derived } : {}) };
