@@ -22,8 +22,21 @@ import { ATHENA } from '../src/sql/dialect.js';
 import { counts, LATER, sharedSmallFileLake } from './helpers/compaction-lake.js';
 import { tempDir } from './helpers/lake-files.js';
 
-/** Trades as a folder-listing reader counts them: every Parquet file directly in a partition folder. */
+/**
+ * Trades as a folder-listing reader counts them: every Parquet file directly in a partition folder.
+ * A file deleted between its listing and its reading fails the read, which is run again (as an Athena query would be).
+ */
 async function listedTrades(lake: string): Promise<{ rows: number; keys: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listedTradesOnce(lake);
+    } catch (e) {
+      if (attempt === 5 || !/No such file/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function listedTradesOnce(lake: string): Promise<{ rows: number; keys: number }> {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
