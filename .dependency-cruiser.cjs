@@ -3,7 +3,7 @@
  *
  *   entry points  lambdas/<fn>/, bin/, lib/ (CDK), src/cli/, bench/
  *   adapters      src/adapters/ (aws/, binance/, workflows/), src/local/
- *   use cases     src/ingest/, src/backfill/, src/ml/, src/timeseries/, src/orchestration/, src/dashboard/, src/analysis/, src/catalog.ts
+ *   use cases     src/ingest/, src/backfill/, src/ml/, src/timeseries/, src/orchestration/, src/dashboard/, src/analysis/, src/schemas/, src/enriched/, src/catalog.ts
  *   sources       src/sources/<id>/ (+ contract.ts, index.ts: the registry)
  *   lake          src/lake/, src/sql/
  *   core          src/core/
@@ -13,12 +13,12 @@
 const CORE = '^src/core/';
 const LAKE = '^src/(lake|sql)/';
 const SOURCES = '^src/sources/';
-const USE_CASES = '^src/(ingest|backfill|ml|timeseries|orchestration|dashboard|analysis)/|^src/catalog\\.ts$';
+const USE_CASES = '^src/(ingest|backfill|ml|timeseries|orchestration|dashboard|analysis|schemas|enriched)/|^src/catalog\\.ts$';
 const ADAPTERS = '^src/(adapters|local)/';
 const ENTRY_POINTS = '^(lambdas|lib|bin|bench)/|^src/cli/';
 // npm packages match both as bare names (unresolved) and as resolved paths (`node_modules/<pkg>/…`,
 // also through a symlinked node_modules, where the path is `../<elsewhere>/node_modules/<pkg>/…`).
-const RUNTIME_PACKAGES = '(@aws-sdk/|@duckdb/|aws-cdk-lib(/|$)|constructs(/|$)|ws(/|$)|mqtt(/|$)|aedes(/|$))';
+const RUNTIME_PACKAGES = '(@aws-sdk/|@duckdb/|aws-cdk-lib(/|$)|constructs(/|$)|ws(/|$)|mqtt(/|$)|aedes(/|$)|pg(/|$)|pg-logical-replication(/|$))';
 const RUNTIME_SPECIFIC = `^(node:)?(fs|fs/promises|child_process|worker_threads|net|http|https)$|^${RUNTIME_PACKAGES}|(^|/)node_modules/${RUNTIME_PACKAGES}`;
 
 module.exports = {
@@ -56,7 +56,7 @@ module.exports = {
       name: 'pure-code-is-runtime-neutral',
       severity: 'error',
       comment:
-        'Core, lake, sources and use cases run unchanged in Lambda and locally: no file system, network client (ws, mqtt, aedes), AWS SDK, DuckDB or CDK.',
+        'Core, lake, sources and use cases run unchanged in Lambda and locally: no file system, network client (ws, mqtt, aedes, pg), AWS SDK, DuckDB or CDK.',
       from: { path: `${CORE}|${LAKE}|${SOURCES}|${USE_CASES}` },
       to: { path: RUNTIME_SPECIFIC },
     },

@@ -9,7 +9,14 @@
  *   engagement_aggregate_events_per_s  the same handler and rounds on 10,000-record events of simulated short-video
  *                             views: validate, events + per-category window partials + raw Parquet (one core, in its
  *                             own process: bench/engagement-child.ts; target >= 300,000)
+ *   sessionize_events_per_s   the viewing source's TypeScript sessionizer on ~1 M simulated TV events in arrival order
+ *                             (late and duplicated ones included): every add, the intervals per show airing and their
+ *                             ad views (one core, own process: bench/sessionize-child.ts; target >= 200,000)
  *   handler_vs_json_parse     ratio of the two
+ *   mqtt_bridge_msgs_per_s    the MQTT bridge draining 50,000 QoS 1 sensor messages queued for its persistent session:
+ *                             over the real protocol (Mosquitto when installed, else the embedded aedes broker), each put
+ *                             on a local stream (4 shards on disk) before its PUBACK; best of 3 rounds (own process:
+ *                             bench/mqtt-bridge-child.ts; target >= 20,000)
  *   replay_trades_per_s       local end-to-end replay of a Binance CSV (stream, pollers, handler, lake files)
  *   replay_peak_rss_mb        peak RSS of that replay process
  *   replay_trades             trades in the replayed file
@@ -27,6 +34,11 @@
  *                             of 7 days of two symbols' trades (bench/dashboard-api.ts; target <= 100 ms)
  *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
  *                             minutes of every source; target <= 2,000 ms; bench/dashboard.ts)
+ *
+ *   cdc_changes_per_s         the change reader draining a backlog of ~190,000 row changes (inserts, updates with old
+ *                             rows, deletes) from a real local PostgreSQL: pgoutput decoding, one envelope per row,
+ *                             batched puts to the local stream, LSN confirmed after each put (one Node.js thread;
+ *                             PostgreSQL in its own processes; bench/cdc.ts; target >= 20,000; skipped without PostgreSQL)
  *
  *   train_all_models_s        training every model kind on 30 days of two symbols' minute bars (bench/ml.ts)
  *   predict_ms_per_bar        feature update + champion prediction for one new bar
@@ -46,8 +58,8 @@
  *   up_idle_cpu_pct           CPU of that process, all threads, in % of one core (target < 15)
  *   up_rss_mb                 its peak RSS (target < 400)
  *
- * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml,
- *          --skip-dashboard, --skip-compaction, --skip-live, --live-seconds N (default 30)
+ * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml, --skip-mqtt,
+ *          --skip-dashboard, --skip-compaction, --skip-live, --skip-cdc, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +73,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { benchDashboardApi } from './dashboard-api.js';
 import { benchCompaction } from './compaction.js';
+import { benchCdc } from './cdc.js';
 import { dashboardRenderMs } from './dashboard.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { barsFromTradesSql } from '../src/sql/bars.js';
@@ -130,6 +143,30 @@ fig('handler_vs_json_parse', Number((handlerRate / parseRate).toFixed(3)), 'x');
     Math.round(r.eventsPerS),
     'events/s',
     '(views -> engagement_events, window partials, raw; same rounds, own process)',
+  );
+}
+{
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sessionize-child.ts')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { eventsPerS: number; events: number; intervals: number };
+  fig(
+    'sessionize_events_per_s',
+    Math.round(r.eventsPerS),
+    'events/s',
+    `(${r.events.toLocaleString('en-US')} viewing events -> ${r.intervals.toLocaleString('en-US')} view intervals + ad views; best of 5, own process)`,
+  );
+}
+
+if (!args.includes('--skip-mqtt')) {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'mqtt-bridge-child.ts'), '50000'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { msgsPerS: number; messages: number; cpuPct: number; broker: string };
+  fig(
+    'mqtt_bridge_msgs_per_s',
+    Math.round(r.msgsPerS),
+    'msgs/s',
+    `(best of 3 rounds of ${r.messages.toLocaleString('en-US')} QoS 1 messages, PUBACK after the put; ${r.broker}; bridge process ${Math.round(r.cpuPct)} % of a core)`,
   );
 }
 
@@ -324,6 +361,18 @@ if (!args.includes('--skip-compaction')) {
   );
 }
 
+// --- change data capture: the reader from a real PostgreSQL to the local stream ------
+if (!args.includes('--skip-cdc')) {
+  const c = await benchCdc(log);
+  if (c)
+    fig(
+      'cdc_changes_per_s',
+      Math.round(c.changesPerSec),
+      'changes/s',
+      `(${c.changes.toLocaleString('en-US')} row changes in ${c.seconds.toFixed(1)} s; reader process at ${Math.round(c.cpuShare * 100)} % of one core)`,
+    );
+}
+
 // --- forecasting models (bench/ml.ts, in its own process) --------------------------
 if (!args.includes('--skip-ml')) {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ml.ts'), '--json'], {
@@ -336,7 +385,8 @@ if (!args.includes('--skip-ml')) {
     'train_all_models_s',
     Number(ml.train_all_models_s),
     's',
-    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of two symbols; target <= 5 s)`,
+    `(persistence, ridge, random forest, GBT on ${Number(ml.train_rows).toLocaleString('en-US')} minute bars of two symbols; target <= 5 s; ` +
+      `features ${ml.train_s_features} + ridge ${ml.train_s_ridge} + random forest ${ml.train_s_random_forest} + GBT ${ml.train_s_gbt} s; CPU ${ml.train_all_models_cpu_s} s)`,
   );
   fig('predict_ms_per_bar', Number(ml.predict_ms_per_bar), 'ms', '(features + champion prediction for one new bar)');
 }

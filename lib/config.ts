@@ -67,6 +67,9 @@ const idList = z.preprocess((v) => {
 /** Registry sources that enter by an HTTP poller (the ones `sourcePollers` may name). */
 const POLLED_SOURCE_IDS = SOURCES.filter((s) => s.poller !== undefined).map((s) => s.id);
 
+/** Registry sources with a simulator (the ones `simulators` may name). */
+const SIMULATED_SOURCE_IDS = SOURCES.filter((s) => s.simulator !== undefined).map((s) => s.id);
+
 /** The configuration schema: every key, its type, range and default. */
 export const configSchema = z
   .object({
@@ -162,6 +165,13 @@ export const configSchema = z
      * stream. None by default: the app then calls no third-party API.
      */
     sourcePollers: idList.default([]),
+    /**
+     * Registry sources whose simulators produce in the cloud, for demos: a
+     * schedule every 5 minutes invokes one generator function that puts the
+     * last 5 minutes of their simulated records on the Kinesis stream. None by
+     * default.
+     */
+    simulators: idList.default([]),
 
     /** Alarm notifications go to this address (a subscription to confirm by e-mail). */
     alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email('not an e-mail address').optional()),
@@ -203,6 +213,29 @@ export const configSchema = z
      * action (off by default).
      */
     iotTopicRule: boolFrom.default(false),
+    /**
+     * Change data capture in the cloud (the cdc source; off by default): AWS DMS
+     * Serverless reading an RDS or Aurora PostgreSQL database (logical
+     * replication) and putting each row change on the Kinesis stream. The
+     * database's credentials stay in Secrets Manager (cdcSecretArn: a secret with
+     * username, password, host and port); DMS runs in your database's subnets.
+     */
+    cdc: boolFrom.default(false),
+    cdcEngine: z.enum(['postgres', 'aurora-postgresql']).default('postgres'),
+    cdcSecretArn: optionalString,
+    cdcDatabaseName: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a PostgreSQL database name')
+      .default('postgres'),
+    /** Subnets (two or more, in different AZs) DMS runs in: ones that reach the database. */
+    cdcSubnetIds: idList.default([]),
+    /** Security groups of DMS's network interfaces: allowed in by the database's security group. */
+    cdcSecurityGroupIds: idList.default([]),
+    /** DMS capacity units (1 DCU = 2 GB RAM) the replication may scale to. */
+    cdcMaxCapacityUnits: z.coerce
+      .number()
+      .refine((n) => [1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384].includes(n), { message: 'one of 1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384' })
+      .default(4),
     binanceLiveSymbols: commaList.default(['BTCUSDT', 'ETHUSDT']),
     /** Binance stream endpoint; default the connector's (wss://stream.binance.com:9443). */
     binanceLiveWsUrl: optionalString,
@@ -254,6 +287,25 @@ export const configSchema = z
         message: 'the IoT topic rule puts to a Kinesis stream, and ingestion=msk has none: use ingestion=kinesis or leave iotTopicRule off',
       });
     }
+    if (c.cdc) {
+      const need = (key: string, ok: boolean, message: string) => ok || ctx.addIssue({ code: 'custom', path: [key], message });
+      need('cdc', c.ingestion === 'kinesis', 'DMS puts changes to a Kinesis stream, and ingestion=msk has none: use ingestion=kinesis or leave cdc off');
+      need(
+        'cdcSecretArn',
+        c.cdcSecretArn !== undefined && /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(c.cdcSecretArn),
+        'required with cdc=true: the ARN of a Secrets Manager secret with the database username, password, host and port',
+      );
+      need(
+        'cdcSubnetIds',
+        c.cdcSubnetIds.length >= 2 && c.cdcSubnetIds.every((x) => /^subnet-[0-9a-f]{8,17}$/.test(x)),
+        'required with cdc=true: two or more subnet ids (subnet-…) in different availability zones that reach the database',
+      );
+      need(
+        'cdcSecurityGroupIds',
+        c.cdcSecurityGroupIds.length >= 1 && c.cdcSecurityGroupIds.every((x) => /^sg-[0-9a-f]{8,17}$/.test(x)),
+        'required with cdc=true: one or more security group ids (sg-…) the database lets in',
+      );
+    }
     if (c.binanceLive && c.ingestion === 'msk') {
       ctx.addIssue({
         code: 'custom',
@@ -278,15 +330,26 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: [key], message: message! });
       }
     }
-    for (const id of c.sourcePollers) {
-      if (!POLLED_SOURCE_IDS.includes(id)) {
+    const sourceIds = (key: 'sourcePollers' | 'simulators', allowed: readonly string[], lacking: string, label: string) => {
+      for (const id of c[key]) {
+        if (allowed.includes(id)) continue;
         const known = SOURCES.some((s) => s.id === id);
         ctx.addIssue({
           code: 'custom',
-          path: ['sourcePollers'],
-          message: `${known ? `source "${id}" is not polled (it has no HTTP poller)` : `unknown source "${id}"`}; polled sources: ${POLLED_SOURCE_IDS.join(', ')}`,
+          path: [key],
+          message: `${known ? `source "${id}" ${lacking}` : `unknown source "${id}"`}; ${label}: ${allowed.join(', ')}`,
         });
       }
+    };
+    sourceIds('sourcePollers', POLLED_SOURCE_IDS, 'is not polled (it has no HTTP poller)', 'polled sources');
+    sourceIds('simulators', SIMULATED_SOURCE_IDS, 'has no simulator', 'sources with a simulator');
+    if (c.ingestion === 'msk' && c.simulators.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['simulators'],
+        message:
+          'the simulated producers put records with Kinesis PutRecords and have no Kafka producer; with ingestion=msk leave simulators empty (or use ingestion=kinesis)',
+      });
     }
     if (c.ingestion === 'msk' && c.sourcePollers.length > 0) {
       ctx.addIssue({

@@ -14,6 +14,9 @@ export const TIMESERIES_WRITER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'timeseries
 /** The poller of a polled source (sourcePollers), invoked by its schedule. */
 export const SOURCE_POLLER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'source-poller', 'handler.ts');
 
+/** The simulated producers' generator (simulators), invoked by its schedule. */
+export const SIMULATED_PRODUCER_ENTRY = join(PROJECT_ROOT, 'lambdas', 'simulated-producer', 'handler.ts');
+
 /** The dashboard API (dashboard=true), behind CloudFront. */
 export const DASHBOARD_API_ENTRY = join(PROJECT_ROOT, 'lambdas', 'dashboard-api', 'handler.ts');
 /** The dashboard page's static files, and uPlot's browser build it loads from /vendor/. */

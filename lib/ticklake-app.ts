@@ -11,15 +11,17 @@
  *   observability  dashboard, alarms, alarm topic
  *   binance-live   the Binance live connector on ECS Fargate, if enabled (binanceLive=true)
  *   dashboard      the dashboard page (S3 + CloudFront) and its API on Athena, if enabled (dashboard=true)
+ *   cdc            AWS DMS from the web shop's PostgreSQL to the stream, if enabled (cdc=true)
  */
 import { existsSync } from 'node:fs';
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
 import { namePrefix, type TicklakeConfig } from './config.js';
 import { TIMESERIES_WRITER_ENTRY } from './paths.js';
 import { BinanceLiveStack } from './stacks/binance-live-stack.js';
+import { CdcStack } from './stacks/cdc-stack.js';
 import { CatalogStack } from './stacks/catalog-stack.js';
 import { DashboardStack } from './stacks/dashboard-stack.js';
-import { IngestionStack } from './stacks/ingestion-stack.js';
+import { enrichedStreamNameOf, IngestionStack } from './stacks/ingestion-stack.js';
 import { ObservabilityStack } from './stacks/observability-stack.js';
 import { OrchestrationStack } from './stacks/orchestration-stack.js';
 import { ProcessingStack } from './stacks/processing-stack.js';
@@ -36,6 +38,7 @@ export interface TicklakeStacks {
   readonly observability: ObservabilityStack;
   readonly binanceLive?: BinanceLiveStack;
   readonly dashboard?: DashboardStack;
+  readonly cdc?: CdcStack;
 }
 
 export interface TicklakeAppOptions {
@@ -63,6 +66,7 @@ export function stackNames(config: Pick<TicklakeConfig, 'stage'>) {
     observability: `${p}-observability`,
     binanceLive: `${p}-binance-live`,
     dashboard: `${p}-dashboard`,
+    cdc: `${p}-cdc`,
   } as const;
 }
 
@@ -117,6 +121,7 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
       stackName: names.timeSeries,
       description: describe(`time-series store (${config.timeSeries})`),
       stream: ingestion.stream,
+      enrichedStream: ingestion.enrichedStream,
       msk: ingestion.msk,
       writerEntry,
     });
@@ -131,13 +136,14 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     athenaResultsBucket: storage.athenaResultsBucket,
     databaseName: catalog.databaseName,
     workGroupName: catalog.workGroupName,
+    ...(timeSeries?.writer && ingestion.enrichedStream ? { enrichedStreamName: enrichedStreamNameOf(config) } : {}),
   });
   // The lake bucket, Glue database and workgroup are addressed by name, and so is the time-series points function.
   orchestration.addStackDependency(storage);
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
-  // The source pollers put records on the stream, addressed by name.
-  if (config.sourcePollers.length > 0) orchestration.addStackDependency(ingestion);
+  // The source pollers and the simulated producers put records on the stream, and the predict function closed bars on the enriched stream, addressed by name.
+  if (config.sourcePollers.length > 0 || config.simulators.length > 0 || timeSeries?.writer) orchestration.addStackDependency(ingestion);
 
   // The observability stack alarms on the connector by name (no export between the two stacks).
   let binanceLive: BinanceLiveStack | undefined;
@@ -160,7 +166,12 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     transform: { label: 'stream transform', function: processing.transform.function, deadLetterQueue: processing.deadLetterQueue },
     timeSeriesWriter:
       timeSeries?.writer && timeSeries.writerDeadLetterQueue
-        ? { label: 'time-series writer', function: timeSeries.writer.function, deadLetterQueue: timeSeries.writerDeadLetterQueue }
+        ? {
+            label: 'time-series writer',
+            function: timeSeries.writer.function,
+            deadLetterQueue: timeSeries.writerDeadLetterQueue,
+            ...(timeSeries.writerEnrichedDeadLetterQueue ? { enrichedDeadLetterQueue: timeSeries.writerEnrichedDeadLetterQueue } : {}),
+          }
         : undefined,
     trainingStateMachine: orchestration.trainingStateMachine,
     evaluationStateMachine: orchestration.evaluationStateMachine,
@@ -187,7 +198,18 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     dashboard.addStackDependency(catalog);
   }
 
+  let cdc: CdcStack | undefined;
+  if (config.cdc) {
+    // Config validation refuses cdc with ingestion=msk: there is a stream here.
+    cdc = new CdcStack(app, names.cdc, {
+      ...common,
+      stackName: names.cdc,
+      description: describe('change data capture: AWS DMS Serverless from PostgreSQL to the stream'),
+      stream: ingestion.stream!,
+    });
+  }
+
   Tags.of(app).add('project', 'ticklake');
   Tags.of(app).add('stage', config.stage);
-  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive, dashboard };
+  return { storage, catalog, ingestion, processing, timeSeries, orchestration, observability, binanceLive, dashboard, cdc };
 }

@@ -9,10 +9,12 @@ import { FileObjectStore } from '../src/local/file-object-store.js';
 import { LocalStream } from '../src/local/local-stream.js';
 import { JsonlDeadLetters } from '../src/local/on-failure.js';
 import { EngagementAccumulator, type EngagementPartial, type EngagementWindow, mergeToWindows } from '../src/sources/engagement/aggregate.js';
-import { ENGAGEMENT_REASON_CODES, type EngagementEvent, engagementFrom, REASON_CODES } from '../src/sources/engagement/event.js';
+import { ENGAGEMENT_REASON_CODES, type EngagementEvent, engagementFrom, isEngagementMessage, REASON_CODES } from '../src/sources/engagement/event.js';
+import { scanEngagement } from '../src/sources/engagement/fast.js';
 import { engagement, readEngagement } from '../src/sources/engagement/index.js';
 import { CATEGORIES, simulateEngagement } from '../src/sources/engagement/simulator.js';
-import { engagementView, kinesisEvent } from './helpers/kinesis-events.js';
+import { engagementView } from './helpers/kinesis-events.js';
+import { deliverOverShards } from './helpers/batch-delivery.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
 
 const NOW_MS = Date.UTC(2026, 10, 3);
@@ -153,6 +155,93 @@ describe('engagement source: records', () => {
   });
 });
 
+describe("engagement source: fast path for the producers' layout", () => {
+  /** The general path: JSON.parse and the validator. */
+  const general = (text: string) => {
+    try {
+      const doc = JSON.parse(text) as unknown;
+      return isEngagementMessage(doc) ? engagementFrom(doc, ctx) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /** Text near the canonical layout: ids and categories with odd characters, numbers in other forms, any time. */
+  const nearArb = fc.record({
+    timestamp: fc.oneof(
+      fc.integer({ min: -1e14, max: 4e14 }).map((ms) => (Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : 'x')),
+      fc.constantFrom(
+        '2026-02-30T10:00:00.000Z',
+        '2026-13-01T00:00:00.000Z',
+        '2026-11-02T24:00:00.000Z',
+        '2026-11-02T24:00:01.000Z',
+        '2026-11-02T10:60:00.000Z',
+        '2026-11-02T10:00:01Z',
+      ),
+    ),
+    user_id: fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^[!-~]{0,66}$/), fc.constant('u\u00a0x')),
+    video_id: fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^[!-~]{0,66}$/)),
+    category: fc.oneof(fc.stringMatching(/^[a-z0-9_-]{0,34}$/), fc.string({ maxLength: 5 })),
+    watch_time: fc.oneof(
+      fc.double({ min: -10, max: 4000, noNaN: true }),
+      fc.integer({ min: 0, max: 4000 }),
+      fc.constantFrom(3600, 3600.0001, 1e-7, 123456789.123, 0.1 + 0.2),
+    ),
+    liked: fc.oneof(fc.boolean(), fc.constant(1)),
+  });
+
+  it('agrees with JSON.parse and the validator on every text: same event, or no answer and the general path decides (property)', () => {
+    fc.assert(
+      fc.property(nearArb, fc.nat(220), fc.boolean(), (over, cut, truncate) => {
+        // Prepare
+        const whole = JSON.stringify(view(over));
+        const text = truncate ? whole.slice(0, cut) : whole;
+        // Act
+        const fast = scanEngagement(text, ctx.nowUs);
+        // Assess
+        if (fast !== undefined) expect(general(text)).toEqual({ ok: true, event: fast });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('takes every valid view the producers write (so the fast path is the path they take)', () => {
+    fc.assert(
+      fc.property(eventArb, (e) => {
+        // Act
+        const fast = scanEngagement(payloadOf(e), ctx.nowUs);
+        // Assess
+        expect(fast).toEqual(e);
+      }),
+    );
+    // and every valid record of the simulator
+    let n = 0;
+    for (const r of simulateEngagement({ minutes: 30, seed: 5, startTimeMs: T0 })) {
+      expect(scanEngagement(r.payload, ctx.nowUs), r.payload).toEqual((general(r.payload) as { event: EngagementEvent }).event);
+      n++;
+    }
+    expect(n).toBeGreaterThan(10_000);
+  });
+
+  it('leaves other layouts and invalid views to the general path', () => {
+    // Prepare
+    const canonical = JSON.stringify(view());
+    // Act + Assess
+    expect(scanEngagement(canonical, ctx.nowUs)).toBeDefined();
+    for (const text of [
+      canonical.replace(':true}', ': true}'),
+      JSON.stringify({ ...view(), extra: 1 }),
+      canonical.replace('"timestamp":"2026-11-02T10:00:01.250Z","user_id":"u004217"', '"user_id":"u004217","timestamp":"2026-11-02T10:00:01.250Z"'),
+      JSON.stringify(view({ watch_time: 1e21 })),
+      JSON.stringify(view({ watch_time: 5e-7 })),
+      JSON.stringify(view({ user_id: 'u\u0001' })),
+      JSON.stringify(view({ category: 'Comedy' })),
+      JSON.stringify(view({ timestamp: '2031-01-01T00:00:00.000Z' })),
+      canonical.replace('"u004217"', '"u0042\\u0031"'),
+    ])
+      expect(scanEngagement(text, ctx.nowUs), text).toBeUndefined();
+  });
+});
+
 describe('engagement source: simulator', () => {
   const recs = [...simulateEngagement({ minutes: 30, seed: 5, startTimeMs: Date.UTC(2026, 10, 2, 18) })];
   const events = recs.map((r) => {
@@ -252,32 +341,12 @@ describe('engagement source: windows from partials', () => {
   it('the lake view equals a direct computation across shards, batches, retries, bisected retries and late records (property, real handler)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 120 }), fc.integer(), async (events, seed) => {
-        // Prepare: events in a shuffled (late) order over 1-3 shards, cut into Kinesis batches
+        // Prepare: events in a shuffled (late) order (spread over 1-3 shards and cut into Kinesis batches below)
         const rng = new Rng(seed);
         const root = tempDir('ticklake-engagement-');
         const handler = createStreamTransform({ lake: new FileObjectStore(root), clock: () => NOW_MS });
-        const shards = 1 + rng.int(3);
-        const perShard: string[][] = Array.from({ length: shards }, () => []);
-        for (const e of [...events].sort(() => rng.next() - 0.5)) perShard[rng.int(shards)]!.push(payloadOf(e));
         // Act: per batch: invoked once, or retried whole, or first invoked whole and then bisected
-        for (let s = 0; s < shards; s++) {
-          const shardId = `shardId-00000000000${s}`;
-          const list = perShard[s]!;
-          for (let at = 0; at < list.length; ) {
-            const size = Math.min(list.length - at, 1 + rng.int(40));
-            const batch = list.slice(at, at + size);
-            const first = at + 1;
-            const mode = rng.int(3);
-            await handler(kinesisEvent(batch, shardId, first));
-            if (mode === 1) await handler(kinesisEvent(batch, shardId, first));
-            if (mode === 2 && size > 1) {
-              const half = Math.ceil(size / 2);
-              await handler(kinesisEvent(batch.slice(0, half), shardId, first));
-              await handler(kinesisEvent(batch.slice(half), shardId, first + half));
-            }
-            at += size;
-          }
-        }
+        await deliverOverShards(handler, [...events].sort(() => rng.next() - 0.5).map(payloadOf), rng);
         // Assess
         await withLake(root, async (sql) => {
           const r = await sql.query(

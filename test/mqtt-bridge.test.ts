@@ -8,13 +8,10 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttBridge } from '../src/adapters/mqtt/bridge.js';
 import { startEmbeddedBroker } from '../src/adapters/mqtt/embedded-broker.js';
-import type { PutEntry, PutRecordsResult, StreamProducer } from '../src/ingest/stream-producer.js';
-import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { compactLake } from '../src/local/compaction.js';
-import { FileObjectStore } from '../src/local/file-object-store.js';
-import { kinesisEvent } from './helpers/kinesis-events.js';
-import { tempDir, withLake } from './helpers/lake-files.js';
+import { withLake } from './helpers/lake-files.js';
 import { Mosquitto } from './helpers/mosquitto.js';
+import { CollectingProducer, toLake, until } from './helpers/stream-capture.js';
 
 interface TestBroker {
   readonly url: string;
@@ -41,42 +38,11 @@ const BROKERS: Record<string, () => Promise<TestBroker>> = {
   },
 };
 
-/** A stream producer that keeps what it is given; `gate` may hold a put back. */
-class CollectingProducer implements StreamProducer {
-  readonly entries: PutEntry[] = [];
-  gate: ((e: readonly PutEntry[]) => Promise<void>) | undefined;
-
-  async putRecords(entries: readonly PutEntry[]): Promise<PutRecordsResult> {
-    await this.gate?.(entries);
-    this.entries.push(...entries);
-    return { failed: [] };
-  }
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const reading = (seq: number, over: Record<string, unknown> = {}) =>
   JSON.stringify({ ts: Date.now() - 1000, temperature_c: 20 + (seq % 7) / 10, humidity_pct: 45.5, battery_v: 3.9, seq, ...over });
 
 async function publishAll(client: MqttClient, msgs: readonly { topic: string; payload: string }[]): Promise<void> {
   for (const m of msgs) await client.publishAsync(m.topic, m.payload, { qos: 1 });
-}
-
-/** Puts the entries through the stream transform (batches of 50, one shard) into a lake; returns its root. */
-async function toLake(entries: readonly PutEntry[]): Promise<string> {
-  const root = tempDir();
-  const handler = createStreamTransform({ lake: new FileObjectStore(root) });
-  for (let i = 0; i < entries.length; i += 50) {
-    const batch = entries.slice(i, i + 50).map((e) => ({ data: e.data, partitionKey: e.partitionKey }));
-    await handler(kinesisEvent(batch, 'shardId-000000000000', i + 1));
-  }
-  return root;
 }
 
 const cleanups: (() => Promise<void>)[] = [];

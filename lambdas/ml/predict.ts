@@ -8,7 +8,9 @@
  * app through the time-series points function, `TIME_SERIES_POINTS_FUNCTION`).
  *
  * With a time-series store, each schedule tick first publishes the closed
- * minute bars (`src/timeseries/cloud-bar-publisher.ts`; settings
+ * minute bars (`src/timeseries/cloud-bar-publisher.ts`): onto the enriched
+ * stream named by `ENRICHED_STREAM_NAME`, which the time-series writer
+ * consumes into the store (without it, straight to the store; settings
  * `BAR_ALLOWED_LATENESS_SECONDS`, `BAR_CORRECTION_HORIZON_MINUTES`,
  * `BAR_MAX_CATCH_UP_MINUTES`). `{ "time": ..., "republishBarsFrom": ISO }`
  * re-publishes the bars from that instant on. Refused points are logged with
@@ -20,7 +22,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { KinesisStreamProducer } from '../../src/adapters/aws/kinesis-stream-producer.js';
 import { cloudAthenaBars, cloudBarSource, cloudModelStore } from '../../src/adapters/aws/ml/cloud.js';
 import { PredictionService } from '../../src/ml/steps/live-predictions.js';
 import { createPredictHandler, type PredictEvent, type PredictResult } from '../../src/ml/steps/predict-handler.js';
@@ -81,9 +85,18 @@ async function createRun(): Promise<NonNullable<typeof run>> {
   const handle = createPredictHandler({ service, store, bars });
   const predict = async (event: PredictEvent) => recordPredictions(await handle(event));
   if (timeSeries.kind === 'none') return predict;
+  const enrichedStream = process.env.ENRICHED_STREAM_NAME?.trim();
   const publish = createCloudBarPublisher({
     lake: cloudAthenaBars(process.env),
     sink: timeSeries,
+    // Bounded requests: a PutRecords call never hangs past the function's timeout.
+    ...(enrichedStream
+      ? {
+          enriched: new KinesisStreamProducer(new KinesisClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }), {
+            streamName: enrichedStream,
+          }),
+        }
+      : {}),
     state: store,
     allowedLatenessSeconds: envInt('BAR_ALLOWED_LATENESS_SECONDS'),
     correctionHorizonMinutes: envInt('BAR_CORRECTION_HORIZON_MINUTES'),

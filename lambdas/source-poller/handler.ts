@@ -15,20 +15,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context } from 'aws-lambda';
-import { KinesisStreamProducer, type KinesisStreamTarget } from '../../src/adapters/aws/kinesis-stream-producer.js';
+import { KinesisStreamProducer, kinesisStreamTargetFromEnv } from '../../src/adapters/aws/kinesis-stream-producer.js';
 import { createScheduledPoll, pollTargetFromEnv, type ScheduledPollEvent, type ScheduledPollSummary } from '../../src/adapters/http/scheduled-poll.js';
 
 // Service name from POWERTOOLS_SERVICE_NAME (set by the orchestration stack); the source is a metrics dimension.
 const logger = new Logger();
 const metrics = new Metrics({ namespace: 'ticklake' });
-
-function streamFromEnv(): KinesisStreamTarget {
-  const arn = process.env.STREAM_ARN?.trim();
-  if (arn) return { streamArn: arn };
-  const name = process.env.STREAM_NAME?.trim();
-  if (name) return { streamName: name };
-  throw new Error('STREAM_NAME or STREAM_ARN must name the Kinesis stream the records are put on');
-}
 
 function create(): ReturnType<typeof createScheduledPoll> {
   const target = pollTargetFromEnv(process.env);
@@ -38,7 +30,7 @@ function create(): ReturnType<typeof createScheduledPoll> {
   const kinesis = new KinesisClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
   return createScheduledPoll({
     target,
-    producer: new KinesisStreamProducer(kinesis, streamFromEnv()),
+    producer: new KinesisStreamProducer(kinesis, kinesisStreamTargetFromEnv(process.env)),
     logger,
     metrics: { count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value) },
   });

@@ -4,7 +4,8 @@
  * projection on `dt`/`hour`, so new partitions are queryable the moment their
  * first object lands (no crawler, no `MSCK REPAIR TABLE`); an Athena workgroup
  * that enforces its result location, result encryption and a per-query scan
- * limit; and saved queries for the views users need.
+ * limit; saved queries for the views users need; and the sources' message
+ * schemas in the Glue Schema Registry (lib/constructs/message-schema-registry.ts).
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
@@ -15,6 +16,7 @@ import type { TableSchema } from '../../src/lake/table-schema.js';
 import { TABLES } from '../../src/catalog.js';
 import { DERIVED_VIEWS, NAMED_VIEWS } from '../catalog/derived-views.js';
 import { namedQueries } from '../catalog/named-queries.js';
+import { MessageSchemaRegistry } from '../constructs/message-schema-registry.js';
 import { catalogName, namePrefix, type TicklakeConfig } from '../config.js';
 import { projectionParameters, tableLocation } from '../lake-layout.js';
 
@@ -43,6 +45,8 @@ export class CatalogStack extends Stack {
   readonly databaseName: string;
   readonly workGroupName: string;
   readonly tables: Record<string, glue.CfnTable> = {};
+  /** The sources' message schemas (Glue Schema Registry). */
+  readonly messageSchemas: MessageSchemaRegistry;
 
   constructor(scope: Construct, id: string, props: CatalogStackProps) {
     super(scope, id, props);
@@ -58,6 +62,8 @@ export class CatalogStack extends Stack {
         locationUri: `s3://${props.lakeBucketName}/`,
       },
     });
+
+    this.messageSchemas = new MessageSchemaRegistry(this, 'MessageSchemas', { registryName: `${namePrefix(config)}-messages` });
 
     const derived: TableSchema[] = [];
     for (const table of Object.values(props.tables ?? TABLES)) {

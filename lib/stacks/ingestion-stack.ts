@@ -2,7 +2,9 @@
  * Ingestion: where events arrive. An encrypted Kinesis data stream (on-demand
  * or provisioned), or, with `ingestion=msk`, an MSK Serverless cluster with IAM
  * authentication in a private VPC. With `iotTopicRule`, an AWS IoT Core topic
- * rule puts the sensors' MQTT telemetry on the stream.
+ * rule puts the sensors' MQTT telemetry on the stream. With Kinesis, the
+ * enriched stream too: processed results (closed minute bars) put back for
+ * other consumers, with the events stream's settings.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -19,6 +21,11 @@ export const MSK_IAM_PORT = 9098;
 /** Name of the Kinesis stream (ingestion=kinesis): other stacks address it by name. */
 export function streamNameOf(config: Pick<TicklakeConfig, 'stage'>): string {
   return `${namePrefix(config)}-events`;
+}
+
+/** Name of the enriched stream (processed results, src/enriched/): other stacks address it by name. */
+export function enrichedStreamNameOf(config: Pick<TicklakeConfig, 'stage'>): string {
+  return `${namePrefix(config)}-enriched`;
 }
 
 export interface IngestionStackProps extends StackProps {
@@ -39,22 +46,33 @@ export class IngestionStack extends Stack {
   readonly stream?: kinesis.Stream;
   /** The MSK Serverless cluster (ingestion=msk). */
   readonly msk?: MskIngestion;
+  /** The enriched stream (ingestion=kinesis). */
+  readonly enrichedStream?: kinesis.Stream;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
     const { config } = props;
     const prefix = namePrefix(config);
 
-    if (config.ingestion === 'kinesis') {
-      const provisioned = config.kinesisCapacityMode === 'provisioned';
-      this.stream = new kinesis.Stream(this, 'Events', {
-        streamName: streamNameOf(config),
+    const provisioned = config.kinesisCapacityMode === 'provisioned';
+    // The enriched stream and the events stream: the same capacity mode, retention, encryption and removal.
+    const stream = (id: string, streamName: string) =>
+      new kinesis.Stream(this, id, {
+        streamName,
         streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
         shardCount: provisioned ? config.kinesisShardCount : undefined,
         retentionPeriod: Duration.hours(config.streamRetentionHours),
         // AWS-managed key aws/kinesis: encrypted at rest without a key to pay for or manage.
         encryption: kinesis.StreamEncryption.MANAGED,
         removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      });
+
+    if (config.ingestion === 'kinesis') {
+      this.stream = stream('Events', streamNameOf(config));
+      this.enrichedStream = stream('Enriched', enrichedStreamNameOf(config));
+      new CfnOutput(this, 'EnrichedStreamName', {
+        value: this.enrichedStream.streamName,
+        description: 'Kinesis stream of processed results (closed minute bars)',
       });
       new CfnOutput(this, 'StreamName', { value: this.stream.streamName, description: 'Kinesis stream producers write to' });
       new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });

@@ -46,6 +46,8 @@ export interface ObservedConsumer {
   readonly label: string;
   readonly function: lambda.IFunction;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The on-failure destination of its mapping on the enriched stream, when it consumes that too. */
+  readonly enrichedDeadLetterQueue?: sqs.IQueue;
 }
 
 export interface ObservabilityStackProps extends StackProps {
@@ -342,6 +344,13 @@ export class ObservabilityStack extends Stack {
         { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD },
         'The time-series writer gave up on a batch',
       );
+      if (props.timeSeriesWriter.enrichedDeadLetterQueue)
+        alarm(
+          'WriterEnrichedDeadLetters',
+          dlqDepth(props.timeSeriesWriter.enrichedDeadLetterQueue),
+          { threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD },
+          'The time-series writer gave up on a batch of the enriched stream (closed minute bars): they are in the lake; republishBarsFrom resends them',
+        );
     }
 
     // --- points to the time-series store ------------------------------------

@@ -14,7 +14,8 @@
  *
  * It also holds the backfill state machine ({@link BackfillStateMachine}): Athena
  * over Binance files uploaded to the lake's raw zone, and, with `sourcePollers`,
- * each polled source's schedule and poller function ({@link SourcePoller}).
+ * each polled source's schedule and poller function ({@link SourcePoller}), and,
+ * with `simulators`, the simulated producers' generator ({@link SimulatedProducers}).
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -33,6 +34,7 @@ import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { CompactionStateMachine } from '../constructs/compaction-state-machine.js';
+import { SimulatedProducers } from '../constructs/simulated-producers.js';
 import { SourcePoller } from '../constructs/source-poller.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
 import { grantTimeSeriesPoints, timeSeriesPointsClientEnvironment } from '../constructs/time-series-points.js';
@@ -190,6 +192,8 @@ export interface OrchestrationStackProps extends StackProps {
   readonly databaseName: string;
   /** Athena workgroup the steps query with (`ATHENA_WORKGROUP`). */
   readonly workGroupName: string;
+  /** The enriched stream, by name: the predict function puts closed bars there (when the time-series writer consumes it). */
+  readonly enrichedStreamName?: string;
 }
 
 export class OrchestrationStack extends Stack {
@@ -207,6 +211,8 @@ export class OrchestrationStack extends Stack {
   readonly compaction: CompactionStateMachine;
   /** One per source of `sourcePollers`: its schedule and poller function (none by default). */
   readonly sourcePollers: readonly SourcePoller[];
+  /** With `simulators`: the generator function and its schedule (none by default). */
+  readonly simulatedProducers: SimulatedProducers | undefined;
   /** The state machines run the ML functions (alarms on failed runs make sense). */
   readonly modelsConfigured = true;
 
@@ -256,8 +262,12 @@ export class OrchestrationStack extends Stack {
       serviceName: PREDICT_SERVICE,
       memorySize: predict.memorySize,
       timeout: predict.timeout,
-      // With a time-series store: closed bars and prediction points through the time-series points function.
-      environment: { ...environment, ...timeSeriesPointsClientEnvironment(config) },
+      // With a time-series store: closed bars onto the enriched stream when the time-series writer consumes it (else, as prediction points, through the points function).
+      environment: {
+        ...environment,
+        ...timeSeriesPointsClientEnvironment(config),
+        ...(props.enrichedStreamName ? { ENRICHED_STREAM_NAME: props.enrichedStreamName } : {}),
+      },
       // One writer of the predictor's pending-forecast state, bars in order.
       reservedConcurrentExecutions: 1,
       noDeadLetterQueueReason:
@@ -267,6 +277,15 @@ export class OrchestrationStack extends Stack {
     for (const table of predict.writesTables) this.grantTableWrite(this.predictFunction, lake, table);
     this.grantAthena(this.predictFunction, lake, resultsBucket, props);
     grantTimeSeriesPoints(this.predictFunction, config);
+    if (props.enrichedStreamName) {
+      const enrichedArn = this.formatArn({
+        service: 'kinesis',
+        resource: 'stream',
+        resourceName: props.enrichedStreamName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      iam.Grant.addToPrincipal({ grantee: this.predictFunction.function.role!, actions: ['kinesis:PutRecords'], resourceArns: [enrichedArn] });
+    }
 
     this.trainingStateMachine = this.stateMachine(
       'Training',
@@ -403,6 +422,17 @@ export class OrchestrationStack extends Stack {
           deadLetterQueue: this.schedulerDeadLetterQueue,
         }),
     );
+
+    this.simulatedProducers =
+      config.simulators.length > 0
+        ? new SimulatedProducers(this, 'Simulators', {
+            config,
+            sources: config.simulators.map(sourceById),
+            streamName: streamNameOf(config),
+            scheduleGroup: group,
+            deadLetterQueue: this.schedulerDeadLetterQueue,
+          })
+        : undefined;
 
     const athenaWorkflow = {
       config,

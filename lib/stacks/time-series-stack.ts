@@ -10,7 +10,9 @@
  *
  * When a writer entry is given (lambdas/timeseries-writer/handler.ts once it
  * exists), a writer function consumes the ingestion stream with the same
- * safety settings as the stream transform; for InfluxDB it runs inside the VPC.
+ * safety settings as the stream transform, and the enriched stream (the closed
+ * minute bars the predict function puts there) with the same settings again;
+ * for InfluxDB it runs inside the VPC.
  *
  * The points function (lib/constructs/time-series-points.ts) writes the points
  * other functions invoke it with (the predict function: minute bars and
@@ -53,6 +55,8 @@ export const TIME_SERIES_REJECTED_METRIC = 'TimeSeriesPointsRejected';
 export interface TimeSeriesStackProps extends StackProps {
   readonly config: TicklakeConfig;
   readonly stream?: kinesis.IStream;
+  /** The enriched stream: the writer also consumes the closed bars put there. */
+  readonly enrichedStream?: kinesis.IStream;
   readonly msk?: MskIngestion;
   /** Writer function entry; without it no writer is deployed. */
   readonly writerEntry?: string;
@@ -63,6 +67,8 @@ export interface TimeSeriesStackProps extends StackProps {
 export class TimeSeriesStack extends Stack {
   readonly writer?: TicklakeFunction;
   readonly writerDeadLetterQueue?: sqs.IQueue;
+  /** The on-failure destination of the writer's enriched-stream mapping. */
+  readonly writerEnrichedDeadLetterQueue?: sqs.IQueue;
   /** The time-series points function. */
   readonly points: TicklakeFunction;
   /** LiveAnalytics database name, or the InfluxDB instance name. */
@@ -237,6 +243,17 @@ export class TimeSeriesStack extends Stack {
         removalPolicy: RemovalPolicy.DESTROY,
       });
       this.writerDeadLetterQueue = subscription.deadLetterQueue;
+      if (props.enrichedStream) {
+        // The closed bars the predict function puts on the enriched stream, with the same safety settings.
+        const enriched = new StreamSubscription(this, 'Enriched', {
+          config,
+          function: this.writer.function,
+          source: { kind: 'kinesis', stream: props.enrichedStream },
+          deadLetterQueueName: `${functionName}-enriched-dead-letters`,
+          removalPolicy: RemovalPolicy.DESTROY,
+        });
+        this.writerEnrichedDeadLetterQueue = enriched.deadLetterQueue;
+      }
     }
 
     const pointsFunctionName = timeSeriesPointsFunctionName(config);

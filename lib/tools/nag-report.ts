@@ -145,7 +145,7 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
     overrides: { stage: 'test', ingestion: 'msk', timeSeries: 'timestream-influxdb', removalPolicy: 'destroy', alarmEmail: 'ops@example.com' },
   },
   {
-    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, IoT topic rule, crypto-quotes poller, dashboard',
+    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, IoT topic rule, crypto-quotes poller, simulated producers, dashboard, DMS change data capture',
     overrides: {
       kinesisCapacityMode: 'provisioned',
       kinesisShardCount: 2,
@@ -154,7 +154,12 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
       binanceLive: true,
       iotTopicRule: true,
       sourcePollers: 'crypto-quotes',
+      simulators: 'weather,energy,engagement',
       dashboard: true,
+      cdc: true,
+      cdcSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ticklake-shop-db-AbCdEf',
+      cdcSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+      cdcSecurityGroupIds: 'sg-0123456789abcdef0',
     },
   },
 ];

@@ -23,6 +23,7 @@ import { registerUpCommand } from './up-command.js';
 import { registerDashboardCommand } from './dashboard-command.js';
 import { registerCompactCommand } from './compact-command.js';
 import { registerAnalyzeCommand } from './analyze-command.js';
+import { registerSchemasCommand } from './schemas-command.js';
 import { exchangeSymbol, idList, int, isoTime, positive, share, signalCliOption, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
@@ -383,6 +384,7 @@ export function buildProgram(): Command {
   registerCompactCommand(program, { dataDirOption, quietOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerDashboardCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerAnalyzeCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
+  registerSchemasCommand(program, { usageError: (m) => new UsageError(m) });
   registerUpCommand(program, {
     dataDirOption,
     shardsOption,

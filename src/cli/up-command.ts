@@ -5,6 +5,7 @@ import { BINANCE_REST_URL, binanceRestBase } from '../adapters/binance/gap-heale
 import { BINANCE_WS_URL, checkSymbols } from '../adapters/binance/live-connector.js';
 import { BinanceLiveFeed } from '../local/binance-live-feed.js';
 import { MqttFeed } from '../local/mqtt-feed.js';
+import { CdcFeed } from '../local/cdc-feed.js';
 import { PollerFeed } from '../local/poller-feed.js';
 import { type LiveFeed, type LiveStatus, runLive, SimulatedLiveFeed } from '../local/live.js';
 import type { SourceDefinition } from '../sources/contract.js';
@@ -98,6 +99,12 @@ export function registerUpCommand(
         'MQTT broker the iot source bridges from (devices/+/telemetry, QoS 1); default: an embedded broker on a free loopback port with simulated sensors',
       ),
     )
+    .addOption(
+      new Option(
+        '--cdc-url <url>',
+        'PostgreSQL database (wal_level=logical) of the cdc source: a simulated web shop writes to it, logical replication reads its changes; without it, cdc is skipped',
+      ),
+    )
     .addOption(new Option('--for <duration>', 'stop after this long, e.g. 45s, 10m, 2h (default: until Ctrl-C)').argParser(parseDuration))
     .addOption(new Option('--malformed-share <x>', 'share of simulated records corrupted on purpose').default(0).argParser(share))
     .addOption(shared.shardsOption())
@@ -142,13 +149,20 @@ export function registerUpCommand(
       const extra = shared.simulatorExtras(selected, values);
       const logger = { info: () => undefined, warn: (m: string, d?: Record<string, unknown>) => say(`  ${m}${d ? ` ${JSON.stringify(d)}` : ''}`) };
       const mqttLogger = { info: (m: string) => say(`  ${m}`), warn: (m: string) => say(`  ${m}`) };
-      feeds = selected.map((s) =>
-        s.poller
-          ? new PollerFeed(s, o[urlAttribute(s)] as string | undefined, { ...(o.pollInterval ? { intervalMs: o.pollInterval * 1000 } : {}), logger })
-          : s.enters[0] === 'mqtt'
-            ? new MqttFeed({ ...(o.mqttUrl !== undefined ? { url: String(o.mqttUrl) } : {}), malformedShare: o.malformedShare, logger: mqttLogger })
-            : new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }),
+      // A source that reads a database needs one: without --cdc-url it is skipped, and said so.
+      const runnable = selected.filter((s) => s.enters[0] !== 'cdc' || o.cdcUrl !== undefined);
+      if (runnable.length === 0 && !ids.includes('binance-live')) throw new Error('nothing to run: cdc needs --cdc-url postgres://… (or add other --sources)');
+      feeds = runnable.map((s) =>
+        s.enters[0] === 'cdc'
+          ? new CdcFeed({ url: String(o.cdcUrl), logger: mqttLogger })
+          : s.poller
+            ? new PollerFeed(s, o[urlAttribute(s)] as string | undefined, { ...(o.pollInterval ? { intervalMs: o.pollInterval * 1000 } : {}), logger })
+            : s.enters[0] === 'mqtt'
+              ? new MqttFeed({ ...(o.mqttUrl !== undefined ? { url: String(o.mqttUrl) } : {}), malformedShare: o.malformedShare, logger: mqttLogger })
+              : new SimulatedLiveFeed(s, extra, { malformedShare: o.malformedShare }),
       );
+      if (o.cdcUrl !== undefined && !selected.some((s) => s.enters[0] === 'cdc'))
+        throw new Error('--cdc-url is the database of the cdc source: add cdc to --sources');
       if (o.mqttUrl !== undefined && !selected.some((s) => s.enters[0] === 'mqtt')) {
         throw new Error('--mqtt-url is the broker of the iot source: add iot to --sources');
       }
@@ -175,6 +189,8 @@ export function registerUpCommand(
       } else if (o.binanceRestUrl !== undefined) {
         throw new Error('--binance-rest-url heals the gaps of binance-live: add it to --sources');
       }
+      for (const s of selected.filter((x) => !runnable.includes(x)))
+        say(`  ${s.id}: skipped: it captures changes from a PostgreSQL database; give --cdc-url postgres://…`);
       // An endpoint that does not answer at start is a usage error; later drops are retried.
       for (const f of feeds) await f.preflight?.();
     } catch (e) {

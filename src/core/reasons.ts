@@ -14,6 +14,7 @@ export const CORE_REASON_CODES = [
   'WRONG_TYPE',
   'BAD_NUMBER',
   'TIME_OUT_OF_RANGE',
+  'UNKNOWN_SCHEMA_VERSION',
 ] as const;
 export type CoreReasonCode = (typeof CORE_REASON_CODES)[number];
 

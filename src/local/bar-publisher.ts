@@ -1,6 +1,7 @@
 /**
  * Publishes closed minute bars from the lake to the time-series store (the
- * dashboards' view), once per minute and symbol, with upserts for corrections.
+ * dashboards' view), once per minute and symbol, with upserts for corrections;
+ * or puts them on the enriched stream, whose consumer writes them there.
  *
  * The rule (closed minutes, fresh bars, corrections, record versions) is the
  * one the cloud publisher shares: `src/timeseries/bar-publication.ts`. Locally
@@ -9,28 +10,25 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { BAR_COLUMNS, type BarRow } from '../core/bars.js';
-import {
-  BAR_WRITE_OPTIONS,
-  DEFAULT_ALLOWED_LATENESS_SECONDS,
-  lastClosedMinuteUs,
-  planPublication,
-  recordPublished,
-  type PublishedBars,
-} from '../timeseries/bar-publication.js';
-import { barPoint } from '../timeseries/measurements.js';
+import type { StreamProducer } from '../ingest/stream-producer.js';
+import { DEFAULT_ALLOWED_LATENESS_SECONDS, lastClosedMinuteUs, planPublication, recordPublished, type PublishedBars } from '../timeseries/bar-publication.js';
+import { sendBars } from '../timeseries/bar-outlet.js';
 import type { TimeSeriesSink, WriteResult } from '../timeseries/point.js';
 import type { LakeSql } from './lake-sql.js';
 
 export { DEFAULT_ALLOWED_LATENESS_SECONDS };
 
-interface PublisherState {
+export interface PublisherState {
   /** Per symbol: minute_start (µs) -> trade count of what was published. */
   readonly published: PublishedBars;
 }
 
 export interface PublishOptions {
   readonly sql: LakeSql;
+  /** The store the bars are written to, unless `enriched` is given. */
   readonly sink: TimeSeriesSink;
+  /** The enriched stream: bars are put there instead (its consumer writes them to the store). */
+  readonly enriched?: StreamProducer;
   /** Where published minutes are remembered between runs. */
   readonly statePath: string;
   readonly allowedLatenessSeconds?: number;
@@ -48,8 +46,15 @@ export interface PublishResult {
 
 const NOTHING_WRITTEN: WriteResult = { written: 0, rejected: [], retried: 0, corrected: 0 };
 
-function load(path: string): PublisherState {
+/** What a local publisher published, from its state file (nothing when there is none). */
+export function loadPublished(path: string): PublisherState {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as PublisherState) : { published: {} };
+}
+
+/** Saves what was published (written aside, then renamed into place). */
+export function savePublished(path: string, state: PublisherState): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(state));
+  renameSync(`${path}.tmp`, path);
 }
 
 /** Publishes what closed since the last run. */
@@ -57,7 +62,7 @@ export async function publishClosedBars(o: PublishOptions): Promise<PublishResul
   const lateness = o.allowedLatenessSeconds ?? DEFAULT_ALLOWED_LATENESS_SECONDS;
   const wm = await o.sql.query('SELECT epoch_us(max(trade_time)) FROM trades');
   const watermarkUs = wm.rows[0]?.[0] === null || wm.rows[0]?.[0] === undefined ? undefined : Number(wm.rows[0][0]);
-  const state = load(o.statePath);
+  const state = loadPublished(o.statePath);
   if (watermarkUs === undefined) return { closed: 0, corrections: 0, write: NOTHING_WRITTEN };
   const r = await o.sql.query(
     `SELECT ${Object.values(BAR_COLUMNS)
@@ -71,11 +76,10 @@ export async function publishClosedBars(o: PublishOptions): Promise<PublishResul
   );
   const { fresh, corrections } = planPublication(bars, state.published, watermarkUs, lateness);
   const toWrite = [...fresh, ...corrections];
-  const write = toWrite.length > 0 ? await o.sink.write(toWrite.map(barPoint), BAR_WRITE_OPTIONS) : NOTHING_WRITTEN;
+  const write = await sendBars(o.enriched ? { enriched: o.enriched } : { sink: o.sink }, fresh, corrections);
   if (write.rejected.length > 0) throw new Error(`time-series store rejected ${write.rejected.length} bar points, e.g. ${write.rejected[0]!.reason}`);
   recordPublished(state.published, toWrite);
-  writeFileSync(`${o.statePath}.tmp`, JSON.stringify(state));
-  renameSync(`${o.statePath}.tmp`, o.statePath);
+  savePublished(o.statePath, state);
   if (fresh.length > 0) await o.onClosed?.(fresh);
   return { closed: fresh.length, corrections: corrections.length, write, watermarkUs };
 }

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { type BatchSummary, createStreamTransform, type SourceCounts } from '../ingest/stream-transform.js';
 import { CheckpointStore } from './checkpoints.js';
-import { type EventSourceSettings, type PollerStats, ShardPoller } from './event-source.js';
+import { type EventSourceSettings, type KinesisHandler, type PollerStats, ShardPoller } from './event-source.js';
 import { FileObjectStore } from './file-object-store.js';
 import type { LocalStream } from './local-stream.js';
 import { JsonlDeadLetters } from './on-failure.js';
@@ -88,12 +88,9 @@ export function startConsumers(o: ConsumerOptions): Consumers {
   } else {
     // The same handler function Lambda runs, around the lake as a file object store.
     const handler = createStreamTransform({ lake: new FileObjectStore(paths.lake), onBatch: o.onBatch, ...(o.clock ? { clock: o.clock } : {}) });
-    const checkpoints = new CheckpointStore(paths.checkpoints);
-    const dlq = new JsonlDeadLetters(paths.deadLetter);
-    const pollers = stream.shardIds().map((_, i) => new ShardPoller(stream, i, handler, checkpoints, dlq, settings, o.clock));
-    done = Promise.all(pollers.map((p) => p.run(() => finishing))).then(() => {
-      stats.push(...pollers.map((p) => p.stats));
-      deadLettered += dlq.sent;
+    done = pollInThread({ stream, paths, handler, settings, finished: () => finishing, ...(o.clock ? { clock: o.clock } : {}) }).then((r) => {
+      stats.push(...r.stats);
+      deadLettered += r.deadLettered;
     });
   }
   return {
@@ -107,6 +104,26 @@ export function startConsumers(o: ConsumerOptions): Consumers {
       return { stats, deadLettered };
     },
   };
+}
+
+/**
+ * One poller per shard of `stream`, in this thread, invoking `handler` as the
+ * event source mapping would (checkpoints, retries, bisection, on-failure
+ * destination), until `finished()` is true and every committed record is processed.
+ */
+export async function pollInThread(o: {
+  readonly stream: LocalStream;
+  readonly paths: Pick<ConsumerPaths, 'checkpoints' | 'deadLetter'>;
+  readonly handler: KinesisHandler;
+  readonly settings: EventSourceSettings;
+  readonly finished: () => boolean;
+  readonly clock?: () => number;
+}): Promise<{ readonly stats: readonly PollerStats[]; readonly deadLettered: number }> {
+  const checkpoints = new CheckpointStore(o.paths.checkpoints);
+  const dlq = new JsonlDeadLetters(o.paths.deadLetter);
+  const pollers = o.stream.shardIds().map((_, i) => new ShardPoller(o.stream, i, o.handler, checkpoints, dlq, o.settings, o.clock));
+  await Promise.all(pollers.map((p) => p.run(o.finished)));
+  return { stats: pollers.map((p) => p.stats), deadLettered: dlq.sent };
 }
 
 /** Sums batch summaries (per table, per source, per reason) over a run. */

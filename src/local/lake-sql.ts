@@ -12,7 +12,7 @@ import type { SqlValue } from '../sql/panel.js';
 import type { GlueType, TableSchema } from '../lake/table-schema.js';
 import { TABLES } from '../catalog.js';
 import { fileURLToPath } from 'node:url';
-import { DUCKDB_TYPES, sqlIdent, sqlString } from '../sql/dialect.js';
+import { DUCKDB_ATHENA_FUNCTIONS, DUCKDB_TYPES, sqlIdent, sqlString } from '../sql/dialect.js';
 import { NAMED_VIEWS, SHIPPED_DIMENSIONS, VIEW_TABLES } from '../catalog.js';
 
 export { NAMED_VIEWS };
@@ -118,6 +118,7 @@ export class LakeSql {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const sql = new LakeSql(instance, connection, lakeRoot);
+    for (const statement of DUCKDB_ATHENA_FUNCTIONS) await connection.run(statement);
     for (const t of Object.values(tables)) {
       if (isFileTable(t)) await sql.refreshView(t);
       else await connection.run(viewSql(lakeRoot, t));

@@ -2,8 +2,10 @@
  * `ticklake up`: the pipeline running live on the local runtime. Feeds put
  * records on the local stream as they happen (each put is durable and visible
  * when it returns), the shard pollers run the stream-transform handler
- * continuously, closed minute bars and the champions' forecasts go to the
- * embedded time-series store every few seconds, and the forecasting schedule
+ * continuously, closed minute bars and short-video category aggregates go
+ * onto the enriched stream every few seconds (the time-series writer consumes
+ * it: the bars into the embedded time-series store), the champions' forecasts
+ * go to the store, and the forecasting schedule
  * fires on the wall clock. Stopping (SIGINT/SIGTERM, `--for`) stops the feeds,
  * lets the pollers drain what is on the stream and checkpoints; a `kill -9`
  * loses nothing either: what was put is on disk, and the pollers resume from
@@ -15,8 +17,11 @@ import { embeddedDir } from '../adapters/timeseries-factory.js';
 import type { BarRow } from '../core/bars.js';
 import type { PutEntry, StreamProducer } from '../ingest/stream-producer.js';
 import type { SimulatedRecord, SourceDefinition } from '../sources/contract.js';
+import { ENRICHED_STREAM } from '../enriched/records.js';
+import { createTimeSeriesWriter } from '../timeseries/timeseries-writer.js';
 import { publishClosedBars } from './bar-publisher.js';
-import { BatchTotals, startConsumers } from './consumers.js';
+import { publishClosedEngagement } from './engagement-publisher.js';
+import { BatchTotals, pollInThread, startConsumers } from './consumers.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { COMPACT_LOCK, compactLake } from './compaction.js';
 import { EmbeddedTimeSeriesStore } from './embedded-store.js';
@@ -230,6 +235,24 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
   const tsDir = embeddedDir(o.dataDir);
   mkdirSync(tsDir, { recursive: true });
   const store = await EmbeddedTimeSeriesStore.open(tsDir);
+  // Closed bars go on the enriched stream; the time-series writer (the Lambda's handler) consumes it into the store.
+  const enrichedPaths = dataPaths(o.dataDir, ENRICHED_STREAM, 'timeseries-writer');
+  const enrichedStream = LocalStream.open(enrichedPaths.stream, ENRICHED_STREAM, 1);
+  const enrichedProducer = new LocalStreamProducer(enrichedStream);
+  let enrichedDone = false;
+  const enrichedConsumer = pollInThread({
+    stream: enrichedStream,
+    paths: enrichedPaths,
+    settings,
+    finished: () => enrichedDone,
+    handler: createTimeSeriesWriter({
+      sink: store,
+      onBars: (bars) => {
+        const closed = bars.filter((b) => !b.correction).map((b) => b.bar);
+        if (closed.length > 0) o.onBarsPublished?.(closed, Date.now());
+      },
+    }),
+  });
   const predictions = openLocalLivePredictions(o.dataDir, store);
   const scheduler = o.schedule === false ? undefined : new LiveScheduler(o.dataDir, o.schedule, log);
   let barsPublished = 0;
@@ -242,15 +265,20 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
         const r = await publishClosedBars({
           sql,
           sink: store,
+          enriched: enrichedProducer,
           statePath: join(tsDir, 'published-bars.json'),
           onClosed: async (bars) => {
-            o.onBarsPublished?.(bars, Date.now());
             predicted += (await predictions.onClosed(bars)).predictions;
           },
         });
         barsPublished += r.closed + r.corrections;
       } catch (e) {
         log(`publishing closed bars failed (the next round retries): ${(e as Error).message}`);
+      }
+      try {
+        await publishClosedEngagement({ sql, enriched: enrichedProducer, statePath: join(tsDir, 'published-engagement.json') });
+      } catch (e) {
+        log(`publishing closed engagement aggregates failed (the next round retries): ${(e as Error).message}`);
       } finally {
         sql.close();
       }
@@ -333,15 +361,18 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
   }
   const { deadLettered } = await consumers.finish();
   if (publishEvery > 0) await publishBars();
+  enrichedDone = true;
+  const enriched = await enrichedConsumer;
   await compacting;
   o.onStatus?.(status());
   stream.close();
+  enrichedStream.close();
   await store.close();
   return {
     seconds: (Date.now() - started) / 1000,
     recordsPut,
     totals,
-    deadLettered,
+    deadLettered: deadLettered + enriched.deadLettered,
     barsPublished,
     predictions: predicted,
     runs: scheduler?.runs ?? [],

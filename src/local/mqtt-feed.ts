@@ -13,9 +13,9 @@ import type { LiveFeed, LiveFeedStatus } from './live.js';
 /** seqs of live simulations count from here, one per millisecond of start time: a restarted run never reuses a (device_id, seq). */
 const LIVE_SEQ_EPOCH_MS = Date.UTC(2026, 0, 1);
 
-/** Waits until a count stops moving for 300 ms (at most 3 s): the sensors' last messages reaching the bridge before the broker goes. */
-async function settled(count: () => number): Promise<void> {
-  const until = Date.now() + 3000;
+/** Waits until a count stops moving for 300 ms (at most `timeoutMs`): e.g. the sensors' last messages reaching the bridge before the broker goes. */
+export async function settled(count: () => number, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
   let last = count();
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 300));

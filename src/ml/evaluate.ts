@@ -80,7 +80,12 @@ export interface ModelEvaluation extends PriceMetrics {
 
 /** Evaluates a model on a dataset: predicts returns, reconstructs prices, scores them. */
 export function evaluateModel(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset): ModelEvaluation {
-  const predicted = reconstructPrices(ds.basePrice, model.predictMatrix(ds.X));
+  return evaluatePredictions(model.predictMatrix(ds.X), ds);
+}
+
+/** Scores predicted log-returns of a dataset's rows (row for row) on price, against persistence. */
+export function evaluatePredictions(predictedReturns: ArrayLike<number>, ds: Dataset): ModelEvaluation {
+  const predicted = reconstructPrices(ds.basePrice, predictedReturns);
   const m = priceMetrics(ds.actualPrice, predicted);
   const baselineRmse = persistenceMetrics(ds).rmse;
   return { ...m, skillVsBaseline: skillVsBaseline(m.rmse, baselineRmse), baselineRmse };

@@ -147,22 +147,41 @@ export function densify(bars: readonly Bar[]): DenseMinute[] {
 const TWO_PI = 2 * Math.PI;
 const DAY_US = 86_400_000_000;
 
+/** ln(close) of the minutes of a window, when the caller has no precomputed series of them. */
+const windowLogClose = new Float64Array(WARMUP_MINUTES + 1);
+
+/** ln(close) of every minute of a dense series, index for index. */
+export function logCloses(series: readonly DenseMinute[]): Float64Array {
+  return Float64Array.from(series, (m) => Math.log(m.close));
+}
+
 /**
  * Writes the feature row of minute `i` of a dense series into `out[offset ..]`.
  * Reads `series[i - WARMUP_MINUTES ..= i]` only: nothing after minute i.
  * Requires `i >= WARMUP_MINUTES`.
+ * @param logClose {@link logCloses} of the series, for a caller computing many rows (each close's log once, not once per row that reads it)
  */
-export function computeFeatureRow(series: readonly DenseMinute[], i: number, out: Float64Array, offset = 0): void {
+export function computeFeatureRow(series: readonly DenseMinute[], i: number, out: Float64Array, offset = 0, logClose?: Float64Array): void {
   if (i < WARMUP_MINUTES || i >= series.length) throw new RangeError(`feature row ${i} needs ${WARMUP_MINUTES} minutes of history`);
+  if (logClose !== undefined && logClose.length !== series.length) throw new RangeError('logClose must have one value per minute of the series');
   const cur = series[i]!;
   const c = cur.close;
-  const lc = Math.log(c);
   const at = (k: number) => series[i - k]!;
+  // lnAt(k) = ln(close of minute i - k), from the caller's series or from the window's own logs.
+  let logs = logClose;
+  let first = 0;
+  if (logs === undefined) {
+    logs = windowLogClose;
+    first = i - WARMUP_MINUTES;
+    for (let k = 0; k <= WARMUP_MINUTES; k++) logs[k] = Math.log(series[first + k]!.close);
+  }
+  const lnAt = (k: number) => logs[i - k - first]!;
+  const lc = lnAt(0);
   let o = offset;
-  out[o++] = lc - Math.log(at(1).close);
-  out[o++] = lc - Math.log(at(5).close);
-  out[o++] = lc - Math.log(at(15).close);
-  out[o++] = lc - Math.log(at(60).close);
+  out[o++] = lc - lnAt(1);
+  out[o++] = lc - lnAt(5);
+  out[o++] = lc - lnAt(15);
+  out[o++] = lc - lnAt(60);
   out[o++] = Math.log(cur.avgPrice / at(1).avgPrice);
   out[o++] = Math.log(c / cur.avgPrice);
   out[o++] = c / cur.vwap - 1;
@@ -178,10 +197,10 @@ export function computeFeatureRow(series: readonly DenseMinute[], i: number, out
   let gaps60 = 0;
   let bmNum15 = 0;
   let bmDen15 = 0;
-  let prevLog = Math.log(at(60).close);
+  let prevLog = lnAt(60);
   for (let k = 59; k >= 0; k--) {
     const m = at(k);
-    const l = Math.log(m.close);
+    const l = lnAt(k);
     const r = l - prevLog;
     prevLog = l;
     s60 += r;
@@ -248,9 +267,10 @@ export function computeFeatures(bars: readonly Bar[]): SymbolFeatures {
   const n = Math.max(0, series.length - WARMUP_MINUTES);
   const data = new Float64Array(n * N_FEATURES);
   const minuteStartUs = new Float64Array(n);
+  const logClose = logCloses(series);
   for (let r = 0; r < n; r++) {
     const i = r + WARMUP_MINUTES;
-    computeFeatureRow(series, i, data, r * N_FEATURES);
+    computeFeatureRow(series, i, data, r * N_FEATURES, logClose);
     minuteStartUs[r] = series[i]!.minuteStartUs;
   }
   return { symbol: bars[0]?.symbol ?? '', series, firstIndex: WARMUP_MINUTES, minuteStartUs, X: { rows: n, cols: N_FEATURES, data } };
@@ -309,13 +329,27 @@ export function buildDataset(bars: readonly Bar[], target: TargetSpec = DEFAULT_
     }
     parts.push({ symbol, f, rows });
   }
-  // Merge symbols by feature minute (stable: symbol order on ties).
-  const order: [part: number, row: number, t: number][] = [];
-  parts.forEach((p, pi) => {
-    for (const r of p.rows) order.push([pi, r, p.f.minuteStartUs[r]!]);
-  });
-  order.sort((a, b) => a[2] - b[2] || a[0] - b[0]);
-  const n = order.length;
+  // Merge symbols by feature minute (symbol order on ties); each part is already in minute order.
+  const n = parts.reduce((a, p) => a + p.rows.length, 0);
+  const orderPart = new Int32Array(n);
+  const orderRow = new Int32Array(n);
+  const next = parts.map(() => 0);
+  for (let k = 0; k < n; k++) {
+    let pick = -1;
+    let pickT = Number.POSITIVE_INFINITY;
+    for (let pi = 0; pi < parts.length; pi++) {
+      const p = parts[pi]!;
+      if (next[pi]! >= p.rows.length) continue;
+      const t = p.f.minuteStartUs[p.rows[next[pi]!]!]!;
+      if (t < pickT) {
+        pick = pi;
+        pickT = t;
+      }
+    }
+    orderPart[k] = pick;
+    orderRow[k] = parts[pick]!.rows[next[pick]!]!;
+    next[pick]!++;
+  }
   const data = new Float64Array(n * N_FEATURES);
   const y = new Float64Array(n);
   const basePrice = new Float64Array(n);
@@ -324,10 +358,11 @@ export function buildDataset(bars: readonly Bar[], target: TargetSpec = DEFAULT_
   const targetTimeUs = new Float64Array(n);
   const symbols: string[] = new Array<string>(n);
   for (let k = 0; k < n; k++) {
-    const [pi, r] = order[k]!;
-    const p = parts[pi]!;
+    const r = orderRow[k]!;
+    const p = parts[orderPart[k]!]!;
     const i = p.f.firstIndex + r;
-    data.set(p.f.X.data.subarray(r * N_FEATURES, (r + 1) * N_FEATURES), k * N_FEATURES);
+    const src = p.f.X.data;
+    for (let c = 0; c < N_FEATURES; c++) data[k * N_FEATURES + c] = src[r * N_FEATURES + c]!;
     const base = priceOf(p.f.series[i]!, target.field);
     const actual = priceOf(p.f.series[i + h]!, target.field);
     basePrice[k] = base;
@@ -344,9 +379,22 @@ export function buildDataset(bars: readonly Bar[], target: TargetSpec = DEFAULT_
 export function selectRows(ds: Dataset, indices: readonly number[]): Dataset {
   const n = indices.length;
   const d = ds.X.cols;
-  const data = new Float64Array(n * d);
-  const pick = (src: Float64Array) => Float64Array.from(indices, (i) => src[i]!);
-  for (const [k, i] of indices.entries()) data.set(ds.X.data.subarray(i * d, (i + 1) * d), k * d);
+  // A run of consecutive rows (a time window of a time-ordered dataset) is copied in one block.
+  let consecutive = true;
+  for (let k = 1; k < n && consecutive; k++) consecutive = indices[k] === indices[k - 1]! + 1;
+  const first = indices[0] ?? 0;
+  const pick = (src: Float64Array) => {
+    if (consecutive) return src.slice(first, first + n);
+    const out = new Float64Array(n);
+    for (let k = 0; k < n; k++) out[k] = src[indices[k]!]!;
+    return out;
+  };
+  const from = ds.X.data;
+  const data = consecutive ? from.slice(first * d, (first + n) * d) : new Float64Array(n * d);
+  for (let k = 0; k < n && !consecutive; k++) {
+    const i = indices[k]!;
+    for (let c = 0; c < d; c++) data[k * d + c] = from[i * d + c]!;
+  }
   return {
     featureNames: ds.featureNames,
     target: ds.target,

@@ -3,7 +3,7 @@
  * its artifact (with training context) and its `models` row.
  */
 import { FEATURE_SET_VERSION, type Dataset } from './features.js';
-import { evaluateModel, type PriceMetrics } from './evaluate.js';
+import { evaluatePredictions, type PriceMetrics } from './evaluate.js';
 import { createModel, type ModelsConfigOverrides } from './models/index.js';
 import type { ModelArtifact, ModelKind, Regressor } from './models/types.js';
 import { makeModelId, modelRecord, type ModelRecord } from './registry.js';
@@ -29,6 +29,8 @@ export interface TrainedModel {
   readonly record: ModelRecord;
   /** In-sample metrics on price. */
   readonly trainMetrics: PriceMetrics;
+  /** In-sample predicted log-returns, row for row of the training rows (= `model.predictMatrix(train.X)`). */
+  readonly trainPredictions: Float64Array;
 }
 
 /** Fits one model kind on the training rows. Deterministic given the config's seeds. */
@@ -38,7 +40,9 @@ export function trainModel(kind: ModelKind, train: Dataset, options: TrainOption
   const version = options.version ?? 1;
   const modelId = makeModelId(kind, options.trainingDate, version);
   const model = createModel(kind, options.config).fit(train.X, train.y);
-  const trainMetrics = evaluateModel(model, train);
+  // The ensembles sum their trees over the training rows while fitting; the others predict them again.
+  const trainPredictions = model.takeFitPredictions?.() ?? model.predictMatrix(train.X);
+  const trainMetrics = evaluatePredictions(trainPredictions, train);
   let trainStartUs = Number.POSITIVE_INFINITY;
   let trainEndUs = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
@@ -68,7 +72,15 @@ export function trainModel(kind: ModelKind, train: Dataset, options: TrainOption
     trainMetrics,
     artifactUri,
   });
-  return { modelId, kind, model, artifact, record, trainMetrics: { n: trainMetrics.n, rmse: trainMetrics.rmse, mae: trainMetrics.mae, r2: trainMetrics.r2 } };
+  return {
+    modelId,
+    kind,
+    model,
+    artifact,
+    record,
+    trainMetrics: { n: trainMetrics.n, rmse: trainMetrics.rmse, mae: trainMetrics.mae, r2: trainMetrics.r2 },
+    trainPredictions,
+  };
 }
 
 /** Trains several kinds on the same rows, in the given order. */

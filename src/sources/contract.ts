@@ -5,6 +5,7 @@
  * catalog (Glue tables, DuckDB views), the transform's grants, the quarantine
  * reason codes, metrics and the CLI's `--sources` are all derived from it.
  */
+import type { AvroRecord } from '../core/avro.js';
 import type { Point } from '../core/point.js';
 import type { Rejection } from '../core/reasons.js';
 import type { PartitionColumns } from '../lake/rows.js';
@@ -198,4 +199,22 @@ export interface SourceDefinition {
   readonly measurements?: readonly string[];
   /** Its dashboard panels (queries over its tables), shown in the page's group of the same name. */
   readonly panels?: readonly PanelDefinition[];
+  /** The schema of its stream messages, registered in the Glue Schema Registry (none: not registered). */
+  readonly messageSchema?: MessageSchema;
+}
+
+/**
+ * A source's stream message schema (Avro), defined once in its folder: the CDK
+ * registers it in the AWS Glue Schema Registry (compatibility BACKWARD) and
+ * `ticklake schemas check` compares it with the versions released before,
+ * kept in `glue-schemas/messages/<id>/v<N>.avsc`.
+ */
+export interface MessageSchema {
+  /**
+   * This definition's version: the last released one (then the definition is
+   * that file's), or the next one while the change is not released yet.
+   * Records may carry `"schema_version": 1..version`.
+   */
+  readonly version: number;
+  readonly avro: AvroRecord;
 }

@@ -5,15 +5,17 @@
  * derived from this list.
  */
 import { binanceTrades } from './binance-trades/index.js';
+import { cdc } from './cdc/index.js';
 import type { SourceDefinition } from './contract.js';
 import { cryptoQuotes } from './crypto-quotes/index.js';
 import { energy } from './energy/index.js';
 import { engagement } from './engagement/index.js';
 import { iotReadings } from './iot-readings/index.js';
 import { stockTicks } from './stock-ticks/index.js';
+import { viewing } from './viewing/index.js';
 import { weather } from './weather/index.js';
 
-export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings];
+export const SOURCES: readonly SourceDefinition[] = [binanceTrades, stockTicks, cryptoQuotes, weather, energy, engagement, iotReadings, viewing, cdc];
 
 export type { SourceDefinition } from './contract.js';
 

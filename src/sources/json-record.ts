@@ -1,11 +1,13 @@
 /**
  * What every source whose records are JSON does first: parse the text (unless
- * the router already did), check it is the source's kind of document, then let
- * the source validate it. A malformed text and a document of another kind are
+ * the router already did), check it is the source's kind of document and, when
+ * it carries one, that its `schema_version` is known, then let the source
+ * validate it. A malformed text and a document of another kind are
  * quarantined the same way for every source.
  */
+import { SCHEMA_VERSION_FIELD } from '../core/avro.js';
 import { type Rejection, reject } from '../core/reasons.js';
-import type { Quarantined } from './contract.js';
+import type { MessageSchema, Quarantined } from './contract.js';
 
 /** How a source reads its JSON documents. */
 export interface JsonRecordReader<F extends { readonly ok: true } | { readonly ok: false; readonly rejection: Rejection }> {
@@ -17,6 +19,18 @@ export interface JsonRecordReader<F extends { readonly ok: true } | { readonly o
   readonly notMine: string;
   /** Validates a document of the source's kind. */
   readonly from: (doc: Record<string, unknown>) => F;
+  /** The source's message schema: a document's `schema_version`, when given, must be one of its versions (1..version). */
+  readonly schema?: MessageSchema;
+}
+
+/** Why a document's `schema_version` is not one the schema knows, or undefined (none given, or a known one). */
+export function schemaVersionRejection(doc: Record<string, unknown>, schema: MessageSchema): Rejection | undefined {
+  const v = doc[SCHEMA_VERSION_FIELD];
+  if (v === undefined || v === null || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= schema.version)) return undefined;
+  return reject(
+    'UNKNOWN_SCHEMA_VERSION',
+    `${SCHEMA_VERSION_FIELD} ${JSON.stringify(v).slice(0, 40)} is not a version of this message schema (1..${schema.version})`,
+  );
 }
 
 /**
@@ -37,6 +51,8 @@ export function readJsonRecord<F extends { readonly ok: true } | { readonly ok: 
     }
   }
   if (!reader.is(doc)) return { ok: false, source: 'unknown', rejection: reject('UNKNOWN_FORMAT', reader.notMine) };
+  const unknownVersion = reader.schema && schemaVersionRejection(doc, reader.schema);
+  if (unknownVersion) return { ok: false, source: reader.format, rejection: unknownVersion };
   const r = reader.from(doc);
   return r.ok ? (r as Extract<F, { readonly ok: true }>) : { ok: false, source: reader.format, rejection: (r as { readonly rejection: Rejection }).rejection };
 }

@@ -87,6 +87,13 @@ const ATHENA_TYPES: Record<GlueType, string> = {
   date: 'date',
 };
 
+/**
+ * Statements run once per DuckDB session so that SQL written for both engines
+ * can use the few Athena functions DuckDB spells differently (views shared with
+ * Athena, e.g. the change source's current-state views, call them by Athena's name).
+ */
+export const DUCKDB_ATHENA_FUNCTIONS: readonly string[] = ['CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)'];
+
 export const DUCKDB: SqlDialect = {
   name: 'duckdb',
   fullMatch: (e, p) => `regexp_full_match(${e}, ${sqlString(p)})`,

@@ -36,8 +36,9 @@
  * before the watermark, and a tick anchored at `fromUs` (a manual invocation)
  * re-publishes history from that minute on.
  */
+import type { StreamProducer } from '../ingest/stream-producer.js';
+import { sendBars } from './bar-outlet.js';
 import {
-  BAR_WRITE_OPTIONS,
   DEFAULT_ALLOWED_LATENESS_SECONDS,
   lastClosedMinuteUs,
   MINUTE_US,
@@ -46,7 +47,6 @@ import {
   recordPublished,
   type PublishedBars,
 } from './bar-publication.js';
-import { barPoint } from './measurements.js';
 import type { RejectedPoint, TimeSeriesSink } from './point.js';
 import type { BarQuery } from '../ml/steps/bar-source.js';
 import type { MlModelStore } from '../ml/steps/model-store.js';
@@ -64,7 +64,10 @@ export interface LakeBarReader {
 /** Dependencies and settings of {@link createCloudBarPublisher}. */
 export interface CloudBarPublisherOptions {
   readonly lake: LakeBarReader;
+  /** The store the bars are written to, unless `enriched` is given. */
   readonly sink: Pick<TimeSeriesSink, 'write'>;
+  /** The enriched stream: bars are put there instead (the time-series writer consumes it). */
+  readonly enriched?: StreamProducer;
   /** Where the state document lives (the model store of the predict function). */
   readonly state: Pick<MlModelStore, 'getState' | 'putState'>;
   /** Default 10 s, the stream's watermark rule. */
@@ -140,7 +143,7 @@ export function createCloudBarPublisher(o: CloudBarPublisherOptions): (tick: Bar
     const rows = (await o.lake.bars({ startUs: readFrom, endUs: closedThroughUs + MINUTE_US })).map(toBarRow);
     const { fresh, corrections } = planPublication(rows, published, watermarkUs, lateness);
     const toWrite = [...fresh, ...corrections];
-    const result = toWrite.length > 0 ? await o.sink.write(toWrite.map(barPoint), BAR_WRITE_OPTIONS) : { written: 0, rejected: [], retried: 0, corrected: 0 };
+    const result = await sendBars(o.enriched ? { enriched: o.enriched } : { sink: o.sink }, fresh, corrections);
     const refused = new Set(result.rejected.map((r) => r.index));
     recordPublished(
       published,

@@ -122,3 +122,19 @@ export function engagementView(over: Record<string, unknown> = {}) {
     ...over,
   };
 }
+
+/** A valid viewing record (a smart TV starting news-24), as an object: JSON.stringify it for a payload. */
+export function viewingEvent(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    source: 'viewing',
+    timestamp: '2026-11-02T20:00:01.250Z',
+    user_id: 'u00042',
+    device_id: 'u00042-tv',
+    device_type: 'smart-tv',
+    location: 'leeds',
+    event_type: 'start',
+    channel: 'news-24',
+    seq: 17,
+    ...over,
+  };
+}

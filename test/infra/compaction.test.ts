@@ -31,7 +31,10 @@ beforeAll(() => {
 
 const template = () => built.template(built.stacks.orchestration);
 const ev = (v: unknown) => evaluate(v, (name) => (name.includes('AthenaResults') ? RESULTS : undefined));
-const fn = (step: string) => functionNamed(template(), `ticklake-dev-compaction-${step}`, ev);
+const fn = (step: string) => {
+  const f = functionNamed(template(), `ticklake-dev-compaction-${step}`);
+  return { roleId: f.props.Role['Fn::GetAtt'][0] as string, arn: String(ev({ 'Fn::GetAtt': [f.id, 'Arn'] })) };
+};
 const tablePrefixes = () => compactableTables().map((t) => `${LAKE}/${t.zone}/${t.name}/*`);
 
 describe('compaction state machine as synthesized (orchestration stack)', () => {

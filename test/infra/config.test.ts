@@ -1,17 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, ConfigError, parseConfig, scheduleExpressionProblem } from '../../lib/config.js';
-import { CDK_JSON_CONTEXT } from './helpers.js';
+import { CONFIG_KEYS, parseConfig, scheduleExpressionProblem } from '../../lib/config.js';
+import { CDK_JSON_CONTEXT, configProblems } from './helpers.js';
 
-function problems(ctx: Record<string, unknown>): string[] {
-  try {
-    parseConfig(ctx);
-    return [];
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-}
+const problems = configProblems;
 
 describe('configuration from CDK context', () => {
   it('cdk.json alone gives a complete, valid configuration with safe defaults', () => {

@@ -3,14 +3,16 @@
  * bin/app.ts does (cdk.json context + overrides), optionally without bundling,
  * and evaluate the CloudFormation intrinsics a test needs to read a value.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { App, type Stack } from 'aws-cdk-lib';
+import { pathToFileURL } from 'node:url';
+import { afterAll, expect } from 'vitest';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type TicklakeConfig, parseConfig } from '../../lib/config.js';
+import { ConfigError, type TicklakeConfig, parseConfig } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
+import type { NagVariantReport } from '../../lib/tools/nag-report.js';
 import { createTicklake, type TicklakeAppOptions, type TicklakeStacks } from '../../lib/ticklake-app.js';
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 
@@ -127,6 +129,75 @@ export const actionsOf = (statement: Record<string, any>): string[] => [statemen
 /** aws-local-stepfunctions needs Promise.withResolvers on Node 20: the runtime's own polyfill. */
 export { polyfillPromiseWithResolvers } from '../../src/local/ml/executor.js';
 
+/** The problems the configuration reports for a context (none when it is valid). */
+export function configProblems(ctx: Record<string, unknown>): string[] {
+  try {
+    parseConfig(ctx);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+}
+
+/**
+ * Synthesises a stack with the one function `build` adds, bundled for real
+ * with the local esbuild, and loads the bundle as Lambda would: its code and
+ * its module.
+ */
+export async function bundledFunction(build: (stack: Stack) => void): Promise<{ code: string; module: { handler?: unknown } }> {
+  const outdir = mkdtempSync(join(tmpdir(), 'ticklake-bundle-'));
+  try {
+    const app = new App({ outdir, context: CDK_JSON_CONTEXT });
+    build(new Stack(app, 'Bundle'));
+    app.synth();
+    const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.mjs')));
+    expect(assets).toHaveLength(1);
+    const code = readFileSync(join(outdir, assets[0]!, 'index.mjs'), 'utf8');
+    const module = (await import(pathToFileURL(join(outdir, assets[0]!, 'index.mjs')).href)) as { handler?: unknown };
+    return { code, module };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The cdk-nag acknowledgements of a report whose construct path contains
+ * `pathPart`, after checking that each matches a finding (none is stale).
+ */
+export function acknowledgementsUnder(r: NagVariantReport, pathPart: string): NagVariantReport['acknowledgements'] {
+  const mine = r.acknowledgements.filter((a) => a.path.includes(pathPart));
+  for (const a of mine)
+    expect(
+      r.before.some((f) => f.rule === a.id && (f.path === a.path || f.path.startsWith(`${a.path}/`))),
+      a.id,
+    ).toBe(true);
+  return mine;
+}
+
+/** The asynchronous-invocation config of a scheduled function: two retries, its maximum age, failures to `queueId`. */
+export function scheduledInvokeConfig(functionId: string, queueId: string, maxEventAgeSeconds: number): Record<string, unknown> {
+  return {
+    FunctionName: { Ref: functionId },
+    Qualifier: '$LATEST',
+    MaximumRetryAttempts: 2,
+    MaximumEventAgeInSeconds: maxEventAgeSeconds,
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+  };
+}
+
+/** The one Lambda function of a template named `functionName`: logical id, properties, the statements on its role. */
+export function functionNamed(t: Template, functionName: string): { id: string; props: Record<string, any>; statements: Record<string, any>[] } {
+  const found = resourcesOf(t, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.FunctionName === functionName);
+  expect(found).toHaveLength(1);
+  const [[id, f]] = found as [[string, { Properties: Record<string, any> }]];
+  return { id, props: f.Properties, statements: policyStatements(t, f.Properties.Role['Fn::GetAtt'][0] as string) };
+}
+
+/** Logical id of the orchestration stack's schedule dead-letter queue. */
+export const scheduleDeadLetterQueueId = (t: Template) =>
+  resourcesOf(t, 'AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === 'ticklake-dev-schedule-dead-letters')![0];
+
 /** A template's state machine by name: its properties and its definition (intrinsics evaluated). */
 export function stateMachineNamed(t: Template, name: string): { props: Record<string, any>; definition: AslDefinition } {
   const found = resourcesOf(t, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties.StateMachineName === name);
@@ -144,11 +215,4 @@ export function grantsOf(t: Template, roleId: string, ev: (v: unknown) => unknow
     for (const a of actionsOf(s)) out[a] = [...(out[a] ?? []), ...resources].sort();
   }
   return out;
-}
-
-/** The logical id of a function's role, and the function's ARN (intrinsics evaluated with `ev`), by function name. */
-export function functionNamed(t: Template, name: string, ev: (v: unknown) => unknown = evaluate): { roleId: string; arn: string } {
-  const fn = resourcesOf(t, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === name);
-  if (!fn) throw new Error(`no function named ${name}`);
-  return { roleId: fn[1].Properties.Role['Fn::GetAtt'][0] as string, arn: String(ev({ 'Fn::GetAtt': [fn[0], 'Arn'] })) };
 }

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStreamTransform } from '../../src/ingest/stream-transform.js';
 import { STREAM_TRANSFORM_TABLES } from '../../lib/stacks/processing-stack.js';
-import { cryptoQuote, engagementView, kinesisEvent, stockTick, tradeMessage } from '../helpers/kinesis-events.js';
+import { cryptoQuote, engagementView, kinesisEvent, stockTick, tradeMessage, viewingEvent } from '../helpers/kinesis-events.js';
 import { SOURCE_METRICS, STREAM_TRANSFORM_METRICS } from '../../lib/stacks/observability-stack.js';
 import { STREAM_TRANSFORM_SERVICE } from '../../lib/stacks/processing-stack.js';
 import { MemoryObjectStore } from '../helpers/memory-object-store.js';
@@ -197,6 +197,7 @@ describe('processing stack: the stream-transform function', () => {
     const tick = JSON.stringify(stockTick({ created_at: '2026-11-02T00:30:00.000Z' }));
     const quote = JSON.stringify(cryptoQuote());
     const view = JSON.stringify(engagementView({ timestamp: '2026-11-02T00:30:00.000Z' }));
+    const viewing = JSON.stringify(viewingEvent({ timestamp: '2026-11-02T00:30:00.000Z' }));
     const reading = envelopeOf(
       'devices/d-1/telemetry',
       JSON.stringify({ ts: 1_793_577_600_000, temperature_c: 21, humidity_pct: 40, battery_v: 3.9, seq: 1 }),
@@ -231,6 +232,7 @@ describe('processing stack: the stream-transform function', () => {
       energyReading,
       view,
       reading,
+      viewing,
     ];
     await transform(kinesisEvent(payloads));
     // A retry of the same batch, shorter (as after a partial failure): replaces the earlier attempt.

@@ -68,11 +68,17 @@ describe('LocalStack smoke helpers', () => {
 describe('seed-dimensions tool', () => {
   it('encodes each shipped dimension as Parquet at its Glue table location, every row and column', async () => {
     const objects = dimensionObjects();
-    expect(objects.map((o) => o.key)).toEqual(['curated/company_profile/company_profile.parquet']);
+    expect(objects.map((o) => o.key)).toEqual(Object.keys(SHIPPED_DIMENSIONS).map((name) => `curated/${name}/${name}.parquet`));
+    expect(objects[0]!.key).toBe('curated/company_profile/company_profile.parquet');
     const source = JSON.parse(readFileSync(SHIPPED_DIMENSIONS.company_profile!, 'utf8')) as Record<string, unknown>[];
     const { rows } = await readWithHyparquet(objects[0]!.body);
     expect(rows).toHaveLength(source.length);
     expect(rows[0]).toMatchObject({ ticker: source[0]!.ticker, sector: source[0]!.sector });
     expect(Number(rows[0]!.shares)).toBe(source[0]!.shares);
+    // Every other shipped dimension: all its rows
+    for (const [i, file] of Object.values(SHIPPED_DIMENSIONS).entries()) {
+      const all = JSON.parse(readFileSync(file, 'utf8')) as unknown[];
+      expect((await readWithHyparquet(objects[i]!.body)).rows, file).toHaveLength(all.length);
+    }
   });
 });

@@ -102,6 +102,17 @@ describe('registry rows follow their lake schemas', () => {
     });
   });
 
+  it.each(['ridge', 'random_forest', 'gbt'] as const)('%s: training metrics and predictions are those of the fitted model on the training rows', (kind) => {
+    // Prepare
+    const ds = buildDataset(syntheticBars({ minutes: 600, seed: 3 }));
+    // Act
+    const trained = trainModel(kind, ds, { trainingDate: '2026-11-02', config: { random_forest: { nTrees: 10 }, gbt: { nIterations: 10 } } });
+    // Assess
+    expect(Array.from(trained.trainPredictions)).toEqual(Array.from(trained.model.predictMatrix(ds.X)));
+    const { n, rmse, mae, r2 } = evaluateModel(trained.model, ds);
+    expect(trained.trainMetrics).toEqual({ n, rmse, mae, r2 });
+  });
+
   it('model ids and params text are stable', () => {
     expect(makeModelId('random_forest', '2026-11-09', 2)).toBe('random_forest-2026-11-09-v2');
     expect(() => makeModelId('gbt', '09/11/2026')).toThrow(/yyyy-MM-dd/);

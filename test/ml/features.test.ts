@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../src/core/bars.js';
-import { FEATURE_NAMES, FeatureWindow, N_FEATURES, WARMUP_MINUTES, buildDataset, computeFeatures, splitByTime } from '../../src/ml/features.js';
+import { FEATURE_NAMES, FeatureWindow, N_FEATURES, WARMUP_MINUTES, buildDataset, computeFeatures, selectRows, splitByTime } from '../../src/ml/features.js';
 import { syntheticBars } from '../../src/ml/synthetic.js';
 import { MIN, T0 } from './helpers.js';
 
@@ -225,5 +225,40 @@ describe('time-ordered splits', () => {
     expect(Math.max(...train.minuteStartUs)).toBe(boundary - horizon * MIN - MIN);
     expect(train.y.length + evaluation.y.length).toBe(ds.y.length);
     expect(new Set(train.symbols)).toEqual(new Set(['BTCUSDT', 'ETHUSDT']));
+  });
+
+  it('selecting rows, consecutive or not, gives each chosen row whole and in the order asked (property)', () => {
+    // Prepare
+    const ds = buildDataset([
+      ...syntheticBars({ minutes: 200, seed: 4, symbol: 'BTCUSDT' }),
+      ...syntheticBars({ minutes: 200, seed: 5, symbol: 'ETHUSDT', startPrice: 3400 }),
+    ]);
+    const n = ds.y.length;
+    const run = fc
+      .tuple(fc.nat({ max: n }), fc.nat({ max: n }))
+      .map(([a, b]) => Array.from({ length: Math.max(0, Math.min(n, b) - Math.min(a, n)) }, (_, k) => Math.min(a, n) + k));
+    fc.assert(
+      fc.property(fc.oneof(run, fc.array(fc.nat({ max: n - 1 }), { maxLength: 50 })), (indices) => {
+        // Act
+        const s = selectRows(ds, indices);
+        // Assess
+        expect(s.X.rows).toBe(indices.length);
+        expect(s.X.data.length).toBe(indices.length * N_FEATURES);
+        indices.forEach((i, k) => {
+          expect(Array.from(s.X.data.subarray(k * N_FEATURES, (k + 1) * N_FEATURES))).toEqual(
+            Array.from(ds.X.data.subarray(i * N_FEATURES, (i + 1) * N_FEATURES)),
+          );
+          expect([s.y[k], s.basePrice[k], s.actualPrice[k], s.minuteStartUs[k], s.targetTimeUs[k], s.symbols[k]]).toEqual([
+            ds.y[i],
+            ds.basePrice[i],
+            ds.actualPrice[i],
+            ds.minuteStartUs[i],
+            ds.targetTimeUs[i],
+            ds.symbols[i],
+          ]);
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -18,6 +18,23 @@ const bars = syntheticBars({ minutes: 2200, seed: 31, gapShare: 0.01 });
 const ds = buildDataset(bars, { field: 'avgPrice', horizon: 1 });
 const SMALL: ModelsConfigOverrides = { random_forest: { nTrees: 20 }, gbt: { nIterations: 30 } };
 
+describe('in-sample predictions from the fit', () => {
+  it.each(['random_forest', 'gbt'] as const)(
+    '%s: the tree sums kept while fitting are bit for bit predictMatrix of the training rows, handed over once',
+    (kind) => {
+      // Prepare
+      const model = createModel(kind, SMALL).fit(ds.X, ds.y);
+      // Act
+      const fromFit = model.takeFitPredictions?.();
+      const again = model.takeFitPredictions?.();
+      // Assess
+      expect(fromFit).toBeDefined();
+      expect(Array.from(fromFit!)).toEqual(Array.from(model.predictMatrix(ds.X)));
+      expect(again).toBeUndefined();
+    },
+  );
+});
+
 describe('artifacts', () => {
   it.each(MODEL_KINDS)('%s: JSON text round trip gives bit-identical predictions and the same artifact', (kind) => {
     // Prepare

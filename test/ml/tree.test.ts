@@ -1,4 +1,5 @@
 /** The histogram tree learner: binning, exactness of the binned decisions, and fitting a known nonlinear function. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { binMatrix, binOf, GbtModel, RandomForestModel, TreeGrower, predictTree } from '../../src/ml/models/index.js';
 import { Rng as SeededRng } from '../../src/core/random.js';
@@ -29,6 +30,18 @@ describe('quantile binning', () => {
       }
       expect(wrong).toBe(0);
     }
+  });
+
+  it('binOf is the number of cuts below x, for any sorted cuts and any x (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true }), { maxLength: 300 }), fc.double({ noNaN: true }), (values, x) => {
+        // Prepare
+        const cuts = Float64Array.from(new Set(values)).sort();
+        // Act / Assess
+        expect(binOf(cuts, x)).toBe(cuts.filter((c) => c < x).length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('rejects more than 256 bins (Uint8 storage)', () => {
@@ -119,5 +132,99 @@ describe('histogram tree learner', () => {
       counts.set(i, (counts.get(i) ?? 0) + 1);
     }
     for (const c of counts.values()) expect(c).toBeGreaterThanOrEqual(100);
+  });
+});
+
+describe('histogram split search (property)', () => {
+  /** The best split of a node's rows by trying every value of every feature as a threshold, with the learner's rules. */
+  function exhaustiveSplit(x: number[][], g: number[], h: number[], rows: number[], lambda: number, minLeaf: number) {
+    const G = rows.reduce((a, r) => a + g[r]!, 0);
+    const H = rows.reduce((a, r) => a + h[r]!, 0);
+    const parent = (G * G) / (H + lambda);
+    let best: { feature: number; threshold: number; gain: number } | undefined;
+    for (let c = 0; c < x[0]!.length; c++) {
+      const values = [...new Set(rows.map((r) => x[r]![c]!))].sort((a, b) => a - b);
+      for (const v of values.slice(0, -1)) {
+        const left = rows.filter((r) => x[r]![c]! <= v);
+        const gl = left.reduce((a, r) => a + g[r]!, 0);
+        const hl = left.reduce((a, r) => a + h[r]!, 0);
+        const gr = G - gl;
+        const hr = H - hl;
+        if (hl < minLeaf || hr < minLeaf) continue;
+        const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent;
+        if (gain > 0 && gain > 1e-14 * parent && (best === undefined || gain > best.gain)) best = { feature: c, threshold: v, gain };
+      }
+    }
+    return { G, H, best };
+  }
+
+  const problem = fc.integer({ min: 1, max: 7 }).chain((d) =>
+    fc.record({
+      rows: fc.array(
+        fc.record({
+          x: fc.array(fc.integer({ min: -3, max: 3 }), { minLength: d, maxLength: d }),
+          // Integer gradients and bootstrap-like weights: every sum is exact, so the two searches must agree exactly.
+          g: fc.integer({ min: -20, max: 20 }),
+          h: fc.integer({ min: 1, max: 3 }),
+        }),
+        { minLength: 2, maxLength: 60 },
+      ),
+      lambda: fc.integer({ min: 0, max: 3 }),
+      minLeaf: fc.integer({ min: 1, max: 6 }),
+      maxDepth: fc.integer({ min: 1, max: 3 }),
+    }),
+  );
+
+  it('every node splits on the feature and threshold an exhaustive search picks (first best), or stays a leaf when it finds none', () => {
+    fc.assert(
+      fc.property(problem, ({ rows: sample, lambda, minLeaf, maxDepth }) => {
+        // Prepare
+        const x = sample.map((s) => s.x);
+        const g = sample.map((s) => s.g);
+        const h = sample.map((s) => s.h);
+        const n = x.length;
+        const d = x[0]!.length;
+        const X = { rows: n, cols: d, data: Float64Array.from(x.flat()) };
+        const grower = new TreeGrower(binMatrix(X, 256), { maxDepth, minSamplesLeaf: minLeaf, lambda, minGain: 0, nodeFeatureFraction: 1 });
+        // Act
+        const tree = grower.grow(
+          Float64Array.from(g),
+          Float64Array.from(h),
+          Uint32Array.from({ length: n }, (_, i) => i),
+          Int32Array.from({ length: d }, (_, i) => i),
+          undefined,
+        );
+        // Assess: walk the tree with the raw rows and compare each node with the exhaustive search on its rows
+        const visit = (node: number, rows: number[], depth: number): void => {
+          const { G, H, best } = exhaustiveSplit(x, g, h, rows, lambda, minLeaf);
+          const mayGrow = depth < maxDepth && H >= 2 * minLeaf && rows.length >= 2;
+          const f = tree.feature[node]!;
+          if (f < 0) {
+            expect(mayGrow ? best : undefined).toBeUndefined();
+            expect(tree.value[node]).toBe(-G / (H + lambda));
+            return;
+          }
+          expect(mayGrow).toBe(true);
+          expect({ feature: f, threshold: tree.value[node] }).toEqual({ feature: best?.feature, threshold: best?.threshold });
+          const t = tree.value[node]!;
+          visit(
+            tree.left[node]!,
+            rows.filter((r) => x[r]![f]! <= t),
+            depth + 1,
+          );
+          visit(
+            tree.right[node]!,
+            rows.filter((r) => x[r]![f]! > t),
+            depth + 1,
+          );
+        };
+        visit(
+          0,
+          Array.from({ length: n }, (_, i) => i),
+          0,
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 });

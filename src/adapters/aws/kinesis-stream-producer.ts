@@ -18,6 +18,15 @@ export type KinesisStreamTarget =
   | { readonly streamName: string; readonly streamArn?: undefined }
   | { readonly streamArn: string; readonly streamName?: undefined };
 
+/** The stream a function puts to, from its environment: `STREAM_ARN`, else `STREAM_NAME`. */
+export function kinesisStreamTargetFromEnv(env: Readonly<Record<string, string | undefined>>): KinesisStreamTarget {
+  const arn = env.STREAM_ARN?.trim();
+  if (arn) return { streamArn: arn };
+  const name = env.STREAM_NAME?.trim();
+  if (name) return { streamName: name };
+  throw new Error('STREAM_NAME or STREAM_ARN must name the Kinesis stream the records are put on');
+}
+
 const encoder = new TextEncoder();
 
 export class KinesisStreamProducer implements StreamProducer {

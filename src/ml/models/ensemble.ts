@@ -35,7 +35,18 @@ export class TreeEnsemble {
   predict(x: ArrayLike<number>): number {
     let s = 0;
     for (let t = 0; t < this.trees.length; t++) s += predictTree(this.trees[t]!, x);
-    return this.baseScore + this.treeScale * s;
+    return this.combine(s);
+  }
+
+  /** The forecast from the sum of the trees' values (added in tree order, starting at 0). */
+  combine(treeSum: number): number {
+    return this.baseScore + this.treeScale * treeSum;
+  }
+
+  /** Forecasts from per-row tree sums, in place: what {@link predictMatrix} gives for the rows they were summed on. */
+  combineAll(treeSums: Float64Array): Float64Array {
+    for (let r = 0; r < treeSums.length; r++) treeSums[r] = this.combine(treeSums[r]!);
+    return treeSums;
   }
 
   predictMatrix(X: FeatureMatrix): Float64Array {
@@ -76,8 +87,16 @@ export abstract class EnsembleRegressor implements Regressor {
   protected ensemble: TreeEnsemble | undefined;
   protected nFeatures = 0;
   protected nTrainRows = 0;
+  /** Predictions on the rows of the last fit, kept until {@link takeFitPredictions}. */
+  protected fitPredictions: Float64Array | undefined;
 
   abstract fit(X: FeatureMatrix, y: Float64Array): this;
+
+  takeFitPredictions(): Float64Array | undefined {
+    const p = this.fitPredictions;
+    this.fitPredictions = undefined;
+    return p;
+  }
 
   protected fitted(): TreeEnsemble {
     if (this.ensemble === undefined) throw new Error(`${this.kind} model is not fitted`);

@@ -7,7 +7,7 @@
 import type { FeatureMatrix } from '../features.js';
 import { Rng as SeededRng } from '../../core/random.js';
 import { checkFraction, checkInt, EnsembleRegressor, TreeEnsemble } from './ensemble.js';
-import { binMatrix, predictTreeBinned, TreeGrower, type Tree } from './hist-tree.js';
+import { binMatrix, TreeGrower, type Tree } from './hist-tree.js';
 import { checkTrainingData, type ModelArtifact } from './types.js';
 
 /** Gradient-boosting hyperparameters. */
@@ -87,6 +87,9 @@ export class GbtModel extends EnsembleRegressor {
     for (let r = 0; r < n; r++) base += y[r]!;
     base /= n;
     const pred = new Float64Array(n).fill(base);
+    // Per-row sums of the trees' values (pred less the base, added as predict adds them): the in-sample predictions.
+    const treeSum = new Float64Array(n);
+    const values = new Float64Array(n);
     const grad = new Float64Array(n);
     const hess = new Float64Array(n);
     const rowsBuf = new Uint32Array(n);
@@ -127,13 +130,19 @@ export class GbtModel extends EnsembleRegressor {
         }
         features = perm.subarray(0, k).sort();
       }
-      const tree = grower.grow(grad, hess, rowsBuf.subarray(0, count), features, undefined, c.learningRate);
-      for (let r = 0; r < n; r++) pred[r]! += predictTreeBinned(tree, binned, r);
+      const sample = rowsBuf.subarray(0, count);
+      const tree = grower.grow(grad, hess, sample, features, undefined, c.learningRate);
+      grower.values(tree, sample, values);
+      for (let r = 0; r < n; r++) {
+        pred[r]! += values[r]!;
+        treeSum[r]! += values[r]!;
+      }
       trees.push({ feature: tree.feature, value: tree.value, left: tree.left, right: tree.right });
     }
     this.nFeatures = d;
     this.nTrainRows = n;
     this.ensemble = new TreeEnsemble(trees, base, 1, [...grower.gainByFeature]);
+    this.fitPredictions = this.ensemble.combineAll(treeSum);
     return this;
   }
 

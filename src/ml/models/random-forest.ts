@@ -81,6 +81,9 @@ export class RandomForestModel extends EnsembleRegressor {
     const weight = new Float64Array(n);
     const grad = new Float64Array(n);
     const rowsBuf = new Uint32Array(n);
+    // Per-row sums of the trees' values: the in-sample predictions without a second pass over the raw rows.
+    const treeSum = new Float64Array(n);
+    const values = new Float64Array(n);
     const m = Math.max(1, Math.round(c.sampleFraction * n));
     const trees: Tree[] = [];
     for (let t = 0; t < c.nTrees; t++) {
@@ -104,12 +107,16 @@ export class RandomForestModel extends EnsembleRegressor {
         grad[r] = -w * y[r]!;
         if (w > 0) rowsBuf[count++] = r;
       }
-      const tree = grower.grow(grad, weight, rowsBuf.subarray(0, count), features, rng);
+      const sample = rowsBuf.subarray(0, count);
+      const tree = grower.grow(grad, weight, sample, features, rng);
+      grower.values(tree, sample, values);
+      for (let r = 0; r < n; r++) treeSum[r]! += values[r]!;
       trees.push({ feature: tree.feature, value: tree.value, left: tree.left, right: tree.right });
     }
     this.nFeatures = X.cols;
     this.nTrainRows = n;
     this.ensemble = new TreeEnsemble(trees, 0, 1 / trees.length, [...grower.gainByFeature]);
+    this.fitPredictions = this.ensemble.combineAll(treeSum);
     return this;
   }
 

@@ -72,6 +72,12 @@ export interface Regressor {
   predict(x: ArrayLike<number>): number;
   /** Predicted log-returns of every row of X. */
   predictMatrix(X: FeatureMatrix): Float64Array;
+  /**
+   * The predictions on the rows of the last `fit`, equal to `predictMatrix` of
+   * its X, for models that get them while fitting (the tree ensembles): handed
+   * over once, then dropped. Undefined when not available.
+   */
+  takeFitPredictions?(): Float64Array | undefined;
   /** The artifact, with optional training context. */
   toJSON(meta?: ArtifactMeta): ModelArtifact;
 }

@@ -25,7 +25,7 @@
  */
 import { MINUTE_US } from '../bar.js';
 import { rankCandidates, type ChampionCandidate } from '../champion.js';
-import { evaluateModel, priceErrors } from '../evaluate.js';
+import { evaluatePredictions, priceErrors } from '../evaluate.js';
 import { decidePromotion, type ErrorSeries, type PromotionCandidate, type PromotionDecision } from '../promotion.js';
 import { buildDataset, selectRows, targetWindow, WARMUP_MINUTES, type Dataset, type TargetSpec } from '../features.js';
 import { modelFromJSON, type ModelKind, type Regressor } from '../models/index.js';
@@ -122,8 +122,8 @@ const isoOfUs = (us: number) => new Date(us / 1000).toISOString();
 /** Metrics of a symbol no row was scored on. */
 const unscored = (symbol: string): SymbolMetrics => ({ symbol, n: 0, rmse: null, mae: null, r2: null, baselineRmse: null, skillVsBaseline: null });
 
-/** Metrics of a model on the rows of each symbol. */
-function metricsBySymbol(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset, symbols: readonly string[]): SymbolMetrics[] {
+/** Metrics per symbol of a model's predicted log-returns of a dataset's rows (row for row). */
+function metricsBySymbol(predicted: Float64Array, ds: Dataset, symbols: readonly string[]): SymbolMetrics[] {
   const rowsOf = new Map<string, number[]>();
   ds.symbols.forEach((s, i) => {
     const list = getOrCreate(rowsOf, s, () => []);
@@ -132,7 +132,10 @@ function metricsBySymbol(model: Pick<Regressor, 'predictMatrix'>, ds: Dataset, s
   return symbols.map((symbol) => {
     const idx = rowsOf.get(symbol) ?? [];
     if (idx.length === 0) return unscored(symbol);
-    const e = evaluateModel(model, selectRows(ds, idx));
+    const e = evaluatePredictions(
+      Float64Array.from(idx, (i) => predicted[i]!),
+      selectRows(ds, idx),
+    );
     return {
       symbol,
       n: e.n,
@@ -318,7 +321,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
       });
       const fitSeconds = (performance.now() - t0) / 1000;
       await store.putArtifact(trained.modelId, trained.artifact);
-      const bySymbol = metricsBySymbol(trained.model, train, plan.symbols);
+      const bySymbol = metricsBySymbol(trained.trainPredictions, train, plan.symbols);
       log('model trained', { modelId: trained.modelId, rows: n, fitSeconds });
       return { modelId: trained.modelId, kind, record: trained.record, trainRows: n, bySymbol, fitSeconds };
     },
@@ -460,7 +463,7 @@ export function createMlHandlers(deps: MlDependencies): MlHandlers {
           baselineError: Array.from(e.baselineError),
         });
       }
-      return { modelId: model.modelId, kind: model.kind, bySymbol: metricsBySymbol(regressor, ds, symbols) };
+      return { modelId: model.modelId, kind: model.kind, bySymbol: metricsBySymbol(regressor.predictMatrix(ds.X), ds, symbols) };
     },
 
     async chooseChampion({ plan, scores }) {

@@ -21,6 +21,7 @@ import { BAR_PARTIALS, BARS_1M, TRADES } from './tables.js';
 import { REASON_CODES } from './trade.js';
 import type { ValidationContext } from './validate.js';
 import { MARKET_PANELS } from './panels.js';
+import { BINANCE_TRADE_MESSAGE } from './message-schema.js';
 
 /** Simulator preset symbols from a comma-separated list (upper-cased); throws naming the presets. */
 export function parseSymbols(v: string): string[] {
@@ -95,6 +96,7 @@ export const binanceTrades: SourceDefinition = {
   compactionDerivations: [{ source: TRADES.name, table: BAR_PARTIALS.name, select: (d, trades, batchId) => partialsFromTradesSql(trades, batchId, d) }],
   panels: MARKET_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: BINANCE_TRADE_MESSAGE,
   formats: ['binance-ws', 'binance-csv', 'unknown'],
   newBatch: (ctx: BatchContext) => new TradeBatch(ctx.ingestUs),
   measurements: [TRADE_MEASUREMENT],

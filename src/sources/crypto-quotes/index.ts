@@ -7,6 +7,7 @@ import { cryptoRankingSql } from './sql.js';
 import { CRYPTO_QUOTES } from './tables.js';
 import { CRYPTO_PANELS } from './panels.js';
 import { readJsonRecord } from '../json-record.js';
+import { CRYPTO_QUOTE_MESSAGE } from './message-schema.js';
 
 export { CRYPTO_QUOTE_MEASUREMENT, CRYPTO_QUOTES_SOURCE, cryptoQuotePoint, marketsToRecords };
 
@@ -16,6 +17,7 @@ export const COINGECKO_MARKETS_URL = 'https://api.coingecko.com/api/v3/coins/mar
 /** Parses and validates one quote record: the quote, or why it is quarantined. */
 function readQuote(text: string, json: unknown, nowUs: number): { ok: true; quote: CryptoQuote } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: CRYPTO_QUOTE_MESSAGE,
     format: CRYPTO_QUOTES_SOURCE,
     is: isQuoteRecord,
     notMine: 'JSON payload is not a crypto quote record',
@@ -49,6 +51,7 @@ export const cryptoQuotes: SourceDefinition = {
   namedViews: { crypto_ranking: () => cryptoRankingSql(CRYPTO_QUOTES.name) },
   panels: CRYPTO_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: CRYPTO_QUOTE_MESSAGE,
   formats: [CRYPTO_QUOTES_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new CryptoQuoteBatch(ctx.ingestUs),
   measurements: [CRYPTO_QUOTE_MEASUREMENT],

@@ -5,12 +5,14 @@ import { EnergyReadingRows } from './rows.js';
 import { DEFAULT_HOUSEHOLDS, INTERVAL_MINUTES, intervalCount, simulateEnergy } from './simulator.js';
 import { ENERGY_READINGS } from './tables.js';
 import { readJsonRecord } from '../json-record.js';
+import { ENERGY_MESSAGE } from './message-schema.js';
 
 export { ENERGY_READINGS, ENERGY_SOURCE };
 
 /** Parses and validates one reading: the reading, or why it is quarantined. */
 function readReading(text: string, json: unknown, nowUs: number): { ok: true; reading: EnergyReading } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: ENERGY_MESSAGE,
     format: ENERGY_SOURCE,
     is: isEnergyRecord,
     notMine: 'JSON payload is not an energy reading',
@@ -52,6 +54,7 @@ export const energy: SourceDefinition = {
   tables: [ENERGY_READINGS],
   panels: ENERGY_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: ENERGY_MESSAGE,
   formats: [ENERGY_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new EnergyBatch(ctx.ingestUs),
   simulator: {
@@ -63,6 +66,7 @@ export const energy: SourceDefinition = {
         startTimeMs: o.startTimeMs,
         households: householdCount(o.extra),
         malformedShare: o.malformedShare,
+        ...(o.idBase === undefined ? {} : { run: o.idBase }),
       });
     },
     describe: (o) => `${householdCount(o.extra)} households' meters every ${INTERVAL_MINUTES} min`,

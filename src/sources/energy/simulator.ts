@@ -108,6 +108,8 @@ export interface EnergySimConfig {
   readonly households?: number;
   /** Share (0..1) of readings corrupted as meters go wrong: negative energy, sub-meters above the total, a misaligned time, a spike, no household. */
   readonly malformedShare?: number;
+  /** A separate run of the same households (same seed): its appliance use is drawn anew. */
+  readonly run?: number;
 }
 
 /** Corrupts a record in one of the ways meter feeds go wrong. */
@@ -149,7 +151,7 @@ export function* simulateEnergy(cfg: EnergySimConfig): Generator<SimulatedRecord
   const end = start + cfg.minutes * 60_000;
   const seed = cfg.seed ?? 1;
   const list = households(seed, cfg.households ?? DEFAULT_HOUSEHOLDS);
-  const rngs = list.map((h) => Rng.derive(seed, `energy/${h.id}`));
+  const rngs = list.map((h) => Rng.derive(cfg.run === undefined ? seed : `${seed}/${cfg.run}`, `energy/${h.id}`));
   const bad = Rng.derive(seed, 'energy/malformed');
   const share = cfg.malformedShare ?? 0;
   let hourMs = Number.NaN;

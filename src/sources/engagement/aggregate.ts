@@ -77,8 +77,9 @@ export function finishWindow(p: EngagementPartial): EngagementWindow {
 
 /** Folds one batch's events into partials per (category, window). */
 export class EngagementAccumulator {
-  private readonly byKey = new Map<string, EngagementPartial>();
-  // Consecutive events usually share a window and often a category: skip the key build then.
+  // By category, then window start: the lookups build no key (categories are few strings, windows numbers).
+  private readonly byCategory = new Map<string, Map<number, EngagementPartial>>();
+  // Consecutive events often share a window and a category: skip the lookups then.
   private lastWindow = Number.NaN;
   private lastCategory = '';
   private last: EngagementPartial | undefined;
@@ -87,11 +88,15 @@ export class EngagementAccumulator {
     const w = windowOf(e.event_time);
     let p = w === this.lastWindow && e.category === this.lastCategory ? this.last : undefined;
     if (p === undefined) {
-      const k = `${w}|${e.category}`;
-      p = this.byKey.get(k);
+      let windows = this.byCategory.get(e.category);
+      if (windows === undefined) {
+        windows = new Map();
+        this.byCategory.set(e.category, windows);
+      }
+      p = windows.get(w);
       if (p === undefined) {
         p = { window_start: w, category: e.category, views: 0, likes: 0, sum_watch_time_ms: 0, max_watch_time_ms: 0 };
-        this.byKey.set(k, p);
+        windows.set(w, p);
       }
       this.lastWindow = w;
       this.lastCategory = e.category;
@@ -106,8 +111,14 @@ export class EngagementAccumulator {
 
   /** The partials so far, by window then category. */
   partials(): EngagementPartial[] {
-    return [...this.byKey.values()].sort((a, b) => a.window_start - b.window_start || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
+    const out: EngagementPartial[] = [];
+    for (const windows of this.byCategory.values()) for (const p of windows.values()) out.push(p);
+    return out.sort(byWindowThenCategory);
   }
+}
+
+function byWindowThenCategory(a: EngagementPartial, b: EngagementPartial): number {
+  return a.window_start - b.window_start || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0);
 }
 
 /** Merges partials (any batches, any order) into window rows, by window then category. */
@@ -118,5 +129,5 @@ export function mergeToWindows(partials: Iterable<EngagementPartial>): Engagemen
     const prev = m.get(k);
     m.set(k, prev ? mergePartials(prev, p) : { ...p });
   }
-  return [...m.values()].sort((a, b) => a.window_start - b.window_start || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0)).map(finishWindow);
+  return [...m.values()].sort(byWindowThenCategory).map(finishWindow);
 }

@@ -5,6 +5,7 @@ import { IotReadingRows } from './rows.js';
 import { deviceIds, simulateIotRecords, simulateTelemetry, type TelemetryMessage, telemetryTopic } from './simulator.js';
 import { IOT_READINGS } from './tables.js';
 import { readJsonRecord } from '../json-record.js';
+import { IOT_MESSAGE } from './message-schema.js';
 
 export { deviceIdOfTopic, deviceIds, envelopeOf, IOT_READINGS, IOT_SOURCE, seqOfPayload, simulateTelemetry, type TelemetryMessage, telemetryTopic };
 
@@ -14,6 +15,7 @@ export const TELEMETRY_TOPIC_FILTER = 'devices/+/telemetry';
 /** Parses and validates one envelope: the reading, or why it is quarantined. */
 function readReading(text: string, json: unknown, nowUs: number): { ok: true; reading: IotReading } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: IOT_MESSAGE,
     format: IOT_SOURCE,
     is: isIotEnvelope,
     notMine: 'JSON payload is not an IoT envelope',
@@ -49,6 +51,7 @@ export const iotReadings: SourceDefinition = {
   tables: [IOT_READINGS],
   panels: IOT_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: IOT_MESSAGE,
   formats: [IOT_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new IotBatch(ctx.ingestUs),
   simulator: {

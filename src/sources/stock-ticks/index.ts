@@ -10,6 +10,7 @@ export { STOCK_TICK_MEASUREMENT, stockTickPoint };
 import { COMPANY_PROFILE, SECTOR_VOLUME, STOCK_TICKS } from './tables.js';
 import { STOCK_PANELS } from './panels.js';
 import { readJsonRecord } from '../json-record.js';
+import { STOCK_TICK_MESSAGE } from './message-schema.js';
 
 /** The source id, also its envelope value. */
 export const STOCK_TICKS_SOURCE = 'stock-ticks';
@@ -20,6 +21,7 @@ const PROFILES: ReadonlyMap<string, CompanyProfile> = new Map(COMPANY_PROFILES.m
 /** Parses and validates one tick message: the tick, or why it is quarantined. */
 function readTick(text: string, json: unknown, nowUs: number): { ok: true; tick: StockTick } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: STOCK_TICK_MESSAGE,
     format: STOCK_TICKS_SOURCE,
     is: isStockTickMessage,
     notMine: 'JSON payload is neither a trade nor a stock tick',
@@ -56,6 +58,7 @@ export const stockTicks: SourceDefinition = {
   namedViews: { volume_today: () => volumeTodaySql(SECTOR_VOLUME.name), volume_by_day: () => volumeByDaySql(SECTOR_VOLUME.name) },
   panels: STOCK_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: STOCK_TICK_MESSAGE,
   formats: [STOCK_TICKS_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new StockTickBatch(ctx.ingestUs),
   measurements: [STOCK_TICK_MEASUREMENT],

@@ -6,6 +6,7 @@ import { forecastUrl, POLL_INTERVAL_MS, pollCount, simulatedForecastApi, simulat
 import { WEATHER_OBSERVATIONS } from './tables.js';
 import { SEATTLE_SITES } from '../../core/climate.js';
 import { readJsonRecord } from '../json-record.js';
+import { WEATHER_MESSAGE } from './message-schema.js';
 
 export { forecastToRecords, WEATHER_SOURCE, WEATHER_OBSERVATIONS };
 
@@ -15,6 +16,7 @@ export const OPEN_METEO_FORECAST_URL = forecastUrl();
 /** Parses and validates one weather record: the observation, or why it is quarantined. */
 function readObservation(text: string, json: unknown, nowUs: number): { ok: true; observation: WeatherObservation } | ({ ok: false } & Quarantined) {
   return readJsonRecord(text, json, {
+    schema: WEATHER_MESSAGE,
     format: WEATHER_SOURCE,
     is: isWeatherRecord,
     notMine: 'JSON payload is not a weather record',
@@ -47,6 +49,7 @@ export const weather: SourceDefinition = {
   tables: [WEATHER_OBSERVATIONS],
   panels: WEATHER_PANELS,
   reasonCodes: REASON_CODES,
+  messageSchema: WEATHER_MESSAGE,
   formats: [WEATHER_SOURCE, 'unknown'],
   newBatch: (ctx: BatchContext) => new WeatherBatch(ctx.ingestUs),
   poller: {

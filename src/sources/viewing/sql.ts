@@ -1,0 +1,106 @@
+/**
+ * The viewing views, in the SQL subset DuckDB and Athena share (see
+ * src/sql/bars.ts): sessionization over the raw events at read time
+ * (merge-on-read), so intervals are right whatever the batching, shards,
+ * retries and lateness of the events. `sessionize.ts` is the same derivation in
+ * TypeScript; a test keeps the two equal.
+ *
+ * Portability notes: times stay timestamps (DuckDB's and Athena's epoch
+ * functions differ); `date_diff('millisecond', …)` agrees between the engines on
+ * whole milliseconds, which every event time is (validated); `INTERVAL '1'
+ * MINUTE * n` and `date_trunc('day', …)` exist in both.
+ */
+import { MAX_INTERVAL_MS } from './sessionize.js';
+
+/** The cap on an interval as a SQL interval literal (hours). */
+const MAX_INTERVAL = `INTERVAL '${MAX_INTERVAL_MS / 3_600_000}' HOUR`;
+
+/**
+ * One row per (user, device, show airing) watched: events deduplicated by
+ * natural key, each start/switch closed by the device's next event (LEAD),
+ * capped, and cut at the schedule's show boundaries. Shows never cross
+ * midnight and intervals last at most 4 h, so the airings of the interval's
+ * first day and the next cover it.
+ */
+export function viewIntervalsSql(events = 'viewing_events', schedule = 'tv_schedule'): string {
+  return `WITH ranked AS (
+  SELECT user_id, device_id, device_type, location, event_type, channel, seq, event_time,
+    row_number() OVER (PARTITION BY user_id, device_id, event_time, seq ORDER BY event_type, channel, location, device_type) AS dup_rank
+  FROM ${events}
+),
+bounded AS (
+  SELECT user_id, device_id, device_type, location, event_type, channel, event_time,
+    lead(event_time) OVER (PARTITION BY user_id, device_id ORDER BY event_time, seq) AS next_time
+  FROM ranked
+  WHERE dup_rank = 1
+),
+opened AS (
+  SELECT user_id, device_id, device_type, location, channel, opened_at, closed_at, open_day,
+    date_diff('minute', open_day, opened_at) AS open_minute,
+    date_diff('minute', open_day, closed_at) AS close_minute
+  FROM (
+    SELECT user_id, device_id, device_type, location, channel, event_time AS opened_at,
+      least(next_time, event_time + ${MAX_INTERVAL}) AS closed_at,
+      date_trunc('day', event_time) AS open_day
+    FROM bounded
+    WHERE event_type <> 'stop' AND next_time IS NOT NULL
+  ) o
+),
+aired AS (
+  SELECT o.user_id, o.device_id, o.device_type, o.location, o.channel, o.opened_at, o.closed_at, s.show_id, s.title, s.genre,
+    o.open_day + INTERVAL '1' MINUTE * (s.start_minute + 1440 * d.n) AS aired_at,
+    o.open_day + INTERVAL '1' MINUTE * (s.end_minute + 1440 * d.n) AS aired_end
+  FROM opened o
+  CROSS JOIN (VALUES (0), (1)) AS d(n)
+  -- Whole minutes of the first day of the interval first (cheap), the exact bounds below.
+  JOIN ${schedule} s ON s.channel = o.channel AND s.start_minute + 1440 * d.n <= o.close_minute AND s.end_minute + 1440 * d.n > o.open_minute
+)
+SELECT user_id, device_id, device_type, location, channel, show_id, title AS show_title, genre, aired_at,
+  greatest(opened_at, aired_at) AS start_time,
+  least(closed_at, aired_end) AS end_time,
+  date_diff('millisecond', greatest(opened_at, aired_at), least(closed_at, aired_end)) AS watch_ms,
+  opened_at
+FROM aired
+WHERE aired_at < closed_at AND aired_end > opened_at`;
+}
+
+/** Watch time per show airing, device type and location, from `view_intervals`. */
+export function watchTimeByShowSql(intervals = 'view_intervals'): string {
+  return `SELECT aired_at, channel, show_id, show_title, genre, device_type, location,
+  count(DISTINCT user_id) AS viewers,
+  count(*) AS views,
+  CAST(sum(watch_ms) AS BIGINT) AS watch_ms
+FROM ${intervals}
+GROUP BY aired_at, channel, show_id, show_title, genre, device_type, location`;
+}
+
+/** Watch time per ad spot airing, device type and location: each interval's overlap with the spots of its airing. */
+export function watchTimeByAdSql(intervals = 'view_intervals', spots = 'tv_ad_spots'): string {
+  return `WITH segments AS (
+  SELECT user_id, device_type, location, channel, show_id, start_time, end_time, aired_day,
+    date_diff('second', aired_day, start_time) AS start_second,
+    date_diff('second', aired_day, end_time) AS end_second
+  FROM (SELECT *, date_trunc('day', aired_at) AS aired_day FROM ${intervals}) v
+),
+spots AS (
+  SELECT v.user_id, v.device_type, v.location, v.channel, v.show_id, a.break_no, a.ad_id, a.advertiser, v.start_time, v.end_time,
+    v.aired_day + INTERVAL '1' SECOND * a.start_second AS spot_aired_at,
+    v.aired_day + INTERVAL '1' SECOND * a.end_second AS spot_end,
+    CAST(a.end_second - a.start_second AS BIGINT) * 1000 AS spot_ms
+  FROM segments v
+  -- Whole seconds of the airing day first (cheap), the exact bounds below.
+  JOIN ${spots} a ON a.channel = v.channel AND a.show_id = v.show_id AND a.start_second <= v.end_second AND a.end_second > v.start_second
+),
+seen AS (
+  SELECT *, date_diff('millisecond', greatest(start_time, spot_aired_at), least(end_time, spot_end)) AS watch_ms
+  FROM spots
+  WHERE spot_aired_at < end_time AND spot_end > start_time
+)
+SELECT spot_aired_at, ad_id, advertiser, channel, show_id, break_no, device_type, location,
+  count(DISTINCT user_id) AS viewers,
+  count(*) AS impressions,
+  CAST(sum(CASE WHEN watch_ms = spot_ms THEN 1 ELSE 0 END) AS BIGINT) AS completed,
+  CAST(sum(watch_ms) AS BIGINT) AS watch_ms
+FROM seen
+GROUP BY spot_aired_at, ad_id, advertiser, channel, show_id, break_no, device_type, location`;
+}
