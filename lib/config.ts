@@ -142,6 +142,8 @@ export const configSchema = z
      */
     trainingSchedule: scheduleExpr.default(SCHEDULES.weeklyTraining),
     evaluationSchedule: scheduleExpr.default(SCHEDULES.dailyEvaluation),
+    /** Lake compaction of closed hour partitions (the compaction state machine), hourly by default. */
+    compactionSchedule: scheduleExpr.default(SCHEDULES.compaction),
     scheduleTimeZone: z
       .string()
       .refine(

@@ -42,3 +42,11 @@ export const BACKFILL_ENTRIES = {
   render: join(PROJECT_ROOT, 'lambdas', 'backfill', 'render.ts'),
   publish: join(PROJECT_ROOT, 'lambdas', 'backfill', 'publish.ts'),
 } as const;
+
+/** The compaction state machine's functions (lambdas/compaction). */
+export const COMPACTION_ENTRIES = {
+  list: join(PROJECT_ROOT, 'lambdas', 'compaction', 'list.ts'),
+  plan: join(PROJECT_ROOT, 'lambdas', 'compaction', 'plan.ts'),
+  commit: join(PROJECT_ROOT, 'lambdas', 'compaction', 'commit.ts'),
+  delete: join(PROJECT_ROOT, 'lambdas', 'compaction', 'delete.ts'),
+} as const;

@@ -8,6 +8,7 @@ import { CORE_REASON_CODES } from './core/reasons.js';
 import { QUARANTINE, RAW_EVENTS, type TableSchema } from './lake/table-schema.js';
 import { ML_TABLES } from './ml/table-schemas.js';
 import { SOURCES } from './sources/index.js';
+import type { DerivedTable } from './sql/compaction.js';
 
 /** The tables the stream transform writes: the shared two, then each source's. */
 export const STREAM_TRANSFORM_TABLES: readonly TableSchema[] = [RAW_EVENTS, QUARANTINE, ...SOURCES.flatMap((s) => s.tables)];
@@ -54,3 +55,12 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = Object.fromEntries
   ...SOURCES.flatMap((s) => [...s.tables, ...(s.viewTables ?? []).map((v) => v.table), ...(s.dimensions ?? []).map((d) => d.table)].map((t) => [t.name, s.id])),
   ...ML_TABLES.map((t) => [t.name, 'forecasting']),
 ]);
+
+/** The tables compaction rewrites: partitioned tables written as files (not views, not shipped dimensions). */
+export function compactableTables(): TableSchema[] {
+  const views = new Set(SOURCES.flatMap((s) => (s.viewTables ?? []).map((v) => v.table.name)));
+  return Object.values(TABLES).filter((t) => t.partitionKeys.length > 0 && !views.has(t.name));
+}
+
+/** Tables compaction recomputes from their source's compacted hour (src/sql/compaction.ts `DerivedTable`). */
+export const COMPACTION_DERIVATIONS: readonly DerivedTable[] = SOURCES.flatMap((s) => s.compactionDerivations ?? []);

@@ -17,19 +17,19 @@
  *   result prefix of the results bucket;
  * - log delivery and X-Ray (no resource-level permissions exist for those).
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BACKFILL_MARKERS_PREFIX, BACKFILL_RUNS_PREFIX, BACKFILL_UPLOAD_PREFIX } from '../../src/backfill/plan.js';
 import { BACKFILL_TABLES } from '../../src/sources/binance-trades/backfill-job.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { tablePrefix } from '../lake-layout.js';
-import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
+import { acknowledge, wildcardResourceFinding } from '../nag.js';
 import { BACKFILL_COMMENT, BACKFILL_TIMEOUT, backfillDefinition } from '../../src/adapters/workflows/backfill-workflow.js';
 import { BACKFILL_ENTRIES } from '../paths.js';
+import { athenaStateMachine, athenaWorkflowRole, grantBucketLevel, grantObjects } from './athena-workflow.js';
 import { TicklakeFunction } from './ticklake-function.js';
 
 /** Prefix of the per-run lines tables in the Glue database. */
@@ -84,11 +84,8 @@ export class BackfillStateMachine extends Construct {
       }),
     };
 
-    const objects = (role: iam.Role, bucket: s3.IBucket, keys: string, actions: string[], why: string) => {
-      grantObjectKeys(role, bucket, keys, actions, `Object-level S3 permissions need a key pattern: ${actions.join('/')} only under ${keys} of the ${why}`);
-    };
-    const bucketLevel = (role: iam.Role, bucket: s3.IBucket, actions: string[]) =>
-      iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: [bucket.bucketArn] });
+    const objects = grantObjects;
+    const bucketLevel = grantBucketLevel;
     const runs = `${BACKFILL_RUNS_PREFIX}*`;
 
     const stageRole = this.functions.stage.role;
@@ -117,19 +114,15 @@ export class BackfillStateMachine extends Construct {
     }
 
     // The state machine's role: exact grants only (see the file comment).
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+    this.role = athenaWorkflowRole(this, 'Role', {
       description: `Execution role of ${prefix}-backfill: invokes the backfill functions, runs Athena on the ${props.workGroupName} workgroup over the staging prefix`,
+      functions: Object.values(this.functions).map((f) => f.function),
+      workGroupName: props.workGroupName,
+      lakeBucket: lake,
+      athenaResultsBucket: props.athenaResultsBucket,
+      athenaResultsPrefix: props.athenaResultsPrefix,
     });
     const role = this.role;
-    const fns = Object.values(this.functions).map((f) => f.function);
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: fns.map((f) => f.functionArn) }));
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
-      }),
-    );
     const linesTables = stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${BACKFILL_TABLE_PREFIX}*` });
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -155,7 +148,6 @@ export class BackfillStateMachine extends Construct {
       wildcardResourceFinding(this, linesTables),
       `Glue create/read/delete of the per-run lines tables only (${BACKFILL_TABLE_PREFIX}<run>_<file>), whose names carry the execution name`,
     );
-    bucketLevel(role, lake, ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads']);
     objects(
       role,
       lake,
@@ -163,45 +155,8 @@ export class BackfillStateMachine extends Construct {
       ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
       'lake bucket: Athena reads the staged lines and writes the UNLOAD output there with the caller credentials',
     );
-    bucketLevel(role, props.athenaResultsBucket, ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads']);
-    objects(
-      role,
-      props.athenaResultsBucket,
-      `${props.athenaResultsPrefix}*`,
-      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      "Athena results bucket: the workgroup's enforced result prefix (query results, UNLOAD manifests), one object per query id",
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogDelivery',
-          'logs:GetLogDelivery',
-          'logs:UpdateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:DescribeResourcePolicies',
-          'logs:DescribeLogGroups',
-          'xray:PutTraceSegments',
-          'xray:PutTelemetryRecords',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-        ],
-        resources: ['*'],
-      }),
-    );
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray tracing actions have no resource-level permissions; the role can do nothing else on "*"',
-    );
 
     const name = `${prefix}-backfill`;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: config.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
     const definition = backfillDefinition(this, {
       stage: this.functions.stage.function,
       render: this.functions.render.function,
@@ -209,16 +164,6 @@ export class BackfillStateMachine extends Construct {
       workGroup: props.workGroupName,
       database: props.databaseName,
     });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: name,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: BACKFILL_COMMENT,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: BACKFILL_TIMEOUT,
-      // Grants above are the whole policy: the tasks' own (broad) grants are not added.
-      role: role.withoutPolicyUpdates(),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
+    this.stateMachine = athenaStateMachine(this, { config, name, comment: BACKFILL_COMMENT, definition, timeout: BACKFILL_TIMEOUT, role });
   }
 }

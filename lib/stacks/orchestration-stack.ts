@@ -33,6 +33,7 @@ import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
+import { CompactionStateMachine } from '../constructs/compaction-state-machine.js';
 import { SimulatedProducers } from '../constructs/simulated-producers.js';
 import { SourcePoller } from '../constructs/source-poller.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
@@ -206,6 +207,8 @@ export class OrchestrationStack extends Stack {
   readonly predictionSchedule: scheduler.Schedule;
   /** The cloud backfill: Binance files uploaded under raw/backfill/ into the lake via Athena. */
   readonly backfill: BackfillStateMachine;
+  /** Compaction of the lake's closed hour partitions, on its schedule (docs/lake.md). */
+  readonly compaction: CompactionStateMachine;
   /** One per source of `sourcePollers`: its schedule and poller function (none by default). */
   readonly sourcePollers: readonly SourcePoller[];
   /** With `simulators`: the generator function and its schedule (none by default). */
@@ -431,14 +434,22 @@ export class OrchestrationStack extends Stack {
           })
         : undefined;
 
-    this.backfill = new BackfillStateMachine(this, 'Backfill', {
+    const athenaWorkflow = {
       config,
       lakeBucket: lake,
       athenaResultsBucket: resultsBucket,
       athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
       databaseName: props.databaseName,
       workGroupName: props.workGroupName,
+    };
+    this.backfill = new BackfillStateMachine(this, 'Backfill', athenaWorkflow);
+
+    this.compaction = new CompactionStateMachine(this, 'Compaction', {
+      ...athenaWorkflow,
+      scheduleGroup: group,
+      deadLetterQueue: this.schedulerDeadLetterQueue,
     });
+    new CfnOutput(this, 'CompactionStateMachineArn', { value: this.compaction.stateMachine.stateMachineArn });
 
     new CfnOutput(this, 'BackfillStateMachineArn', { value: this.backfill.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingStateMachine.stateMachineArn });

@@ -14,6 +14,7 @@ import type { TicklakeConfig } from '../config.js';
 import { bucketDefaults } from '../constructs/bucket-defaults.js';
 import { BATCH_MARKER_PREFIX, type LakeZone } from '../../src/lake/layout.js';
 import { BACKFILL_RUNS_PREFIX } from '../../src/backfill/plan.js';
+import { COMPACTION_RUNS_PREFIX } from '../../src/lake/compaction-steps.js';
 import { lakeBucketName } from '../lake-layout.js';
 
 export interface StorageStackProps extends StackProps {
@@ -60,6 +61,8 @@ export class StorageStack extends Stack {
         { id: 'expire-batch-markers', prefix: BATCH_MARKER_PREFIX, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // What a backfill run staged (its publish step clears it; a failed run's is kept a few days to inspect).
         { id: 'expire-backfill-staging', prefix: BACKFILL_RUNS_PREFIX, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        // What a compaction run staged (its commit clears it; an interrupted publication resumes from it within the hour).
+        { id: 'expire-compaction-staging', prefix: COMPACTION_RUNS_PREFIX, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
         // Objects replaced or deleted by a retried batch: keep the old version one week.
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(7) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },

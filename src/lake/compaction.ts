@@ -17,6 +17,15 @@
  * a grace period, delete the replaced files; a later run deletes manifests
  * whose replaced files are all gone.
  *
+ * Readers that list a partition folder without reading manifests (Athena over
+ * the Glue tables) cannot be served by any order of single-object writes and
+ * deletes: the first step either adds the new file (rows twice) or removes an
+ * old one (rows missing). For them a run *publishes* instead (docs/lake.md):
+ * the compacted file goes into the partition folder itself
+ * (`compacted-<generation>.parquet`), after the files it replaces were deleted,
+ * so such a reader never counts a row twice; a publication interrupted between
+ * the two is finished by the next run from its staged copy ({@link PartitionPlan.resume}).
+ *
  * A reader takes a snapshot: it reads the manifests first, then lists the
  * files. A compacted file is live only when its manifest was read and the file
  * was listed; then the files it replaces are not. So a commit that happens
@@ -31,6 +40,8 @@ import { type TableRef, tablePrefix } from './layout.js';
 
 /** Sub-folder of a partition that holds its compacted files (Hive and Athena skip `_` folders). */
 export const COMPACTED_DIR = '_compacted';
+/** Name prefix of a compacted file published into the partition folder itself (for readers that do not read manifests). */
+export const PUBLISHED_PREFIX = 'compacted-';
 /** Where the manifests live, outside every table location. */
 export const COMPACTION_MANIFEST_PREFIX = '_compaction/';
 
@@ -43,12 +54,25 @@ export interface CompactionManifest {
   readonly compacted: string;
   /** The files it replaces, relative to the partition (stream files, earlier compacted files). */
   readonly replaced: readonly string[];
+  /**
+   * Further files of the same generation, written before `compacted` (an engine
+   * that writes in parallel, such as Athena's UNLOAD, may produce several).
+   */
+  readonly parts?: readonly string[];
+  /** Lake key prefix of the staged output a publication copies from (kept until it is done; see {@link PartitionPlan.resume}). */
+  readonly staged?: string;
+  /** For a table compaction recomputes from another (bar_partials from trades): the source generation's file it was computed from. */
+  readonly derivedFrom?: string;
   /** When the run wrote the manifest, ms since epoch (the grace period runs from here). */
   readonly createdAtMs: number;
-  readonly rows: number;
-  /** Rows dropped as duplicates of a natural key. */
-  readonly duplicates: number;
+  /** Rows written, when the engine reports them. */
+  readonly rows?: number;
+  /** Rows dropped as duplicates of a natural key, when the engine reports them. */
+  readonly duplicates?: number;
 }
+
+/** Every file of a manifest's generation. */
+export const generationFiles = (m: CompactionManifest): readonly string[] => [m.compacted, ...(m.parts ?? [])];
 
 /** Generation name: sortable by time, unique per run. */
 export function generationName(nowMs: number, runId: string): string {
@@ -71,8 +95,8 @@ export function manifestKey(table: TableRef, partition: string, compacted: strin
   return `${manifestTablePrefix(table)}${partition}/${name}`;
 }
 
-/** Whether a file (relative to its partition) is a compacted file. */
-export const isCompacted = (file: string): boolean => file.startsWith(`${COMPACTED_DIR}/`);
+/** Whether a file (relative to its partition) is a compacted file: in `_compacted/`, or published as `compacted-…`. */
+export const isCompacted = (file: string): boolean => file.startsWith(`${COMPACTED_DIR}/`) || file.startsWith(PUBLISHED_PREFIX);
 
 /** What a reader sees of one partition. */
 export interface PartitionSnapshot {
@@ -88,8 +112,9 @@ export interface PartitionSnapshot {
  */
 export function snapshotOf(listing: readonly string[], manifests: readonly CompactionManifest[]): PartitionSnapshot {
   const listed = new Set(listing);
-  const known = new Map(manifests.map((m) => [m.compacted, m]));
   const committed = manifests.filter((m) => listed.has(m.compacted));
+  // A generation's parts count only once its primary file (written last) is listed.
+  const known = new Set(committed.flatMap(generationFiles));
   const replaced = new Set(committed.flatMap((m) => m.replaced));
   const live: string[] = [];
   const hidden: string[] = [];
@@ -122,6 +147,12 @@ export interface PartitionPlan {
   readonly delete: readonly string[];
   /** Manifests to remove: their compacted file is gone (or was never written) and the grace period is over. */
   readonly dropManifests: readonly CompactionManifest[];
+  /**
+   * A publication that deleted some of the files it replaces but did not put
+   * its file in place (a crash in between): it must be finished from its staged
+   * copy before anything else is merged, or those rows would be lost.
+   */
+  readonly resume?: CompactionManifest;
 }
 
 /** The hour a partition path names, as ms since epoch of its end; undefined for another layout. */
@@ -134,7 +165,7 @@ export function partitionEndMs(partition: string): number | undefined {
 
 /** When a generation was named (its leading milliseconds), or undefined. */
 export function generationTimeMs(compacted: string): number | undefined {
-  const m = /(?:^|\/)(\d{15})-[A-Za-z0-9]*\.parquet$/.exec(compacted);
+  const m = /(?:^|\/|compacted-)(\d{15})-[A-Za-z0-9]*(?:-\d+)?\.parquet$/.exec(compacted);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -147,18 +178,23 @@ export function planPartition(partition: string, listing: readonly string[], man
   const { live } = snapshotOf(listing, manifests);
   const end = partitionEndMs(partition);
   const closed = end !== undefined && end <= o.nowMs - o.olderThanMs;
-  const needsMerge = closed && (live.length > 1 || live.some((f) => !isCompacted(f)));
   const listed = new Set(listing);
+  const resume = manifests.find((m) => m.staged !== undefined && !listed.has(m.compacted) && m.replaced.some((f) => !listed.has(f)));
+  const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
+  const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
+  const needsMerge = closed && resume === undefined && (generations.size > 1 || live.some((f) => !isCompacted(f)));
   const graceOver = (ms: number | undefined) => ms !== undefined && ms <= o.nowMs - o.graceMs;
   const ripe = manifests.filter((m) => listed.has(m.compacted) && graceOver(m.createdAtMs));
   const byCompacted = new Map(manifests.map((m) => [m.compacted, m]));
   // A replaced compacted file goes only once the files it replaced are gone:
   // deleting it first would make them visible again, beside its replacement.
-  const stillCovering = (f: string) => (byCompacted.get(f)?.replaced ?? []).some((r) => listed.has(r));
+  const partOf = new Map(manifests.flatMap((m) => (m.parts ?? []).map((f) => [f, m] as const)));
+  const stillCovering = (f: string) => ((byCompacted.get(f) ?? partOf.get(f))?.replaced ?? []).some((r) => listed.has(r));
   const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f));
-  const orphans = listing.filter((f) => isCompacted(f) && !byCompacted.has(f) && graceOver(generationTimeMs(f)));
+  const named = new Set(manifests.flatMap(generationFiles));
+  const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
   const del = [...new Set([...replaced, ...orphans])].sort();
   const deleted = new Set(del);
-  const dropManifests = manifests.filter((m) => (!listed.has(m.compacted) || deleted.has(m.compacted)) && graceOver(m.createdAtMs));
-  return { merge: needsMerge ? [...live].sort() : [], delete: del, dropManifests };
+  const dropManifests = manifests.filter((m) => m !== resume && (!listed.has(m.compacted) || deleted.has(m.compacted)) && graceOver(m.createdAtMs));
+  return { merge: needsMerge ? [...live].sort() : [], delete: del, dropManifests, ...(resume ? { resume } : {}) };
 }

@@ -1,25 +1,49 @@
 /**
- * Compaction of the local lake with DuckDB: each closed hour partition of each
- * partitioned table becomes one Parquet file, deduplicated by the table's
- * natural key and sorted by it, with row-group statistics; the protocol
- * (src/lake/compaction.ts, docs/lake.md) keeps every reader exact meanwhile.
+ * Compaction of the local lake: runs the compaction state machine the CDK
+ * deploys (`src/adapters/workflows/compaction-workflow.ts`) with
+ * `aws-local-stepfunctions`, each Task overridden by state name:
+ *
+ * | state | in the cloud | here |
+ * |---|---|---|
+ * | ListClosedPartitions, PlanPartition, CommitPartition, DeleteReplaced | the steps of `src/lake/compaction-steps.ts` on S3 | the same steps on the lake directory |
+ * | CompactPartition | Athena runs the UNLOAD | DuckDB runs the COPY of the same definition (`src/sql/compaction.ts`), then removes duplicates when the written file has any |
+ *
+ * Each closed hour partition of each partitioned table becomes one Parquet
+ * file in `_compacted/`, deduplicated by the table's natural key and sorted by
+ * it, with row-group statistics; the protocol (src/lake/compaction.ts,
+ * docs/lake.md) keeps every reader exact meanwhile.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { TABLES } from '../catalog.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { COMPACTION_STATES as S, localCompactionDefinition } from '../adapters/workflows/compaction-workflow.js';
+import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../catalog.js';
+import { COMPACTED_DIR, type CompactionManifest, isCompacted, manifestTablePrefix } from '../lake/compaction.js';
 import {
-  COMPACTED_DIR,
-  type CompactionManifest,
-  generationName,
-  manifestKey,
-  manifestTablePrefix,
-  type PlanOptions,
-  planPartition,
-} from '../lake/compaction.js';
+  COMPACTION_RUNS_PREFIX,
+  commitPartition,
+  type CompactionRequest,
+  type CompactionRun,
+  DEFAULT_GRACE_MS,
+  DEFAULT_OLDER_THAN_MS,
+  deleteReplaced,
+  type ListInput,
+  type ListedPartitions,
+  listClosedPartitions,
+  type PartitionItem,
+  type PartitionWork,
+  planCompaction,
+  STAGED_FILE,
+} from '../lake/compaction-steps.js';
 import { tablePrefix } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/object-store.js';
 import type { TableSchema } from '../lake/table-schema.js';
-import { DUCKDB_TYPES, sqlIdent, sqlString } from '../sql/dialect.js';
+import { countKeysStatement, dedupeStatement } from '../sql/compaction.js';
+import { DUCKDB } from '../sql/dialect.js';
+import { FileObjectStore } from './file-object-store.js';
+import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
+
+export { DEFAULT_GRACE_MS, DEFAULT_OLDER_THAN_MS };
 
 /** Options of {@link compactLake}. */
 export interface CompactOptions {
@@ -35,6 +59,13 @@ export interface CompactOptions {
   readonly onPartition?: (r: PartitionResult) => void;
   /** Test hook: runs between writing a partition's manifest and its compacted file. */
   readonly afterManifest?: (table: string, partition: string) => void | Promise<void>;
+  /**
+   * Put compacted files into the partition folders, after deleting what they
+   * replace, as the cloud does for Athena (default false: `_compacted/`, exact for every local reader).
+   */
+  readonly publish?: boolean;
+  /** The lake as an object store (default: the files under `lakeRoot`); tests wrap it to watch every step. */
+  readonly store?: ObjectStore;
 }
 
 /** What happened to one partition. */
@@ -61,21 +92,13 @@ export interface CompactSummary {
   readonly seconds: number;
 }
 
-export const DEFAULT_OLDER_THAN_MS = 3_600_000;
-/**
- * How compacted files are written: Snappy (ZSTD is about a third smaller here, but compacting
- * with it ran at 480,000 rows/s against 750,000, and a day's aggregate read 28 ms against 20),
- * row groups of up to a million rows with min/max statistics.
- */
-const PARQUET_OUT = 'FORMAT PARQUET, COMPRESSION SNAPPY, ROW_GROUP_SIZE 1000000';
+/** Partitions a local run compacts at once. */
+const PARALLEL_PARTITIONS = 2;
+
 /** The lock compaction runs hold (beside `up.lock`): two compactions of one lake never interleave. */
 export const COMPACT_LOCK = 'compact.lock';
-export const DEFAULT_GRACE_MS = 10 * 60_000;
 
-/** The tables compaction applies to: partitioned tables written as files (not views or shipped dimensions). */
-export function compactableTables(): TableSchema[] {
-  return Object.values(TABLES).filter((t) => t.partitionKeys.length > 0 && t.name !== 'bars_1m');
-}
+export { compactableTables };
 
 /** Files of one partition folder, relative to it: its own Parquet files and its compacted ones. */
 export function listPartition(dir: string): string[] {
@@ -115,94 +138,165 @@ export function tablePartitions(lakeRoot: string, table: TableSchema): string[] 
   return out.sort();
 }
 
-function writeAtomic(path: string, body: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, path);
-}
+/** The definition, rendered once per process. */
+let definition: ReturnType<typeof localCompactionDefinition> | undefined;
 
-/** Half-written compacted files of a run that crashed before its commit, older than `beforeMs`. */
-function removeStaleTemporaries(dir: string, beforeMs: number): void {
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.tmp'))) {
-    const path = join(dir, f);
-    if (statSync(path).mtimeMs <= beforeMs) rmSync(path, { force: true });
-  }
-}
+/** Stats of one partition gathered across a run's steps. */
+type Gathered = { -readonly [K in keyof PartitionResult]: PartitionResult[K] };
 
-/** Compacts every closed partition of the selected tables. */
+/**
+ * Compacts every closed partition of the selected tables, by running the
+ * compaction state machine locally (again while a run left partitions, or
+ * files of a partition, for the next one). The caller holds the lake's compaction lock ({@link COMPACT_LOCK}).
+ */
 export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   const started = performance.now();
-  const nowMs = o.nowMs ?? Date.now();
-  const plan: PlanOptions = { nowMs, olderThanMs: o.olderThanMs ?? DEFAULT_OLDER_THAN_MS, graceMs: o.graceMs ?? DEFAULT_GRACE_MS };
-  const tables = compactableTables().filter((t) => !o.tables || o.tables.includes(t.name));
+  const lakeRoot = resolve(o.lakeRoot);
+  const store = o.store ?? new FileObjectStore(lakeRoot);
+  const tables = compactableTables();
+  // What a crashed run staged is never needed locally unless it was publishing (then the plan resumes from it); the lock makes this run the only one.
+  if (!o.publish) rmSync(join(lakeRoot, COMPACTION_RUNS_PREFIX), { recursive: true, force: true });
   const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
-  const runId = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
-  const totals = { partitions: 0, filesIn: 0, rows: 0, duplicates: 0, bytesIn: 0, bytesOut: 0, deleted: 0 };
-  try {
-    for (const table of tables) {
-      const cols = table.columns;
-      const select = cols.map((col) => `CAST(${sqlIdent(col.name)} AS ${DUCKDB_TYPES[col.type]}) AS ${sqlIdent(col.name)}`).join(', ');
-      const key = table.naturalKey.filter((k) => cols.some((col) => col.name === k)).map(sqlIdent);
-      for (const partition of tablePartitions(o.lakeRoot, table)) {
-        const dir = join(o.lakeRoot, tablePrefix(table), partition);
-        // Manifests first, then the listing: the reader's order too.
-        const manifests = readManifests(o.lakeRoot, table, partition);
-        const p = planPartition(partition, listPartition(dir), manifests, plan);
-        let rows = 0;
-        let duplicates = 0;
-        let bytesIn = 0;
-        let bytesOut = 0;
-        if (p.merge.length > 0) {
-          const compacted = `${COMPACTED_DIR}/${generationName(nowMs, runId)}.parquet`;
-          const files = p.merge.map((f) => join(dir, f));
-          bytesIn = files.reduce((a, f) => a + statSync(f).size, 0);
-          const list = `[${files.map(sqlString).join(', ')}]`;
-          const target = join(dir, compacted);
-          mkdirSync(dirname(target), { recursive: true });
-          const tmp = `${target}.tmp`;
-          const keys = key.join(', ');
-          // One pass over the small files, sorted by the natural key; then the one (sorted) file is
-          // checked for duplicates, which are rare (a re-put record), and rewritten without them if any.
-          await c.run(`COPY (SELECT ${select} FROM read_parquet(${list}, hive_partitioning = false) ORDER BY ${keys}) TO ${sqlString(tmp)} (${PARQUET_OUT})`);
-          const counted = await c.runAndReadAll(`SELECT count(*), count(DISTINCT (${keys})) FROM read_parquet(${sqlString(tmp)})`);
-          const [total, distinct] = counted.getRows()[0]!.map(Number) as [number, number];
-          if (distinct < total) {
-            // Copies of a re-put record differ at most in when they were ingested: keep the first ingested.
-            const order = cols.some((col) => col.name === 'ingest_time') ? 'ingest_time' : keys;
-            await c.run(
-              `COPY (SELECT * EXCLUDE (copy_no) FROM (SELECT *, row_number() OVER (PARTITION BY ${keys} ORDER BY ${order}) AS copy_no FROM read_parquet(${sqlString(tmp)})) WHERE copy_no = 1 ORDER BY ${keys}) TO ${sqlString(`${tmp}2`)} (${PARQUET_OUT})`,
-            );
-            renameSync(`${tmp}2`, tmp);
-          }
-          rows = distinct;
-          duplicates = total - distinct;
-          const manifest: CompactionManifest = { table: table.name, partition, compacted, replaced: p.merge, createdAtMs: nowMs, rows, duplicates };
-          writeAtomic(join(o.lakeRoot, manifestKey(table, partition, compacted)), JSON.stringify(manifest));
-          await o.afterManifest?.(table.name, partition);
-          renameSync(tmp, target); // the commit
-          bytesOut = statSync(target).size;
-        }
-        for (const f of p.delete) rmSync(join(dir, f), { force: true });
-        removeStaleTemporaries(join(dir, COMPACTED_DIR), nowMs - plan.graceMs);
-        for (const m of p.dropManifests) rmSync(join(o.lakeRoot, manifestKey(table, partition, m.compacted)), { force: true });
-        if (p.merge.length === 0 && p.delete.length === 0) continue;
-        const r: PartitionResult = { table: table.name, partition, filesIn: p.merge.length, rows, duplicates, bytesIn, bytesOut, deleted: p.delete.length };
-        totals.partitions += p.merge.length > 0 ? 1 : 0;
-        totals.filesIn += r.filesIn;
-        totals.rows += rows;
-        totals.duplicates += duplicates;
-        totals.bytesIn += bytesIn;
-        totals.bytesOut += bytesOut;
-        totals.deleted += r.deleted;
-        o.onPartition?.(r);
-      }
+  // Partitions compacted at once (the Map's MaxConcurrency), each on its own connection: small partitions leave cores idle.
+  const pool = await Promise.all(Array.from({ length: PARALLEL_PARTITIONS }, () => instance.connect()));
+  const free = [...pool];
+  const waiting: ((c: DuckDBConnection) => void)[] = [];
+  const withConnection = async <T>(f: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const c = free.pop() ?? (await new Promise<DuckDBConnection>((res) => waiting.push(res)));
+    try {
+      return await f(c);
+    } finally {
+      const next = waiting.shift();
+      if (next) next(c);
+      else free.push(c);
     }
+  };
+  const stats = new Map<string, Gathered>();
+  const statOf = (table: string, partition: string): Gathered => {
+    const key = `${table}/${partition}`;
+    const g = stats.get(key) ?? { table, partition, filesIn: 0, rows: 0, duplicates: 0, bytesIn: 0, bytesOut: 0, deleted: 0 };
+    stats.set(key, g);
+    return g;
+  };
+  /** What CompactPartition's statement belongs to (its override sees only the statement). */
+  const statements = new Map<string, { table: TableSchema; staged: string }>();
+  const counts = new Map<string, { rows: number; duplicates: number }>();
+  let remaining = 0;
+  const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+  const partitionDir = (item: PartitionItem) => join(lakeRoot, tablePrefix(TABLES[item.table]!), item.partition);
+
+  const tasks: Record<string, LocalTask> = {
+    [S.list]: async (i) => {
+      const listed = await listClosedPartitions(store, tables, i as ListInput, {
+        lakeRoot: `${lakeRoot}${sep}`,
+        maxConcurrency: PARALLEL_PARTITIONS,
+        publish: o.publish ?? false,
+      });
+      remaining += listed.remaining;
+      return listed;
+    },
+    [S.plan]: async (i) => {
+      const input = i as { run: CompactionRun; item: PartitionItem };
+      const work = await planCompaction(store, tables, DUCKDB, input, COMPACTION_DERIVATIONS);
+      if (work.action === 'merge' && work.leftOver > 0) remaining++;
+      const merges =
+        work.action === 'merge'
+          ? [[work, input.item.table] as const, ...(work.derived ? [[work.derived, work.derived.table] as const] : [])]
+          : work.action === 'derive'
+            ? [[work.derived, work.derived.table] as const]
+            : [];
+      for (const [m, table] of merges) {
+        // DuckDB's COPY makes no directories.
+        mkdirSync(join(lakeRoot, m.staged), { recursive: true });
+        statements.set(m.sql.compact, { table: TABLES[table]!, staged: join(lakeRoot, m.staged, STAGED_FILE) });
+      }
+      return work;
+    },
+    [S.compact]: (i) => runStatement(i),
+    [S.compactDerived]: (i) => runStatement(i),
+    [S.commit]: (i) => commit(i),
+    [S.commitDerived]: (i) => commit(i),
+    [S.deleteReplaced]: (i) =>
+      deleteReplaced(store, tables, i as Parameters<typeof deleteReplaced>[2], (item, deleted) => {
+        if (deleted > 0) statOf(item.table, item.partition).deleted += deleted;
+      }),
+  };
+  /** CompactPartition, CompactDerived: the statement on DuckDB. */
+  async function runStatement(i: unknown): Promise<unknown> {
+    const { QueryString } = i as { QueryString: string };
+    const s = statements.get(QueryString);
+    if (!s) throw new Error('CompactPartition: a statement no PlanPartition rendered');
+    statements.delete(QueryString);
+    await withConnection(async (c) => {
+      await c.run(QueryString);
+      // The one sorted file is checked for duplicates, rare (a re-put record), and rewritten without them if any.
+      const [total, distinct] = (await c.runAndReadAll(countKeysStatement(s.table, s.staged))).getRows()[0]!.map(Number) as [number, number];
+      if (distinct < total) {
+        await c.run(dedupeStatement(s.table, s.staged, `${s.staged}.dedup`));
+        renameSync(`${s.staged}.dedup`, s.staged);
+      }
+      counts.set(s.staged, { rows: distinct, duplicates: total - distinct });
+    });
+    return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
+  }
+  /** CommitPartition, CommitDerived: the shared step, with the run's figures. */
+  async function commit(i: unknown): Promise<unknown> {
+    const input = i as { run: CompactionRun; item: PartitionItem; plan: PartitionWork };
+    const { item, plan } = input;
+    if (plan.action !== 'merge') return commitPartition(store, tables, input);
+    const dir = partitionDir(item);
+    const staged = join(lakeRoot, plan.staged, STAGED_FILE);
+    const n = counts.get(staged) ?? { rows: 0, duplicates: 0 };
+    const g = statOf(item.table, item.partition);
+    // A partition merged over several runs (more files than one run takes) counts its input files once and its final rows.
+    const fresh = plan.replaced.filter((f) => !isCompacted(f) && existsSync(join(dir, f)));
+    g.filesIn += fresh.length;
+    g.rows = n.rows;
+    g.duplicates += n.duplicates;
+    g.bytesIn += fresh.reduce((a, f) => a + size(join(dir, f)), 0);
+    const out = await commitPartition(store, tables, input, {
+      counts: n,
+      ...(o.afterManifest ? { afterManifest: () => o.afterManifest!(item.table, item.partition) } : {}),
+    });
+    g.bytesOut = size(join(dir, out.compacted));
+    return out;
+  }
+
+  const request: CompactionRequest = {
+    ...(o.tables ? { tables: o.tables } : {}),
+    ...(o.olderThanMs !== undefined ? { olderThanMs: o.olderThanMs } : {}),
+    ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+    processingTime: new Date(o.nowMs ?? Date.now()).toISOString(),
+  };
+  try {
+    definition ??= localCompactionDefinition();
+    const workflow = new LocalWorkflow<ListedPartitions>(definition, tasks);
+    let run = 0;
+    do {
+      remaining = 0;
+      const runId = `local-${Date.now().toString(36)}-${process.pid}-${run++}`;
+      try {
+        await workflow.run(request, runId);
+      } catch (e) {
+        if (e instanceof LocalExecutionError) throw new Error(`compaction failed: ${e.cause}`);
+        throw e;
+      }
+    } while (remaining > 0);
   } finally {
-    c.closeSync();
+    for (const c of pool) c.closeSync();
     instance.closeSync();
+    if (!o.publish) rmSync(join(lakeRoot, COMPACTION_RUNS_PREFIX), { recursive: true, force: true });
+  }
+  const totals = { partitions: 0, filesIn: 0, rows: 0, duplicates: 0, bytesIn: 0, bytesOut: 0, deleted: 0 };
+  for (const r of [...stats.values()].sort((a, b) => a.table.localeCompare(b.table) || a.partition.localeCompare(b.partition))) {
+    totals.partitions += r.filesIn > 0 ? 1 : 0;
+    totals.filesIn += r.filesIn;
+    totals.rows += r.rows;
+    totals.duplicates += r.duplicates;
+    totals.bytesIn += r.bytesIn;
+    totals.bytesOut += r.bytesOut;
+    totals.deleted += r.deleted;
+    o.onPartition?.(r);
   }
   return { ...totals, seconds: (performance.now() - started) / 1000 };
 }

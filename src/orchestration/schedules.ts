@@ -10,12 +10,14 @@
  * Times are UTC.
  */
 
-/** The deployed defaults (lib/config.ts `trainingSchedule`, `evaluationSchedule`). */
+/** The deployed defaults (lib/config.ts `trainingSchedule`, `evaluationSchedule`, `compactionSchedule`). */
 export const SCHEDULES = {
   /** Weekly training, Mondays 03:00 UTC. */
   weeklyTraining: 'cron(0 3 ? * MON *)',
   /** Daily evaluation, 00:30 UTC (before the training on Mondays, so outgoing models are scored on their last day). */
   dailyEvaluation: 'cron(30 0 * * ? *)',
+  /** Lake compaction, hourly at minute 15. */
+  compaction: 'cron(15 * * * ? *)',
 } as const;
 
 const DOW: Readonly<Record<string, number>> = { SUN: 1, MON: 2, TUE: 3, WED: 4, THU: 5, FRI: 6, SAT: 7 };

@@ -10,6 +10,7 @@ import type { Point } from '../core/point.js';
 import type { Rejection } from '../core/reasons.js';
 import type { PartitionColumns } from '../lake/rows.js';
 import type { TableSchema } from '../lake/table-schema.js';
+import type { DerivedTable } from '../sql/compaction.js';
 import type { PanelDefinition } from '../sql/panel.js';
 
 /**
@@ -177,6 +178,8 @@ export interface SourceDefinition {
   readonly viewTables?: readonly { readonly table: TableSchema; readonly sql: () => string }[];
   /** Views that are not lake tables (saved queries / views in Athena, DuckDB views locally). */
   readonly namedViews?: Readonly<Record<string, () => string>>;
+  /** Tables of partial aggregates compaction recomputes from another of its tables' compacted hour, so a record put twice counts once (docs/lake.md). */
+  readonly compactionDerivations?: readonly DerivedTable[];
   readonly dimensions?: readonly ShippedDimension[];
   /** Every reason code its records can be quarantined with (the core set included). */
   readonly reasonCodes: readonly string[];

@@ -14,6 +14,7 @@ import { ConfigError, type TicklakeConfig, parseConfig } from '../../lib/config.
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import type { NagVariantReport } from '../../lib/tools/nag-report.js';
 import { createTicklake, type TicklakeAppOptions, type TicklakeStacks } from '../../lib/ticklake-app.js';
+import type { AslDefinition } from '../../src/orchestration/asl.js';
 
 // Environment-agnostic stacks in tests, whatever the shell exports.
 delete process.env.CDK_DEFAULT_ACCOUNT;
@@ -196,3 +197,22 @@ export function functionNamed(t: Template, functionName: string): { id: string; 
 /** Logical id of the orchestration stack's schedule dead-letter queue. */
 export const scheduleDeadLetterQueueId = (t: Template) =>
   resourcesOf(t, 'AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === 'ticklake-dev-schedule-dead-letters')![0];
+
+/** A template's state machine by name: its properties and its definition (intrinsics evaluated). */
+export function stateMachineNamed(t: Template, name: string): { props: Record<string, any>; definition: AslDefinition } {
+  const found = resourcesOf(t, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties.StateMachineName === name);
+  if (found.length !== 1) throw new Error(`${found.length} state machines named ${name}`);
+  const props = found[0]![1].Properties;
+  const raw = props.DefinitionString;
+  return { props, definition: JSON.parse(typeof raw === 'string' ? raw : String(evaluate(raw))) as AslDefinition };
+}
+
+/** Per action, the resources a role's policies grant it (intrinsics evaluated with `ev`), over all statements. */
+export function grantsOf(t: Template, roleId: string, ev: (v: unknown) => unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of policyStatements(t, roleId)) {
+    const resources = [s.Resource].flat().map((r) => String(ev(r)));
+    for (const a of actionsOf(s)) out[a] = [...(out[a] ?? []), ...resources].sort();
+  }
+  return out;
+}

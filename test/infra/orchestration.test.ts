@@ -29,7 +29,7 @@ function definitions(b: BuiltApp = built): Record<string, AslDefinition> {
   const t = b.template(b.stacks.orchestration);
   return Object.fromEntries(
     resourcesOf(t, 'AWS::StepFunctions::StateMachine')
-      .filter(([, r]) => r.Properties.StateMachineName !== 'ticklake-dev-backfill')
+      .filter(([, r]) => !['ticklake-dev-backfill', 'ticklake-dev-compaction'].includes(r.Properties.StateMachineName))
       .map(([, r]) => {
         const raw = r.Properties.DefinitionString;
         const text = typeof raw === 'string' ? raw : String(evaluate(raw));
@@ -406,7 +406,13 @@ describe('orchestration stack resources', () => {
   it('one EventBridge Scheduler schedule per workflow, cron from the configuration (evaluation before training), DLQ and bounded retries', () => {
     const t = template();
     const schedules = Object.fromEntries(resourcesOf(t, 'AWS::Scheduler::Schedule').map(([, s]) => [s.Properties.Name, s.Properties]));
-    expect(Object.keys(schedules).sort()).toEqual(['ticklake-dev-daily-evaluation', 'ticklake-dev-live-predictions', 'ticklake-dev-weekly-training']);
+    // (the compaction's schedule: test/infra/compaction.test.ts)
+    expect(Object.keys(schedules).sort()).toEqual([
+      'ticklake-dev-compaction',
+      'ticklake-dev-daily-evaluation',
+      'ticklake-dev-live-predictions',
+      'ticklake-dev-weekly-training',
+    ]);
     const smIds = Object.fromEntries(resourcesOf(t, 'AWS::StepFunctions::StateMachine').map(([id, r]) => [r.Properties.StateMachineName, id]));
     expect(built.config).toMatchObject({ trainingSchedule: 'cron(0 3 ? * MON *)', evaluationSchedule: 'cron(30 0 * * ? *)' });
     for (const [name, expr, sm, trigger] of [

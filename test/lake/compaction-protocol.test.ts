@@ -154,4 +154,47 @@ describe('compaction protocol', () => {
     expect(second.delete).toEqual([g1.compacted]);
     expect(second.dropManifests).toEqual([g1]);
   });
+
+  it('counts a generation of several files only once its own file is listed, and does not merge it again', () => {
+    // Prepare: Athena wrote two files; the part is put in place before the generation's file
+    const g: CompactionManifest = {
+      table: 't',
+      partition: PARTITION,
+      compacted: 'compacted-000000000000005-r.parquet',
+      parts: ['compacted-000000000000005-r-1.parquet'],
+      replaced: ['a.parquet', 'b.parquet'],
+      createdAtMs: 5,
+    };
+    const o = { nowMs: PARTITION_END_MS + 100, olderThanMs: 0, graceMs: 10 };
+    // Act
+    const halfway = snapshotOf(['a.parquet', 'b.parquet', g.parts![0]!], [g]);
+    const committed = snapshotOf(['a.parquet', 'b.parquet', g.parts![0]!, g.compacted], [g]);
+    const after = planPartition(PARTITION, [g.parts![0]!, g.compacted], [g], o);
+    // Assess
+    expect(halfway.live).toEqual(['a.parquet', 'b.parquet']);
+    expect(committed.live).toEqual([g.parts![0], g.compacted]);
+    expect(after).toEqual({ merge: [], delete: [], dropManifests: [] });
+  });
+
+  it('finishes a publication that deleted replaced files but never put its file in place, instead of merging what is left', () => {
+    // Prepare: a.parquet is gone, the generation's file never appeared, c.parquet arrived since
+    const g: CompactionManifest = {
+      table: 't',
+      partition: PARTITION,
+      compacted: 'compacted-000000000000005-r.parquet',
+      replaced: ['a.parquet', 'b.parquet'],
+      staged: '_compaction/runs/r/0/',
+      createdAtMs: 5,
+    };
+    const o = { nowMs: PARTITION_END_MS + 100, olderThanMs: 0, graceMs: 10 };
+    // Act
+    const interrupted = planPartition(PARTITION, ['b.parquet', 'c.parquet'], [g], o);
+    const local = planPartition(PARTITION, ['b.parquet', 'c.parquet'], [{ ...g, staged: undefined }], o);
+    // Assess
+    expect(interrupted.resume).toBe(g);
+    expect(interrupted.merge).toEqual([]);
+    expect(interrupted.dropManifests).toEqual([]);
+    expect(local.resume).toBeUndefined(); // a run that does not publish never deletes before its commit
+    expect(local.merge).toEqual(['b.parquet', 'c.parquet']);
+  });
 });

@@ -25,12 +25,13 @@
  * Athena leaves a failed statement's partial output behind, so the file ends
  * as failed and a rerun (a new execution, a new staging prefix) redoes it.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { AslDefinition } from '../../orchestration/asl.js';
+import { endOfRun, lambdaStep, renderLocalDefinition, startOfRun } from './local-definition.js';
 
 /** State names (the local runtime overrides Task states by these names). */
 export const BACKFILL_STATES = {
@@ -109,20 +110,9 @@ export function backfillDefinition(scope: Construct, t: BackfillTargets): sfn.IC
     return task;
   };
   const invoke = (id: string, fn: lambda.IFunction, comment: string, timeout: Duration, resultPath: string, payload?: sfn.TaskInput) =>
-    new tasks.LambdaInvoke(scope, id, {
-      comment,
-      lambdaFunction: fn,
-      payloadResponseOnly: true,
-      payload,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(timeout),
-      retryOnServiceExceptions: true,
-    });
+    lambdaStep(scope, id, { fn, comment, timeout, resultPath, ...(payload ? { payload } : {}) });
 
-  const start = new sfn.Pass(scope, s.start, {
-    comment: 'Keeps the request ({uploadPrefix, symbol?, processingTime?}) with the execution name (the run id) and start time',
-    parameters: { request: J.entirePayload, runId: J.stringAt('$$.Execution.Name'), startedAt: J.stringAt('$$.Execution.StartTime') },
-  });
+  const start = startOfRun(scope, s.start, 'Keeps the request ({uploadPrefix, symbol?, processingTime?}) with the execution name (the run id) and start time');
   const stage = invoke(
     s.stage,
     t.stage,
@@ -172,45 +162,21 @@ export function backfillDefinition(scope: Construct, t: BackfillTargets): sfn.IC
     '$.published',
     sfn.TaskInput.fromObject({ run: J.objectAt('$.staged.run'), files: J.listAt('$.staged.files'), results: J.listAt('$.results') }),
   );
-  const failed = new sfn.Fail(scope, s.failed, {
-    comment: "A run step failed; the step's error is the cause",
-    error: BACKFILL_ERRORS.failed,
-    causePath: '$.error.Cause',
+  const allLoaded = endOfRun(scope, {
+    steps: [stage, files, publish],
+    failed: { id: s.failed, error: BACKFILL_ERRORS.failed },
+    check: s.allLoaded,
+    someFailed: { id: s.filesFailed, error: BACKFILL_ERRORS.filesFailed, comment: 'The other files were published' },
+    failedCountPath: '$.published.failedFiles',
+    failureSummaryPath: '$.published.failureSummary',
+    succeeded: s.succeeded,
   });
-  for (const step of [stage, files, publish]) step.addCatch(failed, { resultPath: '$.error' });
-  const allLoaded = new sfn.Choice(scope, s.allLoaded)
-    .when(
-      sfn.Condition.numberGreaterThan('$.published.failedFiles', 0),
-      new sfn.Fail(scope, s.filesFailed, {
-        comment: 'The other files were published',
-        error: BACKFILL_ERRORS.filesFailed,
-        causePath: '$.published.failureSummary',
-      }),
-    )
-    .otherwise(new sfn.Succeed(scope, s.succeeded));
 
   return start.next(stage).next(files).next(publish).next(allLoaded);
 }
 
 /** Placeholder function ARN of the local definition (every Task is overridden; nothing is invoked). */
 export const localFunctionArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:ticklake-local-backfill-${name}`;
-
-/** Evaluates the only intrinsics a rendered definition holds: `Fn::Join` and the partition/region/account pseudo-parameters. */
-function resolvePseudo(value: unknown, env: Record<string, string>): unknown {
-  if (Array.isArray(value)) return value.map((v) => resolvePseudo(v, env));
-  if (!value || typeof value !== 'object') return value;
-  const o = value as Record<string, unknown>;
-  if ('Fn::Join' in o) {
-    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-    return (resolvePseudo(parts, env) as unknown[]).join(sep);
-  }
-  if ('Ref' in o) {
-    const v = env[String(o.Ref)];
-    if (v === undefined) throw new Error(`cannot resolve ${String(o.Ref)} in the local backfill definition`);
-    return v;
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolvePseudo(v, env)]));
-}
 
 /**
  * The definition as the local runtime runs it: the same states, rendered in a
@@ -219,22 +185,14 @@ function resolvePseudo(value: unknown, env: Record<string, string>): unknown {
  * is used).
  */
 export function localBackfillDefinition(): AslDefinition {
-  const stack = new Stack(new App(), 'TicklakeLocalBackfill', { env: { account: '000000000000', region: 'us-east-1' } });
-  const fn = (name: string) => lambda.Function.fromFunctionArn(stack, name, localFunctionArn(name));
-  const chain = backfillDefinition(stack, {
-    stage: fn('stage'),
-    render: fn('render'),
-    publish: fn('publish'),
-    workGroup: 'ticklake-local',
-    database: 'ticklake_local',
+  return renderLocalDefinition('TicklakeLocalBackfill', BACKFILL_COMMENT, BACKFILL_TIMEOUT, (stack) => {
+    const fn = (name: string) => lambda.Function.fromFunctionArn(stack, name, localFunctionArn(name));
+    return backfillDefinition(stack, {
+      stage: fn('stage'),
+      render: fn('render'),
+      publish: fn('publish'),
+      workGroup: 'ticklake-local',
+      database: 'ticklake_local',
+    });
   });
-  const graph = new sfn.StateGraph(chain.startState, 'backfill');
-  graph.timeout = BACKFILL_TIMEOUT;
-  const rendered = resolvePseudo(stack.resolve(graph.toGraphJson()), {
-    'AWS::Partition': 'aws',
-    'AWS::Region': 'us-east-1',
-    'AWS::AccountId': '000000000000',
-    'AWS::URLSuffix': 'amazonaws.com',
-  });
-  return { Comment: BACKFILL_COMMENT, ...(rendered as Omit<AslDefinition, 'Comment'>) };
 }

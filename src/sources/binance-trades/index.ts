@@ -9,7 +9,7 @@
  * registry's fallback and names the format error of anything no source claims.
  */
 import { BarAccumulator } from '../../core/bars.js';
-import { barsFromPartialsSql } from '../../sql/bars.js';
+import { barsFromPartialsSql, partialsFromTradesSql } from '../../sql/bars.js';
 import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, SourceOption, TableRows } from '../contract.js';
 import { parsePayload, tradeFromMessage } from './binance.js';
 import { TRADE_MEASUREMENT, tradePoint } from './points.js';
@@ -93,6 +93,7 @@ export const binanceTrades: SourceDefinition = {
   recognition: { prefixes: ['{"e":"trade"', '{"stream":'], fallback: true },
   tables: [TRADES, BAR_PARTIALS],
   viewTables: [{ table: BARS_1M, sql: () => barsFromPartialsSql(BAR_PARTIALS.name) }],
+  compactionDerivations: [{ source: TRADES.name, table: BAR_PARTIALS.name, select: (d, trades, batchId) => partialsFromTradesSql(trades, batchId, d) }],
   panels: MARKET_PANELS,
   reasonCodes: REASON_CODES,
   messageSchema: BINANCE_TRADE_MESSAGE,

@@ -1,0 +1,16 @@
+/**
+ * Lambda entry point of the compaction's `PlanPartition` state: one
+ * partition's manifests, then its listing; the files to merge and the Athena
+ * statement writing them compacted. Environment: `LAKE_BUCKET`.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { lakeFromEnv } from '../../src/adapters/aws/lake-env.js';
+import { COMPACTION_DERIVATIONS, compactableTables } from '../../src/catalog.js';
+import { type CompactionRun, type PartitionItem, type PartitionWork, planCompaction } from '../../src/lake/compaction-steps.js';
+import { ATHENA } from '../../src/sql/dialect.js';
+
+const s3 = new S3Client({});
+
+/** Step Functions invokes the function with the iteration's input ({run, item}) as the event. */
+export const handler = async (event: { run: CompactionRun; item: PartitionItem }): Promise<PartitionWork> =>
+  planCompaction(lakeFromEnv(s3).store, compactableTables(), ATHENA, event, COMPACTION_DERIVATIONS);

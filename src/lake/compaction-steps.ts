@@ -1,0 +1,533 @@
+/**
+ * The steps of the compaction state machine (`src/adapters/workflows/compaction-workflow.ts`),
+ * one code path for S3 (Lambda) and the local lake, through the
+ * {@link ObjectStore} port (keys relative to the lake root):
+ *
+ * ```
+ * ListClosedPartitions  partitions with work (a merge, deletes, a publication to finish), oldest first
+ * PlanPartition         one partition: manifests, then its listing; the files to merge and the statement
+ * CompactPartition      the engine runs the statement into _compaction/runs/<run>/<n>/ (Athena, DuckDB)
+ * CommitPartition       the manifest, then the staged output into place (the commit)
+ * DeleteReplaced        what earlier runs replaced, once the grace period is over; spent manifests
+ * ```
+ *
+ * Two ways to put a compacted file in place ({@link CompactionRun.publish}):
+ * locally the file goes to `_compacted/<generation>.parquet` and every reader
+ * reads manifests (the exact protocol of `compaction.ts`); in the cloud Athena
+ * lists partition folders and reads no manifest, so the run deletes the
+ * replaced files first and then copies the file into the partition folder as
+ * `compacted-<generation>.parquet`: such a reader never counts a row twice
+ * (docs/lake.md says what it may miss, and for how long).
+ */
+import { partitionPath } from '../core/time.js';
+import type { SqlDialect } from '../sql/dialect.js';
+import { compactionStatement, type DerivedTable, derivedStatement } from '../sql/compaction.js';
+import {
+  COMPACTED_DIR,
+  type CompactionManifest,
+  generationFiles,
+  generationName,
+  isCompacted,
+  manifestKey,
+  manifestTablePrefix,
+  PUBLISHED_PREFIX,
+  type PartitionPlan,
+  partitionEndMs,
+  planPartition,
+  snapshotOf,
+} from './compaction.js';
+import { tablePrefix } from './layout.js';
+import type { ObjectStore } from './object-store.js';
+import type { TableSchema } from './table-schema.js';
+
+/** Key prefix of everything a run stages (outside every table location). */
+export const COMPACTION_RUNS_PREFIX = '_compaction/runs/';
+
+/** Files one partition merges per run: keeps its statement and the state between steps well inside Step Functions' 256 KB (the rest is merged by the next run). */
+export const MAX_FILES_PER_MERGE = 500;
+
+/** Partitions one run takes on: keeps the execution's history inside Step Functions' 25,000 events (the rest is left to the next run). */
+export const MAX_PARTITIONS_PER_RUN = 400;
+
+/** What a compaction is asked to do (the state machine's input; every field optional). */
+export interface CompactionRequest {
+  /** Only these tables (default: every compactable table). */
+  readonly tables?: readonly string[];
+  /** A partition is compacted once its hour ended this long ago (default 1 h). */
+  readonly olderThanMs?: number;
+  /** Replaced files are deleted this long after the compaction that replaced them (default 10 min). */
+  readonly graceMs?: number;
+  /** The run's clock (ISO 8601; default the execution's start, or `scheduledTime` from a schedule). */
+  readonly processingTime?: string;
+  /** EventBridge Scheduler's `<aws.scheduler.scheduled-time>`. */
+  readonly scheduledTime?: string;
+  /** Only partitions of the last this many days (default: every partition; the schedule passes 2). */
+  readonly lookbackDays?: number;
+}
+
+/** Input of ListClosedPartitions: the first (Pass) state's output. */
+export interface ListInput {
+  readonly request: CompactionRequest;
+  /** The execution name. */
+  readonly runId: string;
+  /** `$$.Execution.StartTime`. */
+  readonly startedAt: string;
+}
+
+/** Run-wide values every step gets. */
+export interface CompactionRun {
+  readonly runId: string;
+  readonly nowMs: number;
+  readonly olderThanMs: number;
+  readonly graceMs: number;
+  /** The lake root the statements address: `s3://<lake bucket>/`, or a local directory with a trailing separator. */
+  readonly lakeRoot: string;
+  /** Partitions compacted at once (Map MaxConcurrencyPath). */
+  readonly maxConcurrency: number;
+  /** Put compacted files into the partition folder for readers that read no manifest (see the file comment). */
+  readonly publish: boolean;
+  /** The tables this run compacts. */
+  readonly tables: readonly string[];
+}
+
+/** One partition of the run. */
+export interface PartitionItem {
+  readonly index: number;
+  readonly table: string;
+  readonly partition: string;
+}
+
+/** Output of ListClosedPartitions. */
+export interface ListedPartitions {
+  readonly run: CompactionRun;
+  readonly partitions: readonly PartitionItem[];
+  /** Partitions with work left for the next run (beyond {@link MAX_PARTITIONS_PER_RUN}). */
+  readonly remaining: number;
+}
+
+/** A merge of one partition: what CompactPartition runs and CommitPartition puts in place. */
+export interface MergeWork {
+  readonly action: 'merge';
+  /** The new generation's file, relative to the partition. */
+  readonly compacted: string;
+  /** Files it replaces, relative to the partition (for a derived table: also files of the merged batches still to come). */
+  readonly replaced: readonly string[];
+  /** Live files left for the next run (beyond {@link MAX_FILES_PER_MERGE}). */
+  readonly leftOver: number;
+  /** Lake key prefix the statement writes to. */
+  readonly staged: string;
+  readonly sql: { readonly compact: string };
+  /** For a derived table's generation: the source generation's file it is computed from. */
+  readonly derivedFrom?: string;
+  /** The derived table's partition recomputed from this generation, once it is committed (CompactDerived, CommitDerived). */
+  readonly derived?: MergeWork & { readonly table: string };
+}
+
+/** Output of PlanPartition. */
+export type PartitionWork =
+  | { readonly action: 'none' }
+  | MergeWork
+  | { readonly action: 'resume'; readonly manifestKey: string }
+  /** The source partition is one generation, but its derived partition was not recomputed from it (a failed or interrupted run). */
+  | { readonly action: 'derive'; readonly derived: MergeWork & { readonly table: string } };
+
+/** Output of CommitPartition. */
+export interface CommittedPartition {
+  readonly compacted: string;
+  readonly files: number;
+  readonly replaced: number;
+}
+
+/** A partition's outcome in the Map: its steps ran (ok) or one failed (error). */
+export interface PartitionOutcome {
+  readonly table: string;
+  readonly partition: string;
+  readonly ok: boolean;
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+/** Output of DeleteReplaced. */
+export interface DeletedReplaced {
+  readonly deleted: number;
+  readonly manifestsDropped: number;
+  readonly failedPartitions: number;
+  /** One line naming the failed partitions and their errors ('' when none failed). */
+  readonly failureSummary: string;
+}
+
+export const DEFAULT_OLDER_THAN_MS = 3_600_000;
+export const DEFAULT_GRACE_MS = 10 * 60_000;
+const DAY_MS = 86_400_000;
+
+/** The run's clock: the request's, else the schedule's, else the execution start. */
+export function runClockMs(request: CompactionRequest, startedAt: string): number {
+  const iso = request.processingTime ?? request.scheduledTime ?? startedAt;
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`processingTime ${JSON.stringify(iso)} is not an ISO 8601 time`);
+  return ms;
+}
+
+function tableNamed(tables: readonly TableSchema[], name: string): TableSchema {
+  const t = tables.find((x) => x.name === name);
+  if (!t) throw new Error(`${name} is not a compactable table (${tables.map((x) => x.name).join(', ')})`);
+  return t;
+}
+
+/** The `dt=…/hour=HH` of a key under a table prefix, and the rest of the key; undefined for anything else. */
+function splitKey(prefix: string, key: string): [string, string] | undefined {
+  const m = /^(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\/(.+)$/.exec(key.slice(prefix.length));
+  return m ? [m[1]!, m[2]!] : undefined;
+}
+
+/** Keys under each of `prefixes`, grouped by partition. */
+async function byPartition(store: ObjectStore, base: string, prefixes: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const p of prefixes) {
+    for (const key of await store.list(p)) {
+      const split = splitKey(base, key);
+      if (split) out.set(split[0], [...(out.get(split[0]) ?? []), split[1]]);
+    }
+  }
+  return out;
+}
+
+/** The prefixes to list under a table or manifest root: the whole root, or one per day of the lookback. */
+function dayPrefixes(root: string, nowMs: number, lookbackDays: number | undefined): string[] {
+  if (lookbackDays === undefined) return [root];
+  const days: string[] = [];
+  for (let d = 0; d <= lookbackDays; d++)
+    days.push(`${root}${partitionPath({ dt: new Date(nowMs - d * DAY_MS).toISOString().slice(0, 10), hour: 0 }).split('/')[0]}/`);
+  return days.reverse();
+}
+
+/** The Parquet files of a partition listing, relative to the partition: its own and its compacted ones (no temporaries). */
+const partitionFiles = (names: readonly string[]) =>
+  names.filter((f) => f.endsWith('.parquet') && (!f.includes('/') || (f.startsWith(`${COMPACTED_DIR}/`) && f.split('/').length === 2)));
+
+async function readManifests(store: ObjectStore, keys: readonly string[]): Promise<CompactionManifest[]> {
+  const out: CompactionManifest[] = [];
+  for (const k of keys.filter((x) => x.endsWith('.json'))) {
+    const body = await store.get(k);
+    if (body) out.push(JSON.parse(Buffer.from(body).toString('utf8')) as CompactionManifest);
+  }
+  return out;
+}
+
+/** Manifests first, then the listing (the reader's order), and the plan. */
+async function planOf(
+  store: ObjectStore,
+  table: TableSchema,
+  partition: string,
+  run: CompactionRun,
+): Promise<{ plan: PartitionPlan; manifests: CompactionManifest[] }> {
+  const mprefix = `${manifestTablePrefix(table)}${partition}/`;
+  const manifests = await readManifests(store, await store.list(mprefix));
+  const listing = await listingOf(store, table, partition);
+  return { plan: planPartition(partition, listing, manifests, run), manifests };
+}
+
+/** A partition's files, relative to it. */
+async function listingOf(store: ObjectStore, table: TableSchema, partition: string): Promise<string[]> {
+  const prefix = `${tablePrefix(table)}${partition}/`;
+  return partitionFiles((await store.list(prefix)).map((k) => k.slice(prefix.length)));
+}
+
+/** ListClosedPartitions: every partition of the selected tables with work to do, oldest first. */
+export async function listClosedPartitions(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  input: ListInput,
+  env: { readonly lakeRoot: string; readonly maxConcurrency: number; readonly publish: boolean },
+  derivations: readonly DerivedTable[] = [],
+): Promise<ListedPartitions> {
+  const { request } = input;
+  const run: CompactionRun = {
+    runId: input.runId,
+    nowMs: runClockMs(request, input.startedAt),
+    olderThanMs: request.olderThanMs ?? DEFAULT_OLDER_THAN_MS,
+    graceMs: request.graceMs ?? DEFAULT_GRACE_MS,
+    lakeRoot: env.lakeRoot,
+    maxConcurrency: env.maxConcurrency,
+    publish: env.publish,
+    tables: (request.tables ? request.tables.map((n) => tableNamed(tables, n)) : tables).map((t) => t.name),
+  };
+  const selected = run.tables.map((n) => tableNamed(tables, n));
+  const work: { table: string; partition: string }[] = [];
+  for (const table of selected) {
+    const root = tablePrefix(table);
+    const mroot = manifestTablePrefix(table);
+    const files = await byPartition(store, root, dayPrefixes(root, run.nowMs, request.lookbackDays));
+    const manifests = await byPartition(store, mroot, dayPrefixes(mroot, run.nowMs, request.lookbackDays));
+    for (const partition of [...new Set([...files.keys(), ...manifests.keys()])].sort()) {
+      const ms = await readManifests(
+        store,
+        (manifests.get(partition) ?? []).map((f) => `${mroot}${partition}/${f}`),
+      );
+      const p = planPartition(partition, partitionFiles(files.get(partition) ?? []), ms, run);
+      const derivation = derivations.find((x) => x.source === table.name);
+      const stale = async () => derivation !== undefined && (await staleDerivation(store, tables, table, derivation, partition, run)) !== undefined;
+      if (p.merge.length > 0 || p.delete.length > 0 || p.dropManifests.length > 0 || p.resume || (await stale())) work.push({ table: table.name, partition });
+    }
+  }
+  // Oldest partitions first, whatever their table.
+  work.sort((a, b) => a.partition.localeCompare(b.partition) || a.table.localeCompare(b.table));
+  const taken = work.slice(0, MAX_PARTITIONS_PER_RUN).map((w, index) => ({ index, ...w }));
+  return { run, partitions: taken, remaining: work.length - taken.length };
+}
+
+/** The staging prefix of one partition of a run. */
+export function stagingPrefix(runId: string, index: number): string {
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(runId))
+    throw new Error(`run id ${JSON.stringify(runId)}: expected 1-80 of A-Z a-z 0-9 - _ (a Step Functions execution name)`);
+  return `${COMPACTION_RUNS_PREFIX}${runId}/${index}/`;
+}
+
+/** The file a staged statement writes when the engine names it (DuckDB); Athena names its own under the prefix. */
+export const STAGED_FILE = 'data.parquet';
+
+/**
+ * PlanPartition: the partition's plan now (manifests, then the listing) and,
+ * when it merges, the statement for the engine.
+ */
+export async function planCompaction(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  dialect: SqlDialect,
+  input: { readonly run: CompactionRun; readonly item: PartitionItem },
+  derivations: readonly DerivedTable[] = [],
+): Promise<PartitionWork> {
+  const { run, item } = input;
+  const table = tableNamed(tables, item.table);
+  const { plan } = await planOf(store, table, item.partition, run);
+  if (plan.resume) return { action: 'resume', manifestKey: manifestKey(table, item.partition, plan.resume.compacted) };
+  // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
+  const derivedOnly = derivations.some((x) => x.table === table.name && run.tables.includes(x.source));
+  const derivation = derivations.find((x) => x.source === table.name);
+  if (plan.merge.length === 0 && derivation) {
+    const stale = await staleDerivation(store, tables, table, derivation, item.partition, run);
+    if (stale)
+      return {
+        action: 'derive',
+        derived: await planDerived(store, tables, dialect, { run, item, source: table, derivation, compacted: stale.compacted, merged: [], leftOver: [] }),
+      };
+  }
+  if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
+  // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
+  const ordered = [...plan.merge.filter((f) => !isCompacted(f)), ...plan.merge.filter(isCompacted)];
+  const replaced = ordered.slice(0, MAX_FILES_PER_MERGE).sort();
+  const generation = generationName(run.nowMs, run.runId.slice(-24));
+  const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
+  const staged = stagingPrefix(run.runId, item.index);
+  const prefix = `${run.lakeRoot}${tablePrefix(table)}${item.partition}/`;
+  const compact = compactionStatement(dialect, {
+    table,
+    partition: item.partition,
+    files: replaced.map((f) => `${prefix}${f}`),
+    output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
+  });
+  const leftOver = plan.merge.length - replaced.length;
+  const derived = derivation
+    ? await planDerived(store, tables, dialect, {
+        run,
+        item,
+        source: table,
+        derivation,
+        compacted,
+        merged: replaced,
+        leftOver: ordered.slice(replaced.length),
+      })
+    : undefined;
+  return { action: 'merge', compacted, replaced, leftOver, staged, sql: { compact }, ...(derived ? { derived } : {}) };
+}
+
+/** The generation a compacted file belongs to (`<ms>-<run>`), or undefined. */
+function generationOf(file: string): string | undefined {
+  return /^(?:_compacted\/|compacted-)(\d{15}-[A-Za-z0-9]*?)(?:-\d+)?\.parquet$/.exec(file)?.[1];
+}
+
+/**
+ * When a closed source partition is one generation and its derived partition
+ * is not that generation's derivation: the generation and its file.
+ */
+async function staleDerivation(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  source: TableSchema,
+  derivation: DerivedTable,
+  partition: string,
+  run: CompactionRun,
+): Promise<{ generation: string; compacted: string } | undefined> {
+  const end = partitionEndMs(partition);
+  if (end === undefined || end > run.nowMs - run.olderThanMs || !run.tables.includes(derivation.table)) return undefined;
+  const liveOf = async (t: TableSchema) => {
+    const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(t)}${partition}/`));
+    return snapshotOf(await listingOf(store, t, partition), manifests).live;
+  };
+  const sourceLive = await liveOf(source);
+  const generations = new Set(sourceLive.map(generationOf));
+  const [generation] = generations;
+  if (generations.size !== 1 || generation === undefined) return undefined;
+  // The generation's own file (its parts end in -<n>).
+  const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
+  const derivedTable = tableNamed(tables, derivation.table);
+  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(derivedTable)}${partition}/`));
+  const derivedLive = snapshotOf(await listingOf(store, derivedTable, partition), manifests).live;
+  const from = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
+  if (derivedLive.length > 0 && derivedLive.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
+  return compacted ? { generation, compacted } : undefined;
+}
+
+/** The batch a file of a partition belongs to: stream files are named by their batch, a backfill's `backfill-<file>-<n>` by its file. */
+function batchOf(file: string): string {
+  return /^(backfill-.+)-\d+\.parquet$/.exec(file)?.[1] ?? file.replace(/\.parquet$/, '');
+}
+
+/**
+ * The derived table's partition recomputed from the source's new generation:
+ * it replaces every derived file of the merged batches (also those still to
+ * arrive: a batch writes its tables' objects one after the other, and stream
+ * batches name them alike) and the derived table's earlier generations.
+ */
+async function planDerived(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  dialect: SqlDialect,
+  o: {
+    run: CompactionRun;
+    item: PartitionItem;
+    source: TableSchema;
+    derivation: DerivedTable;
+    /** The source's new generation file (relative to its partition). */
+    compacted: string;
+    /** Source files merged into it now. */
+    merged: readonly string[];
+    /** Live source files it does not hold (left for the next run). */
+    leftOver: readonly string[];
+  },
+): Promise<MergeWork & { readonly table: string }> {
+  const table = tableNamed(tables, o.derivation.table);
+  // Manifests first, then the listing (the reader's order).
+  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${o.item.partition}/`));
+  const live = snapshotOf(await listingOf(store, table, o.item.partition), manifests).live;
+  // The new generation holds every source row but the left-over files': every derived file stands for source rows
+  // of its batch (a derived generation: of the source generation it was derived from), so all others are replaced.
+  const derivedFrom = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
+  const leftOver = new Set(o.leftOver.map(batchOf));
+  const held = (f: string) => !leftOver.has(isCompacted(f) ? batchOf(derivedFrom.get(f) ?? f) : batchOf(f));
+  // Merged stream batches' derived files still to arrive are named alike: replaced too.
+  const coming = o.merged.filter((f) => !isCompacted(f) && !f.startsWith('backfill-'));
+  const replaced = [...new Set([...live.filter(held), ...coming])].sort();
+  const generation = generationName(o.run.nowMs, o.run.runId.slice(-24));
+  const compacted = o.run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
+  const staged = `${COMPACTION_RUNS_PREFIX}${o.run.runId}/${o.item.index}-${table.name}/`;
+  const sourceGeneration = `${o.run.lakeRoot}${tablePrefix(o.source)}${o.item.partition}/${o.compacted.replace(/\.parquet$/, '')}${dialect.name === 'duckdb' ? '*.parquet' : '%'}`;
+  const compact = derivedStatement(dialect, {
+    derived: o.derivation,
+    table,
+    source: o.source,
+    partition: o.item.partition,
+    generation: sourceGeneration,
+    batchId: `compacted-${generation}`,
+    output: dialect.name === 'duckdb' ? `${o.run.lakeRoot}${staged}${STAGED_FILE}` : `${o.run.lakeRoot}${staged}`,
+  });
+  return { action: 'merge', table: table.name, compacted, replaced, leftOver: 0, staged, sql: { compact }, derivedFrom: o.compacted };
+}
+
+/** Staged data objects (not Athena's `_`-files or hidden ones), sorted. */
+const stagedData = (keys: readonly string[]) =>
+  keys
+    .filter((k) => {
+      const name = k.slice(k.lastIndexOf('/') + 1);
+      return name !== '' && !name.startsWith('_') && !name.startsWith('.');
+    })
+    .sort();
+
+/** Puts a manifest's generation in place from its staged copy: parts first, its file last (the commit). */
+async function putInPlace(store: ObjectStore, table: TableSchema, m: CompactionManifest, stagedKeys: readonly string[]): Promise<void> {
+  const dir = `${tablePrefix(table)}${m.partition}/`;
+  const files = [...(m.parts ?? []), m.compacted];
+  if (stagedKeys.length !== files.length)
+    throw new Error(`${table.name} ${m.partition}: ${stagedKeys.length} staged files for a generation of ${files.length}`);
+  // For readers that read no manifest: the replaced files go first, so no row is ever there twice.
+  if (m.staged !== undefined) await store.delete(m.replaced.map((f) => `${dir}${f}`));
+  for (const [i, f] of files.entries()) await store.copy(stagedKeys[(i + 1) % files.length]!, `${dir}${f}`);
+  await store.delete(stagedKeys);
+}
+
+/**
+ * CommitPartition: writes the manifest (the new generation and the files it
+ * replaces), then puts the staged output in place; or finishes a publication
+ * a crash interrupted.
+ */
+export async function commitPartition(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  input: { readonly run: CompactionRun; readonly item: PartitionItem; readonly plan: PartitionWork | MergeWork },
+  options: {
+    /** The engine's counts, when it reports them. */
+    readonly counts?: { readonly rows?: number; readonly duplicates?: number };
+    /** Test hook: runs between the manifest and the commit. */
+    readonly afterManifest?: () => void | Promise<void>;
+  } = {},
+): Promise<CommittedPartition> {
+  const { run, item, plan } = input;
+  const table = tableNamed(tables, item.table);
+  if (plan.action === 'none' || plan.action === 'derive') throw new Error('nothing to commit: CommitDerived commits the derived work');
+  if (plan.action === 'resume') {
+    const body = await store.get(plan.manifestKey);
+    if (!body) throw new Error(`${plan.manifestKey} is gone: nothing to resume`);
+    const m = JSON.parse(Buffer.from(body).toString('utf8')) as CompactionManifest;
+    if (m.staged === undefined) throw new Error(`${plan.manifestKey} names no staged copy: nothing to resume`);
+    const staged = stagedData(await store.list(m.staged));
+    if (staged.length === 0) throw new Error(`${table.name} ${m.partition}: the staged copy under ${m.staged} is gone; its replaced files cannot be restored`);
+    await putInPlace(store, table, m, staged);
+    return { compacted: m.compacted, files: staged.length, replaced: m.replaced.length };
+  }
+  const staged = stagedData(await store.list(plan.staged));
+  if (staged.length === 0) throw new Error(`${table.name} ${item.partition}: the statement wrote nothing under ${plan.staged}`);
+  // The first staged file is the generation's file (put in place last); any others are its parts.
+  const base = plan.compacted.replace(/\.parquet$/, '');
+  const manifest: CompactionManifest = {
+    table: table.name,
+    partition: item.partition,
+    compacted: plan.compacted,
+    replaced: plan.replaced,
+    ...(staged.length > 1 ? { parts: staged.slice(1).map((_, i) => `${base}-${i + 1}.parquet`) } : {}),
+    ...(run.publish ? { staged: plan.staged } : {}),
+    ...(plan.derivedFrom ? { derivedFrom: plan.derivedFrom } : {}),
+    createdAtMs: run.nowMs,
+    ...options.counts,
+  };
+  await store.put(manifestKey(table, item.partition, plan.compacted), Buffer.from(JSON.stringify(manifest)), 'application/json');
+  await options.afterManifest?.();
+  await putInPlace(store, table, manifest, staged);
+  return { compacted: plan.compacted, files: staged.length, replaced: plan.replaced.length };
+}
+
+/** DeleteReplaced: per partition of the run, what the grace period has freed, then spent manifests; the run's failures. */
+export async function deleteReplaced(
+  store: ObjectStore,
+  tables: readonly TableSchema[],
+  input: { readonly run: CompactionRun; readonly partitions: readonly PartitionItem[]; readonly results: readonly PartitionOutcome[] },
+  onPartition?: (item: PartitionItem, deleted: number) => void,
+): Promise<DeletedReplaced> {
+  let deleted = 0;
+  let manifestsDropped = 0;
+  for (const item of input.partitions) {
+    const table = tableNamed(tables, item.table);
+    const { plan } = await planOf(store, table, item.partition, input.run);
+    const dir = `${tablePrefix(table)}${item.partition}/`;
+    await store.delete(plan.delete.map((f) => `${dir}${f}`));
+    await store.delete(plan.dropManifests.map((m) => manifestKey(table, item.partition, m.compacted)));
+    deleted += plan.delete.length;
+    manifestsDropped += plan.dropManifests.length;
+    onPartition?.(item, plan.delete.length);
+  }
+  const failed = input.results.filter((r) => !r.ok);
+  return {
+    deleted,
+    manifestsDropped,
+    failedPartitions: failed.length,
+    failureSummary: failed.map((r) => `${r.table} ${r.partition}: ${r.error?.Cause ?? r.error?.Error ?? 'failed'}`).join('; '),
+  };
+}

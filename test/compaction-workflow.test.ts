@@ -1,0 +1,168 @@
+/**
+ * The compaction state machine run locally as the cloud runs it: compacted
+ * files published into the partition folders, after the files they replace
+ * are deleted. A reader that lists partition folders and reads no manifest
+ * (as Athena over the Glue tables) never counts a row twice, and counts
+ * exactly once a run is over, also after a publication interrupted half-way.
+ * And the Athena rendering of the statement.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
+import { TABLES } from '../src/catalog.js';
+import { MAX_FILES_PER_MERGE } from '../src/lake/compaction-steps.js';
+import type { ObjectStore } from '../src/lake/object-store.js';
+import { compactLake, listPartition, tablePartitions } from '../src/local/compaction.js';
+import { FileObjectStore } from '../src/local/file-object-store.js';
+import { partitionStats } from '../src/local/lake-snapshot.js';
+import { compactionStatement } from '../src/sql/compaction.js';
+import { ATHENA } from '../src/sql/dialect.js';
+import { counts, LATER, sharedSmallFileLake } from './helpers/compaction-lake.js';
+import { tempDir } from './helpers/lake-files.js';
+
+/**
+ * Trades as a folder-listing reader counts them: every Parquet file directly in a partition folder.
+ * A file deleted between its listing and its reading fails the read, which is run again (as an Athena query would be).
+ */
+async function listedTrades(lake: string): Promise<{ rows: number; keys: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listedTradesOnce(lake);
+    } catch (e) {
+      if (attempt === 5 || !/No such file/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function listedTradesOnce(lake: string): Promise<{ rows: number; keys: number }> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const glob = join(lake, 'curated', 'trades', '*', '*', '*.parquet');
+    const r = await c.runAndReadAll(`SELECT count(*), count(DISTINCT (symbol, trade_id)) FROM read_parquet('${glob}', hive_partitioning = false)`);
+    const [rows, keys] = r.getRows()[0]!.map(Number) as [number, number];
+    return { rows, keys };
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+/** The lake as an object store that lets `watch` look after every delete and copy. */
+function watched(inner: ObjectStore, watch: (op: string, keys: readonly string[]) => Promise<void>): ObjectStore {
+  return {
+    location: inner.location,
+    uri: (k) => inner.uri(k),
+    get: (k) => inner.get(k),
+    put: (k, b, t) => inner.put(k, b, t),
+    list: (p) => inner.list(p),
+    copy: async (from, to, t) => {
+      await inner.copy(from, to, t);
+      await watch('copy', [to]);
+    },
+    delete: async (keys) => {
+      await inner.delete(keys);
+      await watch('delete', keys);
+    },
+  };
+}
+
+function copyLake(lake: string): string {
+  const dir = tempDir();
+  spawnSync('cp', ['-r', lake, dir]);
+  return join(dir, 'lake');
+}
+
+describe('compaction publishing into the partition folders (the cloud)', () => {
+  const f = sharedSmallFileLake();
+
+  it('never lets a folder-listing reader count a trade twice, and leaves every count exact', async () => {
+    // Prepare
+    const copy = copyLake(f.lake);
+    const seen: { rows: number; keys: number }[] = [];
+    const store = watched(new FileObjectStore(copy), async (_op, keys) => {
+      if (keys.some((k) => k.startsWith('curated/trades/'))) seen.push(await listedTrades(copy));
+    });
+    // Act
+    const r = await compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store });
+    const after = await listedTrades(copy);
+    const rerun = await compactLake({ lakeRoot: copy, nowMs: LATER + 3_600_000, publish: true });
+    // Assess
+    expect(r.partitions).toBeGreaterThan(5);
+    expect(seen.length).toBeGreaterThan(3);
+    for (const s of seen) expect(s.rows).toBe(s.keys); // never twice
+    expect(after).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(await counts(copy)).toEqual(f.before); // manifest-reading readers too
+    expect(rerun.partitions).toBe(0);
+  }, 120_000);
+
+  it('finishes a publication interrupted between its deletes and its copy in the next run', async () => {
+    // Prepare: the copy into the third trades partition fails, after its replaced files were deleted
+    const copy = copyLake(f.lake);
+    let copies = 0;
+    const failing: ObjectStore = watched(new FileObjectStore(copy), async () => undefined);
+    const inner = failing.copy;
+    failing.copy = async (from, to, t) => {
+      if (to.startsWith('curated/trades/') && ++copies === 3) throw new Error('connection reset');
+      await inner(from, to, t);
+    };
+    // Act
+    await expect(compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store: failing })).rejects.toThrow('connection reset');
+    const interrupted = await listedTrades(copy);
+    const resumed = await compactLake({ lakeRoot: copy, nowMs: LATER + 60_000, publish: true });
+    // Assess
+    expect(interrupted.rows).toBeLessThan(f.before.trades!); // missing for a while, never twice
+    expect(interrupted.rows).toBe(interrupted.keys);
+    expect(await listedTrades(copy)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(await counts(copy)).toEqual(f.before);
+    expect(resumed.partitions).toBe(0); // resumed from the staged copy, not merged again
+  }, 120_000);
+});
+
+describe('a partition of more files than one run merges', () => {
+  const f = sharedSmallFileLake();
+
+  it('is compacted to one file by one `compactLake`, each natural key once', async () => {
+    // Prepare: one trades file put again under MAX_FILES_PER_MERGE + 10 other names (a producer retrying the same batch),
+    // sorting after the stream's own files: the first run merges those, so bar_partials are recomputed over several runs
+    const copy = copyLake(f.lake);
+    const partition = tablePartitions(copy, TABLES.trades!)[1]!;
+    const dir = join(copy, 'curated', 'trades', partition);
+    const first = listPartition(dir)[0]!;
+    for (let i = 0; i < MAX_FILES_PER_MERGE + 10; i++) copyFileSync(join(dir, first), join(dir, `zz-retried-${i}.parquet`));
+    const inflated = await counts(copy);
+    // Act
+    const r = await compactLake({ lakeRoot: copy, nowMs: LATER });
+    // Assess
+    expect(inflated.trades).toBeGreaterThan(f.before.trades!);
+    expect(r.duplicates).toBe(inflated.trades! - f.before.trades!);
+    expect(await counts(copy)).toEqual(f.before);
+    expect(partitionStats(copy, TABLES.trades!).find((p) => p.partition === partition)?.files).toBe(1); // live, as readers see it
+  }, 120_000);
+});
+
+describe('the Athena rendering of the compaction statement', () => {
+  it('unloads only the listed files of one partition, each natural key once, sorted by it', () => {
+    // Prepare
+    // Stream files are named <shard>-<first sequence number>-<last sequence number> (Kinesis sequence numbers have 56 digits).
+    const seq = (i: number) => `4965${String(i).padStart(52, '0')}`;
+    const names = Array.from({ length: MAX_FILES_PER_MERGE }, (_, i) => `shardId-000000000001-${seq(i)}-${seq(i + 1)}.parquet`);
+    const files = names.map((n) => `s3://ticklake-production-lake-123456789012-ap-southeast-2/curated/trades/dt=2026-11-02/hour=07/${n}`);
+    // Act
+    const sql = compactionStatement(ATHENA, { table: TABLES.trades!, partition: 'dt=2026-11-02/hour=07', files, output: 's3://lake/_compaction/runs/r/0/' });
+    // Assess
+    expect(sql).toMatch(/^UNLOAD \(SELECT "symbol", /);
+    expect(sql).toContain(`WHERE dt = '2026-11-02' AND hour = 7 AND "$path" IN ('${files[0]}'`);
+    expect(sql).toContain('row_number() OVER (PARTITION BY "symbol", "trade_id" ORDER BY ingest_time) AS copy_no');
+    expect(sql).toContain(
+      `WHERE copy_no = 1 ORDER BY "symbol", "trade_id") TO 's3://lake/_compaction/runs/r/0/' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
+    );
+    expect(sql).not.toContain('partitioned_by');
+    // With the most files a run merges in one partition: Athena's query string limit (262,144 bytes), and the
+    // statement with the file list in the state between steps within Step Functions' 256 KiB (with room for the rest).
+    expect(Buffer.byteLength(sql)).toBeLessThan(262_144);
+    expect(Buffer.byteLength(JSON.stringify({ sql: { compact: sql }, replaced: names }))).toBeLessThan(200 * 1024);
+  });
+});
