@@ -3,13 +3,25 @@
  * publisher, and the time-series writer building the store from it, with the
  * first stream's guarantees (at least once, in order per shard; the consumer
  * keeps the highest version of each bar, so redeliveries change nothing and a
- * correction replaces the bar).
+ * correction replaces the bar); category aggregates and view intervals put
+ * there under `ticklake up`.
  */
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BarRow } from '../src/core/bars.js';
-import { barEntry, ENRICHED_STREAM, type EnrichedBar, type EnrichedEngagement, latestByKey, parseEnriched } from '../src/enriched/records.js';
+import {
+  barEntry,
+  ENRICHED_STREAM,
+  type EnrichedBar,
+  type EnrichedEngagement,
+  type EnrichedView,
+  latestByKey,
+  parseEnriched,
+  viewEntry,
+  viewKey,
+} from '../src/enriched/records.js';
+import type { PutEntry, StreamProducer } from '../src/ingest/stream-producer.js';
 import { createStreamTransform } from '../src/ingest/stream-transform.js';
 import { publishClosedBars } from '../src/local/bar-publisher.js';
 import { publishClosedEngagement } from '../src/local/engagement-publisher.js';
@@ -20,7 +32,11 @@ import { LocalStream } from '../src/local/local-stream.js';
 import { LocalStreamProducer } from '../src/local/local-stream-producer.js';
 import type { TimeSeriesSink } from '../src/timeseries/point.js';
 import { createTimeSeriesWriter } from '../src/timeseries/timeseries-writer.js';
-import { kinesisEvent, tradeMessage } from './helpers/kinesis-events.js';
+import { publishClosedViews, publishViews } from '../src/local/view-publisher.js';
+import type { ViewingEvent } from '../src/sources/viewing/event.js';
+import { CHANNELS } from '../src/sources/viewing/schedule.js';
+import { type ClosedView, MAX_INTERVAL_MS, Sessionizer, sessionize } from '../src/sources/viewing/sessionize.js';
+import { kinesisEvent, tradeMessage, viewingEvent } from './helpers/kinesis-events.js';
 import { tempDir } from './helpers/lake-files.js';
 
 const T0 = Date.UTC(2026, 10, 2, 10, 0, 0);
@@ -64,6 +80,7 @@ describe('enriched records', () => {
     expect(r).toEqual({ enriched: 'bar_1m', key: `ETHUSDT/${(T0 + 3 * MIN) * 1000}`, version: 7, correction: true, bar: bar('ETHUSDT', 3, 7) });
     expect(parseEnriched('{"enriched":"bar_1m","key":"x"}')).toBeUndefined();
     expect(parseEnriched('{"enriched":"view_interval","key":"x","version":1}')).toBeUndefined();
+    expect(parseEnriched('{"enriched":"candle_5m","key":"x","version":1,"bar":{}}')).toBeUndefined();
     expect(parseEnriched('{"source":"iot"}')).toBeUndefined();
   });
 
@@ -94,7 +111,7 @@ describe('the time-series writer on the enriched stream', () => {
       // Act: a batch with a duplicate and a correction, then the same batch redelivered, then a malformed record
       await writer(kinesisEvent([v3, v3, other, v5]));
       await writer(kinesisEvent([v3, v3, other, v5]));
-      await writer(kinesisEvent(['{"enriched":"bar_1m","key":"broken"', '{"enriched":"view_interval","key":"k","version":1,"interval":{}}']));
+      await writer(kinesisEvent(['{"enriched":"bar_1m","key":"broken"', '{"enriched":"candle_5m","key":"k","version":1,"candle":{}}']));
       const points = await store.range({ measurement: 'bar_1m', tags: { symbol: 'BTCUSDT' } });
       // Assess
       expect(points.map((p) => [p.time, p.fields.trade_count])).toEqual([
@@ -175,16 +192,11 @@ describe('the local engagement publisher onto the enriched stream', () => {
     const publish = () => withLakeSql(root, (sql) => publishClosedEngagement({ sql, enriched, statePath, allowedLatenessSeconds: 10 }));
     try {
       // Act: publish, again, then a late view for music in minute 0
-      const first = await publish();
-      const again = await publish();
-      await transform(kinesisEvent([view('music', T0 + 5000, 6, true)], 'shardId-000000000000', 20));
-      const third = await publish();
-      const records = stream
-        .reader(0, 0)
-        .read(100)
-        .map((r) => parseEnriched(Buffer.from(r.data, 'base64').toString('utf8')) as EnrichedEngagement);
+      const { results, records } = await publishAroundLate<EnrichedEngagement>(stream, publish, () =>
+        transform(kinesisEvent([view('music', T0 + 5000, 6, true)], 'shardId-000000000000', 20)),
+      );
       // Assess
-      expect([first, again, third]).toEqual([
+      expect(results).toEqual([
         { closed: 3, corrections: 0 },
         { closed: 0, corrections: 0 },
         { closed: 0, corrections: 1 },
@@ -224,6 +236,162 @@ describe('the local engagement publisher onto the enriched stream', () => {
       expect(seen).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+/** Publishes, publishes again, lets a late record in, publishes a third time: the three results and the records on the stream. */
+async function publishAroundLate<E>(stream: LocalStream, publish: () => Promise<unknown>, late: () => Promise<unknown>) {
+  const results = [await publish(), await publish()];
+  await late();
+  results.push(await publish());
+  const records = stream
+    .reader(0, 0)
+    .read(100)
+    .map((r) => parseEnriched(Buffer.from(r.data, 'base64').toString('utf8')) as E);
+  return { results, records };
+}
+
+/** A producer that keeps what is put. */
+class CapturingProducer implements StreamProducer {
+  readonly put: PutEntry[] = [];
+  async putRecords(entries: readonly PutEntry[]) {
+    this.put.push(...entries);
+    return { failed: [] };
+  }
+}
+
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const asRecords = (views: readonly ClosedView[]) => views.map((v) => ({ key: viewKey(v), view: v })).sort(byKey);
+
+describe('view intervals on the enriched stream', () => {
+  /** Viewing events of two users and three devices over ten hours (so the 4-hour cap is reached); seq unique, as a device's counter is. */
+  const events = fc
+    .array(
+      fc.record({
+        device: fc.integer({ min: 0, max: 2 }),
+        minute: fc.integer({ min: 0, max: 600 }),
+        second: fc.integer({ min: 0, max: 59 }),
+        type: fc.constantFrom('start' as const, 'switch' as const, 'stop' as const),
+        channel: fc.constantFrom(...CHANNELS),
+      }),
+      { maxLength: 30 },
+    )
+    .map((specs) =>
+      specs.map(
+        (x, i): ViewingEvent => ({
+          event_time: (T0 + x.minute * MIN + x.second * 1000) * 1000,
+          user_id: x.device === 2 ? 'u/2' : 'u1',
+          device_id: ['u1-tv', 'u1-phone', 'tv'][x.device]!,
+          device_type: 'smart-tv',
+          location: 'leeds',
+          event_type: x.type,
+          channel: x.channel,
+          seq: i,
+        }),
+      ),
+    );
+
+  it('the records put for any arrival order, batches and duplicates are the sessionizer closed views, each key once at its highest version (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        events.chain((evs) =>
+          fc.tuple(
+            fc.constant(evs),
+            // The arrival: every event once or more, in any order, in batches.
+            fc.shuffledSubarray([...evs, ...evs], { minLength: evs.length, maxLength: 2 * evs.length }),
+            fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 }),
+          ),
+        ),
+        async ([evs, sent, sizes]) => {
+          // Prepare: every event arrives at least once
+          const arrival = [...sent, ...evs.filter((e) => !sent.includes(e))];
+          const producer = new CapturingProducer();
+          const statePath = join(tempDir(), 'published-views.json');
+          const sessionizer = new Sessionizer();
+          let watermarkUs = Number.NEGATIVE_INFINITY;
+          // Act: after each batch, publish what is closed by then
+          for (let i = 0, b = 0; i < arrival.length; b++) {
+            for (const e of arrival.slice(i, i + sizes[b % sizes.length]!)) {
+              sessionizer.add(e);
+              watermarkUs = Math.max(watermarkUs, e.event_time);
+            }
+            i += sizes[b % sizes.length]!;
+            await publishViews(producer, statePath, sessionizer.closedViews(watermarkUs));
+          }
+          const records = producer.put.map((p) => parseEnriched(p.data) as EnrichedView);
+          const latest = latestByKey(records);
+          // Assess: the latest record of each key is the closed view of all events, and closed-by-an-event views have the sessionizer's rows
+          const all = new Sessionizer();
+          for (const e of evs) all.add(e);
+          expect(latest.map((r) => ({ key: r.key, view: r.view })).sort(byKey)).toEqual(asRecords(all.closedViews(watermarkUs)));
+          expect(latest).toHaveLength(new Set(records.map((r) => r.key)).size);
+          expect(all.closedViews(Number.NEGATIVE_INFINITY).flatMap((v) => v.rows)).toEqual(sessionize(evs));
+          for (const r of records) expect(r.version).toBe(MAX_INTERVAL_MS - (r.view.closed_at - r.view.opened_at) / 1000 + 1);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('round-trip a view with its key, version (shorter is higher) and partition key per user and device', () => {
+    // Prepare
+    const view: ClosedView = { user_id: 'u/2', device_id: 'tv', opened_at: T0 * 1000, closed_at: (T0 + MIN) * 1000, rows: [] };
+    // Act
+    const e = viewEntry(view, false);
+    // Assess
+    expect(e.partitionKey).toBe('view_interval/u/2/tv');
+    expect(parseEnriched(e.data)).toEqual({
+      enriched: 'view_interval',
+      key: `u%2F2/tv/${T0 * 1000}`,
+      version: MAX_INTERVAL_MS - MIN + 1,
+      correction: false,
+      view,
+    });
+  });
+
+  it('publishClosedViews puts the lake viewing events closed views once, and a correction when a late event ends one earlier', async () => {
+    // Prepare: a start and a stop 40 minutes later on one device, an open start on another
+    const root = tempDir();
+    const transform = createStreamTransform({ lake: new FileObjectStore(join(root, 'lake')), clock: () => T0 + 3600_000 });
+    const ev = (device: string, atMs: number, type: string, seq: number, channel = 'news-24') =>
+      JSON.stringify(viewingEvent({ timestamp: new Date(atMs).toISOString(), user_id: 'u1', device_id: device, event_type: type, channel, seq }));
+    await transform(kinesisEvent([ev('u1-tv', T0, 'start', 1), ev('u1-tv', T0 + 40 * MIN, 'stop', 3), ev('u1-phone', T0 + 5 * MIN, 'start', 1)]));
+    const stream = LocalStream.open(join(root, 'enriched'), ENRICHED_STREAM, 1);
+    const enriched = new LocalStreamProducer(stream);
+    const statePath = join(root, 'published-views.json');
+    const publish = () => withLakeSql(root, (sql) => publishClosedViews({ sql, enriched, statePath }));
+    try {
+      // Act: publish, again, then a late switch 20 minutes in
+      const { results, records } = await publishAroundLate<EnrichedView>(stream, publish, () =>
+        transform(kinesisEvent([ev('u1-tv', T0 + 20 * MIN, 'switch', 2, 'movies')], 'shardId-000000000000', 20)),
+      );
+      // Assess
+      expect(results).toEqual([
+        { closed: 1, corrections: 0 },
+        { closed: 0, corrections: 0 },
+        { closed: 1, corrections: 1 },
+      ]);
+      expect(records.map((r) => [r.key, r.version, r.correction, r.view.closed_at])).toEqual([
+        [`u1/u1-tv/${T0 * 1000}`, MAX_INTERVAL_MS - 40 * MIN + 1, false, (T0 + 40 * MIN) * 1000],
+        [`u1/u1-tv/${(T0 + 20 * MIN) * 1000}`, MAX_INTERVAL_MS - 20 * MIN + 1, false, (T0 + 40 * MIN) * 1000],
+        [`u1/u1-tv/${T0 * 1000}`, MAX_INTERVAL_MS - 20 * MIN + 1, true, (T0 + 20 * MIN) * 1000],
+      ]);
+      const tv = (atMs: number, event_type: ViewingEvent['event_type'], seq: number, channel = 'news-24'): ViewingEvent => ({
+        event_time: atMs * 1000,
+        user_id: 'u1',
+        device_id: 'u1-tv',
+        device_type: 'smart-tv',
+        location: 'leeds',
+        event_type,
+        channel,
+        seq,
+      });
+      expect(latestByKey(records).flatMap((r) => r.view.rows)).toEqual(
+        sessionize([tv(T0, 'start', 1), tv(T0 + 40 * MIN, 'stop', 3), tv(T0 + 20 * MIN, 'switch', 2, 'movies')]),
+      );
+    } finally {
+      stream.close();
     }
   });
 });

@@ -6,22 +6,26 @@
  *
  * `{"enriched":"bar_1m","key":"BTCUSDT/1793620800000000","version":412,"correction":false,"bar":{…bars_1m row}}`
  * `{"enriched":"engagement_1m","key":"music/1793620800000000","version":97,"correction":false,"aggregate":{…engagement_by_minute row}}`
+ * `{"enriched":"view_interval","key":"u00042/u00042-tv/1793620800000000","version":14399001,"correction":false,"view":{…opened_at, closed_at, rows}}`
  *
  * - **Natural key.** (`enriched`, `key`) names a result: a minute bar is its
- *   symbol and minute, a category aggregate its category and window. The
- *   partition key (`bar_1m/<symbol>`, `engagement_1m/<category>`) keeps one
+ *   symbol and minute, a category aggregate its category and window, a view
+ *   its user, device and opening time. The partition key (`bar_1m/<symbol>`,
+ *   `engagement_1m/<category>`, `view_interval/<user>/<device>`) keeps one
  *   series on one shard, in order.
  * - **Version.** A result may be put again: a redelivery (the stream is at least
  *   once, like the first one), a retried publish, or a correction (a late trade
  *   added to a closed minute). Its version only grows (a bar's trade count, an
- *   aggregate's view count: both are only ever added to), so a consumer keeps, per key, the highest
- *   version it has seen; equal versions are the same result.
+ *   aggregate's view count: both are only ever added to; a view's
+ *   cap minus its length: a late event only ever ends it earlier), so a consumer
+ *   keeps, per key, the highest version it has seen; equal versions are the same result.
  *
  * Pure.
  */
 import type { BarRow } from '../core/bars.js';
 import type { PutEntry } from '../ingest/stream-producer.js';
 import type { EngagementWindow } from '../sources/engagement/index.js';
+import { type ClosedView, MAX_INTERVAL_MS } from '../sources/viewing/index.js';
 
 /** Name of the local enriched stream (the cloud's is `<prefix>-enriched`). */
 export const ENRICHED_STREAM = 'ticklake-enriched';
@@ -51,11 +55,24 @@ export interface EnrichedEngagement {
   readonly aggregate: EngagementAggregate;
 }
 
+/**
+ * A closed view of one device: its `view_intervals` rows (one per show airing)
+ * under one key, so that a late event ending it earlier replaces them all
+ * (rows past the new end included). Its version grows as it gets shorter.
+ */
+export interface EnrichedView {
+  readonly enriched: 'view_interval';
+  readonly key: string;
+  readonly version: number;
+  readonly correction: boolean;
+  readonly view: ClosedView;
+}
+
 /** Every kind of enriched record. */
-export type EnrichedRecord = EnrichedBar | EnrichedEngagement;
+export type EnrichedRecord = EnrichedBar | EnrichedEngagement | EnrichedView;
 
 /** The kinds this code reads (others a consumer skips: a newer producer). */
-export const ENRICHED_KINDS = ['bar_1m', 'engagement_1m'] as const;
+export const ENRICHED_KINDS = ['bar_1m', 'engagement_1m', 'view_interval'] as const;
 
 /** The natural key of a bar. */
 export const barKey = (b: Pick<BarRow, 'symbol' | 'minute_start'>): string => `${b.symbol}/${b.minute_start}`;
@@ -81,6 +98,19 @@ export function engagementEntry(aggregate: EngagementAggregate, correction: bool
   return { partitionKey: `engagement_1m/${aggregate.category}`, data: JSON.stringify(record) };
 }
 
+/** The natural key of a view: user, device (each URI-encoded, so the key names one view) and opening time. */
+export const viewKey = (v: Pick<ClosedView, 'user_id' | 'device_id' | 'opened_at'>): string =>
+  `${encodeURIComponent(v.user_id)}/${encodeURIComponent(v.device_id)}/${v.opened_at}`;
+
+/** The version of a view: 1 at the 4-hour cap, one more per millisecond it is shorter (event times are whole ms). */
+export const viewVersion = (v: Pick<ClosedView, 'opened_at' | 'closed_at'>): number => MAX_INTERVAL_MS - (v.closed_at - v.opened_at) / 1000 + 1;
+
+/** The stream entry of a closed view. */
+export function viewEntry(view: ClosedView, correction: boolean): PutEntry {
+  const record: EnrichedView = { enriched: 'view_interval', key: viewKey(view), version: viewVersion(view), correction, view };
+  return { partitionKey: `view_interval/${view.user_id}/${view.device_id}`, data: JSON.stringify(record) };
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An enriched record of a kind this code knows, or undefined (not enriched, malformed, or a kind it does not know). */
@@ -98,6 +128,9 @@ export function parseEnriched(text: string): EnrichedRecord | undefined {
   const a = doc.aggregate;
   if (doc.enriched === 'engagement_1m' && isObject(a) && typeof a.category === 'string' && Number.isSafeInteger(a.window_start))
     return doc as unknown as EnrichedEngagement;
+  const v = doc.view;
+  if (doc.enriched === 'view_interval' && isObject(v) && typeof v.user_id === 'string' && Number.isSafeInteger(v.opened_at) && Array.isArray(v.rows))
+    return doc as unknown as EnrichedView;
   return undefined;
 }
 

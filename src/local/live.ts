@@ -2,8 +2,8 @@
  * `ticklake up`: the pipeline running live on the local runtime. Feeds put
  * records on the local stream as they happen (each put is durable and visible
  * when it returns), the shard pollers run the stream-transform handler
- * continuously, closed minute bars and short-video category aggregates go
- * onto the enriched stream every few seconds (the time-series writer consumes
+ * continuously, closed minute bars, short-video category aggregates and view
+ * intervals go onto the enriched stream every few seconds (the time-series writer consumes
  * it: the bars into the embedded time-series store), the champions' forecasts
  * go to the store, and the forecasting schedule
  * fires on the wall clock. Stopping (SIGINT/SIGTERM, `--for`) stops the feeds,
@@ -21,6 +21,7 @@ import { ENRICHED_STREAM } from '../enriched/records.js';
 import { createTimeSeriesWriter } from '../timeseries/timeseries-writer.js';
 import { publishClosedBars } from './bar-publisher.js';
 import { publishClosedEngagement } from './engagement-publisher.js';
+import { publishClosedViews } from './view-publisher.js';
 import { BatchTotals, pollInThread, startConsumers } from './consumers.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { COMPACT_LOCK, compactLake } from './compaction.js';
@@ -279,6 +280,11 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
         await publishClosedEngagement({ sql, enriched: enrichedProducer, statePath: join(tsDir, 'published-engagement.json') });
       } catch (e) {
         log(`publishing closed engagement aggregates failed (the next round retries): ${(e as Error).message}`);
+      }
+      try {
+        await publishClosedViews({ sql, enriched: enrichedProducer, statePath: join(tsDir, 'published-views.json') });
+      } catch (e) {
+        log(`publishing closed view intervals failed (the next round retries): ${(e as Error).message}`);
       } finally {
         sql.close();
       }

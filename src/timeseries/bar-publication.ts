@@ -67,9 +67,20 @@ export function planPublication<B extends BarIdentity>(
   watermarkUs: number,
   allowedLatenessSeconds = DEFAULT_ALLOWED_LATENESS_SECONDS,
 ): PublicationPlan<B> {
+  return planVersions(
+    bars.filter((b) => isClosedMinute(b.minute_start, watermarkUs, allowedLatenessSeconds)),
+    published,
+  );
+}
+
+/**
+ * Splits closed results (a series, a start, a version: bars, or anything
+ * published by the same rule) into fresh ones and changed ones; unchanged ones
+ * are left out. One listed twice counts once (its last row).
+ */
+export function planVersions<B extends BarIdentity>(closed: readonly B[], published: Readonly<PublishedBars>): PublicationPlan<B> {
   const latest = new Map<string, B>();
-  for (const b of bars) {
-    if (!isClosedMinute(b.minute_start, watermarkUs, allowedLatenessSeconds)) continue;
+  for (const b of closed) {
     const key = `${b.symbol}\u0000${b.minute_start}`;
     latest.delete(key);
     latest.set(key, b);

@@ -50,7 +50,7 @@ export function createTimeSeriesWriter(deps: TimeSeriesWriterDeps): (event: Kine
       const text = Buffer.from(data, 'base64').toString('utf8');
       if (text.startsWith(ENRICHED_PREFIX)) {
         const e = parseEnriched(text);
-        // Other kinds (category aggregates) are for other consumers.
+        // Other kinds (category aggregates, view intervals) are for other consumers.
         if (e?.enriched === 'bar_1m') enriched.push(e);
         else if (!e) unknown++;
         continue;

@@ -42,6 +42,19 @@ export interface ViewInterval {
   readonly opened_at: number;
 }
 
+/**
+ * A device's watching from the start or switch that opened it to what closed it
+ * (times in µs): the device's next event, or {@link MAX_INTERVAL_MS} on.
+ */
+export interface ClosedView {
+  readonly user_id: string;
+  readonly device_id: string;
+  readonly opened_at: number;
+  readonly closed_at: number;
+  /** Its `view_intervals` rows, one per show airing it overlaps (none when it closed at once). */
+  readonly rows: readonly ViewInterval[];
+}
+
 /** A view interval's overlap with one ad spot (times in µs). */
 export interface AdView {
   readonly user_id: string;
@@ -101,31 +114,57 @@ export class Sessionizer {
   /** The closed intervals, per show airing, of every user and device (per device in time order). */
   intervals(): ViewInterval[] {
     const out: ViewInterval[] = [];
+    this.eachDevice((events) => deviceViews(events, Number.NEGATIVE_INFINITY, (open, toMs) => splitByShow(open, open.event_time / 1000, toMs, out)));
+    return out;
+  }
+
+  /**
+   * The closed views of every user and device (per device in time order): those
+   * {@link intervals} has, grouped by the event that opened them, and also a
+   * device's last view once `watermarkUs` (the latest event time seen) is
+   * {@link MAX_INTERVAL_MS} past its opening, cut there. More events only add
+   * views or end one earlier (a late event between it and the one that closed it).
+   */
+  closedViews(watermarkUs: number): ClosedView[] {
+    const out: ClosedView[] = [];
+    this.eachDevice((events) =>
+      deviceViews(events, watermarkUs, (open, toMs) => {
+        const rows: ViewInterval[] = [];
+        splitByShow(open, open.event_time / 1000, toMs, rows);
+        out.push({ user_id: open.user_id, device_id: open.device_id, opened_at: open.event_time, closed_at: toMs * 1000, rows });
+      }),
+    );
+    return out;
+  }
+
+  private eachDevice(f: (events: readonly ViewingEvent[]) => void): void {
     for (const d of this.devices.values()) {
       if (!d.sorted) {
         d.events.sort(compareEvents);
         d.sorted = true;
       }
-      deviceIntervals(d.events, out);
+      f(d.events);
     }
-    return out;
   }
 }
 
-/** Appends the intervals of one device's events (sorted by {@link compareEvents}; duplicates adjacent). */
-function deviceIntervals(events: readonly ViewingEvent[], out: ViewInterval[]): void {
+/**
+ * Calls `onView` with each view of one device's events (sorted by
+ * {@link compareEvents}; duplicates adjacent) and the ms it closed at: the next
+ * event, at most {@link MAX_INTERVAL_MS} on; the last view only when the cap is
+ * at or before `watermarkUs`.
+ */
+function deviceViews(events: readonly ViewingEvent[], watermarkUs: number, onView: (open: ViewingEvent, toMs: number) => void): void {
   let open: ViewingEvent | undefined;
   let prev: ViewingEvent | undefined;
   for (const e of events) {
     // The first record of a natural key is the one kept (the SQL's row_number() = 1).
     if (prev !== undefined && prev.event_time === e.event_time && prev.seq === e.seq) continue;
     prev = e;
-    if (open !== undefined) {
-      const fromMs = open.event_time / 1000;
-      splitByShow(open, fromMs, Math.min(e.event_time / 1000, fromMs + MAX_INTERVAL_MS), out);
-    }
+    if (open !== undefined) onView(open, Math.min(e.event_time / 1000, open.event_time / 1000 + MAX_INTERVAL_MS));
     open = e.event_type === 'stop' ? undefined : e;
   }
+  if (open !== undefined && open.event_time / 1000 + MAX_INTERVAL_MS <= watermarkUs / 1000) onView(open, open.event_time / 1000 + MAX_INTERVAL_MS);
 }
 
 /** One row per show airing that [fromMs, toMs) on the opening event's channel overlaps. */
