@@ -24,6 +24,7 @@ import { registerDashboardCommand } from './dashboard-command.js';
 import { registerCompactCommand } from './compact-command.js';
 import { registerAnalyzeCommand } from './analyze-command.js';
 import { registerSchemasCommand } from './schemas-command.js';
+import { registerDevicesCommand } from './devices-command.js';
 import { exchangeSymbol, idList, int, isoTime, positive, share, signalCliOption, symbols } from './args.js';
 
 /** Error shown as one line, exit code 2. */
@@ -385,6 +386,7 @@ export function buildProgram(): Command {
   registerDashboardCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerAnalyzeCommand(program, { dataDirOption, resolveDataDir, usageError: (m) => new UsageError(m) });
   registerSchemasCommand(program, { usageError: (m) => new UsageError(m) });
+  registerDevicesCommand(program, { usageError: (m) => new UsageError(m) });
   registerUpCommand(program, {
     dataDirOption,
     shardsOption,

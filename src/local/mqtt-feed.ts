@@ -10,9 +10,6 @@ import { type EmbeddedBroker, startEmbeddedBroker } from '../adapters/mqtt/embed
 import type { StreamProducer } from '../ingest/stream-producer.js';
 import type { LiveFeed, LiveFeedStatus } from './live.js';
 
-/** seqs of live simulations count from here, one per millisecond of start time: a restarted run never reuses a (device_id, seq). */
-const LIVE_SEQ_EPOCH_MS = Date.UTC(2026, 0, 1);
-
 /** Waits until a count stops moving for 300 ms (at most `timeoutMs`): e.g. the sensors' last messages reaching the bridge before the broker goes. */
 export async function settled(count: () => number, timeoutMs = 3000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -88,7 +85,6 @@ export class MqttFeed implements LiveFeed {
       this.devices = new SimulatedDevices({
         url,
         malformedShare: this.o.malformedShare ?? 0,
-        firstSeq: Date.now() - LIVE_SEQ_EPOCH_MS,
         ...(this.o.devices !== undefined ? { devices: this.o.devices } : {}),
         ...(this.o.intervalSec !== undefined ? { intervalSec: this.o.intervalSec } : {}),
       });

@@ -14,12 +14,22 @@ export interface SimulatedDevicesOptions {
   /** Seconds between a device's readings (default 10). */
   readonly intervalSec?: number;
   readonly malformedShare?: number;
-  /** First seq of every device: derive it from the start time so a restarted run never reuses a (device_id, seq). */
+  /** First seq of every device (default: {@link liveFirstSeq} of the start time, so a restarted run never reuses a (device_id, seq)). */
   readonly firstSeq?: number;
   readonly clock?: () => number;
   /** How often due messages are published, ms (default 100). */
   readonly tickMs?: number;
 }
+
+/** Origin of {@link liveFirstSeq}. */
+const LIVE_SEQ_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/**
+ * A first seq that grows with the wall clock (ms since 2026-01-01) faster than a
+ * device's readings (one per interval) advance it, so a restarted publisher
+ * never reuses a (device_id, seq) an earlier run published.
+ */
+export const liveFirstSeq = (nowMs: number): number => nowMs - LIVE_SEQ_EPOCH_MS;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -50,7 +60,7 @@ export class SimulatedDevices {
       ...(this.o.devices !== undefined ? { devices: this.o.devices } : {}),
       ...(this.o.intervalSec !== undefined ? { intervalSec: this.o.intervalSec } : {}),
       malformedShare: this.o.malformedShare ?? 0,
-      firstSeq: this.o.firstSeq ?? 0,
+      firstSeq: this.o.firstSeq ?? liveFirstSeq(start),
     })[Symbol.iterator]();
     let head = messages.next();
     while (!head.done && !this.stopped) {
