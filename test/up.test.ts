@@ -62,8 +62,13 @@ describe('ticklake up', () => {
     const [raw] = await duck(`SELECT count(*) AS n FROM read_parquet('${dir}/lake/raw/raw_events/**/*.parquet')`);
     expect(Number(raw!.n)).toBe(recordsOnStream(dir));
     const [t] = await duck(`SELECT count(*) AS n, max(trade_time) AS newest FROM read_parquet('${dir}/lake/curated/trades/**/*.parquet')`);
-    // About 180 trades/s at the simulator's rates, stamped now.
-    expect(Number(t!.n)).toBeGreaterThan(300);
+    const [tradeRecords] = await duck(
+      `SELECT count(*) AS n FROM read_parquet('${dir}/lake/raw/raw_events/**/*.parquet') WHERE starts_with(CAST(data AS VARCHAR), '{"e":"trade"')`,
+    );
+    // Every trade message put became a trade row, stamped now (about 180/s at the simulator's rates; how many
+    // fit in 6 s depends on the machine's load, so the count is checked against what was put, not a rate).
+    expect(Number(t!.n)).toBe(Number(tradeRecords!.n));
+    expect(Number(t!.n)).toBeGreaterThan(50);
     expect(Date.now() - (t!.newest as Date).getTime()).toBeLessThan(60_000);
   }, 60_000);
 
