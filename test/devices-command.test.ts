@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Mosquitto } from './helpers/mosquitto.js';
+import { freePort, Mosquitto } from './helpers/mosquitto.js';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'ticklake.js');
 
@@ -51,6 +51,19 @@ describe('ticklake devices', () => {
       expect(new Set(seqs).size).toBe(seqs.length);
     }
     for (const { doc } of received) expect(Object.keys(doc).sort()).toEqual(['battery_v', 'humidity_pct', 'seq', 'temperature_c', 'ts']);
+  }, 30_000);
+
+  it('with no broker answering, ends at --for and says that nothing was acknowledged', async () => {
+    // Prepare: a loopback port nothing listens on
+    const url = `mqtt://127.0.0.1:${await freePort()}`;
+    // Act
+    const r = spawnSync(process.execPath, [CLI, 'devices', '--mqtt-url', url, '--for', '2s', '--interval', '1', '--quiet'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    // Assess
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ticklake devices: 0 messages acknowledged by the broker/);
   }, 30_000);
 
   it('refuses a URL that is not MQTT with exit code 2 and a one-line reason', () => {

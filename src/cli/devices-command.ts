@@ -52,9 +52,17 @@ export function registerDevicesCommand(program: Command, shared: { usageError: (
               .padStart(5)}s] published ${devices.status().published}\n`,
           );
       }, STATUS_EVERY_MS);
+      // A referenced timer: while the broker is away nothing else keeps the process alive until --for is over.
       await new Promise<void>((resolve) => {
-        stop.signal.addEventListener('abort', () => resolve(), { once: true });
-        if (o.for !== undefined) setTimeout(resolve, o.for).unref();
+        const timer = o.for !== undefined ? setTimeout(resolve, o.for) : undefined;
+        stop.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
       clearInterval(status);
       await devices.stop();
