@@ -19,6 +19,7 @@ import { SIM_COINS } from '../src/sources/crypto-quotes/simulator.js';
 import { closeServers, type Handler, json, MemoryProducer, serve as serveAt, stopServer } from './helpers/http-test-server.js';
 import { kinesisEvent } from './helpers/kinesis-events.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
+import { clearOfUtcMidnight } from './helpers/utc-day.js';
 
 /** A real-format /coins/markets response (12 coins). */
 const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, 'coingecko-coins-markets.json'), 'utf8')) as CoinGeckoMarket[];
@@ -327,9 +328,11 @@ describe('HTTP poller: the polling loop', () => {
   });
 
   it('stop() aborts a request under way without counting a failure', async () => {
-    // Prepare: the server never answers
+    // Prepare: the server never answers. A poll's deadline is its slot's end less a guard, which cuts the request
+    // (a counted timeout) when the test runs across it: a daily slot, started well clear of its end.
     const server = await serve(() => undefined);
-    const target = { ...pollTargetOf(cryptoQuotes, { url: server.url }), intervalMs: 60_000 };
+    await clearOfUtcMidnight(5_000, 60_000);
+    const target = { ...pollTargetOf(cryptoQuotes, { url: server.url }), intervalMs: 86_400_000 };
     const poller = new HttpPoller({ target, producer: new MemoryProducer(), immediate: true, timeoutMs: 30_000 }).start();
     while (server.times.length === 0) await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
