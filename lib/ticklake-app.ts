@@ -176,6 +176,7 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     trainingStateMachine: orchestration.trainingStateMachine,
     evaluationStateMachine: orchestration.evaluationStateMachine,
     backfillStateMachine: orchestration.backfill.stateMachine,
+    compactionStateMachine: orchestration.compaction.stateMachine,
     timeSeriesPoints: timeSeries?.points.function,
     modelsConfigured: orchestration.modelsConfigured,
     schedulerDeadLetterQueue: orchestration.schedulerDeadLetterQueue,

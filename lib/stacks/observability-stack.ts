@@ -6,10 +6,10 @@
  * Dashboard: incoming records and bytes, iterator age, function errors,
  * throttles and duration, dead-letter queue depth, quarantined vs curated
  * records, lake objects written, time-series writer, points published and
- * refused, model workflows, backfill runs.
+ * refused, model workflows, backfill runs, lake compaction runs.
  * Alarms: iterator age (or Kafka offset lag), function errors, throttles,
  * dead letters (stream and schedules), producer throttling, failed model runs,
- * failed or timed-out backfill runs; with a time-series store also points the
+ * failed or timed-out backfill and compaction runs; with a time-series store also points the
  * store refused and errors of the points function; with the Binance live
  * connector its heartbeat (age of the newest trade put, or no heartbeat at all).
  */
@@ -30,6 +30,7 @@ import { METRICS_NAMESPACE } from '../constructs/ticklake-function.js';
 import { TIMESERIES_POINTS_SERVICE } from '../constructs/time-series-points.js';
 import { acknowledge } from '../nag.js';
 import { BACKFILL_TIMEOUT } from '../../src/adapters/workflows/backfill-workflow.js';
+import { COMPACTION_TIMEOUT } from '../../src/adapters/workflows/compaction-workflow.js';
 import { HEARTBEAT_METRICS } from '../../src/cli/binance-live-service.js';
 import { BINANCE_LIVE_SERVICE, binanceLiveNames } from './binance-live-stack.js';
 import type { MskIngestion } from './ingestion-stack.js';
@@ -60,6 +61,8 @@ export interface ObservabilityStackProps extends StackProps {
   readonly evaluationStateMachine: sfn.IStateMachine;
   /** The backfill state machine (started by hand: no runs is no data, not an alarm). */
   readonly backfillStateMachine: sfn.IStateMachine;
+  /** The lake compaction state machine (scheduled; a failed or timed-out run alarms). */
+  readonly compactionStateMachine: sfn.IStateMachine;
   /** The time-series points function (with a time-series store): the predict function writes bars and predictions through it. */
   readonly timeSeriesPoints?: lambda.IFunction;
   /** Alarm on failed model runs only once the ML functions are wired (they fail by design until then). */
@@ -434,6 +437,14 @@ export class ObservabilityStack extends Stack {
         width: 12,
       }),
     ]);
+    const compaction = props.compactionStateMachine;
+    widgets.push([
+      new cloudwatch.GraphWidget({
+        title: 'Lake compaction runs',
+        left: [...sm(compaction, 'compaction'), compaction.metricTimedOut({ statistic: 'Sum', period: Duration.hours(1), label: 'compaction timed out' })],
+        width: 12,
+      }),
+    ]);
     if (props.modelsConfigured) {
       for (const [id, m] of [
         ['TrainingFailed', props.trainingStateMachine],
@@ -447,18 +458,24 @@ export class ObservabilityStack extends Stack {
         );
       }
     }
+    /** A scheduled or manual workflow's two alarms: a failed run and a run that hit its time limit. */
+    const runAlarms = (name: string, m: sfn.IStateMachine, failed: string, timedOut: string) => {
+      alarm(`${name}Failed`, m.metricFailed({ statistic: 'Sum', period: fiveMinutes }), atLeastOnce, failed);
+      alarm(`${name}TimedOut`, m.metricTimedOut({ statistic: 'Sum', period: fiveMinutes }), atLeastOnce, timedOut);
+    };
     // Both Fail states (BackfillFailed, SomeFilesFailed) end the execution FAILED; the run's time limit ends it TIMED_OUT.
-    alarm(
-      'BackfillFailed',
-      backfill.metricFailed({ statistic: 'Sum', period: fiveMinutes }),
-      atLeastOnce,
+    runAlarms(
+      'Backfill',
+      backfill,
       'A backfill run failed: a run step (BackfillFailed) or some of its files (SomeFilesFailed, the others were published); the execution error and cause say which, start a new execution to redo them',
-    );
-    alarm(
-      'BackfillTimedOut',
-      backfill.metricTimedOut({ statistic: 'Sum', period: fiveMinutes }),
-      atLeastOnce,
       `A backfill run hit the state machine's ${BACKFILL_TIMEOUT.toHours()} h time limit: files it had not published keep their earlier publication; start a new execution (fewer files per run)`,
+    );
+    // SomePartitionsFailed (the other partitions were committed) and a failed step both end the execution FAILED.
+    runAlarms(
+      'Compaction',
+      compaction,
+      'A lake compaction run failed: some partitions (SomePartitionsFailed, the others were committed) or a run step; their small files stay live and readers stay exact, the next scheduled run retries them; the execution error and cause say which',
+      `A lake compaction run hit the state machine's ${COMPACTION_TIMEOUT.toHours()} h time limit: committed partitions stay, the next run resumes the rest`,
     );
 
     // --- the Binance live connector -----------------------------------------

@@ -39,7 +39,7 @@ import { tablePrefix } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { TableSchema } from '../lake/table-schema.js';
 import { countKeysStatement, dedupeStatement } from '../sql/compaction.js';
-import { DUCKDB } from '../sql/dialect.js';
+import { DUCKDB, sqlString } from '../sql/dialect.js';
 import { FileObjectStore } from './file-object-store.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
 
@@ -230,12 +230,15 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     await withConnection(async (c) => {
       await c.run(QueryString);
       // The one sorted file is checked for duplicates, rare (a re-put record), and rewritten without them if any.
-      const [total, distinct] = (await c.runAndReadAll(countKeysStatement(s.table, s.staged))).getRows()[0]!.map(Number) as [number, number];
-      if (distinct < total) {
+      const [total, distinctHashes] = (await c.runAndReadAll(countKeysStatement(s.table, s.staged))).getRows()[0]!.map(Number) as [number, number];
+      let rows = total;
+      // Equal keys have equal hashes, so no fewer hashes than rows means no duplicates; fewer (a duplicate, or a hash collision) rewrites and counts exactly.
+      if (distinctHashes < total) {
         await c.run(dedupeStatement(s.table, s.staged, `${s.staged}.dedup`));
         renameSync(`${s.staged}.dedup`, s.staged);
+        rows = Number((await c.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(s.staged)})`)).getRows()[0]![0]);
       }
-      counts.set(s.staged, { rows: distinct, duplicates: total - distinct });
+      counts.set(s.staged, { rows, duplicates: total - rows });
     });
     return { QueryExecution: { Status: { State: 'SUCCEEDED' } } };
   }

@@ -5,6 +5,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TIMESERIES_POINTS_ENTRY, TIMESERIES_POINTS_SERVICE } from '../../lib/constructs/time-series-points.js';
 import { BACKFILL_STATES } from '../../src/adapters/workflows/backfill-workflow.js';
+import { COMPACTION_STATES } from '../../src/adapters/workflows/compaction-workflow.js';
 import { ML_ENTRIES, TIMESERIES_WRITER_ENTRY } from '../../lib/paths.js';
 import { PREDICT_REJECTION_METRICS, PREDICT_SERVICE } from '../../lib/stacks/orchestration-stack.js';
 import { TIME_SERIES_REJECTED_METRIC, TIMESERIES_WRITER_SERVICE } from '../../lib/stacks/time-series-stack.js';
@@ -85,6 +86,8 @@ describe('observability stack', () => {
     expect(Object.keys(a).sort()).toEqual([
       'ticklake-dev-backfill-failed',
       'ticklake-dev-backfill-timed-out',
+      'ticklake-dev-compaction-failed',
+      'ticklake-dev-compaction-timed-out',
       'ticklake-dev-evaluation-failed',
       'ticklake-dev-iterator-age',
       'ticklake-dev-schedule-dead-letters',
@@ -144,6 +147,28 @@ describe('observability stack', () => {
     expect(states[BACKFILL_STATES.filesFailed].Type).toBe('Fail');
   });
 
+  it('alarms on failed and timed-out compaction runs, and graphs them', () => {
+    // Prepare
+    const a = alarms(built);
+    const orchestration = built.stacks.orchestration;
+    const compaction = orchestration.getLogicalId(orchestration.compaction.stateMachine.node.defaultChild as any);
+    // Assess
+    for (const [name, metric] of [
+      ['ticklake-dev-compaction-failed', 'ExecutionsFailed'],
+      ['ticklake-dev-compaction-timed-out', 'ExecutionsTimedOut'],
+    ]) {
+      expect(a[name], name).toMatchObject({ Namespace: 'AWS/States', MetricName: metric, ...ANY_IN_FIVE_MINUTES });
+      expectNotifiesTopic(built, a[name]);
+      expect(a[name].Dimensions).toHaveLength(1);
+      expect(exported(built, orchestration, a[name].Dimensions[0].Value)).toBe(compaction);
+    }
+    // A failed partition ends the run in a Fail state once the others are committed, so it counts as ExecutionsFailed.
+    const [[, sm]] = resourcesOf(built.template(orchestration), 'AWS::StepFunctions::StateMachine').filter(([id]) => id === compaction);
+    const states = JSON.parse(String(evaluate(sm.Properties.DefinitionString))).States;
+    expect(states[COMPACTION_STATES.partitionsFailed].Type).toBe('Fail');
+    expect(dashboardWidgets(built).some((w) => w.properties.title === 'Lake compaction runs')).toBe(true);
+  });
+
   it('no time-series alarms or widgets without a store (the default)', () => {
     const names = Object.keys(alarms(built));
     expect(names.filter((n) => /points|writer/.test(n))).toEqual([]);
@@ -179,7 +204,7 @@ describe('observability stack', () => {
       const series = widgets.flatMap((w) => (w.properties.metrics ?? []) as unknown[][]).filter((m) => m[1] === name);
       expect(series.map((m) => m[5]).sort(), name).toEqual(SOURCES.map((s) => s.id).sort());
     }
-    expect(widgets.some((w) => w.properties.title === 'Alarms' && w.properties.alarms.length === 10)).toBe(true);
+    expect(widgets.some((w) => w.properties.title === 'Alarms' && w.properties.alarms.length === 12)).toBe(true);
   });
 
   it('the time-series alarms watch the metric names and service dimensions the handlers publish', () => {
