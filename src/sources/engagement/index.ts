@@ -5,7 +5,7 @@ import { type MutableEngagementEvent, scanEngagement } from './fast.js';
 import { ENGAGEMENT_PANELS } from './panels.js';
 import { EngagementEventRows, EngagementPartialRows } from './rows.js';
 import { CATEGORIES, DEFAULT_ENGAGEMENT_RATE, dailyCycle, simulateEngagement } from './simulator.js';
-import { engagementByMinuteSql } from './sql.js';
+import { engagementByMinuteSql, partialsFromEventsSql } from './sql.js';
 import { ENGAGEMENT_BY_MINUTE, ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS } from './tables.js';
 import { readJsonRecord } from '../json-record.js';
 import { ENGAGEMENT_MESSAGE } from './message-schema.js';
@@ -83,6 +83,9 @@ export const engagement: SourceDefinition = {
   recognition: { envelope: ENGAGEMENT_SOURCE },
   tables: [ENGAGEMENT_EVENTS, ENGAGEMENT_PARTIALS],
   viewTables: [{ table: ENGAGEMENT_BY_MINUTE, sql: () => engagementByMinuteSql(ENGAGEMENT_PARTIALS.name) }],
+  compactionDerivations: [
+    { source: ENGAGEMENT_EVENTS.name, table: ENGAGEMENT_PARTIALS.name, select: (_d, events, batchId) => partialsFromEventsSql(events, batchId) },
+  ],
   panels: ENGAGEMENT_PANELS,
   reasonCodes: REASON_CODES,
   messageSchema: ENGAGEMENT_MESSAGE,
