@@ -7,7 +7,7 @@
  */
 import { SCHEMA_VERSION_FIELD } from '../core/avro.js';
 import { type Rejection, reject } from '../core/reasons.js';
-import type { MessageSchema, Quarantined } from './contract.js';
+import type { MessageSchema, Quarantined, SourceBatch, TableRows } from './contract.js';
 
 /** How a source reads its JSON documents. */
 export interface JsonRecordReader<F extends { readonly ok: true } | { readonly ok: false; readonly rejection: Rejection }> {
@@ -55,4 +55,33 @@ export function readJsonRecord<F extends { readonly ok: true } | { readonly ok: 
   if (unknownVersion) return { ok: false, source: reader.format, rejection: unknownVersion };
   const r = reader.from(doc);
   return r.ok ? (r as Extract<F, { readonly ok: true }>) : { ok: false, source: reader.format, rejection: (r as { readonly rejection: Rejection }).rejection };
+}
+
+/** The rows of the one table a source writes, taking each value it read. */
+export interface ValueRows<T> extends TableRows {
+  add(value: T, ingestUs: number): void;
+}
+
+/**
+ * The batch of a source that writes one table: each record read by `read`
+ * (usually {@link readJsonRecord} with the source's reader) and, when valid,
+ * added to its rows; what `read` refuses is the record's quarantine reason.
+ */
+export function oneTableBatch<R extends { readonly ok: true }, T>(o: {
+  readonly ingestUs: number;
+  readonly rows: ValueRows<T>;
+  /** One record: the read value, or why it is quarantined (`nowUs` is the batch's ingest time). */
+  readonly read: (text: string, json: unknown, nowUs: number) => R | ({ ok: false } & Quarantined);
+  /** The value the rows take out of a successful read. */
+  readonly value: (r: R) => T;
+}): SourceBatch {
+  return {
+    add(text, _partitionKey, json) {
+      const r = o.read(text, json, o.ingestUs);
+      if (!r.ok) return r;
+      o.rows.add(o.value(r), o.ingestUs);
+      return undefined;
+    },
+    outputs: () => [o.rows],
+  };
 }

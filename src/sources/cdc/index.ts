@@ -1,5 +1,6 @@
 import { reject } from '../../core/reasons.js';
-import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import { oneTableBatch } from '../json-record.js';
+import type { BatchContext, Quarantined, SourceDefinition } from '../contract.js';
 import {
   CAPTURED_TABLES,
   CDC_SOURCE,
@@ -60,22 +61,6 @@ export function readChange(text: string, json: unknown, nowUs: number): { ok: tr
   return r.ok ? r : { ok: false, source: r.format, rejection: r.rejection };
 }
 
-class CdcBatch implements SourceBatch {
-  private readonly changes = new CdcChangeRows();
-  constructor(private readonly ingestUs: number) {}
-
-  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
-    const r = readChange(text, json, this.ingestUs);
-    if (!r.ok) return r;
-    this.changes.add(r.change, this.ingestUs);
-    return undefined;
-  }
-
-  outputs(): readonly TableRows[] {
-    return [this.changes];
-  }
-}
-
 export const cdc: SourceDefinition = {
   id: CDC_SOURCE,
   title: 'Web shop database changes (CDC)',
@@ -89,7 +74,7 @@ export const cdc: SourceDefinition = {
   messageSchema: CDC_MESSAGE,
   reasonCodes: REASON_CODES,
   formats: ['pgoutput', 'dms', 'unknown'],
-  newBatch: (ctx: BatchContext) => new CdcBatch(ctx.ingestUs),
+  newBatch: (ctx: BatchContext) => oneTableBatch({ ingestUs: ctx.ingestUs, rows: new CdcChangeRows(), read: readChange, value: (r) => r.change }),
   simulator: {
     *simulate(o) {
       yield* simulateShopRecords({

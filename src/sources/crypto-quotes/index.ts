@@ -1,4 +1,4 @@
-import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import type { BatchContext, Quarantined, SourceDefinition } from '../contract.js';
 import { CRYPTO_QUOTE_MEASUREMENT, cryptoQuotePoint } from './points.js';
 import { CRYPTO_QUOTES_SOURCE, type CryptoQuote, isQuoteRecord, marketsToRecords, quoteFrom, REASON_CODES } from './quote.js';
 import { CryptoQuoteRows } from './rows.js';
@@ -6,7 +6,7 @@ import { CoinMarketSim, SIM_COINS, SNAPSHOT_INTERVAL_MS, simulateCryptoQuotes, s
 import { cryptoRankingSql } from './sql.js';
 import { CRYPTO_QUOTES } from './tables.js';
 import { CRYPTO_PANELS } from './panels.js';
-import { readJsonRecord } from '../json-record.js';
+import { oneTableBatch, readJsonRecord } from '../json-record.js';
 import { CRYPTO_QUOTE_MESSAGE } from './message-schema.js';
 
 export { CRYPTO_QUOTE_MEASUREMENT, CRYPTO_QUOTES_SOURCE, cryptoQuotePoint, marketsToRecords };
@@ -25,22 +25,6 @@ function readQuote(text: string, json: unknown, nowUs: number): { ok: true; quot
   });
 }
 
-class CryptoQuoteBatch implements SourceBatch {
-  private readonly quotes = new CryptoQuoteRows();
-  constructor(private readonly ingestUs: number) {}
-
-  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
-    const r = readQuote(text, json, this.ingestUs);
-    if (!r.ok) return r;
-    this.quotes.add(r.quote, this.ingestUs);
-    return undefined;
-  }
-
-  outputs(): readonly TableRows[] {
-    return [this.quotes];
-  }
-}
-
 export const cryptoQuotes: SourceDefinition = {
   id: CRYPTO_QUOTES_SOURCE,
   title: 'Crypto price table',
@@ -53,7 +37,7 @@ export const cryptoQuotes: SourceDefinition = {
   reasonCodes: REASON_CODES,
   messageSchema: CRYPTO_QUOTE_MESSAGE,
   formats: [CRYPTO_QUOTES_SOURCE, 'unknown'],
-  newBatch: (ctx: BatchContext) => new CryptoQuoteBatch(ctx.ingestUs),
+  newBatch: (ctx: BatchContext) => oneTableBatch({ ingestUs: ctx.ingestUs, rows: new CryptoQuoteRows(), read: readQuote, value: (r) => r.quote }),
   measurements: [CRYPTO_QUOTE_MEASUREMENT],
   points(text, _partitionKey, json, ctx) {
     const r = readQuote(text, json, ctx.ingestUs);

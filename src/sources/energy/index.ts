@@ -1,10 +1,10 @@
-import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import type { BatchContext, Quarantined, SourceDefinition } from '../contract.js';
 import { ENERGY_PANELS } from './panels.js';
 import { ENERGY_SOURCE, type EnergyReading, isEnergyRecord, REASON_CODES, readingFrom } from './reading.js';
 import { EnergyReadingRows } from './rows.js';
 import { DEFAULT_HOUSEHOLDS, INTERVAL_MINUTES, intervalCount, simulateEnergy } from './simulator.js';
 import { ENERGY_READINGS } from './tables.js';
-import { readJsonRecord } from '../json-record.js';
+import { oneTableBatch, readJsonRecord } from '../json-record.js';
 import { ENERGY_MESSAGE } from './message-schema.js';
 
 export { ENERGY_READINGS, ENERGY_SOURCE };
@@ -18,22 +18,6 @@ function readReading(text: string, json: unknown, nowUs: number): { ok: true; re
     notMine: 'JSON payload is not an energy reading',
     from: (doc) => readingFrom(doc, { nowUs }),
   });
-}
-
-class EnergyBatch implements SourceBatch {
-  private readonly rows = new EnergyReadingRows();
-  constructor(private readonly ingestUs: number) {}
-
-  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
-    const r = readReading(text, json, this.ingestUs);
-    if (!r.ok) return r;
-    this.rows.add(r.reading, this.ingestUs);
-    return undefined;
-  }
-
-  outputs(): readonly TableRows[] {
-    return [this.rows];
-  }
 }
 
 /** `--households <n>`: how many households the simulator meters. */
@@ -56,7 +40,7 @@ export const energy: SourceDefinition = {
   reasonCodes: REASON_CODES,
   messageSchema: ENERGY_MESSAGE,
   formats: [ENERGY_SOURCE, 'unknown'],
-  newBatch: (ctx: BatchContext) => new EnergyBatch(ctx.ingestUs),
+  newBatch: (ctx: BatchContext) => oneTableBatch({ ingestUs: ctx.ingestUs, rows: new EnergyReadingRows(), read: readReading, value: (r) => r.reading }),
   simulator: {
     options: [{ flags: '--households <n>', description: 'households metered', parse: parseHouseholds, defaultValue: DEFAULT_HOUSEHOLDS }],
     *simulate(o) {

@@ -1,10 +1,10 @@
-import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import type { BatchContext, Quarantined, SourceDefinition } from '../contract.js';
 import { IOT_PANELS } from './panels.js';
 import { deviceIdOfTopic, envelopeOf, IOT_SOURCE, type IotReading, isIotEnvelope, REASON_CODES, readingFrom, seqOfPayload } from './reading.js';
 import { IotReadingRows } from './rows.js';
 import { deviceIds, simulateIotRecords, simulateTelemetry, type TelemetryMessage, telemetryTopic } from './simulator.js';
 import { IOT_READINGS } from './tables.js';
-import { readJsonRecord } from '../json-record.js';
+import { oneTableBatch, readJsonRecord } from '../json-record.js';
 import { IOT_MESSAGE } from './message-schema.js';
 
 export { deviceIdOfTopic, deviceIds, envelopeOf, IOT_READINGS, IOT_SOURCE, seqOfPayload, simulateTelemetry, type TelemetryMessage, telemetryTopic };
@@ -23,22 +23,6 @@ function readReading(text: string, json: unknown, nowUs: number): { ok: true; re
   });
 }
 
-class IotBatch implements SourceBatch {
-  private readonly readings = new IotReadingRows();
-  constructor(private readonly ingestUs: number) {}
-
-  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
-    const r = readReading(text, json, this.ingestUs);
-    if (!r.ok) return r;
-    this.readings.add(r.reading, this.ingestUs);
-    return undefined;
-  }
-
-  outputs(): readonly TableRows[] {
-    return [this.readings];
-  }
-}
-
 const DEFAULT_DEVICES = 12;
 const INTERVAL_SEC = 10;
 
@@ -53,7 +37,7 @@ export const iotReadings: SourceDefinition = {
   reasonCodes: REASON_CODES,
   messageSchema: IOT_MESSAGE,
   formats: [IOT_SOURCE, 'unknown'],
-  newBatch: (ctx: BatchContext) => new IotBatch(ctx.ingestUs),
+  newBatch: (ctx: BatchContext) => oneTableBatch({ ingestUs: ctx.ingestUs, rows: new IotReadingRows(), read: readReading, value: (r) => r.reading }),
   simulator: {
     *simulate(o) {
       yield* simulateIotRecords({

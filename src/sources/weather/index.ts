@@ -1,11 +1,11 @@
-import type { BatchContext, Quarantined, SourceBatch, SourceDefinition, TableRows } from '../contract.js';
+import type { BatchContext, Quarantined, SourceDefinition } from '../contract.js';
 import { forecastToRecords, isWeatherRecord, observationFrom, REASON_CODES, WEATHER_SOURCE, type WeatherObservation } from './observation.js';
 import { WEATHER_PANELS } from './panels.js';
 import { WeatherObservationRows } from './rows.js';
 import { forecastUrl, POLL_INTERVAL_MS, pollCount, simulatedForecastApi, simulateWeather } from './simulator.js';
 import { WEATHER_OBSERVATIONS } from './tables.js';
 import { SEATTLE_SITES } from '../../core/climate.js';
-import { readJsonRecord } from '../json-record.js';
+import { oneTableBatch, readJsonRecord } from '../json-record.js';
 import { WEATHER_MESSAGE } from './message-schema.js';
 
 export { forecastToRecords, WEATHER_SOURCE, WEATHER_OBSERVATIONS };
@@ -24,22 +24,6 @@ function readObservation(text: string, json: unknown, nowUs: number): { ok: true
   });
 }
 
-class WeatherBatch implements SourceBatch {
-  private readonly rows = new WeatherObservationRows();
-  constructor(private readonly ingestUs: number) {}
-
-  add(text: string, _partitionKey: string, json?: unknown): Quarantined | undefined {
-    const r = readObservation(text, json, this.ingestUs);
-    if (!r.ok) return r;
-    this.rows.add(r.observation, this.ingestUs);
-    return undefined;
-  }
-
-  outputs(): readonly TableRows[] {
-    return [this.rows];
-  }
-}
-
 export const weather: SourceDefinition = {
   id: WEATHER_SOURCE,
   title: 'Weather stations',
@@ -51,7 +35,8 @@ export const weather: SourceDefinition = {
   reasonCodes: REASON_CODES,
   messageSchema: WEATHER_MESSAGE,
   formats: [WEATHER_SOURCE, 'unknown'],
-  newBatch: (ctx: BatchContext) => new WeatherBatch(ctx.ingestUs),
+  newBatch: (ctx: BatchContext) =>
+    oneTableBatch({ ingestUs: ctx.ingestUs, rows: new WeatherObservationRows(), read: readObservation, value: (r) => r.observation }),
   poller: {
     intervalMs: POLL_INTERVAL_MS,
     defaultUrl: OPEN_METEO_FORECAST_URL,
