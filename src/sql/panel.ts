@@ -101,3 +101,64 @@ export function distinctValues(table: string, column: string, partitioned = true
       })
     : () => ({ text: `SELECT ${column} FROM ${table} GROUP BY ${column} ORDER BY ${column}`, params: [] });
 }
+
+/** What {@link seriesLinesPanel} draws: one line per series value of one table over the range. */
+export interface SeriesLines {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly group: PanelGroup;
+  readonly emptyHint: string;
+  /** The `dt`-partitioned table read. */
+  readonly table: string;
+  /** The column whose values are the lines (and the picker's choices). */
+  readonly series: string;
+  /** The event-time column the range filters on. */
+  readonly time: string;
+  /** The x of a point: `time` itself, or a bucket of it (e.g. `date_trunc('minute', created_at)`). */
+  readonly bucket: string;
+  /** The y column and its aggregate per bucket and series (e.g. `max_by(price, created_at)`: at least once, a re-put row counts once). */
+  readonly value: { readonly column: string; readonly aggregate: string };
+  /** Rows labelled before the range still shown in it, µs (an hourly observation covers the hour after its label); default 0. */
+  readonly lookBackUs?: number;
+  /** The lines drawn when none is picked (default all of the range), as a condition with its parameters. */
+  readonly unpicked?: (a: PanelArgs) => BoundSql;
+  /** The picker (default the series values of the range's partitions). */
+  readonly choices?: NonNullable<PanelDefinition['choices']>;
+}
+
+/**
+ * A time-ranged line chart of one table, one line per series value: the
+ * shape of the device, ticker and coin price panels, written once so that each
+ * reads its partitions (`dt`) and its event times the same way.
+ */
+export function seriesLinesPanel(o: SeriesLines): PanelDefinition {
+  const fromUs = (a: PanelArgs) => a.fromUs - (o.lookBackUs ?? 0);
+  return {
+    id: o.id,
+    title: o.title,
+    description: o.description,
+    group: o.group,
+    chart: 'lines',
+    columns: { x: 't', y: [o.value.column], series: o.series },
+    params: ['range', 'symbols'],
+    emptyHint: o.emptyHint,
+    query: (a, d) => {
+      const pick: BoundSql =
+        a.symbols.length > 0
+          ? { text: `AND ${o.series} IN (${placeholders(a.symbols.length)})`, params: a.symbols.map(bind.text) }
+          : o.unpicked
+            ? (({ text, params }) => ({ text: `AND ${text}`, params }))(o.unpicked(a))
+            : { text: '', params: [] };
+      return {
+        text: `SELECT ${d.epochMillis(o.bucket)} AS t, ${o.series}, ${o.value.aggregate} AS ${o.value.column}
+FROM ${o.table}
+WHERE dt BETWEEN ? AND ? AND ${o.time} >= ? AND ${o.time} < ? ${pick.text}
+GROUP BY ${o.bucket}, ${o.series}
+ORDER BY t, ${o.series}`,
+        params: [bind.day(fromUs(a)), bind.day(a.toUs), bind.time(fromUs(a)), bind.time(a.toUs), ...pick.params],
+      };
+    },
+    choices: o.choices ?? distinctValues(o.table, o.series),
+  };
+}

@@ -1,5 +1,5 @@
 /** IoT sensors on the dashboard: temperature lines per device and each device's latest reading. */
-import { bind, distinctValues, type PanelDefinition, placeholders } from '../../sql/panel.js';
+import { bind, type PanelDefinition, seriesLinesPanel } from '../../sql/panel.js';
 import { IOT_READINGS } from './tables.js';
 
 const HINT = 'No IoT readings yet: run `ticklake up --sources iot` (an embedded MQTT broker and simulated sensors).';
@@ -7,28 +7,18 @@ const T = IOT_READINGS.name;
 
 /** One line per device of a value averaged per minute (the devices picked, else all of the range). */
 function perMinute(id: string, title: string, column: 'temperature_c' | 'humidity_pct', unit: string): PanelDefinition {
-  return {
+  return seriesLinesPanel({
     id,
     title,
     description: `Mean ${unit} per minute and device (table ${T}).`,
     group: 'devices',
-    chart: 'lines',
-    columns: { x: 't', y: [column], series: 'device_id' },
-    params: ['range', 'symbols'],
     emptyHint: HINT,
-    query: (a, d) => {
-      const pick = a.symbols.length > 0 ? `AND device_id IN (${placeholders(a.symbols.length)})` : '';
-      return {
-        text: `SELECT ${d.epochMillis("date_trunc('minute', reading_time)")} AS t, device_id, avg(${column}) AS ${column}
-FROM ${T}
-WHERE dt BETWEEN ? AND ? AND reading_time >= ? AND reading_time < ? ${pick}
-GROUP BY date_trunc('minute', reading_time), device_id
-ORDER BY t, device_id`,
-        params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs), ...a.symbols.map(bind.text)],
-      };
-    },
-    choices: distinctValues(T, 'device_id'),
-  };
+    table: T,
+    series: 'device_id',
+    time: 'reading_time',
+    bucket: "date_trunc('minute', reading_time)",
+    value: { column, aggregate: `avg(${column})` },
+  });
 }
 
 export const IOT_PANELS: readonly PanelDefinition[] = [

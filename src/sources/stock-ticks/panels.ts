@@ -1,5 +1,5 @@
 /** The stock lab on the dashboard: today's volume by sector and the tickers' prices. */
-import { bind, distinctValues, type PanelDefinition, placeholders } from '../../sql/panel.js';
+import { type PanelDefinition, seriesLinesPanel } from '../../sql/panel.js';
 import { STOCK_TICKS } from './tables.js';
 
 const HINT = 'No stock ticks yet: run `ticklake up --sources stock-ticks`.';
@@ -17,26 +17,16 @@ export const STOCK_PANELS: readonly PanelDefinition[] = [
     emptyHint: `No stock volume today: run \`ticklake up --sources stock-ticks\`.`,
     query: () => ({ text: 'SELECT sector, total_volume FROM volume_today ORDER BY total_volume DESC, sector', params: [] }),
   },
-  {
+  seriesLinesPanel({
     id: 'stocks-prices',
     title: 'Ticker prices',
     description: 'Last price per minute of the selected tickers (table stock_ticks).',
     group: 'stocks',
-    chart: 'lines',
-    columns: { x: 't', y: ['price'], series: 'ticker' },
-    params: ['range', 'symbols'],
     emptyHint: HINT,
-    query: (a, d) => {
-      const pick = a.symbols.length > 0 ? `AND ticker IN (${placeholders(a.symbols.length)})` : '';
-      return {
-        text: `SELECT ${d.epochMillis("date_trunc('minute', created_at)")} AS t, ticker, max_by(price, created_at) AS price
-FROM ${T}
-WHERE dt BETWEEN ? AND ? AND created_at >= ? AND created_at < ? ${pick}
-GROUP BY date_trunc('minute', created_at), ticker
-ORDER BY t, ticker`,
-        params: [bind.day(a.fromUs), bind.day(a.toUs), bind.time(a.fromUs), bind.time(a.toUs), ...a.symbols.map(bind.text)],
-      };
-    },
-    choices: distinctValues(T, 'ticker'),
-  },
+    table: T,
+    series: 'ticker',
+    time: 'created_at',
+    bucket: "date_trunc('minute', created_at)",
+    value: { column: 'price', aggregate: 'max_by(price, created_at)' },
+  }),
 ];

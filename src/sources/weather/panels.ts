@@ -1,5 +1,5 @@
 /** The weather stations on the dashboard: hourly temperature per station and the latest observations. */
-import { bind, type PanelDefinition, placeholders } from '../../sql/panel.js';
+import { bind, type PanelDefinition, seriesLinesPanel } from '../../sql/panel.js';
 import { WEATHER_OBSERVATIONS } from './tables.js';
 
 const HINT = 'No weather observations yet: run `ticklake up --sources weather`.';
@@ -8,32 +8,25 @@ const T = WEATHER_OBSERVATIONS.name;
 const HOUR_US = 3_600_000_000;
 
 export const WEATHER_PANELS: readonly PanelDefinition[] = [
-  {
+  seriesLinesPanel({
     id: 'weather-temperature',
     title: 'Temperature per station',
     description: 'Hourly air temperature at 2 m, °C, per station (table weather_observations).',
     group: 'devices',
-    chart: 'lines',
-    columns: { x: 't', y: ['temperature_c'], series: 'station' },
-    params: ['range', 'symbols'],
     emptyHint: HINT,
+    table: T,
+    series: 'station',
+    time: 'obs_time',
+    bucket: 'obs_time',
     // At least once: a re-put hour counts once (max_by over the fetch time).
-    query: (a, d) => {
-      const pick = a.symbols.length > 0 ? `AND station IN (${placeholders(a.symbols.length)})` : '';
-      return {
-        text: `SELECT ${d.epochMillis('obs_time')} AS t, station, max_by(temperature_c, fetched_at) AS temperature_c
-FROM ${T}
-WHERE dt BETWEEN ? AND ? AND obs_time > ? AND obs_time < ? ${pick}
-GROUP BY obs_time, station
-ORDER BY t, station`,
-        params: [bind.day(a.fromUs - HOUR_US), bind.day(a.toUs), bind.time(a.fromUs - HOUR_US), bind.time(a.toUs), ...a.symbols.map(bind.text)],
-      };
-    },
+    value: { column: 'temperature_c', aggregate: 'max_by(temperature_c, fetched_at)' },
+    // The hour labelled just before the range (obs_time > from - 1 h, in whole microseconds).
+    lookBackUs: HOUR_US - 1,
     choices: (a) => ({
       text: `SELECT station FROM ${T} WHERE dt BETWEEN ? AND ? GROUP BY station ORDER BY station`,
       params: [bind.day(a.fromUs - HOUR_US), bind.day(a.toUs)],
     }),
-  },
+  }),
   {
     id: 'weather-latest',
     title: 'Latest weather',
