@@ -8,6 +8,7 @@
  * coerced here.
  */
 import { parseServiceConfig, ServiceConfigError } from '../src/cli/binance-live-service.js';
+import { ENRICHED_RESULT_SOURCES } from '../src/enriched/lake-queries.js';
 import { SCHEDULES } from '../src/orchestration/schedules.js';
 import { SOURCES } from '../src/sources/index.js';
 import { z } from 'zod';
@@ -69,6 +70,9 @@ const POLLED_SOURCE_IDS = SOURCES.filter((s) => s.poller !== undefined).map((s) 
 
 /** Registry sources with a simulator (the ones `simulators` may name). */
 const SIMULATED_SOURCE_IDS = SOURCES.filter((s) => s.simulator !== undefined).map((s) => s.id);
+
+/** Registry sources whose closed results the enriched publisher puts (the ones `enrichedPublisher` may name). */
+const ENRICHED_SOURCE_IDS = Object.keys(ENRICHED_RESULT_SOURCES).filter((id) => SOURCES.some((s) => s.id === id));
 
 /** The configuration schema: every key, its type, range and default. */
 export const configSchema = z
@@ -172,6 +176,16 @@ export const configSchema = z
      * default.
      */
     simulators: idList.default([]),
+    /**
+     * Registry sources whose closed results the enriched publisher puts on the
+     * enriched stream in the cloud, as `ticklake up` does locally: `engagement`
+     * (closed category minutes, `engagement_1m`), `viewing` (closed TV views,
+     * `view_interval`). A one-minute schedule invokes one function that reads
+     * bounded Athena windows (a few small queries a minute) and keeps its
+     * state in one S3 object. None by default; needs the enriched stream
+     * (ingestion=kinesis).
+     */
+    enrichedPublisher: idList.default([]),
 
     /** Alarm notifications go to this address (a subscription to confirm by e-mail). */
     alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email('not an e-mail address').optional()),
@@ -330,7 +344,7 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: [key], message: message! });
       }
     }
-    const sourceIds = (key: 'sourcePollers' | 'simulators', allowed: readonly string[], lacking: string, label: string) => {
+    const sourceIds = (key: 'sourcePollers' | 'simulators' | 'enrichedPublisher', allowed: readonly string[], lacking: string, label: string) => {
       for (const id of c[key]) {
         if (allowed.includes(id)) continue;
         const known = SOURCES.some((s) => s.id === id);
@@ -343,6 +357,15 @@ export const configSchema = z
     };
     sourceIds('sourcePollers', POLLED_SOURCE_IDS, 'is not polled (it has no HTTP poller)', 'polled sources');
     sourceIds('simulators', SIMULATED_SOURCE_IDS, 'has no simulator', 'sources with a simulator');
+    sourceIds('enrichedPublisher', ENRICHED_SOURCE_IDS, 'has no closed results the enriched publisher puts', 'sources it publishes');
+    if (c.ingestion === 'msk' && c.enrichedPublisher.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['enrichedPublisher'],
+        message:
+          'the enriched publisher puts to the enriched Kinesis stream, and ingestion=msk has none: use ingestion=kinesis or leave enrichedPublisher empty',
+      });
+    }
     if (c.ingestion === 'msk' && c.simulators.length > 0) {
       ctx.addIssue({
         code: 'custom',

@@ -15,6 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
+import { ENRICHED_RESULT_SOURCES, type EnrichedResultSource } from '../src/enriched/lake-queries.js';
 import { namePrefix, type TicklakeConfig } from './config.js';
 import { TIMESERIES_WRITER_ENTRY } from './paths.js';
 import { BinanceLiveStack } from './stacks/binance-live-stack.js';
@@ -127,6 +128,13 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     });
   }
 
+  // The enriched publisher: with the enriched stream, for the chosen sources whose tables the catalog holds.
+  const enrichedSources = config.enrichedPublisher.filter((id) =>
+    ENRICHED_RESULT_SOURCES[id as EnrichedResultSource]?.reads.every((t) => catalog.tables[t] !== undefined),
+  ) as EnrichedResultSource[];
+  const enrichedPublisher =
+    ingestion.enrichedStream && enrichedSources.length > 0 ? { streamName: enrichedStreamNameOf(config), sources: enrichedSources } : undefined;
+
   const orchestration = new OrchestrationStack(app, names.orchestration, {
     ...common,
     stackName: names.orchestration,
@@ -137,13 +145,14 @@ export function createTicklake(app: App, config: TicklakeConfig, options: Tickla
     databaseName: catalog.databaseName,
     workGroupName: catalog.workGroupName,
     ...(timeSeries?.writer && ingestion.enrichedStream ? { enrichedStreamName: enrichedStreamNameOf(config) } : {}),
+    ...(enrichedPublisher ? { enrichedPublisher } : {}),
   });
   // The lake bucket, Glue database and workgroup are addressed by name, and so is the time-series points function.
   orchestration.addStackDependency(storage);
   orchestration.addStackDependency(catalog);
   if (timeSeries) orchestration.addStackDependency(timeSeries);
-  // The source pollers and the simulated producers put records on the stream, and the predict function closed bars on the enriched stream, addressed by name.
-  if (config.sourcePollers.length > 0 || config.simulators.length > 0 || timeSeries?.writer) orchestration.addStackDependency(ingestion);
+  // The source pollers and the simulated producers put records on the stream, the predict function closed bars and the enriched publisher closed results on the enriched stream, addressed by name.
+  if (config.sourcePollers.length > 0 || config.simulators.length > 0 || timeSeries?.writer || enrichedPublisher) orchestration.addStackDependency(ingestion);
 
   // The observability stack alarms on the connector by name (no export between the two stacks).
   let binanceLive: BinanceLiveStack | undefined;

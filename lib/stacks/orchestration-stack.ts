@@ -15,7 +15,8 @@
  * It also holds the backfill state machine ({@link BackfillStateMachine}): Athena
  * over Binance files uploaded to the lake's raw zone, and, with `sourcePollers`,
  * each polled source's schedule and poller function ({@link SourcePoller}), and,
- * with `simulators`, the simulated producers' generator ({@link SimulatedProducers}).
+ * with `simulators`, the simulated producers' generator ({@link SimulatedProducers}),
+ * and, with `enrichedPublisher`, the enriched publisher ({@link EnrichedPublisher}).
  */
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -30,10 +31,12 @@ import type { Construct } from 'constructs';
 import type { TableSchema } from '../../src/lake/table-schema.js';
 import { BAR_PARTIALS, BARS_1M } from '../../src/sources/binance-trades/tables.js';
 import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../src/ml/table-schemas.js';
+import type { EnrichedResultSource } from '../../src/enriched/lake-queries.js';
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { CompactionStateMachine } from '../constructs/compaction-state-machine.js';
+import { EnrichedPublisher } from '../constructs/enriched-publisher.js';
 import { SimulatedProducers } from '../constructs/simulated-producers.js';
 import { SourcePoller } from '../constructs/source-poller.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
@@ -194,6 +197,8 @@ export interface OrchestrationStackProps extends StackProps {
   readonly workGroupName: string;
   /** The enriched stream, by name: the predict function puts closed bars there (when the time-series writer consumes it). */
   readonly enrichedStreamName?: string;
+  /** The enriched publisher (`enrichedPublisher`): the sources whose closed results it puts on the enriched stream, named here. */
+  readonly enrichedPublisher?: { readonly streamName: string; readonly sources: readonly EnrichedResultSource[] };
 }
 
 export class OrchestrationStack extends Stack {
@@ -213,6 +218,8 @@ export class OrchestrationStack extends Stack {
   readonly sourcePollers: readonly SourcePoller[];
   /** With `simulators`: the generator function and its schedule (none by default). */
   readonly simulatedProducers: SimulatedProducers | undefined;
+  /** With `enrichedPublisher`: the function putting closed results on the enriched stream, and its schedule (none by default). */
+  readonly enrichedPublisher: EnrichedPublisher | undefined;
   /** The state machines run the ML functions (alarms on failed runs make sense). */
   readonly modelsConfigured = true;
 
@@ -433,6 +440,22 @@ export class OrchestrationStack extends Stack {
             deadLetterQueue: this.schedulerDeadLetterQueue,
           })
         : undefined;
+
+    this.enrichedPublisher = props.enrichedPublisher
+      ? new EnrichedPublisher(this, 'EnrichedPublisher', {
+          config,
+          sources: props.enrichedPublisher.sources,
+          streamName: props.enrichedPublisher.streamName,
+          lakeBucket: lake,
+          athenaResultsBucket: resultsBucket,
+          athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
+          stateBucket: modelBucket,
+          databaseName: props.databaseName,
+          workGroupName: props.workGroupName,
+          scheduleGroup: group,
+          deadLetterQueue: this.schedulerDeadLetterQueue,
+        })
+      : undefined;
 
     const athenaWorkflow = {
       config,

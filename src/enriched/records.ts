@@ -20,6 +20,12 @@
  *   cap minus its length: a late event only ever ends it earlier), so a consumer
  *   keeps, per key, the highest version it has seen; equal versions are the same result.
  *
+ * What runs where: bars come from the bar publisher (`ticklake up`; in the cloud
+ * the predict function's tick); category aggregates and views from the
+ * closed-results publisher (`closed-results.ts`, bounded reads): under
+ * `ticklake up` every round on DuckDB, in the cloud (`enrichedPublisher`) every
+ * minute on Athena in `lambdas/enriched-publisher/handler.ts`.
+ *
  * Pure.
  */
 import type { BarRow } from '../core/bars.js';

@@ -10,8 +10,9 @@ import { viewIntervalsSql, watchTimeByAdSql, watchTimeByShowSql } from './sql.js
 import { TV_AD_SPOTS_TABLE, TV_SCHEDULE_TABLE, VIEWING_EVENTS } from './tables.js';
 
 export { VIEWING_SOURCE };
-/** A closed view and the longest one, for the enriched stream's view records. */
-export { type ClosedView, MAX_INTERVAL_MS } from './sessionize.js';
+/** A closed view and the longest one, for the enriched stream's view records; the sessionizer and its events, for the view publisher. */
+export { type ClosedView, MAX_INTERVAL_MS, Sessionizer } from './sessionize.js';
+export type { ViewingEvent, ViewingEventType } from './event.js';
 
 /** Parses and validates one message: the event, or why it is quarantined. */
 export function readViewing(text: string, json: unknown, nowUs: number): { ok: true; event: ViewingEvent } | ({ ok: false } & Quarantined) {
