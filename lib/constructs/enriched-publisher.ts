@@ -14,7 +14,7 @@
  * read of the database and of the tables the chosen sources' queries read,
  * and `GetObject` under those tables' prefixes (Athena reads the files with
  * the caller's credentials); the workgroup's result prefix; `GetObject` and
- * `PutObject` on the one state object and `ListBucket` on its bucket (so a
+ * `PutObject` on the one state object and `ListBucket` of that key only (so a
  * first tick reads "no state" as 404, not 403).
  */
 import { join } from 'node:path';
@@ -142,6 +142,13 @@ export class EnrichedPublisher extends Construct {
       actions: ['s3:GetObject', 's3:PutObject'],
       resourceArns: [props.stateBucket.arnForObjects(ENRICHED_PUBLISHER_STATE_KEY)],
     });
-    grantBucketLevel(role, props.stateBucket, ['s3:ListBucket']);
+    // Listing only its own key: all a HEAD/GET of a missing object needs to answer 404.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.stateBucket.bucketArn],
+        conditions: { StringEquals: { 's3:prefix': [ENRICHED_PUBLISHER_STATE_KEY] } },
+      }),
+    );
   }
 }

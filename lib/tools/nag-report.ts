@@ -145,7 +145,7 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
     overrides: { stage: 'test', ingestion: 'msk', timeSeries: 'timestream-influxdb', removalPolicy: 'destroy', alarmEmail: 'ops@example.com' },
   },
   {
-    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, IoT topic rule, crypto-quotes poller, simulated producers, dashboard, DMS change data capture',
+    name: 'provisioned Kinesis + Timestream LiveAnalytics, nodejs24.x, Binance live connector on ECS Fargate, IoT topic rule, crypto-quotes poller, simulated producers, enriched publisher, dashboard, DMS change data capture',
     overrides: {
       kinesisCapacityMode: 'provisioned',
       kinesisShardCount: 2,
@@ -155,6 +155,7 @@ export const NAG_VARIANTS: readonly { name: string; overrides: Record<string, un
       iotTopicRule: true,
       sourcePollers: 'crypto-quotes',
       simulators: 'weather,energy,engagement',
+      enrichedPublisher: 'engagement,viewing',
       dashboard: true,
       cdc: true,
       cdcSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ticklake-shop-db-AbCdEf',
