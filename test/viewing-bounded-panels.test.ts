@@ -111,6 +111,10 @@ const rangeArb: fc.Arbitrary<{ readonly fromMs: number; readonly spanMs: number 
 
 const args = (fromMs: number, toMs: number): PanelArgs => ({ fromUs: fromMs * 1000, toUs: toMs * 1000, symbols: [], nowUs: NOW_MS * 1000 });
 
+/** Indexes of the longest shows of the grid. */
+const showMinutes = (i: number) => TV_SCHEDULE[i]!.end_minute - TV_SCHEDULE[i]!.start_minute;
+const LONGEST_SHOWS = TV_SCHEDULE.map((_, i) => i).filter((i) => showMinutes(i) === Math.max(...TV_SCHEDULE.map((_, j) => showMinutes(j))));
+
 /**
  * A device whose one view sits at an edge of the events window of a range:
  * opened just late enough for its capped interval to reach a show or spot
@@ -119,8 +123,6 @@ const args = (fromMs: number, toMs: number): PanelArgs => ({ fromUs: fromMs * 10
  * the range's end (`*-end`: the window's end just after it); then closed
  * after a while (the cap or less).
  */
-const showMinutes = (i: number) => TV_SCHEDULE[i]!.end_minute - TV_SCHEDULE[i]!.start_minute;
-const LONGEST_SHOWS = TV_SCHEDULE.map((_, i) => i).filter((i) => showMinutes(i) === Math.max(...TV_SCHEDULE.map((_, j) => showMinutes(j))));
 const edgeArb = fc.record({
   kind: fc.constantFrom('show-start' as const, 'spot-start' as const, 'show-end' as const, 'spot-end' as const),
   day: fc.integer({ min: 0, max: DAYS - 2 }),
