@@ -32,6 +32,9 @@
  *
  *   dashboard_api_p95_ms      every dashboard panel's query through the API (DuckDB), at 1 h / 24 h / 7 d, on a lake
  *                             of 7 days of two symbols' trades (bench/dashboard-api.ts; target <= 100 ms)
+ *   viewing_panel_p95_ms      the three viewing panels' queries (DuckDB) at 1 h / 24 h on a lake of 2 days of 5,000
+ *                             simulated TV households, after bounding them to the events their range needs; the note
+ *                             gives the unbounded views' figure (bench/viewing-panels.ts)
  *   dashboard_render_ms       page load to every panel drawn in headless Chromium (median of 5 loads, 30 simulated
  *                             minutes of every source; target <= 2,000 ms; bench/dashboard.ts)
  *
@@ -59,7 +62,7 @@
  *   up_rss_mb                 its peak RSS (target < 400)
  *
  * Options: --json, --replay-trades N (default 10,000,000), --skip-replay, --skip-backfill, --skip-ml, --skip-mqtt,
- *          --skip-dashboard, --skip-compaction, --skip-live, --skip-cdc, --live-seconds N (default 30)
+ *          --skip-dashboard, --skip-viewing-panels, --skip-compaction, --skip-live, --skip-cdc, --live-seconds N (default 30)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +75,7 @@ import { BINANCE_CSV_HEADER } from '../src/sources/binance-trades/binance.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { backfill } from '../src/local/backfill.js';
 import { benchDashboardApi } from './dashboard-api.js';
+import { benchViewingPanels } from './viewing-panels.js';
 import { benchCompaction } from './compaction.js';
 import { benchCdc } from './cdc.js';
 import { dashboardRenderMs } from './dashboard.js';
@@ -341,6 +345,18 @@ if (!args.includes('--skip-dashboard')) {
   );
   const r = await dashboardRenderMs();
   fig('dashboard_render_ms', Math.round(r.renderMs), 'ms', `(median of ${r.loads} loads, ${r.panels} panels, headless Chromium)`);
+}
+
+// --- viewing panels: bounded to the events their range needs, vs the unbounded views ---
+if (!args.includes('--skip-viewing-panels')) {
+  const v = await benchViewingPanels(10, log);
+  const ms = (r: Readonly<Record<string, number>>, k: string) => `${Math.round(r[k]!)} ms`;
+  fig(
+    'viewing_panel_p95_ms',
+    Math.round(v.after.all * 10) / 10,
+    'ms',
+    `(3 panels x 1 h / 24 h, ${v.requests} requests, ${v.events.toLocaleString('en-US')} records; 1 h ${ms(v.after, '1h')}, 24 h ${ms(v.after, '24h')}; unbounded views: 1 h ${ms(v.before, '1h')}, 24 h ${ms(v.before, '24h')})`,
+  );
 }
 
 // --- lake compaction ----------------------------------------------------------------

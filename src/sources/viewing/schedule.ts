@@ -227,3 +227,9 @@ export function inAdBreak(channel: string, timeMs: number): boolean {
   const i = floorIndex(g.spotStarts, Math.floor(second));
   return i >= 0 && second < g.spots[i]!.end_second;
 }
+
+/** The longest show of the grid, ms: no airing lasts longer (bounds which events a range's airings need, see sql.ts). */
+export const MAX_SHOW_MS = Math.max(...TV_SCHEDULE.map((s) => (s.end_minute - s.start_minute) * 60_000));
+
+/** The longest ad spot of the grid, ms. */
+export const MAX_SPOT_MS = Math.max(...TV_AD_SPOTS.map((a) => (a.end_second - a.start_second) * 1000));

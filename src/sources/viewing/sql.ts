@@ -10,6 +10,8 @@
  * whole milliseconds, which every event time is (validated); `INTERVAL '1'
  * MINUTE * n` and `date_trunc('day', …)` exist in both.
  */
+import { bind, type BoundSql, type SqlValue } from '../../sql/panel.js';
+import { MAX_SHOW_MS, MAX_SPOT_MS } from './schedule.js';
 import { MAX_INTERVAL_MS } from './sessionize.js';
 
 /** The cap on an interval as a SQL interval literal (hours). */
@@ -103,4 +105,84 @@ SELECT spot_aired_at, ad_id, advertiser, channel, show_id, break_no, device_type
   CAST(sum(watch_ms) AS BIGINT) AS watch_ms
 FROM seen
 GROUP BY spot_aired_at, ad_id, advertiser, channel, show_id, break_no, device_type, location`;
+}
+
+/*
+ * Bounded forms, for the dashboard panels: the rows of `watch_time_by_show` (or
+ * `watch_time_by_ad`) whose airing (spot) starts in [from, to), from only the
+ * events that can reach them. Exact, not approximate, because:
+ * - a `view_intervals` row depends only on its opening event and the device's
+ *   next event (LEAD) after dedupe by the exact natural key; copies of a key
+ *   share event_time, so a time window holds all of them or none;
+ * - a row of an airing starting at a in [from, to) has an interval that closed
+ *   after a >= from and lasts at most the cap: it opened after from - cap; and
+ *   it opened before the airing ended, a + the longest show < to + the longest
+ *   show (for a spot: before to + the longest spot);
+ * - every event of the window [from - cap, to + longest show) is there, so the
+ *   LEAD of one but the device's last in it is exact; for that last one a probe
+ *   adds the device's first event at or after the window's end (a `stop`, which
+ *   opens nothing), its true next event: the closing time is exact (at most the
+ *   cap after the opening), and an interval open over all events (no later
+ *   event at all) stays open here too.
+ * So each interval opened in the window is the unbounded view's, and each that
+ * can reach the range opened in it. The window is cut on the partition columns
+ * (dt, hour), which DuckDB and Athena prune on, then on event_time; the probe
+ * reads the partitions from the window's end on, none for a range ending now.
+ */
+
+const HOUR_US = 3_600_000_000;
+const CAP_US = MAX_INTERVAL_MS * 1000;
+/** The hour partition a time falls in: its `dt` and `hour` values. */
+const hourOf = (us: number) => [bind.day(us), bind.int(Math.floor(us / HOUR_US) % 24)] as const;
+
+/**
+ * The viewing events of [fromUs, toUs) plus, per device, a `stop` at its first
+ * event time at or after toUs (the LEAD of its last event in the window): a
+ * relation for {@link viewIntervalsSql} whose intervals opened in the window are
+ * exactly those of all events. Request values are bound, never spliced.
+ */
+export function windowedEvents(fromUs: number, toUs: number, events = 'viewing_events'): BoundSql {
+  const [fromDt, fromHour] = hourOf(fromUs);
+  const [toDt, toHour] = hourOf(toUs);
+  const params: SqlValue[] = [fromDt, toDt, fromDt, fromHour, toDt, toHour, bind.time(fromUs), bind.time(toUs), toDt, toDt, toHour, bind.time(toUs)];
+  return {
+    text: `(SELECT user_id, device_id, device_type, location, event_type, channel, seq, event_time
+  FROM ${events}
+  WHERE dt BETWEEN ? AND ? AND (dt <> ? OR hour >= ?) AND (dt <> ? OR hour <= ?) AND event_time >= ? AND event_time < ?
+  UNION ALL
+  SELECT user_id, device_id, CAST(NULL AS VARCHAR) AS device_type, CAST(NULL AS VARCHAR) AS location, 'stop' AS event_type,
+    CAST(NULL AS VARCHAR) AS channel, CAST(0 AS BIGINT) AS seq, min(event_time) AS event_time
+  FROM ${events}
+  WHERE dt >= ? AND (dt <> ? OR hour >= ?) AND event_time >= ?
+  GROUP BY user_id, device_id) viewing_window`,
+    params,
+  };
+}
+
+/**
+ * The rows of `watch_time_by_show` whose airing starts in [fromUs, toUs)
+ * (same columns), sessionizing only the events that can reach them (see above).
+ */
+export function watchTimeByShowInRange(fromUs: number, toUs: number, events = 'viewing_events', schedule = 'tv_schedule'): BoundSql {
+  const w = windowedEvents(fromUs - CAP_US, toUs + MAX_SHOW_MS * 1000, events);
+  return {
+    text: `(SELECT * FROM (${watchTimeByShowSql(`(${viewIntervalsSql(w.text, schedule)}) view_intervals`)}) w
+WHERE aired_at >= ? AND aired_at < ?) watch_time_by_show`,
+    params: [...w.params, bind.time(fromUs), bind.time(toUs)],
+  };
+}
+
+/**
+ * The rows of `watch_time_by_ad` whose spot airs from [fromUs, toUs) (same
+ * columns), sessionizing only the events that can reach them (see above).
+ */
+export function watchTimeByAdInRange(fromUs: number, toUs: number, events = 'viewing_events', schedule = 'tv_schedule', spots = 'tv_ad_spots'): BoundSql {
+  const w = windowedEvents(fromUs - CAP_US, toUs + MAX_SPOT_MS * 1000, events);
+  // Only rows overlapping [from, to + longest spot) can overlap a spot starting in the range (a cheap cut before the join).
+  const intervals = `(SELECT * FROM (${viewIntervalsSql(w.text, schedule)}) v WHERE end_time > ? AND start_time < ?) view_intervals`;
+  return {
+    text: `(SELECT * FROM (${watchTimeByAdSql(intervals, spots)}) w
+WHERE spot_aired_at >= ? AND spot_aired_at < ?) watch_time_by_ad`,
+    params: [...w.params, bind.time(fromUs), bind.time(toUs + MAX_SPOT_MS * 1000), bind.time(fromUs), bind.time(toUs)],
+  };
 }
