@@ -267,6 +267,24 @@ describe('viewing source: sessionization', () => {
     );
   });
 
+  it('closed views have one key each (user, device, opening time), even when events share a time, and hold every interval (property)', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 120 }), (events) => {
+        // Prepare
+        const s = new Sessionizer();
+        for (const e of events) s.add(e);
+        // Act
+        const views = s.closedViews(Number.NEGATIVE_INFINITY);
+        // Assess
+        const keys = views.map((v) => `${v.user_id}/${v.device_id}/${v.opened_at}`);
+        expect(new Set(keys).size).toBe(keys.length);
+        for (const v of views) expect(v.closed_at).toBeGreaterThan(v.opened_at);
+        expect(canonical(views.flatMap((v) => v.rows))).toEqual(canonical(s.intervals()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a late event re-derives its neighbours; a stop opens nothing; a gap over 4 h is capped', () => {
     // Prepare
     const at = (min: number, event_type: 'start' | 'switch' | 'stop', channel: string, seq: number): ViewingEvent => ({

@@ -129,6 +129,9 @@ export class Sessionizer {
     const out: ClosedView[] = [];
     this.eachDevice((events) =>
       deviceViews(events, watermarkUs, (open, toMs) => {
+        // Ended the moment it opened (the device's next event has the same time): no view, no rows, and
+        // its key (user, device, opening time) belongs to the view that next event opens.
+        if (toMs * 1000 <= open.event_time) return;
         const rows: ViewInterval[] = [];
         splitByShow(open, open.event_time / 1000, toMs, rows);
         out.push({ user_id: open.user_id, device_id: open.device_id, opened_at: open.event_time, closed_at: toMs * 1000, rows });
