@@ -12,6 +12,7 @@ import { parseUsers, readViewing, viewing } from '../src/sources/viewing/index.j
 import { CHANNELS, TV_AD_SPOTS, TV_AD_SPOTS_FILE, TV_SCHEDULE, TV_SCHEDULE_FILE } from '../src/sources/viewing/schedule.js';
 import { adViews, MAX_INTERVAL_MS, Sessionizer, sessionize, type ViewInterval, watchTimeByAd, watchTimeByShow } from '../src/sources/viewing/sessionize.js';
 import { simulateViewing } from '../src/sources/viewing/simulator.js';
+import { viewIntervalsSql } from '../src/sources/viewing/sql.js';
 import { kinesisEvent, viewingEvent } from './helpers/kinesis-events.js';
 import { deliverOverShards } from './helpers/batch-delivery.js';
 import { tempDir, withLake } from './helpers/lake-files.js';
@@ -344,6 +345,27 @@ describe('viewing source: sessionization', () => {
 });
 
 describe('viewing source: SQL for both engines', () => {
+  it('keeps, of records with one natural key and other content, the first by type, channel, location and device type, as the sessionizer does', async () => {
+    // Prepare: three records of one key (a client bug), then the device's next event
+    const at = T0 * 1000;
+    const base = { user_id: 'u', device_id: 'd', device_type: 'smart-tv', location: 'york', seq: 4, event_time: at };
+    const events: ViewingEvent[] = [
+      { ...base, event_type: 'switch', channel: 'movies' },
+      { ...base, event_type: 'start', channel: 'sport-1' },
+      { ...base, event_type: 'start', channel: 'news-24' },
+      { ...base, event_type: 'stop', channel: 'kids' },
+      { ...base, event_type: 'stop', channel: 'one', seq: 5, event_time: at + 1_800_000_000 },
+    ];
+    const literal = (e: ViewingEvent) =>
+      `(make_timestamp(${e.event_time}), ${e.seq}, '${e.user_id}', '${e.device_id}', '${e.device_type}', '${e.location}', '${e.event_type}', '${e.channel}')`;
+    const relation = `(SELECT * FROM (VALUES ${events.map(literal).join(', ')}) AS t(event_time, seq, user_id, device_id, device_type, location, event_type, channel))`;
+    // Act
+    const rows = await withLake(tempDir(), async (sql) => (await sql.query(`SELECT DISTINCT channel FROM (${viewIntervalsSql(relation)})`)).rows);
+    // Assess: 'start' before 'stop' and 'switch', then 'news-24' before 'sport-1'
+    expect(rows).toEqual([['news-24']]);
+    expect([...new Set(sessionize(events).map((v) => v.channel))]).toEqual(['news-24']);
+  });
+
   it('writes its views with functions DuckDB and Athena share (no epoch helpers, series generators or engine-only syntax)', () => {
     for (const [name, sql] of Object.entries(viewing.namedViews!)) {
       // Assess: DuckDB-only, then Athena/Trino-only spellings

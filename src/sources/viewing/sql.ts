@@ -25,16 +25,18 @@ const MAX_INTERVAL = `INTERVAL '${MAX_INTERVAL_MS / 3_600_000}' HOUR`;
  * first day and the next cover it.
  */
 export function viewIntervalsSql(events = 'viewing_events', schedule = 'tv_schedule'): string {
-  return `WITH ranked AS (
-  SELECT user_id, device_id, device_type, location, event_type, channel, seq, event_time,
-    row_number() OVER (PARTITION BY user_id, device_id, event_time, seq ORDER BY event_type, channel, location, device_type) AS dup_rank
-  FROM ${events}
-),
-bounded AS (
-  SELECT user_id, device_id, device_type, location, event_type, channel, event_time,
-    lead(event_time) OVER (PARTITION BY user_id, device_id ORDER BY event_time, seq) AS next_time
-  FROM ranked
-  WHERE dup_rank = 1
+  // One window pass dedupes and finds each event's next: copies of a natural key sort together, the one kept
+  // (the first by type, channel, location, device type) last, so it alone is followed by another key (or none).
+  const device = 'PARTITION BY user_id, device_id ORDER BY event_time, seq, event_type DESC, channel DESC, location DESC, device_type DESC';
+  return `WITH bounded AS (
+  SELECT user_id, device_id, device_type, location, event_type, channel, event_time, next_time
+  FROM (
+    SELECT user_id, device_id, device_type, location, event_type, channel, seq, event_time,
+      lead(event_time) OVER (${device}) AS next_time,
+      lead(seq) OVER (${device}) AS next_seq
+    FROM ${events}
+  ) w
+  WHERE next_time IS NULL OR next_time <> event_time OR next_seq <> seq
 ),
 opened AS (
   SELECT user_id, device_id, device_type, location, channel, opened_at, closed_at, open_day,
