@@ -1,146 +1,35 @@
 /**
- * The dashboard's {@link PanelRunner} on Athena: a panel's fixed query text
- * with its values as execution parameters (never spliced into the text),
- * results reused for a few minutes, rows converted by the result set's column
- * types into the same JSON-safe cells the DuckDB runner gives.
+ * The dashboard's {@link PanelRunner} on Athena: the shared Athena runner
+ * ({@link AthenaQueryRunner}) with the dashboard's settings: results reused
+ * for a few minutes (refreshes repeat identical queries), short first polls (a
+ * reused result is there at once), and a deadline within an API request's patience.
  */
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  type GetQueryResultsCommandOutput,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
-import type { Cell, PanelRows, PanelRunner } from '../../dashboard/api.js';
-import { ATHENA, isoMicros, sqlString } from '../../sql/dialect.js';
-import type { BoundSql, SqlValue } from '../../sql/panel.js';
-import { AthenaQueryError } from './ml/athena-bar-source.js';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { PanelRows, PanelRunner } from '../../dashboard/api.js';
+import { ATHENA } from '../../sql/dialect.js';
+import type { BoundSql } from '../../sql/panel.js';
+import { AthenaQueryRunner, type AthenaQueryRunnerOptions } from './athena-query-runner.js';
 
-/** Where and how the panel queries run. */
-export interface AthenaPanelRunnerOptions {
-  /** The Glue database holding the lake tables and views. */
-  readonly database: string;
-  /** The Athena workgroup (it enforces the result location, encryption and scan limit). */
-  readonly workGroup: string;
-  /**
-   * How old a previous identical query's result (same text, same parameters)
-   * may be to be returned instead of scanning again. Default 5 minutes.
-   */
-  readonly reuseMinutes?: number;
-  /** First delay between status polls, ms; doubles up to {@link maxPollMs}. Default 100. */
-  readonly pollMs?: number;
-  /** Longest delay between status polls, ms. Default 1,000. */
-  readonly maxPollMs?: number;
-  /** Give up after this long, ms. Default 25,000 (within an API request's patience). */
-  readonly timeoutMs?: number;
-  /** Waits (injectable for tests). */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+export { athenaCell, athenaLiteral } from './athena-query-runner.js';
 
-/**
- * One value as an Athena literal for `ExecutionParameters`: Athena substitutes
- * each parameter's text for its `?`, so strings carry their quotes (doubled
- * inside), timestamps their type keyword, and integers are plain digits.
- */
-export function athenaLiteral(v: SqlValue): string {
-  switch (v.type) {
-    case 'varchar':
-      return sqlString(v.value);
-    case 'timestamp':
-      return `TIMESTAMP ${sqlString(isoMicros(v.us))}`;
-    case 'bigint':
-      if (!Number.isSafeInteger(v.value)) throw new RangeError(`bigint parameter is not a safe integer: ${v.value}`);
-      return String(v.value);
-  }
-}
-
-const INTEGER = new Set(['tinyint', 'smallint', 'integer', 'int', 'bigint']);
-const FRACTIONAL = new Set(['double', 'float', 'real', 'decimal']);
-
-/** One cell from Athena's text by its column type (`decimal(10,2)` counts as decimal). */
-export function athenaCell(text: string | undefined, type: string | undefined): Cell {
-  if (text === undefined) return null;
-  const base = (type ?? 'varchar').toLowerCase().replace(/\(.*$/, '');
-  if (INTEGER.has(base)) {
-    const n = Number(text);
-    // Like the DuckDB runner: a BIGINT beyond 2^53 keeps its exact decimal text.
-    return Number.isSafeInteger(n) ? n : text;
-  }
-  if (FRACTIONAL.has(base)) {
-    const n = Number(text);
-    // NaN and infinities have no JSON form.
-    return Number.isFinite(n) ? n : null;
-  }
-  if (base === 'boolean') return text === 'true';
-  return text;
-}
+/** Where and how the panel queries run (defaults: results reused for 5 minutes, first poll 100 ms, deadline 25,000 ms). */
+export type AthenaPanelRunnerOptions = AthenaQueryRunnerOptions;
 
 /** Runs panel SQL on Athena and waits for its rows. */
 export class AthenaPanelRunner implements PanelRunner {
   readonly dialect = ATHENA;
+  private readonly runner: AthenaQueryRunner;
 
-  constructor(
-    private readonly athena: AthenaClient,
-    private readonly options: AthenaPanelRunnerOptions,
-  ) {}
-
-  async run(sql: BoundSql): Promise<PanelRows> {
-    const o = this.options;
-    const started = await this.athena.send(
-      new StartQueryExecutionCommand({
-        QueryString: sql.text,
-        WorkGroup: o.workGroup,
-        QueryExecutionContext: { Database: o.database },
-        // The API refuses an empty list: no parameters, no field.
-        ...(sql.params.length > 0 ? { ExecutionParameters: sql.params.map(athenaLiteral) } : {}),
-        ResultReuseConfiguration: { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: o.reuseMinutes ?? 5 } },
-      }),
-    );
-    const id = started.QueryExecutionId;
-    if (!id) throw new AthenaQueryError('Athena returned no query execution id');
-    await this.waitFor(id);
-    return this.results(id);
+  constructor(athena: Pick<AthenaClient, 'send'>, options: AthenaPanelRunnerOptions) {
+    this.runner = new AthenaQueryRunner(athena, {
+      ...options,
+      reuseMinutes: options.reuseMinutes ?? 5,
+      pollMs: options.pollMs ?? 100,
+      timeoutMs: options.timeoutMs ?? 25_000,
+    });
   }
 
-  private async waitFor(id: string): Promise<void> {
-    const o = this.options;
-    const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const timeoutMs = o.timeoutMs ?? 25_000;
-    const deadline = Date.now() + timeoutMs;
-    // A reused result is SUCCEEDED at once; a fresh scan takes a second or more: start short, back off.
-    let delay = o.pollMs ?? 100;
-    for (;;) {
-      const r = await this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-      const status = r.QueryExecution?.Status;
-      if (status?.State === 'SUCCEEDED') return;
-      if (status?.State === 'FAILED' || status?.State === 'CANCELLED')
-        throw new AthenaQueryError(`Athena query ${id} ${status.State}: ${status.StateChangeReason ?? 'no reason given'}`);
-      if (Date.now() > deadline) throw new AthenaQueryError(`Athena query ${id} still ${status?.State ?? 'unknown'} after ${timeoutMs} ms`);
-      await sleep(delay);
-      delay = Math.min(delay * 2, o.maxPollMs ?? 1_000);
-    }
-  }
-
-  private async results(id: string): Promise<PanelRows> {
-    let columns: string[] | undefined;
-    let types: (string | undefined)[] = [];
-    const rows: Cell[][] = [];
-    let token: string | undefined;
-    do {
-      const page: GetQueryResultsCommandOutput = await this.athena.send(
-        new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) }),
-      );
-      const data = page.ResultSet?.Rows ?? [];
-      const first = columns === undefined;
-      if (first) {
-        const info = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
-        columns = info.map((c) => c.Name ?? c.Label ?? '');
-        types = info.map((c) => c.Type);
-      }
-      // The first row of the first page repeats the column names.
-      for (const row of first ? data.slice(1) : data) rows.push((row.Data ?? []).map((d, i) => athenaCell(d.VarCharValue, types[i])));
-      token = page.NextToken;
-    } while (token);
-    return { columns: columns ?? [], rows };
+  run(sql: BoundSql): Promise<PanelRows> {
+    return this.runner.run(sql);
   }
 }

@@ -1,11 +1,13 @@
 /**
- * {@link LakeQueryRunner} on Athena, for the enriched publisher in the cloud:
- * the fixed query text with its values as execution parameters (each an
- * Athena literal, `athenaLiteral`: quoted text, typed timestamps; never
- * spliced into the text), polled to completion, every page of rows read and
- * converted by the result set's column types (`athenaCell`). Unlike the
- * dashboard's runner no earlier result is reused: a publisher must see the
- * lake as it is now.
+ * Bound queries on Athena, for every reader of the lake in the cloud that waits
+ * for rows (the dashboard's panels, the enriched publisher): the fixed query
+ * text with its values as execution parameters (each an Athena literal,
+ * {@link athenaLiteral}: quoted text, typed timestamps; never spliced into the
+ * text), polled to completion with backoff, every page of rows read and
+ * converted by the result set's column types ({@link athenaCell}) into the
+ * same JSON-safe cells the DuckDB runner gives. An earlier identical result is
+ * reused only when asked (`reuseMinutes`): the dashboard may show a result a
+ * few minutes old, a publisher must see the lake as it is now.
  */
 import {
   type AthenaClient,
@@ -16,17 +18,21 @@ import {
 } from '@aws-sdk/client-athena';
 import type { Cell } from '../../dashboard/api.js';
 import type { LakeQueryRunner } from '../../enriched/lake-queries.js';
-import { ATHENA } from '../../sql/dialect.js';
-import type { BoundSql } from '../../sql/panel.js';
-import { athenaCell, athenaLiteral } from './athena-panel-runner.js';
+import { ATHENA, isoMicros, sqlString } from '../../sql/dialect.js';
+import type { BoundSql, SqlValue } from '../../sql/panel.js';
 import { AthenaQueryError } from './ml/athena-bar-source.js';
 
 /** Where and how the queries run. */
 export interface AthenaQueryRunnerOptions {
-  /** The Glue database holding the lake tables. */
+  /** The Glue database holding the lake tables and views. */
   readonly database: string;
   /** The Athena workgroup (it enforces the result location, encryption and scan limit). */
   readonly workGroup: string;
+  /**
+   * How old a previous identical query's result (same text, same parameters)
+   * may be to be returned instead of scanning again. Default: never reused.
+   */
+  readonly reuseMinutes?: number;
   /** First delay between status polls, ms; doubles up to {@link maxPollMs}. Default 200. */
   readonly pollMs?: number;
   /** Longest delay between status polls, ms. Default 1,000. */
@@ -35,6 +41,44 @@ export interface AthenaQueryRunnerOptions {
   readonly timeoutMs?: number;
   /** Waits (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * One value as an Athena literal for `ExecutionParameters`: Athena substitutes
+ * each parameter's text for its `?`, so strings carry their quotes (doubled
+ * inside), timestamps their type keyword, and integers are plain digits.
+ */
+export function athenaLiteral(v: SqlValue): string {
+  switch (v.type) {
+    case 'varchar':
+      return sqlString(v.value);
+    case 'timestamp':
+      return `TIMESTAMP ${sqlString(isoMicros(v.us))}`;
+    case 'bigint':
+      if (!Number.isSafeInteger(v.value)) throw new RangeError(`bigint parameter is not a safe integer: ${v.value}`);
+      return String(v.value);
+  }
+}
+
+const INTEGER = new Set(['tinyint', 'smallint', 'integer', 'int', 'bigint']);
+const FRACTIONAL = new Set(['double', 'float', 'real', 'decimal']);
+
+/** One cell from Athena's text by its column type (`decimal(10,2)` counts as decimal). */
+export function athenaCell(text: string | undefined, type: string | undefined): Cell {
+  if (text === undefined) return null;
+  const base = (type ?? 'varchar').toLowerCase().replace(/\(.*$/, '');
+  if (INTEGER.has(base)) {
+    const n = Number(text);
+    // Like the DuckDB runner: a BIGINT beyond 2^53 keeps its exact decimal text.
+    return Number.isSafeInteger(n) ? n : text;
+  }
+  if (FRACTIONAL.has(base)) {
+    const n = Number(text);
+    // NaN and infinities have no JSON form.
+    return Number.isFinite(n) ? n : null;
+  }
+  if (base === 'boolean') return text === 'true';
+  return text;
 }
 
 /** Runs bound queries on Athena and waits for all their rows. */
@@ -55,6 +99,9 @@ export class AthenaQueryRunner implements LakeQueryRunner {
         QueryExecutionContext: { Database: o.database },
         // The API refuses an empty list: no parameters, no field.
         ...(q.params.length > 0 ? { ExecutionParameters: q.params.map(athenaLiteral) } : {}),
+        ...(o.reuseMinutes !== undefined
+          ? { ResultReuseConfiguration: { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: o.reuseMinutes } } }
+          : {}),
       }),
     );
     const id = started.QueryExecutionId;
