@@ -182,8 +182,8 @@ export const configSchema = z
      * (closed category minutes, `engagement_1m`), `viewing` (closed TV views,
      * `view_interval`). A one-minute schedule invokes one function that reads
      * bounded Athena windows (a few small queries a minute) and keeps its
-     * state in one S3 object. None by default; needs the enriched stream
-     * (ingestion=kinesis).
+     * state in one S3 object. None by default; the enriched stream is a
+     * Kinesis stream with either ingestion.
      */
     enrichedPublisher: idList.default([]),
 
@@ -358,14 +358,6 @@ export const configSchema = z
     sourceIds('sourcePollers', POLLED_SOURCE_IDS, 'is not polled (it has no HTTP poller)', 'polled sources');
     sourceIds('simulators', SIMULATED_SOURCE_IDS, 'has no simulator', 'sources with a simulator');
     sourceIds('enrichedPublisher', ENRICHED_SOURCE_IDS, 'has no closed results the enriched publisher puts', 'sources it publishes');
-    if (c.ingestion === 'msk' && c.enrichedPublisher.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['enrichedPublisher'],
-        message:
-          'the enriched publisher puts to the enriched Kinesis stream, and ingestion=msk has none: use ingestion=kinesis or leave enrichedPublisher empty',
-      });
-    }
     if (c.ingestion === 'msk' && c.simulators.length > 0) {
       ctx.addIssue({
         code: 'custom',

@@ -46,8 +46,8 @@ export class IngestionStack extends Stack {
   readonly stream?: kinesis.Stream;
   /** The MSK Serverless cluster (ingestion=msk). */
   readonly msk?: MskIngestion;
-  /** The enriched stream (ingestion=kinesis). */
-  readonly enrichedStream?: kinesis.Stream;
+  /** The enriched stream (a Kinesis stream with either ingestion). */
+  readonly enrichedStream: kinesis.Stream;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -67,13 +67,15 @@ export class IngestionStack extends Stack {
         removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       });
 
-    if (config.ingestion === 'kinesis') {
-      this.stream = stream('Events', streamNameOf(config));
-      this.enrichedStream = stream('Enriched', enrichedStreamNameOf(config));
-      new CfnOutput(this, 'EnrichedStreamName', {
-        value: this.enrichedStream.streamName,
-        description: 'Kinesis stream of processed results (closed minute bars)',
-      });
+    if (config.ingestion === 'kinesis') this.stream = stream('Events', streamNameOf(config));
+    // Processed results for other consumers, a Kinesis stream whichever the ingestion: its producers (the predict and
+    // enriched publisher functions) and its consumer (the time-series writer's second mapping) run outside the brokers' VPC.
+    this.enrichedStream = stream('Enriched', enrichedStreamNameOf(config));
+    new CfnOutput(this, 'EnrichedStreamName', {
+      value: this.enrichedStream.streamName,
+      description: 'Kinesis stream of processed results (closed minute bars, category minutes, views)',
+    });
+    if (this.stream) {
       new CfnOutput(this, 'StreamName', { value: this.stream.streamName, description: 'Kinesis stream producers write to' });
       new CfnOutput(this, 'StreamArn', { value: this.stream.streamArn });
       if (config.iotTopicRule) {

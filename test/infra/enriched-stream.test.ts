@@ -46,3 +46,26 @@ describe('the enriched stream in the CDK', () => {
     expect(JSON.stringify(puts[0]!.Resource)).toMatch(/:stream\/ticklake-dev-enriched"/);
   });
 });
+
+describe('the enriched stream with ingestion=msk', () => {
+  let msk: BuiltApp;
+  beforeAll(() => {
+    msk = buildApp({ ingestion: 'msk', timeSeries: 'timestream-influxdb' }, { timeSeriesWriterEntry: FIXTURE_HANDLER });
+  });
+
+  it('is still a Kinesis stream, which the writer consumes beside the brokers and the predict function puts bars on', () => {
+    // Act
+    const streams = resourcesOf(msk.template(msk.stacks.ingestion), 'AWS::Kinesis::Stream').map(([, s]) => s.Properties.Name);
+    const mappings = resourcesOf(msk.template(msk.stacks.timeSeries!), 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const [[, predict]] = resourcesOf(msk.template(msk.stacks.orchestration), 'AWS::Lambda::Function').filter(
+      ([, f]) => f.Properties.FunctionName === 'ticklake-dev-ml-predict',
+    );
+    // Assess
+    expect(streams).toEqual(['ticklake-dev-enriched']);
+    expect(mappings).toHaveLength(2);
+    expect(mappings.filter((m) => JSON.stringify(m.EventSourceArn).includes('Enriched'))).toHaveLength(1);
+    // The other one reads the brokers' topic (an MSK mapping names its topics).
+    expect(mappings.filter((m) => Array.isArray(m.Topics) && m.Topics.length === 1)).toHaveLength(1);
+    expect(predict!.Properties.Environment.Variables.ENRICHED_STREAM_NAME).toBe('ticklake-dev-enriched');
+  });
+});

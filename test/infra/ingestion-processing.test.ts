@@ -60,9 +60,10 @@ describe('ingestion stack', () => {
     });
   });
 
-  it('MSK Serverless: IAM authentication only, private subnets, flow logs, no stream', () => {
+  it('MSK Serverless: IAM authentication only, private subnets, flow logs, no events stream (the enriched stream only)', () => {
     const t = msk.template(msk.stacks.ingestion);
-    t.resourceCountIs('AWS::Kinesis::Stream', 0);
+    t.resourceCountIs('AWS::Kinesis::Stream', 1);
+    t.hasResourceProperties('AWS::Kinesis::Stream', { Name: 'ticklake-dev-enriched' });
     t.hasResourceProperties('AWS::MSK::ServerlessCluster', {
       ClusterName: 'ticklake-dev',
       ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
