@@ -366,6 +366,32 @@ describe('viewing source: SQL for both engines', () => {
     expect([...new Set(sessionize(events).map((v) => v.channel))]).toEqual(['news-24']);
   });
 
+  it('opens no view for an event the next one of its device follows at the same time, as the sessionizer (inside an airing)', async () => {
+    // Prepare: two events of one device at 00:57, inside the 00:30 airing, then nothing more of it
+    const at = Date.UTC(2026, 10, 3, 0, 57) * 1000;
+    const base = {
+      user_id: 'u3',
+      device_id: 'phone',
+      device_type: 'smart-tv',
+      location: 'leeds',
+      event_type: 'start',
+      channel: 'news-24',
+      event_time: at,
+    } as const;
+    const events: ViewingEvent[] = [
+      { ...base, seq: 1 },
+      { ...base, seq: 0 },
+    ];
+    const literal = (e: ViewingEvent) =>
+      `(make_timestamp(${e.event_time}), ${e.seq}, '${e.user_id}', '${e.device_id}', '${e.device_type}', '${e.location}', '${e.event_type}', '${e.channel}')`;
+    const relation = `(SELECT * FROM (VALUES ${events.map(literal).join(', ')}) AS t(event_time, seq, user_id, device_id, device_type, location, event_type, channel))`;
+    // Act
+    const rows = await withLake(tempDir(), async (sql) => (await sql.query(`SELECT * FROM (${viewIntervalsSql(relation)})`)).rows);
+    // Assess
+    expect(rows).toEqual([]);
+    expect(sessionize(events)).toEqual([]);
+  });
+
   it('writes its views with functions DuckDB and Athena share (no epoch helpers, series generators or engine-only syntax)', () => {
     for (const [name, sql] of Object.entries(viewing.namedViews!)) {
       // Assess: DuckDB-only, then Athena/Trino-only spellings

@@ -47,7 +47,8 @@ opened AS (
       least(next_time, event_time + ${MAX_INTERVAL}) AS closed_at,
       date_trunc('day', event_time) AS open_day
     FROM bounded
-    WHERE event_type <> 'stop' AND next_time IS NOT NULL
+    -- A view ended the moment it opens (the next event of the device at the same time) is no view (no rows), as in sessionize.ts.
+    WHERE event_type <> 'stop' AND next_time > event_time
   ) o
 ),
 aired AS (
