@@ -35,8 +35,8 @@
  */
 import type { PutEntry, StreamProducer } from '../ingest/stream-producer.js';
 import type { ObjectStore } from '../lake/object-store.js';
-import { MINUTE_US, planVersions, type PublishedBars, recordPublished } from '../timeseries/bar-publication.js';
-import { putEnriched } from './put.js';
+import { MINUTE_US, type PublishedBars } from '../timeseries/bar-publication.js';
+import { putVersioned } from './put.js';
 import type { ENRICHED_KINDS } from './records.js';
 
 /** Default correction horizon: results changed up to an hour after they closed are put again. */
@@ -185,9 +185,7 @@ export async function tickKind<R>(
     const id = kind.identify(r);
     return { symbol: id.series, minute_start: id.start, trade_count: id.version, r };
   });
-  const { fresh, corrections } = planVersions(identified, published);
-  await putEnriched(enriched, [...fresh.map((x) => kind.entry(x.r, false)), ...corrections.map((x) => kind.entry(x.r, true))]);
-  recordPublished(published, [...fresh, ...corrections]);
+  const { fresh, corrections } = await putVersioned(enriched, published, identified, (x, correction) => kind.entry(x.r, correction));
   return {
     state: { closedThroughUs, published: publishedAfter(published, readAfter, kind.timeOf) },
     result: {

@@ -51,10 +51,15 @@ export function loadPublished(path: string): PublisherState {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as PublisherState) : { published: {} };
 }
 
-/** Saves what was published (written aside, then renamed into place). */
-export function savePublished(path: string, state: PublisherState): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(state));
+/** A JSON file written aside, then renamed into place: a reader or a crash never sees half of it. */
+export function writeJsonFile(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(value));
   renameSync(`${path}.tmp`, path);
+}
+
+/** Saves what was published. */
+export function savePublished(path: string, state: PublisherState): void {
+  writeJsonFile(path, state);
 }
 
 /** Publishes what closed since the last run. */

@@ -7,14 +7,14 @@
  * - {@link publishVersioned}: closed results given in memory, put once per key
  *   and again when their version changed, remembered in a state file.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type ClosedResultKind, type ClosedResultsSettings, createKindPublisher, type JsonDocument } from '../enriched/closed-results.js';
 import type { LakeQueryRunner } from '../enriched/lake-queries.js';
-import { putEnriched } from '../enriched/put.js';
+import { putVersioned } from '../enriched/put.js';
 import type { PutEntry, StreamProducer } from '../ingest/stream-producer.js';
 import { DUCKDB } from '../sql/dialect.js';
-import { type BarIdentity, planVersions, recordPublished } from '../timeseries/bar-publication.js';
-import { loadPublished, savePublished } from './bar-publisher.js';
+import type { BarIdentity } from '../timeseries/bar-publication.js';
+import { loadPublished, savePublished, writeJsonFile } from './bar-publisher.js';
 import type { LakeSql } from './lake-sql.js';
 
 /** What a run put: results never put before, and results put again with a new version. */
@@ -35,9 +35,7 @@ export async function publishVersioned<R extends BarIdentity>(
   entry: (result: R, correction: boolean) => PutEntry,
 ): Promise<VersionedPublishResult> {
   const state = loadPublished(statePath);
-  const { fresh, corrections } = planVersions(closed, state.published);
-  await putEnriched(enriched, [...fresh.map((r) => entry(r, false)), ...corrections.map((r) => entry(r, true))]);
-  recordPublished(state.published, [...fresh, ...corrections]);
+  const { fresh, corrections } = await putVersioned(enriched, state.published, closed, entry);
   savePublished(statePath, state);
   return { closed: fresh.length, corrections: corrections.length };
 }
@@ -49,8 +47,7 @@ export function fileDocument(path: string): JsonDocument {
       return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
     },
     async save(value) {
-      writeFileSync(`${path}.tmp`, JSON.stringify(value));
-      renameSync(`${path}.tmp`, path);
+      writeJsonFile(path, value);
     },
   };
 }
