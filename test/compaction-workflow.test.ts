@@ -1,9 +1,9 @@
 /**
  * The compaction state machine run locally as the cloud runs it: compacted
- * files published into the partition folders, after the files they replace
- * are deleted. A reader that lists partition folders and reads no manifest
- * (as Athena over the Glue tables) never counts a row twice, and counts
- * exactly once a run is over, also after a publication interrupted half-way.
+ * files published into the partition folders, their manifests made visible
+ * after the copy. A reader of the exact-read view (the SQL Athena runs, here on
+ * DuckDB) counts every trade exactly once at every step, also across a
+ * publication interrupted half-way.
  * And the Athena rendering of the statement.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,12 +14,13 @@ import { describe, expect, it } from 'vitest';
 import { TABLES } from '../src/catalog.js';
 import { MAX_FILES_PER_MERGE } from '../src/lake/compaction-steps.js';
 import type { ObjectStore } from '../src/lake/object-store.js';
-import { compactLake, listPartition, tablePartitions } from '../src/local/compaction.js';
+import { compactLake, listPartition, readManifests, tablePartitions } from '../src/local/compaction.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { partitionStats } from '../src/local/lake-snapshot.js';
 import { compactionStatement } from '../src/sql/compaction.js';
 import { ATHENA } from '../src/sql/dialect.js';
 import { counts, LATER, sharedSmallFileLake } from './helpers/compaction-lake.js';
+import { exactTrades } from './helpers/exact-read-duckdb.js';
 import { tempDir } from './helpers/lake-files.js';
 
 /**
@@ -50,13 +51,16 @@ async function listedTradesOnce(lake: string): Promise<{ rows: number; keys: num
   }
 }
 
-/** The lake as an object store that lets `watch` look after every delete and copy. */
+/** The lake as an object store that lets `watch` look after every put, copy and delete. */
 function watched(inner: ObjectStore, watch: (op: string, keys: readonly string[]) => Promise<void>): ObjectStore {
   return {
     location: inner.location,
     uri: (k) => inner.uri(k),
     get: (k) => inner.get(k),
-    put: (k, b, t) => inner.put(k, b, t),
+    put: async (k, b, t) => {
+      await inner.put(k, b, t);
+      await watch('put', [k]);
+    },
     list: (p) => inner.list(p),
     copy: async (from, to, t) => {
       await inner.copy(from, to, t);
@@ -78,28 +82,36 @@ function copyLake(lake: string): string {
 describe('compaction publishing into the partition folders (the cloud)', () => {
   const f = sharedSmallFileLake();
 
-  it('never lets a folder-listing reader count a trade twice, and leaves every count exact', async () => {
-    // Prepare
+  it('never lets a reader of the exact-read view miss a trade or count one twice, before, during and after each publication', async () => {
+    // Prepare: a clock that moves a second per step of the store, so readers start before and after each generation becomes visible
     const copy = copyLake(f.lake);
-    const seen: { rows: number; keys: number }[] = [];
+    let now = LATER;
+    const clock = () => now;
+    const seen: { rows: number; keys: number; folder: number }[] = [];
     const store = watched(new FileObjectStore(copy), async (_op, keys) => {
-      if (keys.some((k) => k.startsWith('curated/trades/'))) seen.push(await listedTrades(copy));
+      now += 1_000;
+      if (keys.some((k) => k.includes('curated/trades/'))) seen.push({ ...(await exactTrades(copy, TABLES.trades!, clock())), folder: (await listedTrades(copy)).rows });
     });
-    // Act
-    const r = await compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store });
-    const after = await listedTrades(copy);
-    const rerun = await compactLake({ lakeRoot: copy, nowMs: LATER + 3_600_000, publish: true });
+    // Act: a run, then one past the grace period (it deletes what the first replaced)
+    const r = await compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store, clock });
+    const during = seen.length;
+    now = LATER + 3_600_000;
+    const rerun = await compactLake({ lakeRoot: copy, nowMs: now, publish: true, store, clock });
+    const after = await exactTrades(copy, TABLES.trades!, now + 60_000);
     // Assess
     expect(r.partitions).toBeGreaterThan(5);
-    expect(seen.length).toBeGreaterThan(3);
-    for (const s of seen) expect(s.rows).toBe(s.keys); // never twice
+    expect(during).toBeGreaterThan(3);
+    expect(seen.length).toBeGreaterThan(during); // the rerun's deletes were watched too
+    expect(seen.some((s) => s.folder > f.before.trades!)).toBe(true); // the folders did hold the rows twice for a while
+    for (const s of seen) expect({ rows: s.rows, keys: s.keys }).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(rerun.deleted).toBeGreaterThan(0);
     expect(after).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(await listedTrades(copy)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys }); // the folders, once the replaced files are gone
     expect(await counts(copy)).toEqual(f.before); // manifest-reading readers too
-    expect(rerun.partitions).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
-  it('finishes a publication interrupted between its deletes and its copy in the next run', async () => {
-    // Prepare: the copy into the third trades partition fails, after its replaced files were deleted
+  it('finishes a publication interrupted between its copy and its visibility in the next run, exact throughout', async () => {
+    // Prepare: the copy into the third trades partition fails
     const copy = copyLake(f.lake);
     let copies = 0;
     const failing: ObjectStore = watched(new FileObjectStore(copy), async () => undefined);
@@ -110,14 +122,16 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     };
     // Act
     await expect(compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store: failing })).rejects.toThrow('connection reset');
-    const interrupted = await listedTrades(copy);
+    const interrupted = await exactTrades(copy, TABLES.trades!, Date.now() + 60_000);
     const resumed = await compactLake({ lakeRoot: copy, nowMs: LATER + 60_000, publish: true });
+    const manifests = tablePartitions(copy, TABLES.trades!).flatMap((p) => readManifests(copy, TABLES.trades!, p));
     // Assess
-    expect(interrupted.rows).toBeLessThan(f.before.trades!); // missing for a while, never twice
-    expect(interrupted.rows).toBe(interrupted.keys);
-    expect(await listedTrades(copy)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(interrupted).toEqual({ rows: f.before.trades, keys: f.before.trade_keys }); // nothing missing, nothing twice
+    expect(await exactTrades(copy, TABLES.trades!, Date.now() + 60_000)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
     expect(await counts(copy)).toEqual(f.before);
-    expect(resumed.partitions).toBe(0); // resumed from the staged copy, not merged again
+    expect(resumed.partitions).toBe(0); // finished from the staged copy, not merged again
+    expect(manifests.length).toBeGreaterThan(0);
+    expect(manifests.every((m) => m.visibleFromMs !== undefined)).toBe(true);
   }, 120_000);
 });
 

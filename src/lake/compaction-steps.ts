@@ -14,10 +14,10 @@
  * Two ways to put a compacted file in place ({@link CompactionRun.publish}):
  * locally the file goes to `_compacted/<generation>.parquet` and every reader
  * reads manifests (the exact protocol of `compaction.ts`); in the cloud Athena
- * lists partition folders and reads no manifest, so the run deletes the
- * replaced files first and then copies the file into the partition folder as
- * `compacted-<generation>.parquet`: such a reader never counts a row twice
- * (docs/lake.md says what it may miss, and for how long).
+ * lists partition folders and reads through the exact-read views
+ * (`src/sql/exact-read.ts`), so the run copies the file into the partition
+ * folder as `compacted-<generation>.parquet` and then makes its manifest
+ * visible from a time just after the copy (docs/lake.md).
  */
 import { partitionPath } from '../core/time.js';
 import type { SqlDialect } from '../sql/dialect.js';
@@ -28,13 +28,14 @@ import {
   generationFiles,
   generationName,
   isCompacted,
+  liveFilesOf,
   manifestKey,
   manifestTablePrefix,
   PUBLISHED_PREFIX,
   type PartitionPlan,
   partitionEndMs,
   planPartition,
-  snapshotOf,
+  VISIBILITY_MARGIN_MS,
 } from './compaction.js';
 import { tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -266,7 +267,8 @@ export async function listClosedPartitions(
       const p = planPartition(partition, partitionFiles(files.get(partition) ?? []), ms, run);
       const derivation = derivations.find((x) => x.source === table.name);
       const stale = async () => derivation !== undefined && (await staleDerivation(store, tables, table, derivation, partition, run)) !== undefined;
-      if (p.merge.length > 0 || p.delete.length > 0 || p.dropManifests.length > 0 || p.resume || (await stale())) work.push({ table: table.name, partition });
+      if (p.merge.length > 0 || p.delete.length > 0 || p.dropManifests.length > 0 || p.resume || p.retire || (await stale()))
+        work.push({ table: table.name, partition });
     }
   }
   // Oldest partitions first, whatever their table.
@@ -361,7 +363,7 @@ async function staleDerivation(
   if (end === undefined || end > run.nowMs - run.olderThanMs || !run.tables.includes(derivation.table)) return undefined;
   const liveOf = async (t: TableSchema) => {
     const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(t)}${partition}/`));
-    return snapshotOf(await listingOf(store, t, partition), manifests).live;
+    return liveFilesOf(await listingOf(store, t, partition), manifests, run);
   };
   const sourceLive = await liveOf(source);
   const generations = new Set(sourceLive.map(generationOf));
@@ -371,7 +373,7 @@ async function staleDerivation(
   const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
   const derivedTable = tableNamed(tables, derivation.table);
   const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(derivedTable)}${partition}/`));
-  const derivedLive = snapshotOf(await listingOf(store, derivedTable, partition), manifests).live;
+  const derivedLive = liveFilesOf(await listingOf(store, derivedTable, partition), manifests, run);
   const from = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
   if (derivedLive.length > 0 && derivedLive.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
   return compacted ? { generation, compacted } : undefined;
@@ -408,7 +410,7 @@ async function planDerived(
   const table = tableNamed(tables, o.derivation.table);
   // Manifests first, then the listing (the reader's order).
   const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${o.item.partition}/`));
-  const live = snapshotOf(await listingOf(store, table, o.item.partition), manifests).live;
+  const live = liveFilesOf(await listingOf(store, table, o.item.partition), manifests, o.run);
   // The new generation holds every source row but the left-over files': every derived file stands for source rows
   // of its batch (a derived generation: of the source generation it was derived from), so all others are replaced.
   const derivedFrom = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
@@ -442,22 +444,65 @@ const stagedData = (keys: readonly string[]) =>
     })
     .sort();
 
-/** Puts a manifest's generation in place from its staged copy: parts first, its file last (the commit). */
-async function putInPlace(store: ObjectStore, table: TableSchema, m: CompactionManifest, stagedKeys: readonly string[]): Promise<void> {
+/** The lake's clock for publication times: never behind the run's clock (a run may be dated ahead, e.g. in tests). */
+const publicationTime = (run: CompactionRun, clock: () => number) => Math.max(run.nowMs, clock());
+
+/** Writes a manifest (one line of JSON: the view's JSON table reads it). */
+async function putManifest(store: ObjectStore, table: TableSchema, m: CompactionManifest): Promise<void> {
+  await store.put(manifestKey(table, m.partition, m.compacted), Buffer.from(JSON.stringify(m)), 'application/json');
+}
+
+/**
+ * Puts a manifest's generation in place from its staged copy: parts first, its
+ * file last (locally, its file appearing is the commit); a publication then
+ * makes the manifest visible, a margin after the copy.
+ */
+async function putInPlace(
+  store: ObjectStore,
+  table: TableSchema,
+  m: CompactionManifest,
+  stagedKeys: readonly string[],
+  publish: { readonly run: CompactionRun; readonly clock: () => number } | undefined,
+): Promise<void> {
   const dir = `${tablePrefix(table)}${m.partition}/`;
   const files = [...(m.parts ?? []), m.compacted];
   if (stagedKeys.length !== files.length)
     throw new Error(`${table.name} ${m.partition}: ${stagedKeys.length} staged files for a generation of ${files.length}`);
-  // For readers that read no manifest: the replaced files go first, so no row is ever there twice.
-  if (m.staged !== undefined) await store.delete(m.replaced.map((f) => `${dir}${f}`));
   for (const [i, f] of files.entries()) await store.copy(stagedKeys[(i + 1) % files.length]!, `${dir}${f}`);
+  if (publish) await putManifest(store, table, { ...m, visibleFromMs: publicationTime(publish.run, publish.clock) + VISIBILITY_MARGIN_MS });
   await store.delete(stagedKeys);
 }
 
 /**
+ * Finishes a publication that is not visible yet (a crash, or a failed step,
+ * after its manifest): from its staged copy; without one (expired), it is made
+ * visible when all its files are in place, else abandoned (its files were never
+ * visible, the files it replaces never stopped being read).
+ */
+async function resumePublication(store: ObjectStore, table: TableSchema, key: string, run: CompactionRun, clock: () => number): Promise<CommittedPartition> {
+  const body = await store.get(key);
+  if (!body) throw new Error(`${key} is gone: nothing to resume`);
+  const m = JSON.parse(Buffer.from(body).toString('utf8')) as CompactionManifest;
+  const staged = m.staged === undefined ? [] : stagedData(await store.list(m.staged));
+  if (staged.length > 0) {
+    await putInPlace(store, table, m, staged, { run, clock });
+    return { compacted: m.compacted, files: staged.length, replaced: m.replaced.length };
+  }
+  const dir = `${tablePrefix(table)}${m.partition}/`;
+  const listed = new Set(await listingOf(store, table, m.partition));
+  if (generationFiles(m).every((f) => listed.has(f))) {
+    await putManifest(store, table, { ...m, visibleFromMs: publicationTime(run, clock) + VISIBILITY_MARGIN_MS });
+    return { compacted: m.compacted, files: generationFiles(m).length, replaced: m.replaced.length };
+  }
+  await store.delete(generationFiles(m).filter((f) => listed.has(f)).map((f) => `${dir}${f}`));
+  await store.delete([key]);
+  return { compacted: m.compacted, files: 0, replaced: 0 };
+}
+
+/**
  * CommitPartition: writes the manifest (the new generation and the files it
- * replaces), then puts the staged output in place; or finishes a publication
- * a crash interrupted.
+ * replaces), then puts the staged output in place (and, publishing, makes the
+ * manifest visible); or finishes a publication a crash interrupted.
  */
 export async function commitPartition(
   store: ObjectStore,
@@ -468,21 +513,15 @@ export async function commitPartition(
     readonly counts?: { readonly rows?: number; readonly duplicates?: number };
     /** Test hook: runs between the manifest and the commit. */
     readonly afterManifest?: () => void | Promise<void>;
+    /** The clock publication times are taken from (default the system clock). */
+    readonly clock?: () => number;
   } = {},
 ): Promise<CommittedPartition> {
   const { run, item, plan } = input;
   const table = tableNamed(tables, item.table);
+  const clock = options.clock ?? Date.now;
   if (plan.action === 'none' || plan.action === 'derive') throw new Error('nothing to commit: CommitDerived commits the derived work');
-  if (plan.action === 'resume') {
-    const body = await store.get(plan.manifestKey);
-    if (!body) throw new Error(`${plan.manifestKey} is gone: nothing to resume`);
-    const m = JSON.parse(Buffer.from(body).toString('utf8')) as CompactionManifest;
-    if (m.staged === undefined) throw new Error(`${plan.manifestKey} names no staged copy: nothing to resume`);
-    const staged = stagedData(await store.list(m.staged));
-    if (staged.length === 0) throw new Error(`${table.name} ${m.partition}: the staged copy under ${m.staged} is gone; its replaced files cannot be restored`);
-    await putInPlace(store, table, m, staged);
-    return { compacted: m.compacted, files: staged.length, replaced: m.replaced.length };
-  }
+  if (plan.action === 'resume') return resumePublication(store, table, plan.manifestKey, run, clock);
   const staged = stagedData(await store.list(plan.staged));
   if (staged.length === 0) throw new Error(`${table.name} ${item.partition}: the statement wrote nothing under ${plan.staged}`);
   // The first staged file is the generation's file (put in place last); any others are its parts.
@@ -498,9 +537,9 @@ export async function commitPartition(
     createdAtMs: run.nowMs,
     ...options.counts,
   };
-  await store.put(manifestKey(table, item.partition, plan.compacted), Buffer.from(JSON.stringify(manifest)), 'application/json');
+  await putManifest(store, table, manifest);
   await options.afterManifest?.();
-  await putInPlace(store, table, manifest, staged);
+  await putInPlace(store, table, manifest, staged, run.publish ? { run, clock } : undefined);
   return { compacted: plan.compacted, files: staged.length, replaced: plan.replaced.length };
 }
 
@@ -510,6 +549,7 @@ export async function deleteReplaced(
   tables: readonly TableSchema[],
   input: { readonly run: CompactionRun; readonly partitions: readonly PartitionItem[]; readonly results: readonly PartitionOutcome[] },
   onPartition?: (item: PartitionItem, deleted: number) => void,
+  clock: () => number = Date.now,
 ): Promise<DeletedReplaced> {
   let deleted = 0;
   let manifestsDropped = 0;
@@ -519,6 +559,9 @@ export async function deleteReplaced(
     const dir = `${tablePrefix(table)}${item.partition}/`;
     await store.delete(plan.delete.map((f) => `${dir}${f}`));
     await store.delete(plan.dropManifests.map((m) => manifestKey(table, item.partition, m.compacted)));
+    // Published generations whose replaced files are now all gone: their manifests go a grace period from now.
+    const goneAt = publicationTime(input.run, clock);
+    for (const m of plan.retire ?? []) if (!plan.dropManifests.includes(m)) await putManifest(store, table, { ...m, replacedGoneAtMs: goneAt });
     deleted += plan.delete.length;
     manifestsDropped += plan.dropManifests.length;
     onPartition?.(item, plan.delete.length);

@@ -17,14 +17,16 @@
  * a grace period, delete the replaced files; a later run deletes manifests
  * whose replaced files are all gone.
  *
- * Readers that list a partition folder without reading manifests (Athena over
- * the Glue tables) cannot be served by any order of single-object writes and
- * deletes: the first step either adds the new file (rows twice) or removes an
- * old one (rows missing). For them a run *publishes* instead (docs/lake.md):
- * the compacted file goes into the partition folder itself
- * (`compacted-<generation>.parquet`), after the files it replaces were deleted,
- * so such a reader never counts a row twice; a publication interrupted between
- * the two is finished by the next run from its staged copy ({@link PartitionPlan.resume}).
+ * Readers that list a partition folder and read no manifest themselves
+ * (Athena over the Glue tables) read through a view that reads the manifests'
+ * contents instead ({@link snapshotAt}, `src/sql/exact-read.ts`): a run
+ * *publishes* (docs/lake.md): it writes the manifest, copies the compacted file
+ * into the partition folder itself (`compacted-<generation>.parquet`), then
+ * re-writes the manifest with the time it becomes visible ({@link CompactionManifest.visibleFromMs},
+ * a margin after the copy). A reader that started after that time sees the new
+ * file and not the files it replaces; one that started before sees the
+ * replaced files and not the new one. The replaced files are deleted a grace
+ * period (longer than any query) after that time.
  *
  * A reader takes a snapshot: it reads the manifests first, then lists the
  * files. A compacted file is live only when its manifest was read and the file
@@ -69,7 +71,17 @@ export interface CompactionManifest {
   readonly rows?: number;
   /** Rows dropped as duplicates of a natural key, when the engine reports them. */
   readonly duplicates?: number;
+  /**
+   * A published generation: from when readers that read through the exact-read
+   * view see it (ms since epoch; absent while its files are being put in place).
+   */
+  readonly visibleFromMs?: number;
+  /** A published generation: when the files it replaces were found deleted (its manifest is dropped a grace period later, once its own file is gone too). */
+  readonly replacedGoneAtMs?: number;
 }
+
+/** How long after its files are in place a published generation becomes visible: more than any clock skew between the writer and the query engine. */
+export const VISIBILITY_MARGIN_MS = 5_000;
 
 /** Every file of a manifest's generation. */
 export const generationFiles = (m: CompactionManifest): readonly string[] => [m.compacted, ...(m.parts ?? [])];
@@ -125,13 +137,37 @@ export function snapshotOf(listing: readonly string[], manifests: readonly Compa
   return { live, hidden };
 }
 
+/**
+ * What a reader that started at `asOfMs` sees of a published partition through
+ * the exact-read view (`src/sql/exact-read.ts`, the same rule in SQL): manifests
+ * visible at `asOfMs` hide the files they replace and show their own; any other
+ * compacted file is hidden. The listing and the manifests may have been read in
+ * any order, at any time after `asOfMs`.
+ */
+export function snapshotAt(listing: readonly string[], manifests: readonly CompactionManifest[], asOfMs: number): PartitionSnapshot {
+  const visible = manifests.filter((m) => m.visibleFromMs !== undefined && m.visibleFromMs <= asOfMs);
+  const shown = new Set(visible.flatMap(generationFiles));
+  const replaced = new Set(visible.flatMap((m) => m.replaced));
+  const live: string[] = [];
+  const hidden: string[] = [];
+  for (const f of listing) (!replaced.has(f) && (!isCompacted(f) || shown.has(f)) ? live : hidden).push(f);
+  return { live, hidden };
+}
+
+/** A partition's live files for a run: the published view's at the run's clock, else the manifest-reading snapshot's. */
+export function liveFilesOf(listing: readonly string[], manifests: readonly CompactionManifest[], o: { readonly publish?: boolean; readonly nowMs: number }): readonly string[] {
+  return (o.publish ? snapshotAt(listing, manifests, o.nowMs) : snapshotOf(listing, manifests)).live;
+}
+
 /** Options of {@link planPartition}. */
 export interface PlanOptions {
   readonly nowMs: number;
   /** A partition is closed once its hour ended this long ago. */
   readonly olderThanMs: number;
-  /** Replaced files are deleted this long after their compaction's manifest was written. */
+  /** Replaced files are deleted this long after their compaction's manifest was written (published: after it became visible). */
   readonly graceMs: number;
+  /** The run publishes for readers that read through the exact-read view ({@link snapshotAt}). */
+  readonly publish?: boolean;
 }
 
 /** What one run does to one partition. */
@@ -148,11 +184,13 @@ export interface PartitionPlan {
   /** Manifests to remove: their compacted file is gone (or was never written) and the grace period is over. */
   readonly dropManifests: readonly CompactionManifest[];
   /**
-   * A publication that deleted some of the files it replaces but did not put
-   * its file in place (a crash in between): it must be finished from its staged
-   * copy before anything else is merged, or those rows would be lost.
+   * A publication that is not visible yet (a crash or a failed step after its
+   * manifest): finished before anything else is merged, so that no second
+   * generation of the same files is ever visible beside it.
    */
   readonly resume?: CompactionManifest;
+  /** Published generations whose replaced files are all gone after this plan's deletes: their manifests record when ({@link CompactionManifest.replacedGoneAtMs}). */
+  readonly retire?: readonly CompactionManifest[];
 }
 
 /** The hour a partition path names, as ms since epoch of its end; undefined for another layout. */
@@ -175,14 +213,14 @@ export function generationTimeMs(compacted: string): number | undefined {
  * stream file that may hold re-put duplicates); delete what earlier runs replaced.
  */
 export function planPartition(partition: string, listing: readonly string[], manifests: readonly CompactionManifest[], o: PlanOptions): PartitionPlan {
+  if (o.publish) return planPublished(partition, listing, manifests, o);
   const { live } = snapshotOf(listing, manifests);
   const end = partitionEndMs(partition);
   const closed = end !== undefined && end <= o.nowMs - o.olderThanMs;
   const listed = new Set(listing);
-  const resume = manifests.find((m) => m.staged !== undefined && !listed.has(m.compacted) && m.replaced.some((f) => !listed.has(f)));
   const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
   const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
-  const needsMerge = closed && resume === undefined && (generations.size > 1 || live.some((f) => !isCompacted(f)));
+  const needsMerge = closed && (generations.size > 1 || live.some((f) => !isCompacted(f)));
   const graceOver = (ms: number | undefined) => ms !== undefined && ms <= o.nowMs - o.graceMs;
   const ripe = manifests.filter((m) => listed.has(m.compacted) && graceOver(m.createdAtMs));
   const byCompacted = new Map(manifests.map((m) => [m.compacted, m]));
@@ -195,6 +233,46 @@ export function planPartition(partition: string, listing: readonly string[], man
   const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
   const del = [...new Set([...replaced, ...orphans])].sort();
   const deleted = new Set(del);
-  const dropManifests = manifests.filter((m) => m !== resume && (!listed.has(m.compacted) || deleted.has(m.compacted)) && graceOver(m.createdAtMs));
-  return { merge: needsMerge ? [...live].sort() : [], delete: del, dropManifests, ...(resume ? { resume } : {}) };
+  const dropManifests = manifests.filter((m) => (!listed.has(m.compacted) || deleted.has(m.compacted)) && graceOver(m.createdAtMs));
+  return { merge: needsMerge ? [...live].sort() : [], delete: del, dropManifests };
+}
+
+/**
+ * {@link planPartition} for a published lake, read through the exact-read view
+ * ({@link snapshotAt}): a generation not yet visible is finished first, and none
+ * is merged while one is about to become visible (a second generation of the
+ * same files would show their rows twice); replaced files go a grace period
+ * after their generation became visible, and a manifest a grace period after
+ * the files it replaced are gone, once its own files are gone too.
+ */
+function planPublished(partition: string, listing: readonly string[], manifests: readonly CompactionManifest[], o: PlanOptions): PartitionPlan {
+  const end = partitionEndMs(partition);
+  const closed = end !== undefined && end <= o.nowMs - o.olderThanMs;
+  const listed = new Set(listing);
+  const graceOver = (ms: number | undefined) => ms !== undefined && ms <= o.nowMs - o.graceMs;
+  const resume = manifests.find((m) => m.visibleFromMs === undefined);
+  const visible = manifests.filter((m) => m.visibleFromMs !== undefined && m.visibleFromMs <= o.nowMs);
+  const settling = manifests.some((m) => m.visibleFromMs !== undefined && m.visibleFromMs > o.nowMs);
+  const { live } = snapshotAt(listing, manifests, o.nowMs);
+  const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
+  const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
+  const needsMerge = closed && resume === undefined && !settling && (generations.size > 1 || live.some((f) => !isCompacted(f)));
+  const ripe = visible.filter((m) => graceOver(m.visibleFromMs));
+  const owner = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m] as const)));
+  // A replaced compacted file goes only once the files it replaced are gone (see planPartition).
+  const stillCovering = (f: string) => (owner.get(f)?.replaced ?? []).some((r) => listed.has(r));
+  const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f));
+  const named = new Set(manifests.flatMap(generationFiles));
+  const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
+  const del = [...new Set([...replaced, ...orphans])].sort();
+  const gone = (f: string) => !listed.has(f) || del.includes(f);
+  const retire = visible.filter((m) => m.replacedGoneAtMs === undefined && m.replaced.every(gone));
+  const dropManifests = visible.filter((m) => generationFiles(m).every(gone) && graceOver(m.replacedGoneAtMs));
+  return {
+    merge: needsMerge ? [...live].sort() : [],
+    delete: del,
+    dropManifests,
+    ...(resume ? { resume } : {}),
+    ...(retire.length > 0 ? { retire } : {}),
+  };
 }

@@ -60,10 +60,13 @@ export interface CompactOptions {
   /** Test hook: runs between writing a partition's manifest and its compacted file. */
   readonly afterManifest?: (table: string, partition: string) => void | Promise<void>;
   /**
-   * Put compacted files into the partition folders, after deleting what they
-   * replace, as the cloud does for Athena (default false: `_compacted/`, exact for every local reader).
+   * Put compacted files into the partition folders and make their manifests
+   * visible after the copy, as the cloud does for Athena's exact-read views
+   * (default false: `_compacted/`, exact for every local reader).
    */
   readonly publish?: boolean;
+  /** The clock publication times are taken from (default the system clock; tests move it). */
+  readonly clock?: () => number;
   /** The lake as an object store (default: the files under `lakeRoot`); tests wrap it to watch every step. */
   readonly store?: ObjectStore;
 }
@@ -217,9 +220,15 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     [S.commit]: (i) => commit(i),
     [S.commitDerived]: (i) => commit(i),
     [S.deleteReplaced]: (i) =>
-      deleteReplaced(store, tables, i as Parameters<typeof deleteReplaced>[2], (item, deleted) => {
-        if (deleted > 0) statOf(item.table, item.partition).deleted += deleted;
-      }),
+      deleteReplaced(
+        store,
+        tables,
+        i as Parameters<typeof deleteReplaced>[2],
+        (item, deleted) => {
+          if (deleted > 0) statOf(item.table, item.partition).deleted += deleted;
+        },
+        o.clock,
+      ),
   };
   /** CompactPartition, CompactDerived: the statement on DuckDB. */
   async function runStatement(i: unknown): Promise<unknown> {
@@ -246,7 +255,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   async function commit(i: unknown): Promise<unknown> {
     const input = i as { run: CompactionRun; item: PartitionItem; plan: PartitionWork };
     const { item, plan } = input;
-    if (plan.action !== 'merge') return commitPartition(store, tables, input);
+    if (plan.action !== 'merge') return commitPartition(store, tables, input, o.clock ? { clock: o.clock } : {});
     const dir = partitionDir(item);
     const staged = join(lakeRoot, plan.staged, STAGED_FILE);
     const n = counts.get(staged) ?? { rows: 0, duplicates: 0 };
@@ -259,6 +268,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     g.bytesIn += fresh.reduce((a, f) => a + size(join(dir, f)), 0);
     const out = await commitPartition(store, tables, input, {
       counts: n,
+      ...(o.clock ? { clock: o.clock } : {}),
       ...(o.afterManifest ? { afterManifest: () => o.afterManifest!(item.table, item.partition) } : {}),
     });
     g.bytesOut = size(join(dir, out.compacted));
