@@ -90,7 +90,8 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     const seen: { rows: number; keys: number; folder: number }[] = [];
     const store = watched(new FileObjectStore(copy), async (_op, keys) => {
       now += 1_000;
-      if (keys.some((k) => k.includes('curated/trades/'))) seen.push({ ...(await exactTrades(copy, TABLES.trades!, clock())), folder: (await listedTrades(copy)).rows });
+      if (keys.some((k) => k.includes('curated/trades/')))
+        seen.push({ ...(await exactTrades(copy, TABLES.trades!, clock())), folder: (await listedTrades(copy)).rows });
     });
     // Act: a run, then one past the grace period (it deletes what the first replaced)
     const r = await compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store, clock });
@@ -122,16 +123,48 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     };
     // Act
     await expect(compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store: failing })).rejects.toThrow('connection reset');
-    const interrupted = await exactTrades(copy, TABLES.trades!, Date.now() + 60_000);
+    const interrupted = await exactTrades(copy, TABLES.trades!, LATER + 30_000);
     const resumed = await compactLake({ lakeRoot: copy, nowMs: LATER + 60_000, publish: true });
     const manifests = tablePartitions(copy, TABLES.trades!).flatMap((p) => readManifests(copy, TABLES.trades!, p));
     // Assess
     expect(interrupted).toEqual({ rows: f.before.trades, keys: f.before.trade_keys }); // nothing missing, nothing twice
-    expect(await exactTrades(copy, TABLES.trades!, Date.now() + 60_000)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(await exactTrades(copy, TABLES.trades!, LATER + 120_000)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
     expect(await counts(copy)).toEqual(f.before);
     expect(resumed.partitions).toBe(0); // finished from the staged copy, not merged again
     expect(manifests.length).toBeGreaterThan(0);
     expect(manifests.every((m) => m.visibleFromMs !== undefined)).toBe(true);
+  }, 120_000);
+
+  it('after kill -9 between a copy and its visibility the view is exact, and the next run finishes the publication', async () => {
+    // Prepare
+    const copy = copyLake(f.lake);
+    // Act: a child publishing that kills itself right after its second copy of a compacted trades file
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'compact-and-die.ts'), copy, String(LATER), '2', 'publish'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const pending = () =>
+      tablePartitions(copy, TABLES.trades!)
+        .flatMap((p) => readManifests(copy, TABLES.trades!, p))
+        .filter((m) => m.visibleFromMs === undefined);
+    const pendingAfterKill = pending().length;
+    // Readers use the runs' clock (dated ahead of the system's): a minute after the killed run's start, and after the reruns.
+    const afterKill = await exactTrades(copy, TABLES.trades!, LATER + 60_000);
+    const folderAfterKill = await listedTrades(copy);
+    await compactLake({ lakeRoot: copy, nowMs: LATER + 3_600_000, publish: true });
+    await compactLake({ lakeRoot: copy, nowMs: LATER + 7_200_000, publish: true });
+    // Assess
+    expect(child.signal).toBe('SIGKILL');
+    expect(pendingAfterKill).toBe(1);
+    expect(folderAfterKill.rows).toBeGreaterThan(f.before.trades!); // the copied file is in the folder beside the files it replaces
+    expect(afterKill).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(pending()).toEqual([]);
+    expect(await exactTrades(copy, TABLES.trades!, LATER + 7_260_000)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });
+    expect(await listedTrades(copy)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys }); // replaced files deleted after the grace period
+    expect(await counts(copy)).toEqual(f.before);
   }, 120_000);
 });
 

@@ -494,7 +494,11 @@ async function resumePublication(store: ObjectStore, table: TableSchema, key: st
     await putManifest(store, table, { ...m, visibleFromMs: publicationTime(run, clock) + VISIBILITY_MARGIN_MS });
     return { compacted: m.compacted, files: generationFiles(m).length, replaced: m.replaced.length };
   }
-  await store.delete(generationFiles(m).filter((f) => listed.has(f)).map((f) => `${dir}${f}`));
+  await store.delete(
+    generationFiles(m)
+      .filter((f) => listed.has(f))
+      .map((f) => `${dir}${f}`),
+  );
   await store.delete([key]);
   return { compacted: m.compacted, files: 0, replaced: 0 };
 }

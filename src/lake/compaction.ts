@@ -155,7 +155,11 @@ export function snapshotAt(listing: readonly string[], manifests: readonly Compa
 }
 
 /** A partition's live files for a run: the published view's at the run's clock, else the manifest-reading snapshot's. */
-export function liveFilesOf(listing: readonly string[], manifests: readonly CompactionManifest[], o: { readonly publish?: boolean; readonly nowMs: number }): readonly string[] {
+export function liveFilesOf(
+  listing: readonly string[],
+  manifests: readonly CompactionManifest[],
+  o: { readonly publish?: boolean; readonly nowMs: number },
+): readonly string[] {
   return (o.publish ? snapshotAt(listing, manifests, o.nowMs) : snapshotOf(listing, manifests)).live;
 }
 

@@ -1,12 +1,25 @@
-/** Test helper: compacts a lake and kills itself with SIGKILL between the Nth manifest and its commit. */
+/**
+ * Test helper: compacts a lake and kills itself with SIGKILL between the Nth
+ * manifest and its commit; with `publish`, right after the Nth copy of a
+ * compacted trades file into its partition folder (before its manifest is visible).
+ */
+import type { ObjectStore } from '../../src/lake/object-store.js';
 import { compactLake } from '../../src/local/compaction.js';
+import { FileObjectStore } from '../../src/local/file-object-store.js';
 
-const [lakeRoot, nowMs, nth] = process.argv.slice(2);
+const [lakeRoot, nowMs, nth, mode] = process.argv.slice(2);
 let n = 0;
-await compactLake({
-  lakeRoot: lakeRoot!,
-  nowMs: Number(nowMs),
-  afterManifest: () => {
-    if (++n === Number(nth)) process.kill(process.pid, 'SIGKILL');
-  },
-});
+const die = () => {
+  if (++n === Number(nth)) process.kill(process.pid, 'SIGKILL');
+};
+if (mode === 'publish') {
+  const store: ObjectStore = new FileObjectStore(lakeRoot!);
+  const copy = store.copy.bind(store);
+  store.copy = async (from, to, t) => {
+    await copy(from, to, t);
+    if (to.startsWith('curated/trades/')) die();
+  };
+  await compactLake({ lakeRoot: lakeRoot!, nowMs: Number(nowMs), publish: true, store });
+} else {
+  await compactLake({ lakeRoot: lakeRoot!, nowMs: Number(nowMs), afterManifest: die });
+}

@@ -273,10 +273,24 @@ type PublishedOp =
   | { kind: 'read'; manifestsAfter: number; listAfter: number };
 
 describe('published compaction (readers of the exact-read view)', () => {
-  it('records when a generation\'s replaced files are gone, and drops its manifest only a grace period later, once its own file is gone', () => {
+  it("records when a generation's replaced files are gone, and drops its manifest only a grace period later, once its own file is gone", () => {
     // Prepare: g1 replaced a and b; g2 replaced g1's file; both visible long ago
-    const g1: CompactionManifest = { table: 't', partition: PARTITION, compacted: 'compacted-000000000000001-a.parquet', replaced: ['a.parquet', 'b.parquet'], createdAtMs: 1, visibleFromMs: 10 };
-    const g2: CompactionManifest = { table: 't', partition: PARTITION, compacted: 'compacted-000000000000002-a.parquet', replaced: [g1.compacted], createdAtMs: 2, visibleFromMs: 20 };
+    const g1: CompactionManifest = {
+      table: 't',
+      partition: PARTITION,
+      compacted: 'compacted-000000000000001-a.parquet',
+      replaced: ['a.parquet', 'b.parquet'],
+      createdAtMs: 1,
+      visibleFromMs: 10,
+    };
+    const g2: CompactionManifest = {
+      table: 't',
+      partition: PARTITION,
+      compacted: 'compacted-000000000000002-a.parquet',
+      replaced: [g1.compacted],
+      createdAtMs: 2,
+      visibleFromMs: 20,
+    };
     const o = { nowMs: PARTITION_END_MS + 1_000, olderThanMs: 0, graceMs: 100, publish: true };
     // Act
     const first = planPartition(PARTITION, ['a.parquet', 'b.parquet', g1.compacted, g2.compacted], [g1, g2], o);
@@ -297,7 +311,14 @@ describe('published compaction (readers of the exact-read view)', () => {
 
   it('does not record a generation as retired while a file it replaces is still listed', () => {
     // Prepare: g replaced a, whose grace period is not over
-    const g: CompactionManifest = { table: 't', partition: PARTITION, compacted: 'compacted-000000000000001-a.parquet', replaced: ['a.parquet'], createdAtMs: 1, visibleFromMs: PARTITION_END_MS + 950 };
+    const g: CompactionManifest = {
+      table: 't',
+      partition: PARTITION,
+      compacted: 'compacted-000000000000001-a.parquet',
+      replaced: ['a.parquet'],
+      createdAtMs: 1,
+      visibleFromMs: PARTITION_END_MS + 950,
+    };
     const o = { nowMs: PARTITION_END_MS + 1_000, olderThanMs: 0, graceMs: 100, publish: true };
     // Act
     const plan = planPartition(PARTITION, ['a.parquet', g.compacted], [g], o);
