@@ -148,6 +148,21 @@ export const configSchema = z
     evaluationSchedule: scheduleExpr.default(SCHEDULES.dailyEvaluation),
     /** Lake compaction of closed hour partitions (the compaction state machine), hourly by default. */
     compactionSchedule: scheduleExpr.default(SCHEDULES.compaction),
+    /**
+     * Minutes a compaction waits after a generation becomes visible before it
+     * deletes the files the generation replaced: longer than any Athena query
+     * that listed them can still run. Athena's DML query timeout is a service
+     * quota of 30 minutes by default; raise this with the quota.
+     */
+    compactionGraceMinutes: z.coerce
+      .number()
+      .int()
+      .min(31, {
+        message:
+          'must exceed the Athena DML query timeout (a service quota, 30 minutes by default) by at least a minute: a query that listed the replaced files may still read them until then',
+      })
+      .max(10080)
+      .default(45),
     scheduleTimeZone: z
       .string()
       .refine(

@@ -7,6 +7,7 @@
  * Layout: `s3://<lake bucket>/<zone>/<table>/dt=yyyy-MM-dd/hour=HH/<file>.parquet`.
  */
 import type { TableSchema } from '../src/lake/table-schema.js';
+import { manifestTablePrefix } from '../src/lake/compaction.js';
 import { tablePrefix } from '../src/lake/layout.js';
 
 /** Key prefix of a table inside the lake bucket, e.g. `curated/trades/` (the same the writers use), and the zones. */
@@ -29,13 +30,19 @@ export function tableLocation(bucketName: string, table: Pick<TableSchema, 'zone
   return `s3://${bucketName}/${tablePrefix(table)}`;
 }
 
+/** Location of a table's compaction manifests, e.g. `s3://bucket/_compaction/curated/trades/` (partitioned like the table). */
+export function manifestLocation(bucketName: string, table: Pick<TableSchema, 'zone' | 'name'>): string {
+  return `s3://${bucketName}/${manifestTablePrefix(table)}`;
+}
+
 /**
  * Partition projection table properties for the standard `dt` / `hour`
- * partitioning (none for an unpartitioned table, e.g. a small dimension).
- * Throws when a table is partitioned differently, so a new schema cannot
- * silently get a projection that does not match its paths.
+ * partitioning under `location` (a `s3://…/` prefix ending in `/`: the table's
+ * own, or its manifests'); none for an unpartitioned table, e.g. a small
+ * dimension. Throws when a table is partitioned differently, so a new schema
+ * cannot silently get a projection that does not match its paths.
  */
-export function projectionParameters(bucketName: string, table: TableSchema): Record<string, string> {
+export function projectionParameters(location: string, table: TableSchema): Record<string, string> {
   const keys = table.partitionKeys.map((k) => `${k.name}:${k.type}`).join(',');
   if (keys === '') return {};
   if (keys !== 'dt:string,hour:int') {
@@ -51,6 +58,6 @@ export function projectionParameters(bucketName: string, table: TableSchema): Re
     'projection.hour.type': 'integer',
     'projection.hour.range': '0,23',
     'projection.hour.digits': '2',
-    'storage.location.template': `${tableLocation(bucketName, table)}dt=\${dt}/hour=\${hour}/`,
+    'storage.location.template': `${location}dt=\${dt}/hour=\${hour}/`,
   };
 }

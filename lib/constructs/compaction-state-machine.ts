@@ -12,7 +12,9 @@
  *
  * - lambda:InvokeFunction on the four functions;
  * - athena:StartQueryExecution/GetQueryExecution/StopQueryExecution on the workgroup;
- * - Glue: read the catalog, the database and the compactable tables (nothing else);
+ * - Glue: read the catalog, the files database and the physical compactable
+ *   tables in it (nothing else): the statements run there, on the tables
+ *   themselves, not on the exact-read views of the main database;
  * - S3, which Athena uses with the caller's credentials: read the compactable
  *   tables' objects, write the staging prefix `_compaction/runs/`, and the
  *   workgroup's result prefix of the results bucket;
@@ -20,10 +22,15 @@
  *
  * The list and plan functions only list the lake and read manifests; the
  * commit function writes manifests, copies staged files into the compactable
- * tables and deletes what they replace; the delete function deletes.
+ * tables and deletes what they replace; the delete function deletes, and puts
+ * a table's manifest again when its replaced files are gone.
+ *
+ * The schedule passes `graceMs` (`compactionGraceMinutes`): replaced files are
+ * deleted only when no Athena query that listed them before their generation
+ * became visible can still run.
  */
-import { ArnFormat, Duration, Stack, TimeZone } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration, TimeZone } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -32,8 +39,10 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { COMPACTION_COMMENT, COMPACTION_TIMEOUT, compactionDefinition } from '../../src/adapters/workflows/compaction-workflow.js';
 import { compactableTables } from '../../src/catalog.js';
-import { COMPACTION_MANIFEST_PREFIX } from '../../src/lake/compaction.js';
+import { COMPACTION_MANIFEST_PREFIX, manifestTablePrefix } from '../../src/lake/compaction.js';
 import { COMPACTION_RUNS_PREFIX } from '../../src/lake/compaction-steps.js';
+import { filesDatabaseName } from '../catalog/exact-read-views.js';
+import { grantLakeRead } from '../catalog/lake-read-grants.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { tablePrefix } from '../lake-layout.js';
 import { COMPACTION_ENTRIES } from '../paths.js';
@@ -77,7 +86,6 @@ export class CompactionStateMachine extends Construct {
     super(scope, id);
     const { config, lakeBucket: lake } = props;
     const prefix = namePrefix(config);
-    const stack = Stack.of(this);
     const environment = { LAKE_BUCKET: lake.bucketName, COMPACTION_MAX_CONCURRENCY: String(COMPACTION_MAX_CONCURRENCY) };
     const fn = (name: keyof typeof COMPACTION_ENTRIES, description: string, timeout: Duration) =>
       new TicklakeFunction(this, name, {
@@ -130,6 +138,13 @@ export class CompactionStateMachine extends Construct {
         `lake bucket: the ${table.name} table, whose partitions the compacted file replaces (copied in, replaced files deleted)`,
       );
       objects(deleteRole, lake, keys, ['s3:DeleteObject'], `lake bucket: the ${table.name} table, whose replaced files are deleted after the grace period`);
+      objects(
+        deleteRole,
+        lake,
+        `${manifestTablePrefix(table)}*`,
+        ['s3:PutObject'],
+        `lake bucket: the ${table.name} table's compaction manifests, put again to record that a generation's replaced files are gone`,
+      );
     }
 
     // The state machine's role: exact grants only (see the file comment).
@@ -142,19 +157,14 @@ export class CompactionStateMachine extends Construct {
       athenaResultsPrefix: props.athenaResultsPrefix,
     });
     const role = this.role;
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-          ...tables.map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${t.name}` })),
-        ],
-      }),
-    );
-    for (const table of tables) {
-      objects(role, lake, `${tablePrefix(table)}*`, ['s3:GetObject'], `lake bucket: Athena reads the ${table.name} table with the caller credentials`);
-    }
+    // Its statements name the physical tables (with "$path"), which only the files database has.
+    grantLakeRead(role, {
+      databaseName: props.databaseName,
+      lakeBucket: lake,
+      relations: tables.map((t) => t.name),
+      through: 'files',
+      reader: "the compaction's statements (the physical tables of the files database)",
+    });
     objects(
       role,
       lake,
@@ -174,7 +184,7 @@ export class CompactionStateMachine extends Construct {
         commit: this.functions.commit.function,
         deleteReplaced: this.functions.delete.function,
         workGroup: props.workGroupName,
-        database: props.databaseName,
+        database: filesDatabaseName(props.databaseName),
       }),
       timeout: COMPACTION_TIMEOUT,
       role,
@@ -192,6 +202,7 @@ export class CompactionStateMachine extends Construct {
           trigger: 'compaction',
           scheduledTime: scheduler.ContextAttribute.scheduledTime,
           lookbackDays: SCHEDULED_LOOKBACK_DAYS,
+          graceMs: config.compactionGraceMinutes * 60_000,
         }),
         deadLetterQueue: props.deadLetterQueue,
         retryAttempts: 3,

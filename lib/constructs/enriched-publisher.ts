@@ -10,25 +10,25 @@
  * of every scheduled stream function ({@link addScheduledStreamFunction}); one
  * tick runs at a time (reserved concurrency 1: one writer of the state).
  *
- * Grants, nothing else of the data: Athena on the ticklake workgroup; Glue
- * read of the database and of the tables the chosen sources' queries read,
- * and `GetObject` under those tables' prefixes (Athena reads the files with
- * the caller's credentials); the workgroup's result prefix; `GetObject` and
+ * Grants, nothing else of the data: Athena on the ticklake workgroup; what
+ * an Athena reader of the tables the chosen sources' queries read needs
+ * ({@link grantLakeRead}: Glue reads of them and of what their exact-read
+ * views read, `GetObject` under their prefixes and their manifests'); the
+ * workgroup's result prefix; `GetObject` and
  * `PutObject` on the one state object and `ListBucket` of that key only (so a
  * first tick reads "no state" as 404, not 403).
  */
 import { join } from 'node:path';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLES } from '../../src/catalog.js';
 import { ENRICHED_RESULT_SOURCES, type EnrichedResultSource } from '../../src/enriched/lake-queries.js';
+import { grantLakeRead } from '../catalog/lake-read-grants.js';
 import type { TicklakeConfig } from '../config.js';
-import { tablePrefix } from '../lake-layout.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { grantBucketLevel, grantObjects } from './athena-workflow.js';
 import { addScheduledStreamFunction } from './scheduled-stream-function.js';
@@ -72,7 +72,7 @@ export class EnrichedPublisher extends Construct {
     super(scope, id);
     const sources = [...new Set(props.sources)];
     if (sources.length === 0) throw new Error('the enriched publisher needs at least one source (engagement, viewing)');
-    const tables = [...new Set(sources.flatMap((s) => ENRICHED_RESULT_SOURCES[s].reads))].map((name) => TABLES[name]!);
+    const tables = [...new Set(sources.flatMap((s) => ENRICHED_RESULT_SOURCES[s].reads))];
     const kinds = sources.map((s) => ENRICHED_RESULT_SOURCES[s].kind);
     const made = addScheduledStreamFunction(this, {
       config: props.config,
@@ -111,24 +111,12 @@ export class EnrichedPublisher extends Construct {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
       resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
     });
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-      resourceArns: [
-        stack.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
-        stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-        ...tables.map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${t.name}` })),
-      ],
+    grantLakeRead(role, {
+      databaseName: props.databaseName,
+      lakeBucket: props.lakeBucket,
+      relations: tables,
+      reader: "the enriched publisher's closed-result queries",
     });
-    for (const t of tables)
-      grantObjects(
-        role,
-        props.lakeBucket,
-        `${tablePrefix(t)}*`,
-        ['s3:GetObject'],
-        `lake bucket: the ${t.name} table, whose dt=/hour= partitions are open-ended (read only)`,
-      );
-    grantBucketLevel(role, props.lakeBucket, ['s3:ListBucket', 's3:GetBucketLocation']);
     grantObjects(
       role,
       props.athenaResultsBucket,

@@ -24,7 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, DefaultStackSynthesizer, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, DefaultStackSynthesizer, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -38,17 +38,13 @@ import { DASHBOARD_TOKEN_HEADER } from '../../src/adapters/aws/cognito-auth.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
 import { bucketDefaults } from '../constructs/bucket-defaults.js';
 import { TicklakeFunction } from '../constructs/ticklake-function.js';
-import { DERIVED_VIEWS } from '../catalog/derived-views.js';
-import { tablePrefix } from '../lake-layout.js';
+import { grantLakeRead } from '../catalog/lake-read-grants.js';
 import { acknowledge, grantObjectKeys, wildcardResourceFinding } from '../nag.js';
 import { DASHBOARD_API_ENTRY, DASHBOARD_ASSETS_DIR, UPLOT_DIST_DIR } from '../paths.js';
 import { ATHENA_RESULTS_PREFIX } from './catalog-stack.js';
 
 /** The uPlot files the page loads from `/vendor/`. */
 export const UPLOT_FILES = ['uPlot.iife.min.js', 'uPlot.min.css'] as const;
-
-/** The lake tables with files (views have none: they read these). */
-export const DASHBOARD_FILE_TABLES = Object.values(TABLES).filter((t) => !DERIVED_VIEWS[t.name]);
 
 export interface DashboardStackProps extends StackProps {
   readonly config: TicklakeConfig;
@@ -265,7 +261,8 @@ export class DashboardStack extends Stack {
 
   /**
    * The panel queries with Athena as the function: the query API on the one
-   * workgroup, Glue read of the database and the lake's tables and views, the
+   * workgroup, Glue read of the lake's tables and views (with what the
+   * exact-read views read: physical tables, manifest tables, manifests), the
    * tables' files (Athena reads them with the caller's credentials), listing
    * the lake (files per partition) and the workgroup's result prefix.
    */
@@ -278,26 +275,12 @@ export class DashboardStack extends Stack {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
       resourceArns: [this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
     });
-    const relations = [...Object.keys(TABLES), ...Object.keys(NAMED_VIEWS)];
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-      resourceArns: [
-        this.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
-        this.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-        ...relations.map((name) => this.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${name}` })),
-      ],
+    grantLakeRead(role, {
+      databaseName: props.databaseName,
+      lakeBucket: lake,
+      relations: [...Object.keys(TABLES), ...Object.keys(NAMED_VIEWS)],
+      reader: "the dashboard's panel queries",
     });
-    for (const table of DASHBOARD_FILE_TABLES) {
-      grantObjectKeys(
-        role,
-        lake,
-        `${tablePrefix(table)}*`,
-        ['s3:GetObject'],
-        `Athena reads a panel query's files with the caller's credentials: GetObject only under the ${table.name} table prefix (${tablePrefix(table)}), whose dt=/hour= partitions are open-ended; no write, no other prefix`,
-      );
-    }
-    iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:ListBucket', 's3:GetBucketLocation'], resourceArns: [lake.bucketArn] });
     grantObjectKeys(
       role,
       results,

@@ -34,6 +34,7 @@ import { CHAMPION_CHANGES, MODEL_EVALUATIONS, MODELS, PREDICTIONS } from '../../
 import type { EnrichedResultSource } from '../../src/enriched/lake-queries.js';
 import type { AslDefinition } from '../../src/orchestration/asl.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
+import { grantLakeRead } from '../catalog/lake-read-grants.js';
 import { BackfillStateMachine } from '../constructs/backfill-state-machine.js';
 import { CompactionStateMachine } from '../constructs/compaction-state-machine.js';
 import { EnrichedPublisher } from '../constructs/enriched-publisher.js';
@@ -521,9 +522,9 @@ export class OrchestrationStack extends Stack {
 
   /**
    * Querying `bars_1m` with Athena as the function: the query API on the one
-   * workgroup, Glue read of the database and the two bar tables, the
-   * `bar_partials` files (Athena reads them with the caller's credentials) and
-   * the workgroup's result prefix.
+   * workgroup, Glue read of the two bar tables (with what the `bar_partials`
+   * exact-read view reads), the `bar_partials` files and manifests (Athena
+   * reads them with the caller's credentials) and the workgroup's result prefix.
    */
   private grantAthena(fn: TicklakeFunction, lake: s3.IBucket, results: s3.IBucket, props: OrchestrationStackProps): void {
     const workGroupArn = this.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName });
@@ -532,27 +533,11 @@ export class OrchestrationStack extends Stack {
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
       resourceArns: [workGroupArn],
     });
-    iam.Grant.addToPrincipal({
-      grantee: fn.role,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-      resourceArns: [
-        this.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
-        this.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-        ...BAR_TABLES.map((t) => this.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${t.name}` })),
-      ],
-    });
-
-    grantObjectKeys(
-      fn.role,
-      lake,
-      `${tablePrefix(BAR_PARTIALS)}*`,
-      ['s3:GetObject'],
-      `Athena reads the files of a query with the caller's credentials: GetObject only under the ${BAR_PARTIALS.name} table prefix (${tablePrefix(BAR_PARTIALS)}, the files behind the ${BARS_1M.name} view), whose dt=/hour= partitions are open-ended`,
-    );
-    iam.Grant.addToPrincipal({
-      grantee: fn.role,
-      actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-      resourceArns: [lake.bucketArn],
+    grantLakeRead(fn.role, {
+      databaseName: props.databaseName,
+      lakeBucket: lake,
+      relations: BAR_TABLES.map((t) => t.name),
+      reader: `the ${BARS_1M.name} queries (the ${BARS_1M.name} view reads ${BAR_PARTIALS.name})`,
     });
 
     grantObjectKeys(

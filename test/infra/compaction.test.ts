@@ -36,15 +36,19 @@ const fn = (step: string) => {
   return { roleId: f.props.Role['Fn::GetAtt'][0] as string, arn: String(ev({ 'Fn::GetAtt': [f.id, 'Arn'] })) };
 };
 const tablePrefixes = () => compactableTables().map((t) => `${LAKE}/${t.zone}/${t.name}/*`);
+const manifestPrefixes = () =>
+  compactableTables()
+    .map((t) => `${LAKE}/_compaction/${t.zone}/${t.name}/*`)
+    .sort();
 
 describe('compaction state machine as synthesized (orchestration stack)', () => {
-  it('is the definition the local runtime runs, with the deployed functions, workgroup and database', () => {
+  it('is the definition the local runtime runs, with the deployed functions, workgroup and files database', () => {
     // Prepare
     const { definition } = stateMachineNamed(template(), NAME);
     // Act: the deployed document with the local placeholders put back
     let text = JSON.stringify(definition);
     for (const step of STEPS) text = text.replaceAll(fn(step).arn, `arn:aws:lambda:us-east-1:000000000000:function:ticklake-local-compaction-${step}`);
-    text = text.replaceAll('"ticklake-dev"', '"ticklake-local"').replaceAll('"ticklake_dev"', '"ticklake_local"');
+    text = text.replaceAll('"ticklake-dev"', '"ticklake-local"').replaceAll('"ticklake_dev_files"', '"ticklake_local"');
     // Assess
     expect(JSON.parse(text)).toStrictEqual(localCompactionDefinition());
     expect(text).not.toMatch(/JSONata|QueryLanguage/);
@@ -64,15 +68,17 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     expect(tasks[S.commit]!.Resource).toBe(fn('commit').arn);
     expect(tasks[S.compact]).toMatchObject({
       Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
-      Parameters: { 'QueryString.$': '$.plan.sql.compact', WorkGroup: 'ticklake-dev', QueryExecutionContext: { Database: 'ticklake_dev' } },
+      Parameters: { 'QueryString.$': '$.plan.sql.compact', WorkGroup: 'ticklake-dev', QueryExecutionContext: { Database: 'ticklake_dev_files' } },
     });
+    // Its statements name the physical tables and "$path": the files database, not the views of the main one.
+    expect(tasks[S.compactDerived]!.Parameters.QueryExecutionContext).toEqual({ Database: 'ticklake_dev_files' });
     expect(tasks[S.compact]!.Retry).toEqual([expect.objectContaining({ ErrorEquals: ['Athena.TooManyRequestsException'] })]);
     expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.listed.partitions', MaxConcurrencyPath: '$.listed.run.maxConcurrency' });
     for (const step of [S.plan, S.compact, S.commit, S.compactDerived, S.commitDerived]) expect(tasks[step]!.Catch[0].Next, step).toBe(S.partitionFailed);
     expect(props).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL' } });
   });
 
-  it('starts on its configurable schedule over the last two days, with retries and the dead-letter queue', () => {
+  it('starts on its configurable schedule over the last two days with the grace period, with retries and the dead-letter queue', () => {
     // Prepare
     const schedules = resourcesOf(template(), 'AWS::Scheduler::Schedule').filter(([, s]) => s.Properties.Name === NAME);
     // Act
@@ -80,7 +86,12 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     // Assess
     expect(schedules).toHaveLength(1);
     expect(s.ScheduleExpression).toBe('rate(30 minutes)');
-    expect(JSON.parse(s.Target.Input)).toEqual({ trigger: 'compaction', scheduledTime: '<aws.scheduler.scheduled-time>', lookbackDays: 2 });
+    expect(JSON.parse(s.Target.Input)).toEqual({
+      trigger: 'compaction',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      lookbackDays: 2,
+      graceMs: 45 * 60_000,
+    });
     expect(s.Target.RetryPolicy.MaximumRetryAttempts).toBe(3);
     expect(s.Target.DeadLetterConfig.Arn).toBeDefined();
     expect(buildApp().config.compactionSchedule).toBe(SCHEDULES.compaction);
@@ -94,7 +105,10 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     // Assess
     expect(g['lambda:InvokeFunction']).toEqual(STEPS.map((s) => fn(s).arn).sort());
     expect(g['athena:StartQueryExecution']).toEqual([`arn:aws:athena:${FAKE_REGION}:${FAKE_ACCOUNT}:workgroup/ticklake-dev`]);
-    expect(g['glue:GetTable']).toContain(`arn:aws:glue:${FAKE_REGION}:${FAKE_ACCOUNT}:table/ticklake_dev/trades`);
+    const glue = `arn:aws:glue:${FAKE_REGION}:${FAKE_ACCOUNT}`;
+    expect(g['glue:GetTable']).toEqual(
+      [`${glue}:catalog`, `${glue}:database/ticklake_dev_files`, ...compactableTables().map((t) => `${glue}:table/ticklake_dev_files/${t.name}`)].sort(),
+    );
     expect(g['glue:CreateTable']).toBeUndefined();
     expect(g['s3:GetObject']).toEqual([...tablePrefixes(), `${LAKE}/_compaction/runs/*`, `${RESULTS}/athena/*`].sort());
     expect(g['s3:PutObject']).toEqual([`${LAKE}/_compaction/runs/*`, `${RESULTS}/athena/*`].sort());
@@ -114,7 +128,8 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     }
     expect(roles.commit!['s3:PutObject']).toEqual([`${LAKE}/_compaction/*`, ...tablePrefixes()].sort());
     expect(roles.commit!['s3:DeleteObject']).toEqual([`${LAKE}/_compaction/*`, ...tablePrefixes()].sort());
-    expect(roles.delete!['s3:PutObject']).toBeUndefined();
+    // The delete function puts a manifest again once its generation's replaced files are gone.
+    expect(roles.delete!['s3:PutObject']).toEqual(manifestPrefixes());
     expect(roles.delete!['s3:DeleteObject']).toEqual([`${LAKE}/_compaction/*`, ...tablePrefixes()].sort());
     expect(tablePrefixes()).not.toContain(`${LAKE}/curated/bars_1m/*`);
   });

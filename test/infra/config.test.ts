@@ -65,6 +65,19 @@ describe('configuration from CDK context', () => {
     expect(problems({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:bundling-stacks': [], 'ticklake:nagAcknowledgements': 'off' })).toEqual([]);
   });
 
+  it('keeps replaced files longer than any Athena query can run: compactionGraceMinutes, 45 by default, at least 31', () => {
+    // Prepare / Act
+    const defaults = parseConfig(CDK_JSON_CONTEXT);
+    const given = parseConfig({ compactionGraceMinutes: '90' });
+    const tooShort = problems({ compactionGraceMinutes: '30' });
+    // Assess
+    expect(defaults.compactionGraceMinutes).toBe(45);
+    expect(given.compactionGraceMinutes).toBe(90);
+    expect(tooShort).toHaveLength(1);
+    expect(tooShort[0]).toMatch(/^compactionGraceMinutes: must exceed the Athena DML query timeout .*30 minutes by default.* \(given: "30"\)$/);
+    expect(problems({ compactionGraceMinutes: '45.5' })[0]).toMatch(/^compactionGraceMinutes: /);
+  });
+
   it('validates schedule expressions and time zones', () => {
     expect(scheduleExpressionProblem('cron(0 3 ? * MON *)')).toBeUndefined();
     expect(scheduleExpressionProblem('cron(30 4 * * ? *)')).toBeUndefined();

@@ -7,8 +7,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config.js';
-import { DASHBOARD_FILE_TABLES } from '../../lib/stacks/dashboard-stack.js';
+import { DERIVED_VIEWS } from '../../lib/catalog/derived-views.js';
 import { tablePrefix } from '../../lib/lake-layout.js';
+import { compactableTables, TABLES } from '../../src/catalog.js';
 import { type BuiltApp, CDK_JSON_CONTEXT, actionsOf, buildApp, evaluate, policyStatements, resourcesOf } from './helpers.js';
 
 let off: BuiltApp;
@@ -171,16 +172,29 @@ describe('dashboard on', () => {
     for (const a of actions) expect(a).not.toMatch(/\*/);
     expect(withAction('athena:StartQueryExecution').flatMap((s) => s.resources)).toEqual([expect.stringMatching(/:workgroup\/ticklake-dev$/)]);
     const getObject = withAction('s3:GetObject').flatMap((s) => s.resources);
-    for (const t of DASHBOARD_FILE_TABLES)
+    // The tables' files, and the manifests the exact-read views of the compactable tables read.
+    const lakeKeys = [
+      ...Object.values(TABLES)
+        .filter((t) => !DERIVED_VIEWS[t.name])
+        .map((t) => `${tablePrefix(t)}*`),
+      ...compactableTables().map((t) => `_compaction/${tablePrefix(t)}*`),
+    ];
+    for (const k of lakeKeys)
       expect(
-        getObject.some((r) => r.endsWith(`/${tablePrefix(t)}*`)),
-        t.name,
-      ).toBe(true);
-    expect(getObject.filter((r) => !DASHBOARD_FILE_TABLES.some((t) => r.endsWith(`/${tablePrefix(t)}*`)) && !r.endsWith('/athena/*'))).toEqual([]);
+        getObject.filter((r) => r.endsWith(`-lake-123456789012-us-east-1/${k}`)),
+        k,
+      ).toHaveLength(1);
+    expect(getObject.filter((r) => !lakeKeys.some((k) => r.endsWith(`/${k}`)) && !r.endsWith('/athena/*'))).toEqual([]);
     // Writes only under the workgroup's result prefix.
     expect(withAction('s3:PutObject').flatMap((s) => s.resources)).toEqual([expect.stringMatching(/\/athena\/\*$/)]);
     const glue = withAction('glue:GetTable').flatMap((s) => s.resources);
     expect(glue.some((r) => r.endsWith(':table/ticklake_dev/trades'))).toBe(true);
+    for (const name of ['trades', 'trades_manifests'])
+      expect(
+        glue.some((r) => r.endsWith(`:table/ticklake_dev_files/${name}`)),
+        name,
+      ).toBe(true);
+    expect(glue.some((r) => r.endsWith(':database/ticklake_dev_files'))).toBe(true);
     expect(glue.some((r) => r.endsWith('/*'))).toBe(false);
   });
 

@@ -101,7 +101,7 @@ describe('enriched publisher: engagement and viewing', () => {
     expect(on.stacks.orchestration.dependencies).toContain(on.stacks.ingestion);
   });
 
-  it('its role: PutRecords on the enriched stream only, Athena on the workgroup, Glue and S3 reads of the tables it queries, its one state object, its dead-letter queue; nothing else', () => {
+  it('its role: PutRecords on the enriched stream only, Athena on the workgroup, Glue and S3 reads of the tables it queries (views, files, manifests), its one state object, its dead-letter queue; nothing else', () => {
     // Prepare
     const t = on.template(on.stacks.orchestration);
     // Act
@@ -131,18 +131,21 @@ describe('enriched publisher: engagement and viewing', () => {
     expect(grants['kinesis:PutRecords']).toEqual([ENRICHED_ARN]);
     expect(grants['athena:StartQueryExecution']).toEqual([`arn:aws:athena:${FAKE_REGION}:${FAKE_ACCOUNT}:workgroup/ticklake-dev`]);
     const glue = `arn:aws:glue:${FAKE_REGION}:${FAKE_ACCOUNT}`;
+    // Each table is an exact-read view: with it, its physical table and manifest table, its files and manifests.
+    const read = ['engagement_events', 'engagement_partials', 'viewing_events'];
     expect(grants['glue:GetTable']).toEqual(
       [
         `${glue}:catalog`,
         `${glue}:database/ticklake_dev`,
-        `${glue}:table/ticklake_dev/engagement_events`,
-        `${glue}:table/ticklake_dev/engagement_partials`,
-        `${glue}:table/ticklake_dev/viewing_events`,
+        `${glue}:database/ticklake_dev_files`,
+        ...read.flatMap((t) => [`${glue}:table/ticklake_dev/${t}`, `${glue}:table/ticklake_dev_files/${t}`, `${glue}:table/ticklake_dev_files/${t}_manifests`]),
       ].sort(),
     );
     const gets = grants['s3:GetObject']!;
+    const keys = ['curated/engagement_events/', 'aggregate/engagement_partials/', 'curated/viewing_events/'];
     expect(gets.filter((r) => r.includes('lake'))).toEqual(
-      ['curated/engagement_events/*', 'aggregate/engagement_partials/*', 'curated/viewing_events/*']
+      keys
+        .flatMap((k) => [`${k}*`, `_compaction/${k}*`])
         .map((k) => `arn:aws:s3:::ticklake-dev-lake-${FAKE_ACCOUNT}-${FAKE_REGION}/${k}`)
         .sort(),
     );
@@ -156,9 +159,11 @@ describe('enriched publisher: engagement and viewing', () => {
 
   it('with viewing only: reads viewing_events only', () => {
     const grants = dataGrants(publisher(viewingOnly.template(viewingOnly.stacks.orchestration)).statements);
-    expect(grants['glue:GetTable']!.filter((r) => r.includes(':table/'))).toEqual([
-      `arn:aws:glue:${FAKE_REGION}:${FAKE_ACCOUNT}:table/ticklake_dev/viewing_events`,
-    ]);
+    expect(grants['glue:GetTable']!.filter((r) => r.includes(':table/'))).toEqual(
+      ['ticklake_dev/viewing_events', 'ticklake_dev_files/viewing_events', 'ticklake_dev_files/viewing_events_manifests'].map(
+        (t) => `arn:aws:glue:${FAKE_REGION}:${FAKE_ACCOUNT}:table/${t}`,
+      ),
+    );
     expect(publisher(viewingOnly.template(viewingOnly.stacks.orchestration)).props.Environment.Variables.ENRICHED_SOURCES).toBe('viewing');
   });
 

@@ -116,9 +116,14 @@ export function resourcesOf(t: Template, type: string): [string, { Properties: R
   return Object.entries(t.findResources(type)) as [string, { Properties: Record<string, any> }][];
 }
 
-/** Statements of the IAM policies attached to a role (by logical id), as synthesized. */
+/**
+ * Statements of the IAM policies attached to a role (by logical id), as
+ * synthesized: its inline policies and the managed policies the CDK moves
+ * what does not fit into them to (`OverflowPolicy<n>`).
+ */
 export function policyStatements(t: Template, roleId: string): Record<string, any>[] {
-  return resourcesOf(t, 'AWS::IAM::Policy')
+  return [...resourcesOf(t, 'AWS::IAM::Policy'), ...resourcesOf(t, 'AWS::IAM::ManagedPolicy')]
+    .filter(([, p]) => p.Properties.Roles !== undefined)
     .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
 }

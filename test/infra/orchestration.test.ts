@@ -352,21 +352,27 @@ describe('forecasting functions', () => {
       expect(on('s3:DeleteObject'), k).toEqual([]);
       if (spec.athena) {
         expect(on('athena:StartQueryExecution'), k).toEqual(['arn:aws:athena:us-east-1:123456789012:workgroup/ticklake-dev']);
+        // bars_1m reads the bar_partials view, which reads its physical table and manifest table.
         expect(on('glue:GetTable').sort(), k).toEqual(
           [
             'arn:aws:glue:us-east-1:123456789012:catalog',
             'arn:aws:glue:us-east-1:123456789012:database/ticklake_dev',
+            'arn:aws:glue:us-east-1:123456789012:database/ticklake_dev_files',
             'arn:aws:glue:us-east-1:123456789012:table/ticklake_dev/bar_partials',
             'arn:aws:glue:us-east-1:123456789012:table/ticklake_dev/bars_1m',
+            'arn:aws:glue:us-east-1:123456789012:table/ticklake_dev_files/bar_partials',
+            'arn:aws:glue:us-east-1:123456789012:table/ticklake_dev_files/bar_partials_manifests',
           ].sort(),
         );
-        expect(on('s3:GetObject'), k).toContain(`${lake}/aggregate/bar_partials/*`);
+        expect(on('s3:GetObject'), k).toEqual(expect.arrayContaining([`${lake}/aggregate/bar_partials/*`, `${lake}/_compaction/aggregate/bar_partials/*`]));
       } else {
         expect(on('athena:StartQueryExecution'), k).toEqual([]);
         expect(on('glue:GetTable'), k).toEqual([]);
       }
       expect(
-        on('s3:GetObject').filter((r) => r.startsWith(lake) && r !== `${lake}/aggregate/bar_partials/*`),
+        on('s3:GetObject').filter(
+          (r) => r.startsWith(lake) && r !== `${lake}/aggregate/bar_partials/*` && r !== `${lake}/_compaction/aggregate/bar_partials/*`,
+        ),
         k,
       ).toEqual([]);
     }

@@ -9,7 +9,7 @@ import { PARQUET_SERDE } from '../../lib/stacks/catalog-stack.js';
 import { GLUE_SCHEMA_DIR } from '../../lib/paths.js';
 import { projectionParameters } from '../../lib/lake-layout.js';
 import { parseTableSchema, type GlueType, type TableSchema } from '../../src/lake/table-schema.js';
-import { TABLES } from '../../src/catalog.js';
+import { compactableTables, TABLES } from '../../src/catalog.js';
 import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, resourcesOf } from './helpers.js';
 
 let built: BuiltApp;
@@ -73,10 +73,22 @@ describe('storage stack', () => {
   });
 });
 
-/** The Glue table definitions as synthesized, by table name. */
-function glueTables(b: BuiltApp): Record<string, any> {
+/** The Glue tables and views of one database as synthesized, by name. */
+function tablesOf(b: BuiltApp, database: string): Record<string, any> {
   const t = b.template(b.stacks.catalog);
-  return Object.fromEntries(resourcesOf(t, 'AWS::Glue::Table').map(([, r]) => [r.Properties.TableInput.Name, r.Properties]));
+  return Object.fromEntries(
+    resourcesOf(t, 'AWS::Glue::Table')
+      .filter(([, r]) => r.Properties.DatabaseName === database)
+      .map(([, r]) => [r.Properties.TableInput.Name, r.Properties]),
+  );
+}
+
+/** The Glue tables over each lake table's Parquet files, by table name: the files database's for a compactable table, else the main one's. */
+function glueTables(b: BuiltApp): Record<string, any> {
+  const compactable = new Set(compactableTables().map((t) => t.name));
+  const main = tablesOf(b, 'ticklake_dev');
+  const files = tablesOf(b, 'ticklake_dev_files');
+  return Object.fromEntries(Object.keys(main).map((name) => [name, compactable.has(name) ? files[name] : main[name]]));
 }
 
 const glueColumns = (cols: { Name: string; Type: string }[]) => cols.map((c) => ({ name: c.Name, type: c.Type }));
@@ -109,7 +121,7 @@ describe('catalog stack: Glue tables', () => {
       expect(sd.OutputFormat).toBe(PARQUET_SERDE.outputFormat);
       expect(sd.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
       expect(evaluate(sd.Location)).toBe(`s3://${LAKE}/${schema.zone}/${name}/`);
-      expect(table.DatabaseName).toBe('ticklake_dev');
+      expect(table.DatabaseName).toBe(compactableTables().some((t) => t.name === name) ? 'ticklake_dev_files' : 'ticklake_dev');
     }
   });
 
@@ -136,9 +148,9 @@ describe('catalog stack: Glue tables', () => {
 
   it('unpartitioned tables get no projection; other partitionings are refused', () => {
     const base = { description: 'x', zone: 'curated', naturalKey: ['a'], columns: [{ name: 'a', type: 'string', description: 'a' }] };
-    expect(projectionParameters('b', parseTableSchema({ ...base, name: 'dim', partitionKeys: [] }))).toEqual({});
+    expect(projectionParameters('s3://b/curated/dim/', parseTableSchema({ ...base, name: 'dim', partitionKeys: [] }))).toEqual({});
     expect(() =>
-      projectionParameters('b', parseTableSchema({ ...base, name: 'odd', partitionKeys: [{ name: 'day', type: 'date', description: 'd' }] })),
+      projectionParameters('s3://b/curated/odd/', parseTableSchema({ ...base, name: 'odd', partitionKeys: [{ name: 'day', type: 'date', description: 'd' }] })),
     ).toThrow(/partition keys must be dt:string,hour:int/);
   });
 
