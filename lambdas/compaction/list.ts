@@ -2,7 +2,8 @@
  * Lambda entry point of the compaction's `ListClosedPartitions` state: the
  * partitions of the lake's tables (and their manifests) with work to do.
  * Environment: `LAKE_BUCKET`, `COMPACTION_MAX_CONCURRENCY` (partitions
- * compacted at once, default 4).
+ * compacted at once, default 4), `COMPACTION_GRACE_MS` (the grace period of a
+ * run whose input sets none: longer than any Athena query).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -24,6 +25,7 @@ export async function handler(event: ListInput): Promise<ListedPartitions> {
       lakeRoot: `s3://${bucket}/`,
       maxConcurrency: Number(process.env.COMPACTION_MAX_CONCURRENCY ?? 4),
       publish: true,
+      ...(process.env.COMPACTION_GRACE_MS ? { defaultGraceMs: Number(process.env.COMPACTION_GRACE_MS) } : {}),
     },
     COMPACTION_DERIVATIONS,
   );

@@ -86,7 +86,12 @@ export class CompactionStateMachine extends Construct {
     super(scope, id);
     const { config, lakeBucket: lake } = props;
     const prefix = namePrefix(config);
-    const environment = { LAKE_BUCKET: lake.bucketName, COMPACTION_MAX_CONCURRENCY: String(COMPACTION_MAX_CONCURRENCY) };
+    // The grace period also applies to runs started by hand without `graceMs` (ListClosedPartitions reads it).
+    const environment = {
+      LAKE_BUCKET: lake.bucketName,
+      COMPACTION_MAX_CONCURRENCY: String(COMPACTION_MAX_CONCURRENCY),
+      COMPACTION_GRACE_MS: String(config.compactionGraceMinutes * 60_000),
+    };
     const fn = (name: keyof typeof COMPACTION_ENTRIES, description: string, timeout: Duration) =>
       new TicklakeFunction(this, name, {
         config,

@@ -238,7 +238,13 @@ export async function listClosedPartitions(
   store: ObjectStore,
   tables: readonly TableSchema[],
   input: ListInput,
-  env: { readonly lakeRoot: string; readonly maxConcurrency: number; readonly publish: boolean },
+  env: {
+    readonly lakeRoot: string;
+    readonly maxConcurrency: number;
+    readonly publish: boolean;
+    /** The grace period of a run whose request sets none (default {@link DEFAULT_GRACE_MS}). */
+    readonly defaultGraceMs?: number;
+  },
   derivations: readonly DerivedTable[] = [],
 ): Promise<ListedPartitions> {
   const { request } = input;
@@ -246,7 +252,7 @@ export async function listClosedPartitions(
     runId: input.runId,
     nowMs: runClockMs(request, input.startedAt),
     olderThanMs: request.olderThanMs ?? DEFAULT_OLDER_THAN_MS,
-    graceMs: request.graceMs ?? DEFAULT_GRACE_MS,
+    graceMs: request.graceMs ?? env.defaultGraceMs ?? DEFAULT_GRACE_MS,
     lakeRoot: env.lakeRoot,
     maxConcurrency: env.maxConcurrency,
     publish: env.publish,

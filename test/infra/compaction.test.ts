@@ -97,6 +97,15 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     expect(buildApp().config.compactionSchedule).toBe(SCHEDULES.compaction);
   });
 
+  it('gives runs started by hand the same grace period: the list function reads it when the input sets none', () => {
+    // Prepare
+    const list = functionNamed(template(), 'ticklake-dev-compaction-list');
+    // Act
+    const env = list.props.Environment.Variables;
+    // Assess
+    expect(env.COMPACTION_GRACE_MS).toBe(String(45 * 60_000));
+  });
+
   it("the state machine's role: its functions, the workgroup, reading the tables, writing only the staging and result prefixes", () => {
     // Prepare
     const { props } = stateMachineNamed(template(), NAME);
