@@ -157,7 +157,7 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     await compactLake({ lakeRoot: copy, nowMs: LATER + 3_600_000, publish: true });
     await compactLake({ lakeRoot: copy, nowMs: LATER + 7_200_000, publish: true });
     // Assess
-    expect(child.signal).toBe('SIGKILL');
+    expect(child.signal, `the child ended otherwise: ${child.stderr}`).toBe('SIGKILL');
     expect(pendingAfterKill).toBeGreaterThanOrEqual(1); // two partitions run at once: the other may be between its copy and its visibility too
     expect(folderAfterKill.rows).toBeGreaterThan(f.before.trades!); // the copied file is in the folder beside the files it replaces
     expect(afterKill).toEqual({ rows: f.before.trades, keys: f.before.trade_keys });

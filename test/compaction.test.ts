@@ -104,7 +104,7 @@ describe('compaction of a local lake', () => {
     await compactLake({ lakeRoot: lakeCopy, nowMs: LATER + 3_600_000 });
     await compactLake({ lakeRoot: lakeCopy, nowMs: LATER + 7_200_000 });
     // Assess
-    expect(child.signal).toBe('SIGKILL');
+    expect(child.signal, `the child ended otherwise: ${child.stderr}`).toBe('SIGKILL');
     expect(committedBeforeKill).toBeGreaterThan(0);
     expect(afterKill).toEqual(f.before);
     expect(await counts(lakeCopy)).toEqual(f.before);

@@ -19,7 +19,7 @@ export function registerCompactCommand(
       'Rewrite each closed hour partition into one Parquet file, deduplicated by the natural key and sorted by it; delete the small files it replaced once no reader can still be reading them. Readers stay exact throughout. `ticklake up` runs it every few minutes.',
     )
     .addOption(shared.dataDirOption())
-    .addOption(new Option('--table <name>', `only this table (${names.join(', ')})`).choices(names))
+    .addOption(new Option('--table <name>', 'only this table').choices(names))
     .addOption(
       new Option('--older-than <duration>', 'compact partitions whose hour ended at least this long ago')
         .default(DEFAULT_OLDER_THAN_MS, '1h')
