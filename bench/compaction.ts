@@ -6,23 +6,34 @@
  *   compaction_rows_per_s                rows of every table read, deduplicated and rewritten per second
  *   files_per_partition_after_compaction the most live files any closed partition of any table has after it
  *   query_speedup_after_compaction       a day-of-trades aggregate before / after (best of 5 each)
+ *
+ * And what the engine allows on this machine, measured on the same small files
+ * with DuckDB alone (no state machine, no per-partition steps):
+ *
+ *   compaction_engine_ceiling_rows_per_s one sorted COPY per table over all of its files
+ *   query_speedup_ceiling                the aggregate over the small files / over the day's rows in memory
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { TABLES } from '../src/catalog.js';
-import { compactableTables, compactLake } from '../src/local/compaction.js';
+import { tablePrefix } from '../src/lake/layout.js';
+import { compactableTables, compactLake, listPartition, tablePartitions } from '../src/local/compaction.js';
 import { LakeSql } from '../src/local/lake-sql.js';
 import { partitionStats } from '../src/local/lake-snapshot.js';
 import { dataPaths, runPipeline } from '../src/local/pipeline.js';
 import type { SourceRecord } from '../src/local/producer.js';
+import { DUCKDB_PARQUET_OUT, naturalKeyColumns } from '../src/sql/compaction.js';
+import { sqlString } from '../src/sql/dialect.js';
 import { SYMBOL_PRESETS, simulateRecords } from '../src/sources/binance-trades/market.js';
 
 const DAY_MS = 86_400_000;
 /** Trades per second of the two symbols (about 1.3 M trades in the day). */
 const RATES: Readonly<Record<string, number>> = { BTCUSDT: 10, ETHUSDT: 5 };
-const AGGREGATE = (dt: string) =>
-  `SELECT symbol, count(*) AS trades, sum(quantity) AS volume, sum(quote_quantity) / sum(quantity) AS vwap, min(price), max(price) FROM trades WHERE dt = '${dt}' GROUP BY symbol ORDER BY symbol`;
+const AGGREGATE_OF = (rows: string) =>
+  `SELECT symbol, count(*) AS trades, sum(quantity) AS volume, sum(quote_quantity) / sum(quantity) AS vwap, min(price), max(price) FROM ${rows} GROUP BY symbol ORDER BY symbol`;
+const AGGREGATE = (dt: string) => AGGREGATE_OF(`trades WHERE dt = '${dt}'`);
 
 export interface CompactionBench {
   readonly rowsPerSec: number;
@@ -32,6 +43,59 @@ export interface CompactionBench {
   readonly maxFilesPerPartition: number;
   readonly queryBeforeMs: number;
   readonly queryAfterMs: number;
+  readonly ceiling: EngineCeiling;
+}
+
+/** What DuckDB alone does with the small files (the most any compaction on it could reach here). */
+export interface EngineCeiling {
+  readonly rows: number;
+  /** Every column of every file decoded, nothing written. */
+  readonly decodeSeconds: number;
+  /** One `COPY (… ORDER BY <natural key>)` per table over all of its files, as compaction writes. */
+  readonly rewriteSeconds: number;
+  /** The day-of-trades aggregate over the day's rows in a DuckDB in-memory table (best of 5). */
+  readonly aggregateInMemoryMs: number;
+}
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return (performance.now() - t) / 1000;
+}
+
+/** {@link EngineCeiling} of an uncompacted lake. */
+async function engineCeiling(lake: string, dt: string, scratch: string): Promise<EngineCeiling> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  try {
+    let rows = 0;
+    let decodeSeconds = 0;
+    let rewriteSeconds = 0;
+    for (const table of compactableTables()) {
+      const root = join(lake, tablePrefix(table));
+      const files = tablePartitions(lake, table).flatMap((p) => listPartition(join(root, p)).map((f) => join(root, p, f)));
+      if (files.length === 0) continue;
+      const from = `read_parquet([${files.map(sqlString).join(', ')}])`;
+      rows += Number((await c.runAndReadAll(`SELECT count(*) FROM ${from}`)).getRows()[0]![0]);
+      decodeSeconds += await timed(() => c.run(`SELECT sum(hash(COLUMNS(*))) FROM ${from}`));
+      const out = sqlString(join(scratch, `${table.name}.parquet`));
+      rewriteSeconds += await timed(() =>
+        c.run(`COPY (SELECT * FROM ${from} ORDER BY ${naturalKeyColumns(table).join(', ')}) TO ${out} (${DUCKDB_PARQUET_OUT})`),
+      );
+    }
+    await c.run(
+      `CREATE TABLE day AS SELECT * FROM read_parquet(${sqlString(join(scratch, 'trades.parquet'))}) WHERE trade_time >= TIMESTAMP '${dt}' AND trade_time < TIMESTAMP '${dt}' + INTERVAL 1 DAY`,
+    );
+    let aggregateInMemoryMs = Infinity;
+    for (let r = 0; r <= 5; r++) {
+      const ms = (await timed(() => c.run(AGGREGATE_OF('day')))) * 1000;
+      if (r > 0) aggregateInMemoryMs = Math.min(aggregateInMemoryMs, ms);
+    }
+    return { rows, decodeSeconds, rewriteSeconds, aggregateInMemoryMs };
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
 }
 
 async function bestMs(sql: LakeSql, text: string, rounds = 5): Promise<{ ms: number; result: string }> {
@@ -72,6 +136,10 @@ export async function benchCompaction(log: (line: string) => void = () => undefi
     const lake = dataPaths(dir).lake;
     const sql = await LakeSql.open(lake);
     const before = await bestMs(sql, AGGREGATE(dt));
+    const scratch = join(dir, 'ceiling');
+    mkdirSync(scratch);
+    const ceiling = await engineCeiling(lake, dt, scratch);
+    rmSync(scratch, { recursive: true });
     // Two hours ahead: every partition is closed, also raw_events' and quarantine's (partitioned by arrival, i.e. now).
     const r = await compactLake({ lakeRoot: lake, nowMs: Date.now() + 2 * 3_600_000 });
     const after = await bestMs(sql, AGGREGATE(dt));
@@ -86,6 +154,7 @@ export async function benchCompaction(log: (line: string) => void = () => undefi
       maxFilesPerPartition,
       queryBeforeMs: before.ms,
       queryAfterMs: after.ms,
+      ceiling,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

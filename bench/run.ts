@@ -29,6 +29,8 @@
  *                             (every table; bench/compaction.ts; target >= 2,000,000)
  *   files_per_partition_after_compaction   the most live files of any closed partition after it (target <= 1)
  *   query_speedup_after_compaction         a day-of-trades aggregate, before / after (target >= 10)
+ *   compaction_engine_ceiling_rows_per_s   DuckDB alone on the same files: one sorted COPY per table (no target: the limit above)
+ *   query_speedup_ceiling                  the aggregate over the small files / over its rows in memory (no target: the limit above)
  *
  *   dashboard_api_p95_ms      every dashboard panel's query through the API (DuckDB), at 1 h / 24 h / 7 d, on a lake
  *                             of 7 days of two symbols' trades (bench/dashboard-api.ts; target <= 100 ms)
@@ -374,6 +376,18 @@ if (!args.includes('--skip-compaction')) {
     Number((c.queryBeforeMs / c.queryAfterMs).toFixed(1)),
     'x',
     `(day-of-trades aggregate: ${c.queryBeforeMs.toFixed(0)} -> ${c.queryAfterMs.toFixed(0)} ms, best of 5)`,
+  );
+  fig(
+    'compaction_engine_ceiling_rows_per_s',
+    Math.round(c.ceiling.rows / c.ceiling.rewriteSeconds),
+    'rows/s',
+    `(DuckDB alone, one sorted COPY per table over all of its files: ${c.ceiling.rewriteSeconds.toFixed(2)} s; decoding every column, nothing written: ${c.ceiling.decodeSeconds.toFixed(2)} s)`,
+  );
+  fig(
+    'query_speedup_ceiling',
+    Number((c.queryBeforeMs / c.ceiling.aggregateInMemoryMs).toFixed(1)),
+    'x',
+    `(the aggregate over the small files / over the day's rows in a DuckDB in-memory table: ${c.ceiling.aggregateInMemoryMs.toFixed(0)} ms)`,
   );
 }
 
