@@ -11,17 +11,18 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { TABLES } from '../src/catalog.js';
-import { MAX_FILES_PER_MERGE } from '../src/lake/compaction-steps.js';
+import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../src/catalog.js';
+import { type CompactionRun, MAX_FILES_PER_MERGE, MAX_PLAN_BYTES, planBytes, planCompaction } from '../src/lake/compaction-steps.js';
 import type { ObjectStore } from '../src/lake/object-store.js';
 import { compactLake, listPartition, readManifests, tablePartitions } from '../src/local/compaction.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { partitionStats } from '../src/local/lake-snapshot.js';
 import { compactionStatement } from '../src/sql/compaction.js';
-import { ATHENA } from '../src/sql/dialect.js';
+import { ATHENA, DUCKDB } from '../src/sql/dialect.js';
 import { counts, LATER, sharedSmallFileLake } from './helpers/compaction-lake.js';
 import { exactTrades } from './helpers/exact-read-duckdb.js';
 import { tempDir } from './helpers/lake-files.js';
+import { MemoryObjectStore } from './helpers/memory-object-store.js';
 
 /**
  * Trades as a folder-listing reader counts them: every Parquet file directly in a partition folder.
@@ -166,6 +167,51 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     expect(await listedTrades(copy)).toEqual({ rows: f.before.trades, keys: f.before.trade_keys }); // replaced files deleted after the grace period
     expect(await counts(copy)).toEqual(f.before);
   }, 120_000);
+
+  it('after kill -9 between a bar_partials copy and its visibility, the trades hour waits for it: bars_1m counts each trade once', async () => {
+    // Prepare
+    const copy = copyLake(f.lake);
+    const partials = TABLES.bar_partials!;
+    // Act: a child publishing that kills itself right after its first copy of a derived (bar_partials) file
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'compact-and-die.ts'), copy, String(LATER), '1', 'publish', 'aggregate/bar_partials/'],
+      { encoding: 'utf8' },
+    );
+    const pending = tablePartitions(copy, partials).filter((p) => readManifests(copy, partials, p).some((m) => m.visibleFromMs === undefined));
+    // What the next run plans for those trades hours, whichever of the hour's two items (trades, bar_partials) goes first
+    const run: CompactionRun = {
+      runId: 'next-run',
+      nowMs: LATER + 3_600_000,
+      olderThanMs: 3_600_000,
+      graceMs: 600_000,
+      lakeRoot: `${copy}/`,
+      maxConcurrency: 2,
+      publish: true,
+      tables: compactableTables().map((t) => t.name),
+    };
+    const planned = await Promise.all(
+      pending.map(
+        async (partition, index) =>
+          (
+            await planCompaction(
+              new FileObjectStore(copy),
+              compactableTables(),
+              DUCKDB,
+              { run, item: { index, table: 'trades', partition } },
+              COMPACTION_DERIVATIONS,
+            )
+          ).action,
+      ),
+    );
+    await compactLake({ lakeRoot: copy, nowMs: LATER + 3_600_000, publish: true });
+    await compactLake({ lakeRoot: copy, nowMs: LATER + 7_200_000, publish: true });
+    // Assess
+    expect(child.signal, `the child ended otherwise: ${child.stderr}`).toBe('SIGKILL');
+    expect(pending.length).toBeGreaterThanOrEqual(1);
+    expect(planned).toEqual(pending.map(() => 'none')); // no second derivation beside the one being published
+    expect(await counts(copy)).toEqual(f.before);
+  }, 120_000);
 });
 
 describe('a partition of more files than one run merges', () => {
@@ -207,9 +253,54 @@ describe('the Athena rendering of the compaction statement', () => {
       `WHERE copy_no = 1 ORDER BY "symbol", "trade_id") TO 's3://lake/_compaction/runs/r/0/' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
     );
     expect(sql).not.toContain('partitioned_by');
-    // With the most files a run merges in one partition: Athena's query string limit (262,144 bytes), and the
-    // statement with the file list in the state between steps within Step Functions' 256 KiB (with room for the rest).
-    expect(Buffer.byteLength(sql)).toBeLessThan(262_144);
-    expect(Buffer.byteLength(JSON.stringify({ sql: { compact: sql }, replaced: names }))).toBeLessThan(200 * 1024);
+    expect(Buffer.byteLength(sql)).toBeLessThan(262_144); // Athena's query string limit, with the most files a run merges
+  });
+});
+
+describe('a cloud plan of an hour at the deployed defaults (about 960 stream batches)', () => {
+  /** Kinesis sequence numbers have 56 digits; a batch names its objects alike in every table. */
+  const seq = (i: number) => `4965${String(i).padStart(52, '0')}`;
+  const batch = (i: number) => `shardId-00000000000${i % 4}-${seq(i * 1000)}-${seq(i * 1000 + 999)}.parquet`;
+  const run: CompactionRun = {
+    runId: 'a2b3c4d5-e6f7-4901-a345-6789abcdef01',
+    nowMs: Date.parse('2026-11-03T00:15:00Z'),
+    olderThanMs: 3_600_000,
+    graceMs: 2_700_000,
+    lakeRoot: 's3://ticklake-production-lake-123456789012-ap-southeast-2/', // a long bucket name
+    maxConcurrency: 4,
+    publish: true,
+    tables: compactableTables().map((t) => t.name),
+  };
+  const item = { index: 399, table: 'trades', partition: 'dt=2026-11-02/hour=07' };
+
+  it("merges as many trades files as Step Functions' state holds, with their bar_partials, and leaves the rest to the next run", async () => {
+    // Prepare
+    const store = new MemoryObjectStore();
+    for (let i = 0; i < 960; i++) {
+      await store.put(`curated/trades/${item.partition}/${batch(i)}`, Buffer.from('x'));
+      await store.put(`aggregate/bar_partials/${item.partition}/${batch(i)}`, Buffer.from('x'));
+    }
+    // Act
+    const work = await planCompaction(store, compactableTables(), ATHENA, { run, item }, COMPACTION_DERIVATIONS);
+    // Assess
+    if (work.action !== 'merge') throw new Error(`expected a merge, got ${work.action}`);
+    const state = Buffer.byteLength(JSON.stringify({ run, item, plan: work }));
+    expect(state).toBeLessThan(256 * 1024); // what Step Functions passes between states
+    expect(planBytes(work)).toBeLessThanOrEqual(MAX_PLAN_BYTES);
+    expect(work.replaced.length).toBeGreaterThan(MAX_FILES_PER_MERGE * 0.6); // the budget is used, not a token merge
+    expect(work.replaced.length).toBeLessThan(MAX_FILES_PER_MERGE); // these long paths do not fit 500 files (they took 269 KB)
+    expect(work.leftOver).toBe(960 - work.replaced.length);
+    expect(Buffer.byteLength(work.sql.compact)).toBeLessThan(262_144);
+    expect(work.derived?.replaced).toEqual(work.replaced); // the merged batches' partials, not the others'
+  });
+
+  it('merges all of a partition whose plan fits', async () => {
+    // Prepare
+    const store = new MemoryObjectStore();
+    for (let i = 0; i < 40; i++) await store.put(`curated/trades/${item.partition}/${batch(i)}`, Buffer.from('x'));
+    // Act
+    const work = await planCompaction(store, compactableTables(), ATHENA, { run, item }, COMPACTION_DERIVATIONS);
+    // Assess
+    expect(work.action === 'merge' && [work.replaced.length, work.leftOver]).toEqual([40, 0]);
   });
 });

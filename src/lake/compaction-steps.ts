@@ -44,8 +44,16 @@ import type { TableSchema } from './table-schema.js';
 /** Key prefix of everything a run stages (outside every table location). */
 export const COMPACTION_RUNS_PREFIX = '_compaction/runs/';
 
-/** Files one partition merges per run: keeps its statement and the state between steps well inside Step Functions' 256 KB (the rest is merged by the next run). */
+/** Files one partition merges per run, at most (the rest is merged by the next run); fewer when their plan would outgrow {@link MAX_PLAN_BYTES}. */
 export const MAX_FILES_PER_MERGE = 500;
+
+/**
+ * The most a partition's plan may take in the state between its steps: Step Functions passes at most
+ * 256 KiB from state to state, and the plan travels with the run, the item and the steps' results. Its
+ * size is mostly the statement's file paths and the lists of replaced files (for `trades`, also its
+ * `bar_partials`'), so a partition of long paths merges fewer files per run.
+ */
+export const MAX_PLAN_BYTES = 200 * 1024;
 
 /** Partitions one run takes on: keeps the execution's history inside Step Functions' 25,000 events (the rest is left to the next run). */
 export const MAX_PARTITIONS_PER_RUN = 400;
@@ -311,6 +319,9 @@ export async function planCompaction(
   // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
   const derivedOnly = derivations.some((x) => x.table === table.name && run.tables.includes(x.source));
   const derivation = derivations.find((x) => x.source === table.name);
+  // Its derived partition is finishing a publication (resumed by that partition's own item) or about to see one:
+  // a derivation planned now would be a second generation of the same files, visible beside it.
+  if (derivation && run.publish && (await publicationPending(store, tableNamed(tables, derivation.table), item.partition, run))) return { action: 'none' };
   if (plan.merge.length === 0 && derivation) {
     const stale = await staleDerivation(store, tables, table, derivation, item.partition, run);
     if (stale)
@@ -322,30 +333,42 @@ export async function planCompaction(
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
   // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
   const ordered = [...plan.merge.filter((f) => !isCompacted(f)), ...plan.merge.filter(isCompacted)];
-  const replaced = ordered.slice(0, MAX_FILES_PER_MERGE).sort();
   const generation = generationName(run.nowMs, run.runId.slice(-24));
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = stagingPrefix(run.runId, item.index);
   const prefix = `${run.lakeRoot}${tablePrefix(table)}${item.partition}/`;
-  const compact = compactionStatement(dialect, {
-    table,
-    partition: item.partition,
-    files: replaced.map((f) => `${prefix}${f}`),
-    output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
-  });
-  const leftOver = plan.merge.length - replaced.length;
-  const derived = derivation
-    ? await planDerived(store, tables, dialect, {
-        run,
-        item,
-        source: table,
-        derivation,
-        compacted,
-        merged: replaced,
-        leftOver: ordered.slice(replaced.length),
-      })
-    : undefined;
-  return { action: 'merge', compacted, replaced, leftOver, staged, sql: { compact }, ...(derived ? { derived } : {}) };
+  const mergeOf = async (n: number): Promise<MergeWork> => {
+    const replaced = ordered.slice(0, n).sort();
+    const compact = compactionStatement(dialect, {
+      table,
+      partition: item.partition,
+      files: replaced.map((f) => `${prefix}${f}`),
+      output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
+    });
+    const derived = derivation
+      ? await planDerived(store, tables, dialect, { run, item, source: table, derivation, compacted, merged: replaced, leftOver: ordered.slice(n) })
+      : undefined;
+    return { action: 'merge', compacted, replaced, leftOver: ordered.length - n, staged, sql: { compact }, ...(derived ? { derived } : {}) };
+  };
+  let n = Math.min(ordered.length, MAX_FILES_PER_MERGE);
+  let work = await mergeOf(n);
+  // Long paths (a long bucket name, 56-digit sequence numbers): as many files as the state holds, the rest next run.
+  for (let bytes = planBytes(work); bytes > MAX_PLAN_BYTES && n > 1; bytes = planBytes(work)) {
+    n = Math.max(1, Math.min(n - 1, Math.floor((n * MAX_PLAN_BYTES) / bytes)));
+    work = await mergeOf(n);
+  }
+  return work;
+}
+
+/** A plan's size in the state (UTF-8 JSON). */
+export function planBytes(work: PartitionWork): number {
+  return Buffer.byteLength(JSON.stringify(work));
+}
+
+/** Whether a partition of a published lake has a generation not visible yet at the run's clock (pending or settling). */
+async function publicationPending(store: ObjectStore, table: TableSchema, partition: string, run: CompactionRun): Promise<boolean> {
+  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${partition}/`));
+  return manifests.some((m) => m.visibleFromMs === undefined || m.visibleFromMs > run.nowMs);
 }
 
 /** The generation a compacted file belongs to (`<ms>-<run>`), or undefined. */
