@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../src/catalog.js';
 import { type CompactionRun, MAX_FILES_PER_MERGE, MAX_PLAN_BYTES, planBytes, planCompaction } from '../src/lake/compaction-steps.js';
@@ -135,6 +136,46 @@ describe('compaction publishing into the partition folders (the cloud)', () => {
     expect(manifests.length).toBeGreaterThan(0);
     expect(manifests.every((m) => m.visibleFromMs !== undefined)).toBe(true);
   }, 120_000);
+
+  it('a run that fails at any one write of the lake (before or after it is done) leaves every count exact, and two more runs finish it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 72 }), fc.boolean(), async (nth, afterTheWrite) => {
+        // Prepare: the nth of the run's 72 puts, copies and deletes of the lake fails, before it is done or after (a lost response)
+        const copy = copyLake(f.lake);
+        let writes = 0;
+        const fail = async (write: () => Promise<void>) => {
+          const failing = ++writes === nth;
+          if (failing && !afterTheWrite) throw new Error(`write ${nth} failed`);
+          await write();
+          if (failing) throw new Error(`write ${nth} failed after it was done`);
+        };
+        const inner: ObjectStore = new FileObjectStore(copy);
+        const store: ObjectStore = {
+          location: inner.location,
+          uri: (k) => inner.uri(k),
+          get: (k) => inner.get(k),
+          list: (p) => inner.list(p),
+          put: (k, b, t) => fail(() => inner.put(k, b, t)),
+          copy: (from, to, t) => fail(() => inner.copy(from, to, t)),
+          delete: (keys) => fail(() => inner.delete(keys)),
+        };
+        // Act
+        await compactLake({ lakeRoot: copy, nowMs: LATER, publish: true, store }).catch(() => undefined);
+        const afterFailure = await exactTrades(copy, TABLES.trades!, LATER + 60_000);
+        await compactLake({ lakeRoot: copy, nowMs: LATER + 3_600_000, publish: true });
+        await compactLake({ lakeRoot: copy, nowMs: LATER + 7_200_000, publish: true });
+        // Assess
+        const exact = { rows: f.before.trades, keys: f.before.trade_keys };
+        expect(writes).toBeGreaterThanOrEqual(nth); // the failure did happen
+        expect(afterFailure).toEqual(exact);
+        expect(await exactTrades(copy, TABLES.trades!, LATER + 7_260_000)).toEqual(exact);
+        expect(await counts(copy)).toEqual(f.before); // bars_1m from the recomputed bar_partials included
+        for (const t of [TABLES.trades!, TABLES.bar_partials!])
+          expect(tablePartitions(copy, t).flatMap((p) => readManifests(copy, t, p).filter((m) => m.visibleFromMs === undefined))).toEqual([]);
+      }),
+      { numRuns: 12 },
+    );
+  }, 300_000);
 
   it('after kill -9 between a copy and its visibility the view is exact, and the next run finishes the publication', async () => {
     // Prepare
