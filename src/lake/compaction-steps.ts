@@ -222,16 +222,27 @@ async function readManifests(store: ObjectStore, keys: readonly string[]): Promi
   return out;
 }
 
-/** Manifests first, then the listing (the reader's order), and the plan. */
+/** A partition as a reader sees it at the run's clock: its manifests first, then its listing (the reader's order), and its live files. */
+interface PartitionNow {
+  readonly manifests: readonly CompactionManifest[];
+  readonly listing: readonly string[];
+  readonly live: readonly string[];
+}
+
+async function partitionNow(store: ObjectStore, table: TableSchema, partition: string, run: CompactionRun): Promise<PartitionNow> {
+  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${partition}/`));
+  const listing = await listingOf(store, table, partition);
+  return { manifests, listing, live: liveFilesOf(listing, manifests, run) };
+}
+
+/** The partition's plan now. */
 async function planOf(
   store: ObjectStore,
   table: TableSchema,
   partition: string,
   run: CompactionRun,
-): Promise<{ plan: PartitionPlan; manifests: CompactionManifest[] }> {
-  const mprefix = `${manifestTablePrefix(table)}${partition}/`;
-  const manifests = await readManifests(store, await store.list(mprefix));
-  const listing = await listingOf(store, table, partition);
+): Promise<{ plan: PartitionPlan; manifests: readonly CompactionManifest[] }> {
+  const { manifests, listing } = await partitionNow(store, table, partition, run);
   return { plan: planPartition(partition, listing, manifests, run), manifests };
 }
 
@@ -319,15 +330,17 @@ export async function planCompaction(
   // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
   const derivedOnly = derivations.some((x) => x.table === table.name && run.tables.includes(x.source));
   const derivation = derivations.find((x) => x.source === table.name);
+  // The derived partition, read once for every check and plan below.
+  const derivedNow = derivation ? await partitionNow(store, tableNamed(tables, derivation.table), item.partition, run) : undefined;
   // Its derived partition is finishing a publication (resumed by that partition's own item) or about to see one:
   // a derivation planned now would be a second generation of the same files, visible beside it.
-  if (derivation && run.publish && (await publicationPending(store, tableNamed(tables, derivation.table), item.partition, run))) return { action: 'none' };
-  if (plan.merge.length === 0 && derivation) {
-    const stale = await staleDerivation(store, tables, table, derivation, item.partition, run);
+  if (derivedNow && run.publish && publicationPending(derivedNow.manifests, run)) return { action: 'none' };
+  if (plan.merge.length === 0 && derivation && derivedNow) {
+    const stale = await staleDerivation(store, tables, table, derivation, item.partition, run, derivedNow);
     if (stale)
       return {
         action: 'derive',
-        derived: await planDerived(store, tables, dialect, { run, item, source: table, derivation, compacted: stale.compacted, merged: [], leftOver: [] }),
+        derived: planDerived(tables, dialect, { run, item, source: table, derivation, now: derivedNow, compacted: stale.compacted, merged: [], leftOver: [] }),
       };
   }
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
@@ -337,7 +350,7 @@ export async function planCompaction(
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = stagingPrefix(run.runId, item.index);
   const prefix = `${run.lakeRoot}${tablePrefix(table)}${item.partition}/`;
-  const mergeOf = async (n: number): Promise<MergeWork> => {
+  const mergeOf = (n: number): MergeWork => {
     const replaced = ordered.slice(0, n).sort();
     const compact = compactionStatement(dialect, {
       table,
@@ -345,17 +358,18 @@ export async function planCompaction(
       files: replaced.map((f) => `${prefix}${f}`),
       output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
     });
-    const derived = derivation
-      ? await planDerived(store, tables, dialect, { run, item, source: table, derivation, compacted, merged: replaced, leftOver: ordered.slice(n) })
-      : undefined;
+    const derived =
+      derivation && derivedNow
+        ? planDerived(tables, dialect, { run, item, source: table, derivation, now: derivedNow, compacted, merged: replaced, leftOver: ordered.slice(n) })
+        : undefined;
     return { action: 'merge', compacted, replaced, leftOver: ordered.length - n, staged, sql: { compact }, ...(derived ? { derived } : {}) };
   };
   let n = Math.min(ordered.length, MAX_FILES_PER_MERGE);
-  let work = await mergeOf(n);
+  let work = mergeOf(n);
   // Long paths (a long bucket name, 56-digit sequence numbers): as many files as the state holds, the rest next run.
   for (let bytes = planBytes(work); bytes > MAX_PLAN_BYTES && n > 1; bytes = planBytes(work)) {
     n = Math.max(1, Math.min(n - 1, Math.floor((n * MAX_PLAN_BYTES) / bytes)));
-    work = await mergeOf(n);
+    work = mergeOf(n);
   }
   return work;
 }
@@ -366,8 +380,7 @@ export function planBytes(work: PartitionWork): number {
 }
 
 /** Whether a partition of a published lake has a generation not visible yet at the run's clock (pending or settling). */
-async function publicationPending(store: ObjectStore, table: TableSchema, partition: string, run: CompactionRun): Promise<boolean> {
-  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${partition}/`));
+function publicationPending(manifests: readonly CompactionManifest[], run: CompactionRun): boolean {
   return manifests.some((m) => m.visibleFromMs === undefined || m.visibleFromMs > run.nowMs);
 }
 
@@ -387,22 +400,18 @@ async function staleDerivation(
   derivation: DerivedTable,
   partition: string,
   run: CompactionRun,
+  /** The derived partition, when the caller has read it already. */
+  derivedNow?: PartitionNow,
 ): Promise<{ generation: string; compacted: string } | undefined> {
   const end = partitionEndMs(partition);
   if (end === undefined || end > run.nowMs - run.olderThanMs || !run.tables.includes(derivation.table)) return undefined;
-  const liveOf = async (t: TableSchema) => {
-    const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(t)}${partition}/`));
-    return liveFilesOf(await listingOf(store, t, partition), manifests, run);
-  };
-  const sourceLive = await liveOf(source);
+  const sourceLive = (await partitionNow(store, source, partition, run)).live;
   const generations = new Set(sourceLive.map(generationOf));
   const [generation] = generations;
   if (generations.size !== 1 || generation === undefined) return undefined;
   // The generation's own file (its parts end in -<n>).
   const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
-  const derivedTable = tableNamed(tables, derivation.table);
-  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(derivedTable)}${partition}/`));
-  const derivedLive = liveFilesOf(await listingOf(store, derivedTable, partition), manifests, run);
+  const { manifests, live: derivedLive } = derivedNow ?? (await partitionNow(store, tableNamed(tables, derivation.table), partition, run));
   const from = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
   if (derivedLive.length > 0 && derivedLive.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
   return compacted ? { generation, compacted } : undefined;
@@ -419,8 +428,7 @@ function batchOf(file: string): string {
  * arrive: a batch writes its tables' objects one after the other, and stream
  * batches name them alike) and the derived table's earlier generations.
  */
-async function planDerived(
-  store: ObjectStore,
+function planDerived(
   tables: readonly TableSchema[],
   dialect: SqlDialect,
   o: {
@@ -428,6 +436,8 @@ async function planDerived(
     item: PartitionItem;
     source: TableSchema;
     derivation: DerivedTable;
+    /** The derived table's partition now. */
+    now: PartitionNow;
     /** The source's new generation file (relative to its partition). */
     compacted: string;
     /** Source files merged into it now. */
@@ -435,11 +445,9 @@ async function planDerived(
     /** Live source files it does not hold (left for the next run). */
     leftOver: readonly string[];
   },
-): Promise<MergeWork & { readonly table: string }> {
+): MergeWork & { readonly table: string } {
   const table = tableNamed(tables, o.derivation.table);
-  // Manifests first, then the listing (the reader's order).
-  const manifests = await readManifests(store, await store.list(`${manifestTablePrefix(table)}${o.item.partition}/`));
-  const live = liveFilesOf(await listingOf(store, table, o.item.partition), manifests, o.run);
+  const { manifests, live } = o.now;
   // The new generation holds every source row but the left-over files': every derived file stands for source rows
   // of its batch (a derived generation: of the source generation it was derived from), so all others are replaced.
   const derivedFrom = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
