@@ -86,29 +86,32 @@ async function engineCeiling(lake: string, dt: string, scratch: string): Promise
     await c.run(
       `CREATE TABLE day AS SELECT * FROM read_parquet(${sqlString(join(scratch, 'trades.parquet'))}) WHERE trade_time >= TIMESTAMP '${dt}' AND trade_time < TIMESTAMP '${dt}' + INTERVAL 1 DAY`,
     );
-    let aggregateInMemoryMs = Infinity;
-    for (let r = 0; r <= 5; r++) {
-      const ms = (await timed(() => c.run(AGGREGATE_OF('day')))) * 1000;
-      if (r > 0) aggregateInMemoryMs = Math.min(aggregateInMemoryMs, ms);
-    }
-    return { rows, decodeSeconds, rewriteSeconds, aggregateInMemoryMs };
+    const inMemory = await bestMs(async () => {
+      await c.run(AGGREGATE_OF('day'));
+      return '';
+    });
+    return { rows, decodeSeconds, rewriteSeconds, aggregateInMemoryMs: inMemory.ms };
   } finally {
     c.closeSync();
     instance.closeSync();
   }
 }
 
-async function bestMs(sql: LakeSql, text: string, rounds = 5): Promise<{ ms: number; result: string }> {
+/** The best time of `rounds` runs of a query after a warm-up run, and its last result. */
+async function bestMs(query: () => Promise<string>, rounds = 5): Promise<{ ms: number; result: string }> {
   let ms = Infinity;
   let result = '';
   for (let r = 0; r <= rounds; r++) {
     const t = performance.now();
-    // Sums to 9 significant digits: their last bits follow the order rows are read in.
-    result = JSON.stringify((await sql.query(text)).rows, (_k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v));
+    result = await query();
     if (r > 0) ms = Math.min(ms, performance.now() - t); // round 0 warms the file cache
   }
   return { ms, result };
 }
+
+/** The aggregate through the lake's views, its sums to 9 significant digits (their last bits follow the order rows are read in). */
+const lakeAggregate = (sql: LakeSql, dt: string) => async () =>
+  JSON.stringify((await sql.query(AGGREGATE(dt))).rows, (_k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v));
 
 export async function benchCompaction(log: (line: string) => void = () => undefined): Promise<CompactionBench> {
   const dir = mkdtempSync(join(tmpdir(), 'ticklake-bench-compaction-'));
@@ -135,14 +138,14 @@ export async function benchCompaction(log: (line: string) => void = () => undefi
     });
     const lake = dataPaths(dir).lake;
     const sql = await LakeSql.open(lake);
-    const before = await bestMs(sql, AGGREGATE(dt));
+    const before = await bestMs(lakeAggregate(sql, dt));
     const scratch = join(dir, 'ceiling');
     mkdirSync(scratch);
     const ceiling = await engineCeiling(lake, dt, scratch);
     rmSync(scratch, { recursive: true });
     // Two hours ahead: every partition is closed, also raw_events' and quarantine's (partitioned by arrival, i.e. now).
     const r = await compactLake({ lakeRoot: lake, nowMs: Date.now() + 2 * 3_600_000 });
-    const after = await bestMs(sql, AGGREGATE(dt));
+    const after = await bestMs(lakeAggregate(sql, dt));
     sql.close();
     if (after.result !== before.result) throw new Error(`the aggregate changed with compaction: ${before.result} -> ${after.result}`);
     const maxFilesPerPartition = Math.max(...compactableTables().flatMap((t) => partitionStats(lake, TABLES[t.name]!).map((p) => p.files)));
