@@ -13,13 +13,13 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../src/catalog.js';
-import { type CompactionRun, MAX_FILES_PER_MERGE, MAX_PLAN_BYTES, planBytes, planCompaction } from '../src/lake/compaction-steps.js';
+import { type CompactionRun, MAX_FILES_PER_MERGE, MAX_PLAN_BYTES, planBytes, planCompaction, replacedFiles } from '../src/lake/compaction-steps.js';
 import type { ObjectStore } from '../src/lake/object-store.js';
 import { compactLake, listPartition, readManifests, tablePartitions } from '../src/local/compaction.js';
 import { FileObjectStore } from '../src/local/file-object-store.js';
 import { partitionStats } from '../src/local/lake-snapshot.js';
-import { compactionStatement } from '../src/sql/compaction.js';
-import { ATHENA, DUCKDB } from '../src/sql/dialect.js';
+import { compactionStatement, listedFilesPredicate } from '../src/sql/compaction.js';
+import { ATHENA, DUCKDB, sqlString } from '../src/sql/dialect.js';
 import { counts, LATER, sharedSmallFileLake } from './helpers/compaction-lake.js';
 import { exactTrades } from './helpers/exact-read-duckdb.js';
 import { tempDir } from './helpers/lake-files.js';
@@ -283,12 +283,20 @@ describe('the Athena rendering of the compaction statement', () => {
     // Stream files are named <shard>-<first sequence number>-<last sequence number> (Kinesis sequence numbers have 56 digits).
     const seq = (i: number) => `4965${String(i).padStart(52, '0')}`;
     const names = Array.from({ length: MAX_FILES_PER_MERGE }, (_, i) => `shardId-000000000001-${seq(i)}-${seq(i + 1)}.parquet`);
-    const files = names.map((n) => `s3://ticklake-production-lake-123456789012-ap-southeast-2/curated/trades/dt=2026-11-02/hour=07/${n}`);
+    const folder = 's3://ticklake-production-lake-123456789012-ap-southeast-2/curated/trades/dt=2026-11-02/hour=07/';
     // Act
-    const sql = compactionStatement(ATHENA, { table: TABLES.trades!, partition: 'dt=2026-11-02/hour=07', files, output: 's3://lake/_compaction/runs/r/0/' });
+    const sql = compactionStatement(ATHENA, {
+      table: TABLES.trades!,
+      partition: 'dt=2026-11-02/hour=07',
+      folder,
+      names,
+      output: 's3://lake/_compaction/runs/r/0/',
+    });
     // Assess
     expect(sql).toMatch(/^UNLOAD \(SELECT "symbol", /);
-    expect(sql).toContain(`WHERE dt = '2026-11-02' AND hour = 7 AND "$path" IN ('${files[0]}'`);
+    expect(sql).toContain(
+      `WHERE dt = '2026-11-02' AND hour = 7 AND substr("$path", 1, ${folder.length}) = '${folder}' AND substr("$path", ${folder.length + 1}) IN ('${names[0]}'`,
+    );
     expect(sql).toContain('row_number() OVER (PARTITION BY "symbol", "trade_id" ORDER BY ingest_time) AS copy_no');
     expect(sql).toContain(
       `WHERE copy_no = 1 ORDER BY "symbol", "trade_id") TO 's3://lake/_compaction/runs/r/0/' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
@@ -296,9 +304,51 @@ describe('the Athena rendering of the compaction statement', () => {
     expect(sql).not.toContain('partitioned_by');
     expect(Buffer.byteLength(sql)).toBeLessThan(262_144); // Athena's query string limit, with the most files a run merges
   });
+
+  it('selects by path exactly the listed names in the folder: not in other folders, not in subfolders, not unlisted ones (DuckDB, property)', async () => {
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    try {
+      const segment = fc.stringMatching(/^[A-Za-z0-9=_.-]{1,12}$/);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(segment, { minLength: 1, maxLength: 3 }),
+          fc.uniqueArray(segment, { minLength: 1, maxLength: 8 }),
+          segment,
+          async (dirs, names, other) => {
+            // Prepare: paths in the folder, beside it, below it, with a longer folder name, and an unlisted name
+            const folder = `s3://lake/${dirs.join('/')}/`;
+            const listed = names.slice(0, Math.ceil(names.length / 2));
+            const paths = [
+              ...names.map((n) => `${folder}${n}`),
+              ...names.map((n) => `${folder}${other}/${n}`),
+              ...names.map((n) => `s3://lake/${other}/${n}`),
+              ...names.map((n) => `${folder.slice(0, -1)}x/${n}`),
+            ];
+            // Act
+            const values = paths.map((p) => `(${sqlString(p)})`).join(', ');
+            const rows = await c.runAndReadAll(`SELECT p FROM (VALUES ${values}) AS t(p) WHERE ${listedFilesPredicate('p', folder, listed)} ORDER BY p`);
+            // Assess
+            const expected = paths.filter((p) => p.startsWith(folder) && listed.includes(p.slice(folder.length))).sort();
+            expect(expected.length).toBeGreaterThanOrEqual(listed.length);
+            expect(
+              rows
+                .getRows()
+                .map((r) => String(r[0]))
+                .sort(),
+            ).toEqual(expected);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    } finally {
+      c.closeSync();
+      db.closeSync();
+    }
+  });
 });
 
-describe('a cloud plan of an hour at the deployed defaults (about 960 stream batches)', () => {
+describe('a cloud plan of an hour at the deployed defaults (about 960 stream batches) and beyond', () => {
   /** Kinesis sequence numbers have 56 digits; a batch names its objects alike in every table. */
   const seq = (i: number) => `4965${String(i).padStart(52, '0')}`;
   const batch = (i: number) => `shardId-00000000000${i % 4}-${seq(i * 1000)}-${seq(i * 1000 + 999)}.parquet`;
@@ -314,7 +364,14 @@ describe('a cloud plan of an hour at the deployed defaults (about 960 stream bat
   };
   const item = { index: 399, table: 'trades', partition: 'dt=2026-11-02/hour=07' };
 
-  it("merges as many trades files as Step Functions' state holds, with their bar_partials, and leaves the rest to the next run", async () => {
+  /** A plan's merge (else the test fails), with the lists of replaced files it names. */
+  async function merged(store: MemoryObjectStore, at = item) {
+    const work = await planCompaction(store, compactableTables(), ATHENA, { run, item: at }, COMPACTION_DERIVATIONS);
+    if (work.action !== 'merge') throw new Error(`expected a merge, got ${work.action}`);
+    return { work, replaced: await replacedFiles(store, work), derived: work.derived && (await replacedFiles(store, work.derived)) };
+  }
+
+  it('merges the whole hour in one run, with its bar_partials: the lists of replaced files stay out of the state', async () => {
     // Prepare
     const store = new MemoryObjectStore();
     for (let i = 0; i < 960; i++) {
@@ -322,17 +379,61 @@ describe('a cloud plan of an hour at the deployed defaults (about 960 stream bat
       await store.put(`aggregate/bar_partials/${item.partition}/${batch(i)}`, Buffer.from('x'));
     }
     // Act
-    const work = await planCompaction(store, compactableTables(), ATHENA, { run, item }, COMPACTION_DERIVATIONS);
+    const { work, replaced, derived } = await merged(store);
     // Assess
-    if (work.action !== 'merge') throw new Error(`expected a merge, got ${work.action}`);
     const state = Buffer.byteLength(JSON.stringify({ run, item, plan: work }));
     expect(state).toBeLessThan(256 * 1024); // what Step Functions passes between states
     expect(planBytes(work)).toBeLessThanOrEqual(MAX_PLAN_BYTES);
-    expect(work.replaced.length).toBeGreaterThan(MAX_FILES_PER_MERGE * 0.6); // the budget is used, not a token merge
-    expect(work.replaced.length).toBeLessThan(MAX_FILES_PER_MERGE); // these long paths do not fit 500 files (they took 269 KB)
-    expect(work.leftOver).toBe(960 - work.replaced.length);
-    expect(Buffer.byteLength(work.sql.compact)).toBeLessThan(262_144);
-    expect(work.derived?.replaced).toEqual(work.replaced); // the merged batches' partials, not the others'
+    expect(replaced).toEqual(Array.from({ length: 960 }, (_, i) => batch(i)).sort());
+    expect([work.replacing, work.leftOver]).toEqual([960, 0]);
+    expect(Buffer.byteLength(work.sql.compact)).toBeLessThan(262_144); // Athena's query string
+    expect(derived).toEqual(replaced); // the merged batches' partials
+    expect(work.replacedKey.startsWith(`_compaction/runs/${run.runId}/replaced/`)).toBe(true);
+  });
+
+  it('leaves what is over the most files a run merges to the next run', async () => {
+    // Prepare
+    const store = new MemoryObjectStore();
+    const n = MAX_FILES_PER_MERGE + 200;
+    for (let i = 0; i < n; i++) await store.put(`curated/trades/${item.partition}/${batch(i)}`, Buffer.from('x'));
+    // Act
+    const { work, replaced } = await merged(store);
+    // Assess
+    expect([replaced.length, work.leftOver]).toEqual([MAX_FILES_PER_MERGE, 200]);
+    expect(Buffer.byteLength(JSON.stringify({ run, item, plan: work }))).toBeLessThan(256 * 1024);
+  });
+
+  it("merges as many files of very long names as Step Functions' state holds, and leaves the rest to the next run", async () => {
+    // Prepare: names of 400 characters (the statement holds every name)
+    const store = new MemoryObjectStore();
+    const long = (i: number) => `${'x'.repeat(380)}-${String(i).padStart(5, '0')}.parquet`;
+    for (let i = 0; i < 900; i++) await store.put(`curated/trades/${item.partition}/${long(i)}`, Buffer.from('x'));
+    // Act
+    const { work, replaced } = await merged(store);
+    // Assess
+    expect(planBytes(work)).toBeLessThanOrEqual(MAX_PLAN_BYTES);
+    expect(replaced.length).toBeGreaterThan(300); // the budget is used, not a token merge
+    expect(replaced.length).toBeLessThan(900);
+    expect(work.leftOver).toBe(900 - replaced.length);
+  });
+
+  it("a plan made again after a file arrived names its own list: a statement is never paired with another plan's list", async () => {
+    // Prepare
+    const store = new MemoryObjectStore();
+    for (let i = 0; i < 5; i++) await store.put(`curated/trades/${item.partition}/${batch(i)}`, Buffer.from('x'));
+    const first = await merged(store);
+    // Act: the same item planned again (a retried PlanPartition) once one more file is there
+    await store.put(`curated/trades/${item.partition}/${batch(5)}`, Buffer.from('x'));
+    const again = await merged(store);
+    // Assess
+    expect(again.work.replacedKey).not.toBe(first.work.replacedKey);
+    expect(await replacedFiles(store, first.work)).toEqual(first.replaced); // the first plan's list as it was
+    expect(again.replaced).toHaveLength(6);
+    for (const [w, files] of [
+      [first.work, first.replaced],
+      [again.work, again.replaced],
+    ] as const)
+      for (const f of files) expect(w.sql.compact).toContain(`'${f}'`);
   });
 
   it('merges all of a partition whose plan fits', async () => {
@@ -342,6 +443,6 @@ describe('a cloud plan of an hour at the deployed defaults (about 960 stream bat
     // Act
     const work = await planCompaction(store, compactableTables(), ATHENA, { run, item }, COMPACTION_DERIVATIONS);
     // Assess
-    expect(work.action === 'merge' && [work.replaced.length, work.leftOver]).toEqual([40, 0]);
+    expect(work.action === 'merge' && [work.replacing, work.leftOver]).toEqual([40, 0]);
   });
 });

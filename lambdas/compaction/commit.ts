@@ -1,8 +1,9 @@
 /**
  * Lambda entry point of the compaction's `CommitPartition` state: writes the
- * manifest, deletes the files the new generation replaces, then copies the
- * staged output into the partition folder (or finishes such a publication a
- * crash interrupted). Environment: `LAKE_BUCKET`.
+ * manifest (with the plan's list of replaced files), copies the staged output
+ * into the partition folder, then makes the manifest visible (or finishes such
+ * a publication a crash interrupted). The replaced files are deleted later, by
+ * `DeleteReplaced`. Environment: `LAKE_BUCKET`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';

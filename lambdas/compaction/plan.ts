@@ -1,7 +1,8 @@
 /**
  * Lambda entry point of the compaction's `PlanPartition` state: one
  * partition's manifests, then its listing; the files to merge and the Athena
- * statement writing them compacted. Environment: `LAKE_BUCKET`.
+ * statement writing them compacted (the list of files each merge replaces is
+ * written to the run's staging prefix). Environment: `LAKE_BUCKET`.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { lakeFromEnv } from '../../src/adapters/aws/lake-env.js';

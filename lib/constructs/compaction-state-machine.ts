@@ -20,7 +20,8 @@
  *   workgroup's result prefix of the results bucket;
  * - log delivery and X-Ray (no resource-level permissions exist for those).
  *
- * The list and plan functions only list the lake and read manifests; the
+ * The list and plan functions only list the lake and read manifests (the plan
+ * function also writes its lists of replaced files to the staging prefix); the
  * commit function writes manifests, copies staged files into the compactable
  * tables and deletes what they replace; the delete function deletes, and puts
  * a table's manifest again when its replaced files are gone.
@@ -121,6 +122,13 @@ export class CompactionStateMachine extends Construct {
       bucketLevel(f.role, lake, ['s3:ListBucket']);
       objects(f.role, lake, manifests, ['s3:GetObject'], 'lake bucket: the compaction manifests, read to plan');
     }
+    objects(
+      this.functions.plan.role,
+      lake,
+      runs,
+      ['s3:PutObject'],
+      "lake bucket: the run's staging area, where a plan's lists of replaced files are kept (they outgrow the state)",
+    );
     const commitRole = this.functions.commit.role;
     bucketLevel(commitRole, lake, ['s3:ListBucket']);
     objects(

@@ -19,6 +19,7 @@
  * folder as `compacted-<generation>.parquet` and then makes its manifest
  * visible from a time just after the copy (docs/lake.md).
  */
+import { createHash } from 'node:crypto';
 import { partitionPath } from '../core/time.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { compactionStatement, type DerivedTable, derivedStatement } from '../sql/compaction.js';
@@ -44,14 +45,17 @@ import type { TableSchema } from './table-schema.js';
 /** Key prefix of everything a run stages (outside every table location). */
 export const COMPACTION_RUNS_PREFIX = '_compaction/runs/';
 
-/** Files one partition merges per run, at most (the rest is merged by the next run); fewer when their plan would outgrow {@link MAX_PLAN_BYTES}. */
-export const MAX_FILES_PER_MERGE = 500;
+/**
+ * Files one partition merges per run, at most (the rest is merged by the next run): an hour of the
+ * deployed defaults' ~960 stream batches in one run. Fewer when the plan would outgrow {@link MAX_PLAN_BYTES}.
+ */
+export const MAX_FILES_PER_MERGE = 1_000;
 
 /**
  * The most a partition's plan may take in the state between its steps: Step Functions passes at most
- * 256 KiB from state to state, and the plan travels with the run, the item and the steps' results. Its
- * size is mostly the statement's file paths and the lists of replaced files (for `trades`, also its
- * `bar_partials`'), so a partition of long paths merges fewer files per run.
+ * 256 KiB from state to state, and the plan travels with the run, the item and the steps' results. The
+ * lists of replaced files stay out of it (in the run's staging area, {@link replacedFiles}); its size is
+ * the statement's file names, so only a partition of very long names merges fewer files per run.
  */
 export const MAX_PLAN_BYTES = 200 * 1024;
 
@@ -119,8 +123,14 @@ export interface MergeWork {
   readonly action: 'merge';
   /** The new generation's file, relative to the partition. */
   readonly compacted: string;
-  /** Files it replaces, relative to the partition (for a derived table: also files of the merged batches still to come). */
-  readonly replaced: readonly string[];
+  /** How many files it replaces. */
+  readonly replacing: number;
+  /**
+   * The object listing the files it replaces, relative to the partition (for a derived table: also
+   * files of the merged batches still to come), written by PlanPartition: such lists outgrow the state.
+   * Named by their content, so a retried plan never pairs a statement with another plan's list.
+   */
+  readonly replacedKey: string;
   /** Live files left for the next run (beyond {@link MAX_FILES_PER_MERGE}). */
   readonly leftOver: number;
   /** Lake key prefix the statement writes to. */
@@ -337,11 +347,19 @@ export async function planCompaction(
   if (derivedNow && run.publish && publicationPending(derivedNow.manifests, run)) return { action: 'none' };
   if (plan.merge.length === 0 && derivation && derivedNow) {
     const stale = await staleDerivation(store, tables, table, derivation, item.partition, run, derivedNow);
-    if (stale)
-      return {
-        action: 'derive',
-        derived: planDerived(tables, dialect, { run, item, source: table, derivation, now: derivedNow, compacted: stale.compacted, merged: [], leftOver: [] }),
-      };
+    if (stale) {
+      const derived = planDerived(tables, dialect, {
+        run,
+        item,
+        source: table,
+        derivation,
+        now: derivedNow,
+        compacted: stale.compacted,
+        merged: [],
+        leftOver: [],
+      });
+      return stash(store, { work: { action: 'derive', derived: derived.work }, lists: derived.lists });
+    }
   }
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
   // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
@@ -350,28 +368,71 @@ export async function planCompaction(
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = stagingPrefix(run.runId, item.index);
   const prefix = `${run.lakeRoot}${tablePrefix(table)}${item.partition}/`;
-  const mergeOf = (n: number): MergeWork => {
+  const mergeOf = (n: number): Planned<MergeWork> => {
     const replaced = ordered.slice(0, n).sort();
     const compact = compactionStatement(dialect, {
       table,
       partition: item.partition,
-      files: replaced.map((f) => `${prefix}${f}`),
+      folder: prefix,
+      names: replaced,
       output: dialect.name === 'duckdb' ? `${run.lakeRoot}${staged}${STAGED_FILE}` : `${run.lakeRoot}${staged}`,
     });
     const derived =
       derivation && derivedNow
         ? planDerived(tables, dialect, { run, item, source: table, derivation, now: derivedNow, compacted, merged: replaced, leftOver: ordered.slice(n) })
         : undefined;
-    return { action: 'merge', compacted, replaced, leftOver: ordered.length - n, staged, sql: { compact }, ...(derived ? { derived } : {}) };
+    const own = listed(staged, replaced);
+    return {
+      work: {
+        action: 'merge',
+        compacted,
+        replacing: replaced.length,
+        replacedKey: own.key,
+        leftOver: ordered.length - n,
+        staged,
+        sql: { compact },
+        ...(derived ? { derived: derived.work } : {}),
+      },
+      lists: [own, ...(derived?.lists ?? [])],
+    };
   };
   let n = Math.min(ordered.length, MAX_FILES_PER_MERGE);
-  let work = mergeOf(n);
-  // Long paths (a long bucket name, 56-digit sequence numbers): as many files as the state holds, the rest next run.
-  for (let bytes = planBytes(work); bytes > MAX_PLAN_BYTES && n > 1; bytes = planBytes(work)) {
+  let planned = mergeOf(n);
+  // Very long names: as many files as the state holds, the rest next run.
+  for (let bytes = planBytes(planned.work); bytes > MAX_PLAN_BYTES && n > 1; bytes = planBytes(planned.work)) {
     n = Math.max(1, Math.min(n - 1, Math.floor((n * MAX_PLAN_BYTES) / bytes)));
-    work = mergeOf(n);
+    planned = mergeOf(n);
   }
-  return work;
+  return stash(store, planned);
+}
+
+/** A plan for the state, and the lists of replaced files it names (written to the store before the plan is returned). */
+interface Planned<W> {
+  readonly work: W;
+  readonly lists: readonly { readonly key: string; readonly files: readonly string[] }[];
+}
+
+/** A list of replaced files and its key: under the run's staging area (outside every table and UNLOAD location), named by its content. */
+function listed(staged: string, files: readonly string[]): { key: string; files: readonly string[] } {
+  const m = /^(.*\/)([^/]+)\/$/.exec(staged);
+  if (!m) throw new Error(`not a staging prefix: ${staged}`);
+  const digest = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 20);
+  return { key: `${m[1]}replaced/${m[2]}-${digest}.json`, files };
+}
+
+async function stash<W extends PartitionWork>(store: ObjectStore, planned: Planned<W>): Promise<W> {
+  for (const l of planned.lists) await store.put(l.key, Buffer.from(JSON.stringify(l.files)), 'application/json');
+  return planned.work;
+}
+
+/** The files a merge replaces, relative to its partition (the list PlanPartition wrote). */
+export async function replacedFiles(store: ObjectStore, work: MergeWork): Promise<readonly string[]> {
+  const body = await store.get(work.replacedKey);
+  if (!body) throw new Error(`${work.replacedKey} is gone: the plan's list of replaced files (plan the partition again)`);
+  const files = JSON.parse(Buffer.from(body).toString('utf8')) as string[];
+  if (!Array.isArray(files) || files.length !== work.replacing)
+    throw new Error(`${work.replacedKey}: ${Array.isArray(files) ? files.length : 'no'} files for a merge replacing ${work.replacing}`);
+  return files;
 }
 
 /** A plan's size in the state (UTF-8 JSON). */
@@ -445,7 +506,7 @@ function planDerived(
     /** Live source files it does not hold (left for the next run). */
     leftOver: readonly string[];
   },
-): MergeWork & { readonly table: string } {
+): Planned<MergeWork & { readonly table: string }> {
   const table = tableNamed(tables, o.derivation.table);
   const { manifests, live } = o.now;
   // The new generation holds every source row but the left-over files': every derived file stands for source rows
@@ -469,7 +530,21 @@ function planDerived(
     batchId: `compacted-${generation}`,
     output: dialect.name === 'duckdb' ? `${o.run.lakeRoot}${staged}${STAGED_FILE}` : `${o.run.lakeRoot}${staged}`,
   });
-  return { action: 'merge', table: table.name, compacted, replaced, leftOver: 0, staged, sql: { compact }, derivedFrom: o.compacted };
+  const list = listed(staged, replaced);
+  return {
+    work: {
+      action: 'merge',
+      table: table.name,
+      compacted,
+      replacing: replaced.length,
+      replacedKey: list.key,
+      leftOver: 0,
+      staged,
+      sql: { compact },
+      derivedFrom: o.compacted,
+    },
+    lists: [list],
+  };
 }
 
 /** Staged data objects (not Athena's `_`-files or hidden ones), sorted. */
@@ -571,7 +646,7 @@ export async function commitPartition(
     table: table.name,
     partition: item.partition,
     compacted: plan.compacted,
-    replaced: plan.replaced,
+    replaced: await replacedFiles(store, plan),
     ...(staged.length > 1 ? { parts: staged.slice(1).map((_, i) => `${base}-${i + 1}.parquet`) } : {}),
     ...(run.publish ? { staged: plan.staged } : {}),
     ...(plan.derivedFrom ? { derivedFrom: plan.derivedFrom } : {}),
@@ -581,7 +656,7 @@ export async function commitPartition(
   await putManifest(store, table, manifest);
   await options.afterManifest?.();
   await putInPlace(store, table, manifest, staged, run.publish ? { run, clock } : undefined);
-  return { compacted: plan.compacted, files: staged.length, replaced: plan.replaced.length };
+  return { compacted: plan.compacted, files: staged.length, replaced: plan.replacing };
 }
 
 /** DeleteReplaced: per partition of the run, what the grace period has freed, then spent manifests; the run's failures. */

@@ -33,6 +33,7 @@ import {
   type PartitionItem,
   type PartitionWork,
   planCompaction,
+  replacedFiles,
   STAGED_FILE,
 } from '../lake/compaction-steps.js';
 import { tablePrefix } from '../lake/layout.js';
@@ -261,7 +262,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     const n = counts.get(staged) ?? { rows: 0, duplicates: 0 };
     const g = statOf(item.table, item.partition);
     // A partition merged over several runs (more files than one run takes) counts its input files once and its final rows.
-    const fresh = plan.replaced.filter((f) => !isCompacted(f) && existsSync(join(dir, f)));
+    const fresh = (await replacedFiles(store, plan)).filter((f) => !isCompacted(f) && existsSync(join(dir, f)));
     g.filesIn += fresh.length;
     g.rows = n.rows;
     g.duplicates += n.duplicates;

@@ -2,7 +2,7 @@
  * The statement that rewrites one hour partition of a table into compacted
  * Parquet, written once for both engines (docs/lake.md):
  *
- * - Athena: `UNLOAD` of the partition's listed files (`"$path" IN …`, so files
+ * - Athena: `UNLOAD` of the partition's listed files (by `"$path"`, so files
  *   that land during the run are left for the next one), each natural key
  *   once (the first ingested copy), sorted by the natural key, Snappy Parquet,
  *   into a staging prefix outside every table.
@@ -28,8 +28,10 @@ export interface CompactionTarget {
   readonly table: TableSchema;
   /** `dt=yyyy-MM-dd/hour=HH`. */
   readonly partition: string;
-  /** The files to merge, as the engine addresses them (`s3://…` or absolute paths). */
-  readonly files: readonly string[];
+  /** The partition's folder as the engine addresses it (`s3://…/` or an absolute path), ending in its separator. */
+  readonly folder: string;
+  /** The files to merge, relative to {@link folder}. */
+  readonly names: readonly string[];
   /** The staging location: a prefix ending in `/` (Athena) or a file path (DuckDB). */
   readonly output: string;
 }
@@ -51,12 +53,23 @@ export function partitionValues(partition: string): { dt: string; hour: number }
   return { dt: m[1]!, hour: Number(m[2]) };
 }
 
+/**
+ * Whether a row's file (`path`: Athena's `"$path"`) is one of `names` in `folder`. The names are
+ * compared without the folder, so a statement of an hour's ~1,000 stream files stays well inside
+ * Athena's 256 KB query string and Step Functions' 256 KB state (with the folder, each file took
+ * about 100 bytes more).
+ */
+export function listedFilesPredicate(path: string, folder: string, names: readonly string[]): string {
+  // substr only (Presto's and Trino's alike, and DuckDB's): 1-based, in characters.
+  return `substr(${path}, 1, ${folder.length}) = ${sqlString(folder)} AND substr(${path}, ${folder.length + 1}) IN (${names.map(sqlString).join(', ')})`;
+}
+
 /** The statement writing the partition's compacted Parquet for an engine. */
 export function compactionStatement(d: SqlDialect, o: CompactionTarget): string {
   const keys = naturalKeyColumns(o.table).join(', ');
   if (d.name === 'duckdb') {
     const select = o.table.columns.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPES[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
-    const list = `[${o.files.map(sqlString).join(', ')}]`;
+    const list = `[${o.names.map((n) => sqlString(`${o.folder}${n}`)).join(', ')}]`;
     return `COPY (SELECT ${select} FROM read_parquet(${list}, hive_partitioning = false) ORDER BY ${keys}) TO ${sqlString(o.output)} (${DUCKDB_PARQUET_OUT})`;
   }
   const { dt, hour } = partitionValues(o.partition);
@@ -64,7 +77,7 @@ export function compactionStatement(d: SqlDialect, o: CompactionTarget): string 
   return [
     `UNLOAD (SELECT ${cols} FROM (`,
     `SELECT ${cols}, row_number() OVER (PARTITION BY ${keys} ORDER BY ${keepOrder(o.table)}) AS copy_no FROM ${sqlIdent(o.table.name)}`,
-    `WHERE dt = ${sqlString(dt)} AND hour = ${hour} AND "$path" IN (${o.files.map(sqlString).join(', ')})`,
+    `WHERE dt = ${sqlString(dt)} AND hour = ${hour} AND ${listedFilesPredicate('"$path"', o.folder, o.names)}`,
     `) WHERE copy_no = 1 ORDER BY ${keys}) TO ${sqlString(o.output)} WITH (format = 'PARQUET', compression = 'SNAPPY')`,
   ].join('\n');
 }

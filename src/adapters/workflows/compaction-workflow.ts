@@ -127,7 +127,7 @@ export function compactionDefinition(scope: Construct, t: CompactionTargets): sf
   const commit = invoke(
     s.commit,
     t.commit,
-    'Writes the manifest, then puts the staged file in place (in the cloud: after deleting the files it replaces)',
+    "Writes the manifest (with the files it replaces, from the plan's list), then puts the staged file in place (in the cloud: then makes the manifest visible)",
     Duration.minutes(5),
     '$.committed',
     sfn.TaskInput.fromObject({ run: J.objectAt('$.run'), item: J.objectAt('$.item'), plan: J.objectAt('$.plan') }),
