@@ -436,6 +436,30 @@ describe('a cloud plan of an hour at the deployed defaults (about 960 stream bat
       for (const f of files) expect(w.sql.compact).toContain(`'${f}'`);
   });
 
+  it("leaves the partials of a batch that landed while the hour was planned (its trades not listed) to the next run: bars_1m keeps that batch's trades", async () => {
+    // Prepare: two batches; a third lands in both tables right after the plan lists the trades hour
+    const store = new MemoryObjectStore();
+    for (let i = 0; i < 2; i++)
+      for (const table of ['curated/trades', 'aggregate/bar_partials']) await store.put(`${table}/${item.partition}/${batch(i)}`, Buffer.from('x'));
+    const list = store.list.bind(store);
+    let landed = false;
+    store.list = async (prefix) => {
+      const keys = await list(prefix);
+      if (!landed && prefix === `curated/trades/${item.partition}/`) {
+        landed = true;
+        for (const table of ['curated/trades', 'aggregate/bar_partials']) await store.put(`${table}/${item.partition}/${batch(2)}`, Buffer.from('x'));
+      }
+      return keys;
+    };
+    // Act
+    const { work, replaced, derived } = await merged(store);
+    // Assess
+    expect(landed).toBe(true);
+    expect(replaced).toEqual([batch(0), batch(1)]);
+    expect(derived).toEqual([batch(0), batch(1)]); // not batch 2's partials: the new generation does not hold its trades
+    expect(work.leftOver).toBe(0);
+  });
+
   it('merges all of a partition whose plan fits', async () => {
     // Prepare
     const store = new MemoryObjectStore();

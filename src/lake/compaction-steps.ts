@@ -335,7 +335,7 @@ export async function planCompaction(
 ): Promise<PartitionWork> {
   const { run, item } = input;
   const table = tableNamed(tables, item.table);
-  const { plan } = await planOf(store, table, item.partition, run);
+  const { plan, manifests } = await planOf(store, table, item.partition, run);
   if (plan.resume) return { action: 'resume', manifestKey: manifestKey(table, item.partition, plan.resume.compacted) };
   // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
   const derivedOnly = derivations.some((x) => x.table === table.name && run.tables.includes(x.source));
@@ -355,7 +355,8 @@ export async function planCompaction(
         derivation,
         now: derivedNow,
         compacted: stale.compacted,
-        merged: [],
+        sourceManifests: stale.manifests,
+        merged: stale.files,
         leftOver: [],
       });
       return stash(store, { work: { action: 'derive', derived: derived.work }, lists: derived.lists });
@@ -379,9 +380,20 @@ export async function planCompaction(
     });
     const derived =
       derivation && derivedNow
-        ? planDerived(tables, dialect, { run, item, source: table, derivation, now: derivedNow, compacted, merged: replaced, leftOver: ordered.slice(n) })
+        ? planDerived(tables, dialect, {
+            run,
+            item,
+            source: table,
+            derivation,
+            now: derivedNow,
+            compacted,
+            sourceManifests: manifests,
+            merged: replaced,
+            leftOver: ordered.slice(n),
+          })
         : undefined;
-    const own = listed(staged, replaced);
+    // A table others derive from records the batches each generation holds (see planDerived).
+    const own = listed(staged, replaced, derivation ? [...batchesOf(replaced, manifests)].sort() : undefined);
     return {
       work: {
         action: 'merge',
@@ -406,33 +418,45 @@ export async function planCompaction(
   return stash(store, planned);
 }
 
-/** A plan for the state, and the lists of replaced files it names (written to the store before the plan is returned). */
-interface Planned<W> {
-  readonly work: W;
-  readonly lists: readonly { readonly key: string; readonly files: readonly string[] }[];
+/** What a merge's list object holds: the files it replaces and, for a table others derive from, the batches it covers. */
+interface MergeLists {
+  readonly replaced: readonly string[];
+  readonly covers?: readonly string[];
 }
 
-/** A list of replaced files and its key: under the run's staging area (outside every table and UNLOAD location), named by its content. */
-function listed(staged: string, files: readonly string[]): { key: string; files: readonly string[] } {
+/** A plan for the state, and the lists it names (written to the store before the plan is returned). */
+interface Planned<W> {
+  readonly work: W;
+  readonly lists: readonly { readonly key: string; readonly body: MergeLists }[];
+}
+
+/** A merge's lists and their key: under the run's staging area (outside every table and UNLOAD location), named by their content. */
+function listed(staged: string, replaced: readonly string[], covers?: readonly string[]): { key: string; body: MergeLists } {
   const m = /^(.*\/)([^/]+)\/$/.exec(staged);
   if (!m) throw new Error(`not a staging prefix: ${staged}`);
-  const digest = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 20);
-  return { key: `${m[1]}replaced/${m[2]}-${digest}.json`, files };
+  const body: MergeLists = { replaced, ...(covers ? { covers } : {}) };
+  const digest = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 20);
+  return { key: `${m[1]}replaced/${m[2]}-${digest}.json`, body };
 }
 
 async function stash<W extends PartitionWork>(store: ObjectStore, planned: Planned<W>): Promise<W> {
-  for (const l of planned.lists) await store.put(l.key, Buffer.from(JSON.stringify(l.files)), 'application/json');
+  for (const l of planned.lists) await store.put(l.key, Buffer.from(JSON.stringify(l.body)), 'application/json');
   return planned.work;
+}
+
+/** A merge's lists, as PlanPartition wrote them. */
+async function mergeLists(store: ObjectStore, work: MergeWork): Promise<MergeLists> {
+  const body = await store.get(work.replacedKey);
+  if (!body) throw new Error(`${work.replacedKey} is gone: the plan's list of replaced files (plan the partition again)`);
+  const lists = JSON.parse(Buffer.from(body).toString('utf8')) as MergeLists;
+  if (!Array.isArray(lists.replaced) || lists.replaced.length !== work.replacing)
+    throw new Error(`${work.replacedKey}: ${Array.isArray(lists.replaced) ? lists.replaced.length : 'no'} files for a merge replacing ${work.replacing}`);
+  return lists;
 }
 
 /** The files a merge replaces, relative to its partition (the list PlanPartition wrote). */
 export async function replacedFiles(store: ObjectStore, work: MergeWork): Promise<readonly string[]> {
-  const body = await store.get(work.replacedKey);
-  if (!body) throw new Error(`${work.replacedKey} is gone: the plan's list of replaced files (plan the partition again)`);
-  const files = JSON.parse(Buffer.from(body).toString('utf8')) as string[];
-  if (!Array.isArray(files) || files.length !== work.replacing)
-    throw new Error(`${work.replacedKey}: ${Array.isArray(files) ? files.length : 'no'} files for a merge replacing ${work.replacing}`);
-  return files;
+  return (await mergeLists(store, work)).replaced;
 }
 
 /** A plan's size in the state (UTF-8 JSON). */
@@ -463,10 +487,10 @@ async function staleDerivation(
   run: CompactionRun,
   /** The derived partition, when the caller has read it already. */
   derivedNow?: PartitionNow,
-): Promise<{ generation: string; compacted: string } | undefined> {
+): Promise<{ generation: string; compacted: string; files: readonly string[]; manifests: readonly CompactionManifest[] } | undefined> {
   const end = partitionEndMs(partition);
   if (end === undefined || end > run.nowMs - run.olderThanMs || !run.tables.includes(derivation.table)) return undefined;
-  const sourceLive = (await partitionNow(store, source, partition, run)).live;
+  const { live: sourceLive, manifests: sourceManifests } = await partitionNow(store, source, partition, run);
   const generations = new Set(sourceLive.map(generationOf));
   const [generation] = generations;
   if (generations.size !== 1 || generation === undefined) return undefined;
@@ -474,8 +498,34 @@ async function staleDerivation(
   const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
   const { manifests, live: derivedLive } = derivedNow ?? (await partitionNow(store, tableNamed(tables, derivation.table), partition, run));
   const from = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
-  if (derivedLive.length > 0 && derivedLive.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
-  return compacted ? { generation, compacted } : undefined;
+  // Derived files of batches the generation does not hold (their source rows not landed yet) are no sign of staleness.
+  const covered = batchesOf(sourceLive, sourceManifests);
+  const relevant = derivedLive.filter((f) => isCompacted(f) || covered.has(batchOf(f)));
+  if (relevant.length > 0 && relevant.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
+  return compacted ? { generation, compacted, files: sourceLive, manifests: sourceManifests } : undefined;
+}
+
+/**
+ * The batches source files hold: a stream (or backfill) file its own, a compacted file those its
+ * generation covers (recorded in its manifest; for a generation written before manifests recorded
+ * it, followed through the files it replaced, as far as their manifests are still there).
+ */
+function batchesOf(files: readonly string[], manifests: readonly CompactionManifest[]): Set<string> {
+  const byFile = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m] as const)));
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    if (!isCompacted(f)) out.add(batchOf(f));
+    else {
+      const m = byFile.get(f);
+      if (m?.covers) for (const b of m.covers) out.add(b);
+      else for (const r of m?.replaced ?? []) visit(r);
+    }
+  };
+  for (const f of files) visit(f);
+  return out;
 }
 
 /** The batch a file of a partition belongs to: stream files are named by their batch, a backfill's `backfill-<file>-<n>` by its file. */
@@ -484,10 +534,13 @@ function batchOf(file: string): string {
 }
 
 /**
- * The derived table's partition recomputed from the source's new generation:
- * it replaces every derived file of the merged batches (also those still to
- * arrive: a batch writes its tables' objects one after the other, and stream
- * batches name them alike) and the derived table's earlier generations.
+ * The derived table's partition recomputed from the source's new generation.
+ * It replaces exactly the derived files whose rows the generation holds: those
+ * of the batches it covers (also those still to arrive: a batch writes its
+ * tables' objects in parallel, and stream batches name them alike) and the
+ * derived generations of source generations it holds. A derived file of a
+ * batch whose source rows are not in it (left for the next run, or not landed
+ * when the source was listed) stays as it is.
  */
 function planDerived(
   tables: readonly TableSchema[],
@@ -501,7 +554,9 @@ function planDerived(
     now: PartitionNow;
     /** The source's new generation file (relative to its partition). */
     compacted: string;
-    /** Source files merged into it now. */
+    /** The source partition's manifests (what its compacted files cover). */
+    sourceManifests: readonly CompactionManifest[];
+    /** Source files merged into it now (for a derivation of a whole generation: its files). */
     merged: readonly string[];
     /** Live source files it does not hold (left for the next run). */
     leftOver: readonly string[];
@@ -509,13 +564,22 @@ function planDerived(
 ): Planned<MergeWork & { readonly table: string }> {
   const table = tableNamed(tables, o.derivation.table);
   const { manifests, live } = o.now;
-  // The new generation holds every source row but the left-over files': every derived file stands for source rows
-  // of its batch (a derived generation: of the source generation it was derived from), so all others are replaced.
+  // Every derived file stands for the source rows of its batch (a derived generation: of the source generation it
+  // was derived from). The new generation holds the rows of the batches the merged files cover, less any batch with a
+  // file left for the next run (a backfill's file comes in several).
   const derivedFrom = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
   const leftOver = new Set(o.leftOver.map(batchOf));
-  const held = (f: string) => !leftOver.has(isCompacted(f) ? batchOf(derivedFrom.get(f) ?? f) : batchOf(f));
-  // Merged stream batches' derived files still to arrive are named alike: replaced too.
-  const coming = o.merged.filter((f) => !isCompacted(f) && !f.startsWith('backfill-'));
+  const covered = new Set([...batchesOf(o.merged, o.sourceManifests)].filter((b) => !leftOver.has(b)));
+  const sourceFiles = new Set(o.sourceManifests.flatMap(generationFiles));
+  const held = (f: string) => {
+    if (!isCompacted(f)) return covered.has(batchOf(f));
+    const from = derivedFrom.get(f);
+    // A derived generation of a source generation whose manifest is gone: held unless that generation is left over.
+    if (from === undefined || !sourceFiles.has(from)) return !leftOver.has(batchOf(from ?? f));
+    return [...batchesOf([from], o.sourceManifests)].every((b) => covered.has(b));
+  };
+  // Covered stream batches' derived files still to arrive are named alike: replaced too (a late one stays hidden).
+  const coming = [...covered].filter((b) => !b.startsWith('backfill-')).map((b) => `${b}.parquet`);
   const replaced = [...new Set([...live.filter(held), ...coming])].sort();
   const generation = generationName(o.run.nowMs, o.run.runId.slice(-24));
   const compacted = o.run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
@@ -646,7 +710,7 @@ export async function commitPartition(
     table: table.name,
     partition: item.partition,
     compacted: plan.compacted,
-    replaced: await replacedFiles(store, plan),
+    ...(await mergeLists(store, plan)),
     ...(staged.length > 1 ? { parts: staged.slice(1).map((_, i) => `${base}-${i + 1}.parquet`) } : {}),
     ...(run.publish ? { staged: plan.staged } : {}),
     ...(plan.derivedFrom ? { derivedFrom: plan.derivedFrom } : {}),

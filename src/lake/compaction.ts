@@ -65,6 +65,12 @@ export interface CompactionManifest {
   readonly staged?: string;
   /** For a table compaction recomputes from another (bar_partials from trades): the source generation's file it was computed from. */
   readonly derivedFrom?: string;
+  /**
+   * For a table another is derived from: every batch whose rows the generation holds (stream batches by
+   * name, a backfill's by its file), also through the generations it replaced, so a derivation knows
+   * which derived files it stands for after their manifests are gone.
+   */
+  readonly covers?: readonly string[];
   /** When the run wrote the manifest, ms since epoch (the grace period runs from here). */
   readonly createdAtMs: number;
   /** Rows written, when the engine reports them. */
