@@ -1,12 +1,14 @@
 /**
- * The cloud compaction of a source table and the table derived from it
+ * Compaction of a source table and the table derived from it
  * (`trades` → `bar_partials`) as a model check: the real state machine
  * definition and the real steps, over an in-memory lake whose every operation
  * is ordered by fast-check's scheduler. The Map's items of one hour, stream
- * batches landing late (a batch's `trades` object first, its `bar_partials`
- * object after), readers of the exact-read rule and a run killed at any
- * operation all interleave. The engine is a stand-in with Athena's semantics
- * (a planned file that is gone is skipped; several output objects).
+ * batches landing late (a batch puts its `trades` and `bar_partials` objects
+ * in parallel, as the stream handler does), readers and a run killed at any
+ * operation all interleave; both ways of putting a generation in place (the
+ * cloud's publication, read through the exact-read view, and the local
+ * `_compacted/` one, read by manifests). The engine is a stand-in with Athena's
+ * semantics (a planned file that is gone is skipped; several output objects).
  *
  * Each batch covers its own keys; a `bar_partials` object stands for the
  * trades of its batch, so every reader must count each key once in each table.
@@ -15,7 +17,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMPACTION_STATES as S, localCompactionDefinition } from '../../src/adapters/workflows/compaction-workflow.js';
 import { COMPACTION_DERIVATIONS, TABLES } from '../../src/catalog.js';
-import { type CompactionManifest, manifestTablePrefix, snapshotAt } from '../../src/lake/compaction.js';
+import { type CompactionManifest, manifestTablePrefix, snapshotAt, snapshotOf } from '../../src/lake/compaction.js';
 import {
   type CompactionRun,
   commitPartition,
@@ -78,7 +80,11 @@ class World {
   private nextKey = 0;
   private nextBatch = 0;
 
-  constructor(private readonly s: fc.Scheduler) {}
+  constructor(
+    private readonly s: fc.Scheduler,
+    /** Published into the partition folders and read through the exact-read view (the cloud), or read by manifests (local). */
+    readonly publish: boolean,
+  ) {}
 
   /** The lake as one run (or other actor) sees it: each operation scheduled; from its `killAt`th on, none completes (`killed` resolves). */
   store(label: string, killAt?: number): ObjectStore & { readonly killed: Promise<void> } {
@@ -113,18 +119,23 @@ class World {
     return self;
   }
 
-  /** A stream batch of 1-3 new keys: its trades object, then its bar_partials object (named alike). */
+  /** A stream batch of 1-3 new keys: its trades and bar_partials objects (named alike), put in parallel. */
   async batch(): Promise<void> {
     const store = this.store('stream');
     const keys = Array.from({ length: 1 + (this.nextBatch % 3) }, () => this.nextKey++);
     const name = `shardId-000000000000-${String(this.nextBatch++).padStart(6, '0')}.parquet`;
-    for (const t of BOTH) {
-      await store.put(`${folder(t)}${name}`, encode(keys));
-      for (const k of keys) this.written.get(t.name)!.set(k, this.now);
-    }
+    await Promise.all(
+      BOTH.map(async (t) => {
+        await store.put(`${folder(t)}${name}`, encode(keys));
+        for (const k of keys) this.written.get(t.name)!.set(k, this.now);
+      }),
+    );
   }
 
-  /** What a reader of the exact-read view that starts now counts, per table: manifests and listing read in either order. */
+  /**
+   * What a reader that starts now counts, per table: through the exact-read view, manifests and listing read in
+   * either order; locally, manifests first and the listing after them.
+   */
   async read(): Promise<{ asOf: number; keys: Map<string, number[]> }> {
     const store = this.store('reader');
     await store.get('start');
@@ -132,13 +143,16 @@ class World {
     const keys = new Map<string, number[]>();
     await Promise.all(
       BOTH.map(async (t) => {
-        const [manifests, listing] = await Promise.all([
+        const readManifests = () =>
           store
             .list(`${manifestTablePrefix(t)}${PARTITION}/`)
-            .then((ks) => Promise.all(ks.map(async (k) => JSON.parse(Buffer.from((await this.mem.get(k))!).toString('utf8')) as CompactionManifest))),
-          store.list(folder(t)).then((ks) => new Map(ks.map((k) => [k.slice(folder(t).length), decode(this.mem.objects.get(k))] as const))),
-        ]);
-        const live = snapshotAt([...listing.keys()], manifests, asOf).live;
+            .then((ks) => ks.map((k) => JSON.parse(Buffer.from(this.mem.objects.get(k)!).toString('utf8')) as CompactionManifest));
+        const readListing = () =>
+          store.list(folder(t)).then((ks) => new Map(ks.map((k) => [k.slice(folder(t).length), decode(this.mem.objects.get(k))] as const)));
+        const [manifests, listing] = this.publish
+          ? await Promise.all([readManifests(), readListing()])
+          : await readManifests().then(async (ms) => [ms, await readListing()] as const);
+        const live = (this.publish ? snapshotAt([...listing.keys()], manifests, asOf) : snapshotOf([...listing.keys()], manifests)).live;
         keys.set(
           t.name,
           live.flatMap((f) => listing.get(f)!),
@@ -186,7 +200,7 @@ const workflow = new LocalWorkflow(localCompactionDefinition(), {
   [S.list]: (i) => {
     const input = i as ListInput;
     const x = executions.get(input.runId)!;
-    return listClosedPartitions(x.store, BOTH, input, { lakeRoot: 's3://lake/', maxConcurrency: 4, publish: true }, COMPACTION_DERIVATIONS);
+    return listClosedPartitions(x.store, BOTH, input, { lakeRoot: 's3://lake/', maxConcurrency: 4, publish: x.world.publish }, COMPACTION_DERIVATIONS);
   },
   [S.plan]: async (i) => {
     const input = i as { run: CompactionRun; item: PartitionItem };
@@ -211,67 +225,74 @@ const workflow = new LocalWorkflow(localCompactionDefinition(), {
 
 describe('compaction of a table and its derived table, interleaved at every lake operation (model check)', () => {
   let properties = 0;
-  it('counts each key once in each table for every reader, through late batches and killed runs, and ends with one generation per table', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.scheduler(), fc.array(phaseArb, { minLength: 1, maxLength: 5 }), async (s, phases) => {
-        // Prepare
-        const world = new World(s);
-        const reads: { asOf: number; keys: Map<string, number[]> }[] = [];
-        const property = ++properties;
-        let runNo = 0;
-        const runOnce = async (phase: Phase, store: ObjectStore) => {
-          const request = { tables: BOTH.map((t) => t.name), olderThanMs: 0, graceMs: GRACE_MS, processingTime: new Date(world.now).toISOString() };
-          const runId = `p${property}r${runNo++}`;
-          executions.set(runId, { world, store, twoParts: phase.twoParts });
-          return workflow.run(request, runId).then(
-            () => 'ok',
-            (e: unknown) => `failed: ${e instanceof Error ? e.message : String(e)}`,
-          );
-        };
-        // Act: each phase's run, batches and readers interleaved; a killed run's operations never complete
-        for (const phase of phases) {
-          world.now += phase.jumpMinutes * 60_000;
-          const store = world.store(`run-${runNo}`, phase.killAt);
-          const run = runOnce(phase, store);
-          const others = Promise.all([
-            ...Array.from({ length: phase.batches }, () => world.batch()),
-            ...Array.from({ length: phase.readers }, () => world.read().then((r) => reads.push(r))),
-          ]);
-          // A run killed part-way never ends; one that ends first is waited for (runs never overlap).
-          await s.waitFor(Promise.all([others, Promise.race([run, store.killed])]));
-        }
-        // Then runs far apart, nothing else happening. A replaced generation goes only once what it replaced is gone,
-        // one generation per run: as many runs as there can be generations, and two more.
-        const outcomes: string[] = [];
-        for (let i = 0; i < phases.length + 3; i++) {
-          world.now += 2 * GRACE_MS;
-          outcomes.push(await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, readers: 0, twoParts: false }, world.store(`final-${i}`))));
-        }
-        const final = await s.waitFor(world.read());
-        // Assess
-        expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-        for (const r of [...reads, final]) {
-          for (const t of BOTH) {
-            const keys = r.keys.get(t.name)!;
-            expect(new Set(keys).size, `${t.name}: a key counted twice at ${r.asOf}`).toBe(keys.length);
-            const due = [...world.written.get(t.name)!].filter(([, at]) => at <= r.asOf).map(([k]) => k);
-            expect(keys, `${t.name}: a key missing at ${r.asOf}`).toEqual(expect.arrayContaining(due));
+  it.each([
+    ['published into the partition folders (the cloud)', true],
+    ['in _compacted/, read by manifests (local)', false],
+  ])(
+    '%s: counts each key once in each table for every reader, through late batches and killed runs, and ends with one generation per table',
+    async (_, publish) => {
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), fc.array(phaseArb, { minLength: 1, maxLength: 5 }), async (s, phases) => {
+          // Prepare
+          const world = new World(s, publish);
+          const reads: { asOf: number; keys: Map<string, number[]> }[] = [];
+          const property = ++properties;
+          let runNo = 0;
+          const runOnce = async (phase: Phase, store: ObjectStore) => {
+            const request = { tables: BOTH.map((t) => t.name), olderThanMs: 0, graceMs: GRACE_MS, processingTime: new Date(world.now).toISOString() };
+            const runId = `p${property}r${runNo++}`;
+            executions.set(runId, { world, store, twoParts: phase.twoParts });
+            return workflow.run(request, runId).then(
+              () => 'ok',
+              (e: unknown) => `failed: ${e instanceof Error ? e.message : String(e)}`,
+            );
+          };
+          // Act: each phase's run, batches and readers interleaved; a killed run's operations never complete
+          for (const phase of phases) {
+            world.now += phase.jumpMinutes * 60_000;
+            const store = world.store(`run-${runNo}`, phase.killAt);
+            const run = runOnce(phase, store);
+            const others = Promise.all([
+              ...Array.from({ length: phase.batches }, () => world.batch()),
+              ...Array.from({ length: phase.readers }, () => world.read().then((r) => reads.push(r))),
+            ]);
+            // A run killed part-way never ends; one that ends first is waited for (runs never overlap).
+            await s.waitFor(Promise.all([others, Promise.race([run, store.killed])]));
           }
-        }
-        for (const t of BOTH) {
-          const files = (await world.mem.list(folder(t))).map((k) => k.slice(folder(t).length));
-          const all = [...world.written.get(t.name)!.keys()];
-          // One generation: its file and its parts (compacted-<ms>-<run>[-<n>].parquet).
-          const generations = new Set(files.map((f) => /^compacted-(\d{15}-[A-Za-z0-9]+)(?:-\d+)?\.parquet$/.exec(f)?.[1] ?? f));
-          expect(generations.size, `${t.name}: ${files.join(', ')}`).toBe(all.length > 0 ? 1 : 0);
-          expect(
-            [...generations].every((g) => !g.endsWith('.parquet')),
-            `${t.name}: ${files.join(', ')}`,
-          ).toBe(true);
-          expect(final.keys.get(t.name)!.sort((a, b) => a - b)).toEqual(all.sort((a, b) => a - b));
-        }
-      }),
-      { numRuns: 300 },
-    );
-  }, 300_000);
+          // Then runs far apart, nothing else happening. A replaced generation goes only once what it replaced is gone,
+          // one generation per run: as many runs as there can be generations, and two more.
+          const outcomes: string[] = [];
+          for (let i = 0; i < phases.length + 3; i++) {
+            world.now += 2 * GRACE_MS;
+            outcomes.push(await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, readers: 0, twoParts: false }, world.store(`final-${i}`))));
+          }
+          const final = await s.waitFor(world.read());
+          // Assess
+          expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+          for (const r of [...reads, final]) {
+            for (const t of BOTH) {
+              const keys = r.keys.get(t.name)!;
+              expect(new Set(keys).size, `${t.name}: a key counted twice at ${r.asOf}`).toBe(keys.length);
+              const due = [...world.written.get(t.name)!].filter(([, at]) => at <= r.asOf).map(([k]) => k);
+              expect(keys, `${t.name}: a key missing at ${r.asOf}`).toEqual(expect.arrayContaining(due));
+            }
+          }
+          for (const t of BOTH) {
+            const files = (await world.mem.list(folder(t))).map((k) => k.slice(folder(t).length));
+            const all = [...world.written.get(t.name)!.keys()];
+            // One generation: its file and its parts (compacted-<ms>-<run>[-<n>].parquet, or in _compacted/).
+            const generations = new Set(files.map((f) => /^(?:compacted-|_compacted\/)(\d{15}-[A-Za-z0-9]+)(?:-\d+)?\.parquet$/.exec(f)?.[1] ?? f));
+            expect(generations.size, `${t.name}: ${files.join(', ')}`).toBe(all.length > 0 ? 1 : 0);
+            expect(
+              [...generations].every((g) => !g.endsWith('.parquet')),
+              `${t.name}: ${files.join(', ')}`,
+            ).toBe(true);
+            expect(final.keys.get(t.name)!.sort((a, b) => a - b)).toEqual(all.sort((a, b) => a - b));
+          }
+        }),
+        { numRuns: 300 },
+      );
+    },
+    300_000,
+  );
 });
