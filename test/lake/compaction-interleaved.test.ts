@@ -91,7 +91,7 @@ class World {
     const { mem, s } = this;
     let killed = false;
     let ops = 0;
-    let onKill = () => undefined as void;
+    let onKill: () => void = () => undefined;
     const self = {
       killed: new Promise<void>((resolve) => {
         onKill = resolve;
