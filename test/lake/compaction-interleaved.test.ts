@@ -4,7 +4,8 @@
  * definition and the real steps, over an in-memory lake whose every operation
  * is ordered by fast-check's scheduler. The Map's items of one hour, stream
  * batches landing late (a batch puts its `trades` and `bar_partials` objects
- * in parallel, as the stream handler does), readers and a run killed at any
+ * in parallel, as the stream handler does, and a retried one puts them again),
+ * readers and a run killed at any
  * operation all interleave; both ways of putting a generation in place (the
  * cloud's publication, read through the exact-read view, and the local
  * `_compacted/` one, read by manifests). The engine is a stand-in with Athena's
@@ -54,6 +55,8 @@ const folder = (t: TableSchema) => `${tablePrefix(t)}${PARTITION}/`;
 interface Phase {
   readonly jumpMinutes: number;
   readonly batches: number;
+  /** Whether each of the phase's batches is put again once it is in (a retried invocation rewrites the same objects). */
+  readonly retried: boolean;
   readonly readers: number;
   readonly killAt?: number;
   /** Whether the engine writes each output as two objects (Athena splits large outputs). */
@@ -64,11 +67,12 @@ const phaseArb: fc.Arbitrary<Phase> = fc.record(
   {
     jumpMinutes: fc.constantFrom(0, 1, 20, 50, 120),
     batches: fc.integer({ min: 0, max: 3 }),
+    retried: fc.boolean(),
     readers: fc.integer({ min: 0, max: 3 }),
     killAt: fc.integer({ min: 1, max: 60 }),
     twoParts: fc.boolean(),
   },
-  { requiredKeys: ['jumpMinutes', 'batches', 'readers', 'twoParts'] },
+  { requiredKeys: ['jumpMinutes', 'batches', 'retried', 'readers', 'twoParts'] },
 );
 
 /** The lake, its clock and what was written when; every operation waits for its turn from the scheduler. */
@@ -119,17 +123,21 @@ class World {
     return self;
   }
 
-  /** A stream batch of 1-3 new keys: its trades and bar_partials objects (named alike), put in parallel. */
-  async batch(): Promise<void> {
+  /**
+   * A stream batch of 1-3 new keys: its trades and bar_partials objects (named alike), put in parallel; when
+   * `retried`, put again later (same names, same rows), maybe after a compaction merged them.
+   */
+  async batch(retried: boolean): Promise<void> {
     const store = this.store('stream');
     const keys = Array.from({ length: 1 + (this.nextBatch % 3) }, () => this.nextKey++);
     const name = `shardId-000000000000-${String(this.nextBatch++).padStart(6, '0')}.parquet`;
-    await Promise.all(
-      BOTH.map(async (t) => {
-        await store.put(`${folder(t)}${name}`, encode(keys));
-        for (const k of keys) this.written.get(t.name)!.set(k, this.now);
-      }),
-    );
+    for (const attempt of retried ? [1, 2] : [1])
+      await Promise.all(
+        BOTH.map(async (t) => {
+          await store.put(`${folder(t)}${name}`, encode(keys));
+          if (attempt === 1) for (const k of keys) this.written.get(t.name)!.set(k, this.now);
+        }),
+      );
   }
 
   /**
@@ -253,7 +261,7 @@ describe('compaction of a table and its derived table, interleaved at every lake
             const store = world.store(`run-${runNo}`, phase.killAt);
             const run = runOnce(phase, store);
             const others = Promise.all([
-              ...Array.from({ length: phase.batches }, () => world.batch()),
+              ...Array.from({ length: phase.batches }, () => world.batch(phase.retried)),
               ...Array.from({ length: phase.readers }, () => world.read().then((r) => reads.push(r))),
             ]);
             // A run killed part-way never ends; one that ends first is waited for (runs never overlap).
@@ -264,7 +272,7 @@ describe('compaction of a table and its derived table, interleaved at every lake
           const outcomes: string[] = [];
           for (let i = 0; i < phases.length + 3; i++) {
             world.now += 2 * GRACE_MS;
-            outcomes.push(await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, readers: 0, twoParts: false }, world.store(`final-${i}`))));
+            outcomes.push(await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, retried: false, readers: 0, twoParts: false }, world.store(`final-${i}`))));
           }
           const final = await s.waitFor(world.read());
           // Assess
