@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BackfillFile } from '../src/backfill/plan.js';
+import { outputPrefix } from '../src/backfill/plan.js';
+import { publishFile } from '../src/backfill/publish.js';
 import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../src/catalog.js';
 import { type CompactionRun, MAX_FILES_PER_MERGE, MAX_PLAN_BYTES, planBytes, planCompaction, replacedFiles } from '../src/lake/compaction-steps.js';
 import type { ObjectStore } from '../src/lake/object-store.js';
@@ -457,6 +460,40 @@ describe('a cloud plan of an hour at the deployed defaults (about 960 stream bat
     expect(landed).toBe(true);
     expect(replaced).toEqual([batch(0), batch(1)]);
     expect(derived).toEqual([batch(0), batch(1)]); // not batch 2's partials: the new generation does not hold its trades
+    expect(work.leftOver).toBe(0);
+  });
+
+  it('leaves an hour a backfill is still publishing into to the next run, then merges it with all of its partials', async () => {
+    // Prepare: a backfilled file staged as two trades objects and one bar_partials object of the hour
+    const store = new MemoryObjectStore();
+    const file: BackfillFile = {
+      index: 0,
+      key: 'ETHUSDT-trades-2026-11-02',
+      symbol: 'ETHUSDT',
+      sourceName: 'ETHUSDT-trades-2026-11-02.zip',
+      linesLocation: '',
+    };
+    for (const [table, names] of [
+      [TABLES.trades!, ['a.parquet', 'b.parquet']],
+      [TABLES.bar_partials!, ['a.parquet']],
+    ] as const)
+      for (const n of names) await store.put(`${outputPrefix('bf-1', 0, table)}${item.partition}/${n}`, Buffer.from('x'));
+    await store.put(`curated/trades/${item.partition}/${batch(0)}`, Buffer.from('x'));
+    await store.put(`aggregate/bar_partials/${item.partition}/${batch(0)}`, Buffer.from('x'));
+    const plan = () => planCompaction(store, compactableTables(), ATHENA, { run, item }, COMPACTION_DERIVATIONS);
+    const copy = store.copy.bind(store);
+    const during: string[] = [];
+    store.copy = async (from, to) => {
+      await copy(from, to);
+      if (to.startsWith('curated/trades/')) during.push((await plan()).action); // after each trades object is in
+    };
+    // Act
+    await publishFile(store, 'bf-1', file);
+    const { work, replaced, derived } = await merged(store);
+    // Assess
+    expect(during).toEqual(['none', 'none']); // the second trades object and the partials were still to come
+    expect(replaced).toEqual([`backfill-${file.key}-0.parquet`, `backfill-${file.key}-1.parquet`, batch(0)].sort());
+    expect(derived).toEqual([`backfill-${file.key}-0.parquet`, batch(0)].sort());
     expect(work.leftOver).toBe(0);
   });
 

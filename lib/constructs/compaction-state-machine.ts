@@ -21,7 +21,8 @@
  * - log delivery and X-Ray (no resource-level permissions exist for those).
  *
  * The list and plan functions only list the lake and read manifests (the plan
- * function also writes its lists of replaced files to the staging prefix); the
+ * function also reads backfill publication markers and writes its lists of
+ * replaced files to the staging prefix); the
  * commit function writes manifests, copies staged files into the compactable
  * tables and deletes what they replace; the delete function deletes, and puts
  * a table's manifest again when its replaced files are gone.
@@ -42,6 +43,7 @@ import { COMPACTION_COMMENT, COMPACTION_TIMEOUT, compactionDefinition } from '..
 import { compactableTables } from '../../src/catalog.js';
 import { COMPACTION_MANIFEST_PREFIX, manifestTablePrefix } from '../../src/lake/compaction.js';
 import { COMPACTION_RUNS_PREFIX } from '../../src/lake/compaction-steps.js';
+import { BACKFILL_MARKERS_PREFIX } from '../../src/lake/layout.js';
 import { filesDatabaseName } from '../catalog/exact-read-views.js';
 import { grantLakeRead } from '../catalog/lake-read-grants.js';
 import { namePrefix, type TicklakeConfig } from '../config.js';
@@ -128,6 +130,13 @@ export class CompactionStateMachine extends Construct {
       runs,
       ['s3:PutObject'],
       "lake bucket: the run's staging area, where a plan's lists of replaced files are kept (they outgrow the state)",
+    );
+    objects(
+      this.functions.plan.role,
+      lake,
+      `${BACKFILL_MARKERS_PREFIX}*`,
+      ['s3:GetObject'],
+      'lake bucket: the backfill publication markers (an hour a backfill is still publishing into waits for the next run)',
     );
     const commitRole = this.functions.commit.role;
     bucketLevel(commitRole, lake, ['s3:ListBucket']);

@@ -19,6 +19,7 @@
  */
 import { checkSymbol } from '../sources/binance-trades/index.js';
 import type { TableSchema } from '../lake/table-schema.js';
+import { backfillMarkerKey } from '../lake/layout.js';
 import { type BackfillStatements, backfillStatements } from '../sources/binance-trades/index.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import type { RunStart } from '../orchestration/asl.js';
@@ -33,8 +34,7 @@ export const BACKFILL_UPLOAD_PREFIX = 'raw/backfill/';
 /** Key prefix of everything a run stages (expired by a lifecycle rule). */
 export const BACKFILL_RUNS_PREFIX = '_backfill/runs/';
 
-/** Key prefix of the per-file publication markers. */
-export const BACKFILL_MARKERS_PREFIX = '_backfill/published/';
+export { BACKFILL_MARKERS_PREFIX } from '../lake/layout.js';
 
 /** The symbol in a Binance file name such as `BTCUSDT-trades-2026-11-02.zip`, if any. */
 export function symbolFromFileName(path: string): string | undefined {
@@ -225,7 +225,7 @@ export function outputPrefix(runId: string, index: number, table?: Pick<TableSch
 
 /** The publication marker of a file. */
 export function markerKey(key: string): string {
-  return `${BACKFILL_MARKERS_PREFIX}${key}.json`;
+  return backfillMarkerKey(key);
 }
 
 /** The per-run table of a file's raw lines (Glue names: lower case, digits, `_`). */

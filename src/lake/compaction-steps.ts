@@ -38,7 +38,7 @@ import {
   planPartition,
   VISIBILITY_MARGIN_MS,
 } from './compaction.js';
-import { tablePrefix } from './layout.js';
+import { backfillMarkerKey, tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
 import type { TableSchema } from './table-schema.js';
 
@@ -363,6 +363,9 @@ export async function planCompaction(
     }
   }
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
+  // A backfill still publishing into the hour (it puts its objects one by one, trades first): its derived files
+  // could not be told from those still to come, so the hour waits for the next run.
+  if (derivation && (await backfillPublishing(store, plan.merge))) return { action: 'none' };
   // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
   const ordered = [...plan.merge.filter((f) => !isCompacted(f)), ...plan.merge.filter(isCompacted)];
   const generation = generationName(run.nowMs, run.runId.slice(-24));
@@ -457,6 +460,16 @@ async function mergeLists(store: ObjectStore, work: MergeWork): Promise<MergeLis
 /** The files a merge replaces, relative to its partition (the list PlanPartition wrote). */
 export async function replacedFiles(store: ObjectStore, work: MergeWork): Promise<readonly string[]> {
   return (await mergeLists(store, work)).replaced;
+}
+
+/** Whether any backfilled file among `files` is still being published (its marker says so while its objects are put). */
+async function backfillPublishing(store: ObjectStore, files: readonly string[]): Promise<boolean> {
+  const batches = new Set(files.filter((f) => f.startsWith('backfill-')).map(batchOf));
+  for (const b of batches) {
+    const body = await store.get(backfillMarkerKey(b.slice('backfill-'.length)));
+    if (body && (JSON.parse(Buffer.from(body).toString('utf8')) as { pending?: boolean }).pending === true) return true;
+  }
+  return false;
 }
 
 /** A plan's size in the state (UTF-8 JSON). */

@@ -38,3 +38,11 @@ export const BATCH_MARKER_PREFIX = '_batches/';
 export function batchMarkerKey(stream: string, shardId: string, firstSeq: string): string {
   return `${BATCH_MARKER_PREFIX}${stream}/${shardId}/${firstSeq}.json`;
 }
+
+/** Where the backfill keeps one publication marker per backfilled file (outside every table location). */
+export const BACKFILL_MARKERS_PREFIX = '_backfill/published/';
+
+/** Lake key of the publication marker of a backfilled file (its objects are named `backfill-<fileKey>-<n>.parquet`). */
+export function backfillMarkerKey(fileKey: string): string {
+  return `${BACKFILL_MARKERS_PREFIX}${fileKey}.json`;
+}

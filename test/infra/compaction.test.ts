@@ -131,7 +131,8 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     // Act
     const writes = (g: Record<string, string[]>) => Object.keys(g).filter((a) => /^s3:(Put|Delete)/.test(a));
     // Assess
-    for (const s of ['list', 'plan'] as const) expect(roles[s]!['s3:GetObject'], s).toEqual([`${LAKE}/_compaction/*`]);
+    expect(roles.list!['s3:GetObject']).toEqual([`${LAKE}/_compaction/*`]);
+    expect(roles.plan!['s3:GetObject']).toEqual([`${LAKE}/_backfill/published/*`, `${LAKE}/_compaction/*`]); // and the backfill markers
     expect(writes(roles.list!)).toEqual([]);
     expect(writes(roles.plan!)).toEqual(['s3:PutObject']);
     expect(roles.plan!['s3:PutObject']).toEqual([`${LAKE}/_compaction/runs/*`]); // its lists of replaced files
