@@ -406,6 +406,21 @@ describe('a cloud plan of an hour at the deployed defaults (about 960 stream bat
     expect(Buffer.byteLength(JSON.stringify({ run, item, plan: work }))).toBeLessThan(256 * 1024);
   });
 
+  it("never splits a backfilled file's objects between a run and the next (its derived objects stand for all of them)", async () => {
+    // Prepare: stream files sorting before a backfilled file of three objects, which the most files a run merges cuts
+    const store = new MemoryObjectStore();
+    const early = Array.from({ length: MAX_FILES_PER_MERGE - 2 }, (_, i) => `a-${String(i).padStart(5, '0')}.parquet`);
+    const parts = [0, 1, 2].map((n) => `backfill-SOLUSDT-trades-2026-11-02-${n}.parquet`);
+    for (const f of [...early, ...parts]) await store.put(`curated/trades/${item.partition}/${f}`, Buffer.from('x'));
+    await store.put(`aggregate/bar_partials/${item.partition}/${parts[0]}`, Buffer.from('x'));
+    // Act
+    const { work, replaced, derived } = await merged(store);
+    // Assess
+    expect(replaced).toEqual(early);
+    expect(work.leftOver).toBe(3);
+    expect(derived).toEqual(early); // its partials stay until its trades are merged
+  });
+
   it("merges as many files of very long names as Step Functions' state holds, and leaves the rest to the next run", async () => {
     // Prepare: names of 400 characters (the statement holds every name)
     const store = new MemoryObjectStore();

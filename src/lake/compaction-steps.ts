@@ -363,17 +363,31 @@ export async function planCompaction(
     }
   }
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
-  // A backfill still publishing into the hour (it puts its objects one by one, trades first): its derived files
-  // could not be told from those still to come, so the hour waits for the next run.
-  if (derivation && (await backfillPublishing(store, plan.merge))) return { action: 'none' };
+  // A backfill puts a file's objects one by one (trades first) under names that differ between the tables: its
+  // marker tells when it is done and which derived objects it has in the hour (replaced even if not listed yet).
+  const backfilled = derivation ? await backfillDerivedNames(store, item.partition, table, tableNamed(tables, derivation.table), plan.merge) : [];
+  if (backfilled === undefined) return { action: 'none' };
   // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
   const ordered = [...plan.merge.filter((f) => !isCompacted(f)), ...plan.merge.filter(isCompacted)];
+  /** The first n files, less any batch with a file beyond them (a derivation holds whole batches). */
+  const take = (n: number): string[] => {
+    const first = ordered.slice(0, n);
+    const rest = new Set(
+      ordered
+        .slice(n)
+        .filter((f) => !isCompacted(f))
+        .map(batchOf),
+    );
+    const whole = first.filter((f) => isCompacted(f) || !rest.has(batchOf(f)));
+    return whole.length > 0 ? whole : first;
+  };
   const generation = generationName(run.nowMs, run.runId.slice(-24));
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = stagingPrefix(run.runId, item.index);
   const prefix = `${run.lakeRoot}${tablePrefix(table)}${item.partition}/`;
   const mergeOf = (n: number): Planned<MergeWork> => {
-    const replaced = ordered.slice(0, n).sort();
+    const replaced = take(n).sort();
+    const taken = new Set(replaced);
     const compact = compactionStatement(dialect, {
       table,
       partition: item.partition,
@@ -392,7 +406,8 @@ export async function planCompaction(
             compacted,
             sourceManifests: manifests,
             merged: replaced,
-            leftOver: ordered.slice(n),
+            leftOver: ordered.filter((f) => !taken.has(f)),
+            backfilled,
           })
         : undefined;
     // A table others derive from records the batches each generation holds (see planDerived).
@@ -403,7 +418,7 @@ export async function planCompaction(
         compacted,
         replacing: replaced.length,
         replacedKey: own.key,
-        leftOver: ordered.length - n,
+        leftOver: ordered.length - replaced.length,
         staged,
         sql: { compact },
         ...(derived ? { derived: derived.work } : {}),
@@ -462,14 +477,33 @@ export async function replacedFiles(store: ObjectStore, work: MergeWork): Promis
   return (await mergeLists(store, work)).replaced;
 }
 
-/** Whether any backfilled file among `files` is still being published (its marker says so while its objects are put). */
-async function backfillPublishing(store: ObjectStore, files: readonly string[]): Promise<boolean> {
-  const batches = new Set(files.filter((f) => f.startsWith('backfill-')).map(batchOf));
-  for (const b of batches) {
+/**
+ * For the backfilled files among a source hour's live files: the names of their derived objects in the hour, from
+ * their publication markers (read after the listing). Undefined while one is publishing, or when its live objects
+ * are not those its marker lists (the listing was made during a publication): the hour then waits for the next run.
+ */
+async function backfillDerivedNames(
+  store: ObjectStore,
+  partition: string,
+  source: TableSchema,
+  derived: TableSchema,
+  live: readonly string[],
+): Promise<string[] | undefined> {
+  const [sourceFolder, derivedFolder] = [source, derived].map((t) => `${tablePrefix(t)}${partition}/`) as [string, string];
+  const files = live.filter((f) => f.startsWith('backfill-'));
+  const names: string[] = [];
+  for (const b of new Set(files.map(batchOf))) {
     const body = await store.get(backfillMarkerKey(b.slice('backfill-'.length)));
-    if (body && (JSON.parse(Buffer.from(body).toString('utf8')) as { pending?: boolean }).pending === true) return true;
+    if (!body) continue; // published before markers existed: nothing to compare with
+    const marker = JSON.parse(Buffer.from(body).toString('utf8')) as { objects?: readonly string[]; pending?: boolean };
+    if (marker.pending === true) return undefined;
+    const objects = marker.objects ?? [];
+    const expected = objects.filter((k) => k.startsWith(sourceFolder)).map((k) => k.slice(sourceFolder.length));
+    const seen = new Set(files.filter((f) => batchOf(f) === b));
+    if (expected.length !== seen.size || expected.some((f) => !seen.has(f))) return undefined;
+    names.push(...objects.filter((k) => k.startsWith(derivedFolder)).map((k) => k.slice(derivedFolder.length)));
   }
-  return false;
+  return names;
 }
 
 /** A plan's size in the state (UTF-8 JSON). */
@@ -573,6 +607,8 @@ function planDerived(
     merged: readonly string[];
     /** Live source files it does not hold (left for the next run). */
     leftOver: readonly string[];
+    /** The derived objects of the backfilled files among the live source files (from their markers). */
+    backfilled?: readonly string[];
   },
 ): Planned<MergeWork & { readonly table: string }> {
   const table = tableNamed(tables, o.derivation.table);
@@ -592,7 +628,11 @@ function planDerived(
     return [...batchesOf([from], o.sourceManifests)].every((b) => covered.has(b));
   };
   // Covered stream batches' derived files still to arrive are named alike: replaced too (a late one stays hidden).
-  const coming = [...covered].filter((b) => !b.startsWith('backfill-')).map((b) => `${b}.parquet`);
+  // A backfill's are named apart: its marker lists them.
+  const coming = [
+    ...[...covered].filter((b) => !b.startsWith('backfill-')).map((b) => `${b}.parquet`),
+    ...(o.backfilled ?? []).filter((f) => covered.has(batchOf(f))),
+  ];
   const replaced = [...new Set([...live.filter(held), ...coming])].sort();
   const generation = generationName(o.run.nowMs, o.run.runId.slice(-24));
   const compacted = o.run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;

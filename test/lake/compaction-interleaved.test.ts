@@ -5,6 +5,7 @@
  * is ordered by fast-check's scheduler. The Map's items of one hour, stream
  * batches landing late (a batch puts its `trades` and `bar_partials` objects
  * in parallel, as the stream handler does, and a retried one puts them again),
+ * files backfilled into the hour by the backfill's publish step,
  * readers and a run killed at any
  * operation all interleave; both ways of putting a generation in place (the
  * cloud's publication, read through the exact-read view, and the local
@@ -31,6 +32,8 @@ import {
   planCompaction,
   replacedFiles,
 } from '../../src/lake/compaction-steps.js';
+import { type BackfillFile, outputPrefix } from '../../src/backfill/plan.js';
+import { publishFile } from '../../src/backfill/publish.js';
 import { tablePrefix } from '../../src/lake/layout.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
 import type { TableSchema } from '../../src/lake/table-schema.js';
@@ -58,6 +61,8 @@ interface Phase {
   /** Whether each of the phase's batches is put again once it is in (a retried invocation rewrites the same objects). */
   readonly retried: boolean;
   readonly readers: number;
+  /** Whether a file is backfilled into the hour meanwhile (two trades objects, one bar_partials object). */
+  readonly backfill: boolean;
   readonly killAt?: number;
   /** Whether the engine writes each output as two objects (Athena splits large outputs). */
   readonly twoParts: boolean;
@@ -69,10 +74,11 @@ const phaseArb: fc.Arbitrary<Phase> = fc.record(
     batches: fc.integer({ min: 0, max: 3 }),
     retried: fc.boolean(),
     readers: fc.integer({ min: 0, max: 3 }),
+    backfill: fc.boolean(),
     killAt: fc.integer({ min: 1, max: 60 }),
     twoParts: fc.boolean(),
   },
-  { requiredKeys: ['jumpMinutes', 'batches', 'retried', 'readers', 'twoParts'] },
+  { requiredKeys: ['jumpMinutes', 'batches', 'retried', 'readers', 'backfill', 'twoParts'] },
 );
 
 /** The lake, its clock and what was written when; every operation waits for its turn from the scheduler. */
@@ -83,6 +89,7 @@ class World {
   readonly written = new Map<string, Map<number, number>>(BOTH.map((t) => [t.name, new Map()]));
   private nextKey = 0;
   private nextBatch = 0;
+  private nextBackfill = 0;
 
   constructor(
     private readonly s: fc.Scheduler,
@@ -138,6 +145,22 @@ class World {
           if (attempt === 1) for (const k of keys) this.written.get(t.name)!.set(k, this.now);
         }),
       );
+  }
+
+  /**
+   * A backfilled file of 3 new keys, published by the backfill's own step: its trades as two objects, its
+   * bar_partials as one (named `backfill-<file>-<n>`, one by one, under its publication marker).
+   */
+  async backfill(): Promise<void> {
+    const runId = `bf${this.nextBackfill}`;
+    const file: BackfillFile = { index: 0, key: `BTCUSDT-trades-f${this.nextBackfill++}`, symbol: 'BTCUSDT', sourceName: 'f.zip', linesLocation: '' };
+    const keys = [this.nextKey++, this.nextKey++, this.nextKey++];
+    const stage = (t: TableSchema, n: number, k: readonly number[]) => this.mem.put(`${outputPrefix(runId, 0, t)}${PARTITION}/${n}.parquet`, encode(k));
+    await stage(SOURCE, 0, keys.slice(0, 1));
+    await stage(SOURCE, 1, keys.slice(1));
+    await stage(DERIVED, 0, keys);
+    await publishFile(this.store('backfill'), runId, file);
+    for (const t of BOTH) for (const k of keys) this.written.get(t.name)!.set(k, this.now);
   }
 
   /**
@@ -263,6 +286,7 @@ describe('compaction of a table and its derived table, interleaved at every lake
             const others = Promise.all([
               ...Array.from({ length: phase.batches }, () => world.batch(phase.retried)),
               ...Array.from({ length: phase.readers }, () => world.read().then((r) => reads.push(r))),
+              ...(phase.backfill ? [world.backfill()] : []),
             ]);
             // A run killed part-way never ends; one that ends first is waited for (runs never overlap).
             await s.waitFor(Promise.all([others, Promise.race([run, store.killed])]));
@@ -272,7 +296,9 @@ describe('compaction of a table and its derived table, interleaved at every lake
           const outcomes: string[] = [];
           for (let i = 0; i < phases.length + 3; i++) {
             world.now += 2 * GRACE_MS;
-            outcomes.push(await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, retried: false, readers: 0, twoParts: false }, world.store(`final-${i}`))));
+            outcomes.push(
+              await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, retried: false, readers: 0, backfill: false, twoParts: false }, world.store(`final-${i}`))),
+            );
           }
           const final = await s.waitFor(world.read());
           // Assess
