@@ -19,7 +19,6 @@
  * folder as `compacted-<generation>.parquet` and then makes its manifest
  * visible from a time just after the copy (docs/lake.md).
  */
-import { createHash } from 'node:crypto';
 import { partitionPath } from '../core/time.js';
 import type { SqlDialect } from '../sql/dialect.js';
 import { compactionStatement, type DerivedTable, derivedStatement } from '../sql/compaction.js';
@@ -38,9 +37,14 @@ import {
   planPartition,
   VISIBILITY_MARGIN_MS,
 } from './compaction.js';
-import { backfillMarkerKey, tablePrefix } from './layout.js';
+import { backfillDerivedNames, batchesOf, batchOf } from './compaction-batches.js';
+import { listed, mergeLists, type Planned, stash } from './compaction-lists.js';
+import { tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
 import type { TableSchema } from './table-schema.js';
+
+/** CommitPartition's reading of a plan's list, for callers that report on a merge. */
+export { replacedFiles } from './compaction-lists.js';
 
 /** Key prefix of everything a run stages (outside every table location). */
 export const COMPACTION_RUNS_PREFIX = '_compaction/runs/';
@@ -436,76 +440,6 @@ export async function planCompaction(
   return stash(store, planned);
 }
 
-/** What a merge's list object holds: the files it replaces and, for a table others derive from, the batches it covers. */
-interface MergeLists {
-  readonly replaced: readonly string[];
-  readonly covers?: readonly string[];
-}
-
-/** A plan for the state, and the lists it names (written to the store before the plan is returned). */
-interface Planned<W> {
-  readonly work: W;
-  readonly lists: readonly { readonly key: string; readonly body: MergeLists }[];
-}
-
-/** A merge's lists and their key: under the run's staging area (outside every table and UNLOAD location), named by their content. */
-function listed(staged: string, replaced: readonly string[], covers?: readonly string[]): { key: string; body: MergeLists } {
-  const m = /^(.*\/)([^/]+)\/$/.exec(staged);
-  if (!m) throw new Error(`not a staging prefix: ${staged}`);
-  const body: MergeLists = { replaced, ...(covers ? { covers } : {}) };
-  const digest = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 20);
-  return { key: `${m[1]}replaced/${m[2]}-${digest}.json`, body };
-}
-
-async function stash<W extends PartitionWork>(store: ObjectStore, planned: Planned<W>): Promise<W> {
-  for (const l of planned.lists) await store.put(l.key, Buffer.from(JSON.stringify(l.body)), 'application/json');
-  return planned.work;
-}
-
-/** A merge's lists, as PlanPartition wrote them. */
-async function mergeLists(store: ObjectStore, work: MergeWork): Promise<MergeLists> {
-  const body = await store.get(work.replacedKey);
-  if (!body) throw new Error(`${work.replacedKey} is gone: the plan's list of replaced files (plan the partition again)`);
-  const lists = JSON.parse(Buffer.from(body).toString('utf8')) as MergeLists;
-  if (!Array.isArray(lists.replaced) || lists.replaced.length !== work.replacing)
-    throw new Error(`${work.replacedKey}: ${Array.isArray(lists.replaced) ? lists.replaced.length : 'no'} files for a merge replacing ${work.replacing}`);
-  return lists;
-}
-
-/** The files a merge replaces, relative to its partition (the list PlanPartition wrote). */
-export async function replacedFiles(store: ObjectStore, work: MergeWork): Promise<readonly string[]> {
-  return (await mergeLists(store, work)).replaced;
-}
-
-/**
- * For the backfilled files among a source hour's live files: the names of their derived objects in the hour, from
- * their publication markers (read after the listing). Undefined while one is publishing, or when its live objects
- * are not those its marker lists (the listing was made during a publication): the hour then waits for the next run.
- */
-async function backfillDerivedNames(
-  store: ObjectStore,
-  partition: string,
-  source: TableSchema,
-  derived: TableSchema,
-  live: readonly string[],
-): Promise<string[] | undefined> {
-  const [sourceFolder, derivedFolder] = [source, derived].map((t) => `${tablePrefix(t)}${partition}/`) as [string, string];
-  const files = live.filter((f) => f.startsWith('backfill-'));
-  const names: string[] = [];
-  for (const b of new Set(files.map(batchOf))) {
-    const body = await store.get(backfillMarkerKey(b.slice('backfill-'.length)));
-    if (!body) continue; // published before markers existed: nothing to compare with
-    const marker = JSON.parse(Buffer.from(body).toString('utf8')) as { objects?: readonly string[]; pending?: boolean };
-    if (marker.pending === true) return undefined;
-    const objects = marker.objects ?? [];
-    const expected = objects.filter((k) => k.startsWith(sourceFolder)).map((k) => k.slice(sourceFolder.length));
-    const seen = new Set(files.filter((f) => batchOf(f) === b));
-    if (expected.length !== seen.size || expected.some((f) => !seen.has(f))) return undefined;
-    names.push(...objects.filter((k) => k.startsWith(derivedFolder)).map((k) => k.slice(derivedFolder.length)));
-  }
-  return names;
-}
-
 /** A plan's size in the state (UTF-8 JSON). */
 export function planBytes(work: PartitionWork): number {
   return Buffer.byteLength(JSON.stringify(work));
@@ -550,34 +484,6 @@ async function staleDerivation(
   const relevant = derivedLive.filter((f) => isCompacted(f) || covered.has(batchOf(f)));
   if (relevant.length > 0 && relevant.every((f) => compacted !== undefined && from.get(f) === compacted)) return undefined;
   return compacted ? { generation, compacted, files: sourceLive, manifests: sourceManifests } : undefined;
-}
-
-/**
- * The batches source files hold: a stream (or backfill) file its own, a compacted file those its
- * generation covers (recorded in its manifest; for a generation written before manifests recorded
- * it, followed through the files it replaced, as far as their manifests are still there).
- */
-function batchesOf(files: readonly string[], manifests: readonly CompactionManifest[]): Set<string> {
-  const byFile = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m] as const)));
-  const out = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (f: string) => {
-    if (seen.has(f)) return;
-    seen.add(f);
-    if (!isCompacted(f)) out.add(batchOf(f));
-    else {
-      const m = byFile.get(f);
-      if (m?.covers) for (const b of m.covers) out.add(b);
-      else for (const r of m?.replaced ?? []) visit(r);
-    }
-  };
-  for (const f of files) visit(f);
-  return out;
-}
-
-/** The batch a file of a partition belongs to: stream files are named by their batch, a backfill's `backfill-<file>-<n>` by its file. */
-function batchOf(file: string): string {
-  return /^(backfill-.+)-\d+\.parquet$/.exec(file)?.[1] ?? file.replace(/\.parquet$/, '');
 }
 
 /**
