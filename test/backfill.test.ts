@@ -1,8 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isCsvHeader, parseCsvTrade } from '../src/sources/binance-trades/binance.js';
+import { BACKFILL_MARKERS_PREFIX } from '../src/lake/layout.js';
 import { backfill } from '../src/local/backfill.js';
+import { compactLake } from '../src/local/compaction.js';
 import { runPipeline } from '../src/local/pipeline.js';
 import { fileSource } from '../src/local/sources.js';
 import { writeSimulatedFile } from '../src/local/trade-files.js';
@@ -128,5 +130,36 @@ describe('backfill (DuckDB running the shared backfill SQL)', () => {
     const attempt = backfill({ input: f, lakeRoot: tempDir() });
     // Assess
     await expect(attempt).rejects.toThrow(/cannot tell the symbol/);
+  });
+});
+
+describe('compaction of hours a backfill publishes into', () => {
+  it('waits, and says why, while a publication is unfinished; compacts them exactly once it is done', async () => {
+    // Prepare: a backfilled hour whose publication marker says it was interrupted (pending)
+    const file = await simulatedCsv({ minutes: 30, seed: 8, startTimeMs: Date.UTC(2026, 10, 20, 7) });
+    const lake = tempDir();
+    await backfill({ input: file, lakeRoot: lake, nowMs: NOW });
+    const markers = readdirSync(join(lake, BACKFILL_MARKERS_PREFIX));
+    expect(markers).toHaveLength(1);
+    const markerPath = join(lake, BACKFILL_MARKERS_PREFIX, markers[0]!);
+    const marker = JSON.parse(readFileSync(markerPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(markerPath, JSON.stringify({ ...marker, pending: true }));
+    const before = await rows(lake, 'SELECT (SELECT count(*) FROM trades) AS trades, (SELECT sum(trade_count) FROM bars_1m) AS bar_trades');
+    // Act
+    const waiting = await compactLake({ lakeRoot: lake, nowMs: NOW, olderThanMs: 0 });
+    writeFileSync(markerPath, JSON.stringify(marker)); // the file backfilled again finishes its publication
+    const done = await compactLake({ lakeRoot: lake, nowMs: NOW, olderThanMs: 0 });
+    // Assess
+    expect(waiting.filesIn).toBe(0);
+    expect(waiting.waiting).toEqual([
+      {
+        table: 'trades',
+        partition: 'dt=2026-11-20/hour=07',
+        reason: `the backfill of ${markers[0]!.replace(/\.json$/, '')} is still publishing into it (if it was interrupted, backfill that file again)`,
+      },
+    ]);
+    expect(done.waiting).toEqual([]);
+    expect(done.filesIn).toBeGreaterThan(0);
+    expect(await rows(lake, 'SELECT (SELECT count(*) FROM trades) AS trades, (SELECT sum(trade_count) FROM bars_1m) AS bar_trades')).toEqual(before);
   });
 });

@@ -57,8 +57,10 @@ export function registerCompactCommand(
             process.stderr.write(`  ${r.table} ${r.partition}: ${merged}${deleted}\n`);
           },
         });
+        if (!o.quiet) for (const w of s.waiting) process.stderr.write(`  ${w.table} ${w.partition}: waits for a later run: ${w.reason}\n`);
+        const waits = s.waiting.length > 0 ? `; ${num(s.waiting.length)} partitions wait for a later run` : '';
         console.log(
-          `ticklake compact: ${num(s.partitions)} partitions compacted (${num(s.filesIn)} files, ${num(s.rows)} rows, ${num(s.duplicates)} duplicates dropped, ${bytes(s.bytesIn)} -> ${bytes(s.bytesOut)}), ${num(s.deleted)} replaced files deleted, in ${s.seconds.toFixed(1)} s`,
+          `ticklake compact: ${num(s.partitions)} partitions compacted (${num(s.filesIn)} files, ${num(s.rows)} rows, ${num(s.duplicates)} duplicates dropped, ${bytes(s.bytesIn)} -> ${bytes(s.bytesOut)}), ${num(s.deleted)} replaced files deleted${waits}, in ${s.seconds.toFixed(1)} s`,
         );
       } finally {
         release();

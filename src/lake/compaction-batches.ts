@@ -40,8 +40,8 @@ export function batchOf(file: string): string {
 
 /**
  * For the backfilled files among a source hour's live files: the names of their derived objects in the hour, from
- * their publication markers (read after the listing). Undefined while one is publishing, or when its live objects
- * are not those its marker lists (the listing was made during a publication): the hour then waits for the next run.
+ * their publication markers (read after the listing). The file to wait for while one is publishing, or when its live
+ * objects are not those its marker lists (the listing was made during a publication): the hour waits for a later run.
  */
 export async function backfillDerivedNames(
   store: ObjectStore,
@@ -49,7 +49,7 @@ export async function backfillDerivedNames(
   source: TableSchema,
   derived: TableSchema,
   live: readonly string[],
-): Promise<string[] | undefined> {
+): Promise<{ readonly names: readonly string[] } | { readonly waitingFor: string }> {
   const [sourceFolder, derivedFolder] = [source, derived].map((t) => `${tablePrefix(t)}${partition}/`) as [string, string];
   const files = live.filter((f) => f.startsWith('backfill-'));
   const names: string[] = [];
@@ -57,12 +57,13 @@ export async function backfillDerivedNames(
     const body = await store.get(backfillMarkerKey(b.slice('backfill-'.length)));
     if (!body) continue; // published before markers existed: nothing to compare with
     const marker = JSON.parse(Buffer.from(body).toString('utf8')) as { objects?: readonly string[]; pending?: boolean };
-    if (marker.pending === true) return undefined;
+    const waiting = { waitingFor: b.slice('backfill-'.length) };
+    if (marker.pending === true) return waiting;
     const objects = marker.objects ?? [];
     const expected = objects.filter((k) => k.startsWith(sourceFolder)).map((k) => k.slice(sourceFolder.length));
     const seen = new Set(files.filter((f) => batchOf(f) === b));
-    if (expected.length !== seen.size || expected.some((f) => !seen.has(f))) return undefined;
+    if (expected.length !== seen.size || expected.some((f) => !seen.has(f))) return waiting;
     names.push(...objects.filter((k) => k.startsWith(derivedFolder)).map((k) => k.slice(derivedFolder.length)));
   }
-  return names;
+  return { names };
 }

@@ -148,7 +148,8 @@ export interface MergeWork {
 
 /** Output of PlanPartition. */
 export type PartitionWork =
-  | { readonly action: 'none' }
+  /** Nothing now; `waiting` says why a partition with work waits for a later run. */
+  | { readonly action: 'none'; readonly waiting?: string }
   | MergeWork
   | { readonly action: 'resume'; readonly manifestKey: string }
   /** The source partition is one generation, but its derived partition was not recomputed from it (a failed or interrupted run). */
@@ -348,7 +349,8 @@ export async function planCompaction(
   const derivedNow = derivation ? await partitionNow(store, tableNamed(tables, derivation.table), item.partition, run) : undefined;
   // Its derived partition is finishing a publication (resumed by that partition's own item) or about to see one:
   // a derivation planned now would be a second generation of the same files, visible beside it.
-  if (derivedNow && run.publish && publicationPending(derivedNow.manifests, run)) return { action: 'none' };
+  if (derivedNow && run.publish && publicationPending(derivedNow.manifests, run))
+    return { action: 'none', waiting: `its ${derivation?.table} generation is still being published` };
   if (plan.merge.length === 0 && derivation && derivedNow) {
     const stale = await staleDerivation(store, tables, table, derivation, item.partition, run, derivedNow);
     if (stale) {
@@ -369,8 +371,12 @@ export async function planCompaction(
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
   // A backfill puts a file's objects one by one (trades first) under names that differ between the tables: its
   // marker tells when it is done and which derived objects it has in the hour (replaced even if not listed yet).
-  const backfilled = derivation ? await backfillDerivedNames(store, item.partition, table, tableNamed(tables, derivation.table), plan.merge) : [];
-  if (backfilled === undefined) return { action: 'none' };
+  const backfilled = derivation ? await backfillDerivedNames(store, item.partition, table, tableNamed(tables, derivation.table), plan.merge) : { names: [] };
+  if ('waitingFor' in backfilled)
+    return {
+      action: 'none',
+      waiting: `the backfill of ${backfilled.waitingFor} is still publishing into it (if it was interrupted, backfill that file again)`,
+    };
   // Over several runs, small files first: each run then writes its own new rows, and only the last one rewrites the earlier generations.
   const ordered = [...plan.merge.filter((f) => !isCompacted(f)), ...plan.merge.filter(isCompacted)];
   /** The first n files, less any batch with a file beyond them (a derivation holds whole batches). */
@@ -411,7 +417,7 @@ export async function planCompaction(
             sourceManifests: manifests,
             merged: replaced,
             leftOver: ordered.filter((f) => !taken.has(f)),
-            backfilled,
+            backfilled: backfilled.names,
           })
         : undefined;
     // A table others derive from records the batches each generation holds (see planDerived).

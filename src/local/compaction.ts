@@ -94,6 +94,8 @@ export interface CompactSummary {
   readonly bytesOut: number;
   readonly deleted: number;
   readonly seconds: number;
+  /** Partitions with work that wait for a later run, and why (e.g. a backfill still publishing into them). */
+  readonly waiting: readonly { readonly table: string; readonly partition: string; readonly reason: string }[];
 }
 
 /** Partitions a local run compacts at once. */
@@ -185,6 +187,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   /** What CompactPartition's statement belongs to (its override sees only the statement). */
   const statements = new Map<string, { table: TableSchema; staged: string }>();
   const counts = new Map<string, { rows: number; duplicates: number }>();
+  const waits = new Map<string, CompactSummary['waiting'][number]>();
   let remaining = 0;
   const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
   const partitionDir = (item: PartitionItem) => join(lakeRoot, tablePrefix(TABLES[item.table]!), item.partition);
@@ -203,6 +206,8 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
       const input = i as { run: CompactionRun; item: PartitionItem };
       const work = await planCompaction(store, tables, DUCKDB, input, COMPACTION_DERIVATIONS);
       if (work.action === 'merge' && work.leftOver > 0) remaining++;
+      if (work.action === 'none' && work.waiting)
+        waits.set(`${input.item.table} ${input.item.partition}`, { table: input.item.table, partition: input.item.partition, reason: work.waiting });
       const merges =
         work.action === 'merge'
           ? [[work, input.item.table] as const, ...(work.derived ? [[work.derived, work.derived.table] as const] : [])]
@@ -312,5 +317,5 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     totals.deleted += r.deleted;
     o.onPartition?.(r);
   }
-  return { ...totals, seconds: (performance.now() - started) / 1000 };
+  return { ...totals, seconds: (performance.now() - started) / 1000, waiting: [...waits.values()] };
 }

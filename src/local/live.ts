@@ -308,6 +308,7 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
         partitionsCompacted += r.partitions;
         if (r.partitions > 0 || r.deleted > 0)
           log(`compaction: ${r.partitions} partitions (${r.filesIn} files -> ${r.partitions}), ${r.deleted} replaced files deleted`);
+        for (const w of r.waiting) log(`compaction: ${w.table} ${w.partition} waits for a later run: ${w.reason}`);
       } catch (e) {
         // A `ticklake compact` holding the lock, or a failure: the next round tries again; readers stay exact either way.
         log(`compaction skipped: ${(e as Error).message}`);
