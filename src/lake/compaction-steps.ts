@@ -251,14 +251,9 @@ async function partitionNow(store: ObjectStore, table: TableSchema, partition: s
 }
 
 /** The partition's plan now. */
-async function planOf(
-  store: ObjectStore,
-  table: TableSchema,
-  partition: string,
-  run: CompactionRun,
-): Promise<{ plan: PartitionPlan; manifests: readonly CompactionManifest[] }> {
-  const { manifests, listing } = await partitionNow(store, table, partition, run);
-  return { plan: planPartition(partition, listing, manifests, run), manifests };
+async function planOf(store: ObjectStore, table: TableSchema, partition: string, run: CompactionRun): Promise<{ plan: PartitionPlan; now: PartitionNow }> {
+  const now = await partitionNow(store, table, partition, run);
+  return { plan: planPartition(partition, now.listing, now.manifests, run), now };
 }
 
 /** A partition's files, relative to it. */
@@ -340,7 +335,8 @@ export async function planCompaction(
 ): Promise<PartitionWork> {
   const { run, item } = input;
   const table = tableNamed(tables, item.table);
-  const { plan, manifests } = await planOf(store, table, item.partition, run);
+  const { plan, now: sourceNow } = await planOf(store, table, item.partition, run);
+  const { manifests } = sourceNow;
   if (plan.resume) return { action: 'resume', manifestKey: manifestKey(table, item.partition, plan.resume.compacted) };
   // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
   const derivedOnly = derivations.some((x) => x.table === table.name && run.tables.includes(x.source));
@@ -352,7 +348,7 @@ export async function planCompaction(
   if (derivedNow && run.publish && publicationPending(derivedNow.manifests, run))
     return { action: 'none', waiting: `its ${derivation?.table} generation is still being published` };
   if (plan.merge.length === 0 && derivation && derivedNow) {
-    const stale = await staleDerivation(store, tables, table, derivation, item.partition, run, derivedNow);
+    const stale = await staleDerivation(store, tables, table, derivation, item.partition, run, { source: sourceNow, derived: derivedNow });
     if (stale) {
       const derived = planDerived(tables, dialect, {
         run,
@@ -472,18 +468,18 @@ async function staleDerivation(
   derivation: DerivedTable,
   partition: string,
   run: CompactionRun,
-  /** The derived partition, when the caller has read it already. */
-  derivedNow?: PartitionNow,
+  /** The two partitions, when the caller has read them already. */
+  read?: { readonly source: PartitionNow; readonly derived: PartitionNow },
 ): Promise<{ generation: string; compacted: string; files: readonly string[]; manifests: readonly CompactionManifest[] } | undefined> {
   const end = partitionEndMs(partition);
   if (end === undefined || end > run.nowMs - run.olderThanMs || !run.tables.includes(derivation.table)) return undefined;
-  const { live: sourceLive, manifests: sourceManifests } = await partitionNow(store, source, partition, run);
+  const { live: sourceLive, manifests: sourceManifests } = read?.source ?? (await partitionNow(store, source, partition, run));
   const generations = new Set(sourceLive.map(generationOf));
   const [generation] = generations;
   if (generations.size !== 1 || generation === undefined) return undefined;
   // The generation's own file (its parts end in -<n>).
   const compacted = sourceLive.find((f) => f.endsWith(`${generation}.parquet`));
-  const { manifests, live: derivedLive } = derivedNow ?? (await partitionNow(store, tableNamed(tables, derivation.table), partition, run));
+  const { manifests, live: derivedLive } = read?.derived ?? (await partitionNow(store, tableNamed(tables, derivation.table), partition, run));
   const from = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.derivedFrom] as const)));
   // Derived files of batches the generation does not hold (their source rows not landed yet) are no sign of staleness.
   const covered = batchesOf(sourceLive, sourceManifests);
