@@ -16,22 +16,15 @@
  */
 import { BACKFILL_TABLES } from '../sources/binance-trades/index.js';
 import { tablePrefix } from '../lake/layout.js';
+import { type BackfillMarker, readBackfillMarker } from '../lake/backfill-marker.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { type BackfillFile, type FileOutcome, markerKey, outputPrefix, type PublishInput, type PublishOutput, runPrefix } from './plan.js';
 
-interface Marker {
-  readonly objects: readonly string[];
-  readonly runId: string;
-  /** True while a publication is under way (the list then covers old and new objects). */
-  readonly pending?: boolean;
-}
-
 async function readMarker(store: ObjectStore, key: string): Promise<readonly string[]> {
-  const body = await store.get(key);
-  return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as Marker).objects : [];
+  return (await readBackfillMarker(store, key))?.objects ?? [];
 }
 
-const writeMarker = (store: ObjectStore, key: string, m: Marker) => store.put(key, Buffer.from(JSON.stringify(m)));
+const writeMarker = (store: ObjectStore, key: string, m: BackfillMarker) => store.put(key, Buffer.from(JSON.stringify(m)));
 
 /** Staged data objects (not directories, not hidden or underscore files such as `_SUCCESS`). */
 function isDataObject(key: string): boolean {

@@ -5,6 +5,7 @@
  * its publication marker), and a compacted generation records the batches it
  * covers in its manifest.
  */
+import { readBackfillMarker } from './backfill-marker.js';
 import { type CompactionManifest, generationFiles, isCompacted } from './compaction.js';
 import { backfillMarkerKey, tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -54,9 +55,8 @@ export async function backfillDerivedNames(
   const files = live.filter((f) => f.startsWith('backfill-'));
   const names: string[] = [];
   for (const b of new Set(files.map(batchOf))) {
-    const body = await store.get(backfillMarkerKey(b.slice('backfill-'.length)));
-    if (!body) continue; // published before markers existed: nothing to compare with
-    const marker = JSON.parse(Buffer.from(body).toString('utf8')) as { objects?: readonly string[]; pending?: boolean };
+    const marker = await readBackfillMarker(store, backfillMarkerKey(b.slice('backfill-'.length)));
+    if (!marker) continue; // published before markers existed: nothing to compare with
     const waiting = { waitingFor: b.slice('backfill-'.length) };
     if (marker.pending === true) return waiting;
     const objects = marker.objects ?? [];
