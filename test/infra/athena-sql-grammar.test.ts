@@ -22,7 +22,7 @@ import { barsQuerySql, latestTradeTimeSql, symbolsQuerySql } from '../../src/ml/
 import { compactionStatement, derivedStatement } from '../../src/sql/compaction.js';
 import { ATHENA } from '../../src/sql/dialect.js';
 import type { PanelArgs } from '../../src/sql/panel.js';
-import { buildApp, evaluate, resourcesOf } from './helpers.js';
+import { buildApp, decodeView, evaluate, resourcesOf } from './helpers.js';
 
 const trino = new TrinoSQL();
 const hive = new HiveSQL();
@@ -110,8 +110,7 @@ function catalogStatements(): [string, string][] {
     for (const [, r] of resourcesOf(t, 'AWS::Glue::Table')) {
       const input = r.Properties.TableInput;
       if (input.TableType !== 'VIRTUAL_VIEW') continue;
-      const m = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(String(evaluate(input.ViewOriginalText)));
-      out.push([`view ${input.Name}`, (JSON.parse(Buffer.from(m![1]!, 'base64').toString('utf8')) as { originalSql: string }).originalSql]);
+      out.push([`view ${input.Name}`, decodeView(String(evaluate(input.ViewOriginalText))).originalSql]);
     }
     for (const [, r] of resourcesOf(t, 'AWS::Athena::NamedQuery')) out.push([`named query ${r.Properties.Name}`, String(evaluate(r.Properties.QueryString))]);
   }

@@ -5,23 +5,16 @@
  * other tables stay where they were.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { athenaViewTableInput, type PrestoViewDefinition, prestoViewText } from '../../lib/catalog/athena-view.js';
+import { athenaViewTableInput, prestoViewText } from '../../lib/catalog/athena-view.js';
 import { filesDatabaseName, MANIFEST_JSON_SERDE } from '../../lib/catalog/exact-read-views.js';
 import { lakeReadAccess } from '../../lib/catalog/lake-read-grants.js';
 import { compactableTables, TABLES } from '../../src/catalog.js';
 import { ATHENA_QUERY_START_MS, exactReadSql } from '../../src/sql/exact-read.js';
-import { type BuiltApp, buildApp, evaluate, FAKE_ACCOUNT, FAKE_REGION, resourcesOf } from './helpers.js';
+import { type BuiltApp, buildApp, decodeView, evaluate, FAKE_ACCOUNT, FAKE_REGION, resourcesOf } from './helpers.js';
 
 const LAKE = `ticklake-dev-lake-${FAKE_ACCOUNT}-${FAKE_REGION}`;
 const MAIN = 'ticklake_dev';
 const FILES = 'ticklake_dev_files';
-
-/** The JSON of a `/* Presto View: <base64> *\/` text. */
-function decodeView(text: string): PrestoViewDefinition {
-  const m = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(text);
-  expect(m, text.slice(0, 60)).not.toBeNull();
-  return JSON.parse(Buffer.from(m![1]!, 'base64').toString('utf8')) as PrestoViewDefinition;
-}
 
 let built: BuiltApp;
 let glue: [string, { Properties: Record<string, any>; DependsOn?: string[] }][];

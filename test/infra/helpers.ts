@@ -12,6 +12,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, type TicklakeConfig, parseConfig } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
+import type { PrestoViewDefinition } from '../../lib/catalog/athena-view.js';
 import type { NagVariantReport } from '../../lib/tools/nag-report.js';
 import { createTicklake, type TicklakeAppOptions, type TicklakeStacks } from '../../lib/ticklake-app.js';
 import type { AslDefinition } from '../../src/orchestration/asl.js';
@@ -220,4 +221,11 @@ export function grantsOf(t: Template, roleId: string, ev: (v: unknown) => unknow
     for (const a of actionsOf(s)) out[a] = [...(out[a] ?? []), ...resources].sort();
   }
   return out;
+}
+
+/** The JSON of a Glue view's `/* Presto View: <base64> *\/` original text. */
+export function decodeView(text: string): PrestoViewDefinition {
+  const m = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(text);
+  expect(m, text.slice(0, 60)).not.toBeNull();
+  return JSON.parse(Buffer.from(m![1]!, 'base64').toString('utf8')) as PrestoViewDefinition;
 }
