@@ -126,6 +126,40 @@ describe('ticklake CLI', () => {
     expect(r.stderr.split('\n')[0]).toMatch(message);
   });
 
+  it('a lake file that is not readable Parquet fails only its partition in compact, names it in query and tables, and the rest goes on', () => {
+    // Prepare: 20 minutes across two hours through the stream handler, then one trades file of the first hour cut short
+    const dir = tempDir();
+    const input = join(dir, 'in.jsonl');
+    const dataDir = join(dir, 'data');
+    expect(run(['simulate', '--out', input, '--format', 'jsonl', '--minutes', '20', '--start', '2026-11-02T00:50:00Z', '--seed', '31', '-q']).code).toBe(0);
+    expect(run(['replay', '--input', input, '--data-dir', dataDir, '--batch-size', '2000', '-q']).code).toBe(0);
+    const hour = (h: string) => join(dataDir, 'lake', 'curated', 'trades', 'dt=2026-11-02', h);
+    const [broken, ...others] = readdirSync(hour('hour=00')).sort();
+    const path = join(hour('hour=00'), broken!);
+    writeFileSync(path, readFileSync(path).subarray(0, 100));
+    // Act
+    const compact = run(['compact', '--data-dir', dataDir, '--older-than', '0s', '--grace', '0s', '--quiet']);
+    const query = run(['query', '--data-dir', dataDir, 'SELECT count(*) FROM trades']);
+    const tables = run(['tables', '--data-dir', dataDir, '--format', 'json']);
+    // Assess: the broken hour failed alone, with the file and what to do; the other hour became one file
+    expect(compact.code).toBe(1);
+    expect(compact.stdout).toMatch(/ticklake compact: [1-9]\d* partitions compacted .*; 1 partitions failed/);
+    expect(compact.stderr).toContain(`trades dt=2026-11-02/hour=00: failed: `);
+    expect(compact.stderr).toContain(broken);
+    expect(compact.stderr).toMatch(/not readable Parquet: move it out of the lake folder/);
+    expect(readdirSync(hour('hour=00')).length).toBe(others.length + 1);
+    expect(readdirSync(hour('hour=01')).filter((f) => f.endsWith('.parquet'))).toEqual([]);
+    expect(readdirSync(join(hour('hour=01'), '_compacted'))).toHaveLength(1);
+    expect(query.code).toBe(2);
+    expect(query.stderr).toContain(broken);
+    expect(query.stderr).toMatch(/not readable Parquet/);
+    expect(tables.code).toBe(0);
+    const rows = Object.fromEntries((JSON.parse(tables.stdout) as { table: string; rows: number | null; error?: string }[]).map((t) => [t.table, t]));
+    expect(rows.trades).toMatchObject({ rows: null, error: expect.stringContaining(broken!) });
+    expect(rows.stock_ticks).toMatchObject({ rows: 0 });
+    expect(rows.raw_events!.rows).toBeGreaterThan(10_000);
+  }, 120_000);
+
   it('backfill reports the files it loaded, then fails with exit code 1 naming the file it could not read', () => {
     // Prepare: one good CSV and a truncated zip in one directory.
     const input = tempDir();

@@ -59,9 +59,14 @@ export function registerCompactCommand(
         });
         if (!o.quiet) for (const w of s.waiting) process.stderr.write(`  ${w.table} ${w.partition}: waits for a later run: ${w.reason}\n`);
         const waits = s.waiting.length > 0 ? `; ${num(s.waiting.length)} partitions wait for a later run` : '';
+        const failed = s.failed.length > 0 ? `; ${num(s.failed.length)} partitions failed` : '';
         console.log(
-          `ticklake compact: ${num(s.partitions)} partitions compacted (${num(s.filesIn)} files, ${num(s.rows)} rows, ${num(s.duplicates)} duplicates dropped, ${bytes(s.bytesIn)} -> ${bytes(s.bytesOut)}), ${num(s.deleted)} replaced files deleted${waits}, in ${s.seconds.toFixed(1)} s`,
+          `ticklake compact: ${num(s.partitions)} partitions compacted (${num(s.filesIn)} files, ${num(s.rows)} rows, ${num(s.duplicates)} duplicates dropped, ${bytes(s.bytesIn)} -> ${bytes(s.bytesOut)}), ${num(s.deleted)} replaced files deleted${waits}${failed}, in ${s.seconds.toFixed(1)} s`,
         );
+        // Failures print even with --quiet: the exit status alone would not say which partition or why.
+        for (const f of s.failed) process.stderr.write(`  ${f.table} ${f.partition}: failed: ${f.reason}\n`);
+        if (s.failed.length > 0)
+          throw new Error(`${num(s.failed.length)} partitions failed; they stay as they were (readers see them exactly) and the next run tries them again`);
       } finally {
         release();
       }

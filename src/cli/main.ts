@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { basename, resolve } from 'node:path';
-import { LakeSql } from '../local/lake-sql.js';
+import { explainLakeError, LakeSql } from '../local/lake-sql.js';
 import { partitionStats } from '../local/lake-snapshot.js';
 import { DEFAULT_SHARDS, DEFAULT_STREAM } from '../local/pipeline.js';
 import { backfill, BackfillFailedError, backfillFiles, type BackfillSummary } from '../local/backfill.js';
@@ -287,7 +287,7 @@ export function buildProgram(): Command {
       const sql = await LakeSql.open(`${resolveDataDir(o.dataDir)}/lake`);
       try {
         const r = await sql.query(text).catch((e: Error) => {
-          throw new UsageError(`query failed: ${e.message.split('\n')[0]}`);
+          throw new UsageError(`query failed: ${explainLakeError(e.message.split('\n')[0] ?? '')}`);
         });
         process.stdout.write(`${formatResult(r, o.format as OutputFormat)}\n`);
       } finally {
@@ -350,11 +350,16 @@ export function buildProgram(): Command {
         const out = [];
         for (const t of Object.values(TABLES)) {
           const partitions = partitionStats(lake, t);
+          // One unreadable file (copied in by hand, a damaged disk) must not hide the other tables: that table's count says why.
+          const counted = await sql.count(t.name).then(
+            (rows) => ({ rows }),
+            (e: unknown) => ({ rows: null, error: `rows not countable: ${explainLakeError((e as Error).message)}` }),
+          );
           out.push({
             table: t.name,
             zone: t.zone,
             writtenBy: TABLE_OWNERS[t.name] ?? 'unknown',
-            rows: await sql.count(t.name),
+            ...counted,
             files: partitions.reduce((a, p) => a + p.files, 0),
             bytes: partitions.reduce((a, p) => a + p.bytes, 0),
             ...(o.partitions ? { partitions } : {}),
@@ -368,7 +373,9 @@ export function buildProgram(): Command {
           return;
         }
         for (const t of out) {
-          console.log(`${t.table}  (${t.zone}; ${num(t.rows)} rows in ${num(t.files)} files, ${bytes(t.bytes)}; ${t.writtenBy})`);
+          const rows = t.rows === null ? '? rows' : `${num(t.rows)} rows`;
+          console.log(`${t.table}  (${t.zone}; ${rows} in ${num(t.files)} files, ${bytes(t.bytes)}; ${t.writtenBy})`);
+          if ('error' in t) console.log(`  ${t.error}`);
           console.log(`  ${t.description}`);
           console.log(`  columns: ${t.columns.join(', ')}`);
           console.log(`  partitioned by: ${t.partitionKeys.join(', ')}`);

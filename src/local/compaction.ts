@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { COMPACTION_STATES as S, localCompactionDefinition } from '../adapters/workflows/compaction-workflow.js';
+import { COMPACTION_ERRORS, COMPACTION_STATES as S, localCompactionDefinition } from '../adapters/workflows/compaction-workflow.js';
 import { COMPACTION_DERIVATIONS, compactableTables, TABLES } from '../catalog.js';
 import { COMPACTED_DIR, type CompactionManifest, isCompacted, manifestTablePrefix } from '../lake/compaction.js';
 import {
@@ -29,6 +29,7 @@ import {
   deleteReplaced,
   type ListInput,
   type ListedPartitions,
+  type PartitionOutcome,
   listClosedPartitions,
   type PartitionItem,
   type PartitionWork,
@@ -42,6 +43,7 @@ import type { TableSchema } from '../lake/table-schema.js';
 import { countKeysStatement, dedupeStatement } from '../sql/compaction.js';
 import { DUCKDB, sqlString } from '../sql/dialect.js';
 import { FileObjectStore } from './file-object-store.js';
+import { explainLakeError } from './lake-sql.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
 
 export { DEFAULT_GRACE_MS, DEFAULT_OLDER_THAN_MS };
@@ -96,6 +98,11 @@ export interface CompactSummary {
   readonly seconds: number;
   /** Partitions with work that wait for a later run, and why (e.g. a backfill still publishing into them). */
   readonly waiting: readonly { readonly table: string; readonly partition: string; readonly reason: string }[];
+  /**
+   * Partitions whose steps failed, and why (e.g. a file that is not readable Parquet). They stay as they were, read
+   * exactly; the next run plans them again. The others were compacted.
+   */
+  readonly failed: readonly { readonly table: string; readonly partition: string; readonly reason: string }[];
 }
 
 /** Partitions a local run compacts at once. */
@@ -188,6 +195,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
   const statements = new Map<string, { table: TableSchema; staged: string }>();
   const counts = new Map<string, { rows: number; duplicates: number }>();
   const waits = new Map<string, CompactSummary['waiting'][number]>();
+  const failed: CompactSummary['failed'][number][] = [];
   let remaining = 0;
   const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
   const partitionDir = (item: PartitionItem) => join(lakeRoot, tablePrefix(TABLES[item.table]!), item.partition);
@@ -225,8 +233,10 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     [S.compactDerived]: (i) => runStatement(i),
     [S.commit]: (i) => commit(i),
     [S.commitDerived]: (i) => commit(i),
-    [S.deleteReplaced]: (i) =>
-      deleteReplaced(
+    [S.deleteReplaced]: (i) => {
+      for (const r of (i as { results: readonly PartitionOutcome[] }).results.filter((x) => !x.ok))
+        failed.push({ table: r.table, partition: r.partition, reason: failureReason(r) });
+      return deleteReplaced(
         store,
         tables,
         i as Parameters<typeof deleteReplaced>[2],
@@ -234,7 +244,8 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
           if (deleted > 0) statOf(item.table, item.partition).deleted += deleted;
         },
         o.clock,
-      ),
+      );
+    },
   };
   /** CompactPartition, CompactDerived: the statement on DuckDB. */
   async function runStatement(i: unknown): Promise<unknown> {
@@ -297,6 +308,8 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
       try {
         await workflow.run(request, runId);
       } catch (e) {
+        // Some partitions failed (reported in `failed`): the others were compacted and their figures stand.
+        if (e instanceof LocalExecutionError && e.error === COMPACTION_ERRORS.partitionsFailed && failed.length > 0) break;
         if (e instanceof LocalExecutionError) throw new Error(`compaction failed: ${e.cause}`);
         throw e;
       }
@@ -317,5 +330,10 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     totals.deleted += r.deleted;
     o.onPartition?.(r);
   }
-  return { ...totals, seconds: (performance.now() - started) / 1000, waiting: [...waits.values()] };
+  return { ...totals, seconds: (performance.now() - started) / 1000, waiting: [...waits.values()], failed };
+}
+
+/** Why a partition failed: the step's error, with what to do about an unreadable file. */
+function failureReason(r: PartitionOutcome): string {
+  return explainLakeError(r.error?.Cause ?? r.error?.Error ?? 'failed');
 }

@@ -85,6 +85,12 @@ export function viewSql(lakeRoot: string, t: TableSchema, snapshot: TableSnapsho
   return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM read_parquet(${from}, ${hive})`;
 }
 
+/** A view of the table's columns that fails with `message` when read (and only then: other views may be built on it). */
+function failingViewSql(t: TableSchema, message: string): string {
+  const select = [...t.columns, ...t.partitionKeys].map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
+  return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} WHERE error(${sqlString(`${t.name}: ${message}`)})`;
+}
+
 /** The file tables a view or query reads, directly or through other views (by the names in its SQL). */
 function fileTablesOf(text: string, seen = new Set<string>()): TableSchema[] {
   const out: TableSchema[] = [];
@@ -97,6 +103,15 @@ function fileTablesOf(text: string, seen = new Set<string>()): TableSchema[] {
     if (view) out.push(...fileTablesOf(view(), seen));
   }
   return out;
+}
+
+/**
+ * An engine error about a lake file, with what to do when the file is not readable Parquet (copied in by hand, a
+ * damaged disk: the lake's own writers put whole files only). DuckDB names the file in its message.
+ */
+export function explainLakeError(message: string): string {
+  const hint = 'a file of the lake is not readable Parquet: move it out of the lake folder and run again';
+  return /No magic bytes|not a parquet file/i.test(message) && !message.includes(hint) ? `${message} (${hint})` : message;
 }
 
 /** An embedded SQL session over the lake. */
@@ -135,7 +150,16 @@ export class LakeSql {
     if (snap.mode === 'files') reads = snap.files.length === 0 ? 'empty' : snap.files.join('\n');
     else reads = before === 'glob' || globFiles(this.lakeRoot, t).length > 0 ? 'glob' : 'empty';
     if (reads === before) return;
-    await this.connection.run(viewSql(this.lakeRoot, t, snap));
+    try {
+      await this.connection.run(viewSql(this.lakeRoot, t, snap));
+    } catch (e) {
+      // The engine reads a file's schema when it binds the view: an unreadable file must not take the session (and every
+      // other table) down. The table's view fails with why when read; the next statement tries again.
+      const why = ((e as Error).message.split('\n')[0] ?? '').replace(/^Invalid Input Error: /, '');
+      await this.connection.run(failingViewSql(t, explainLakeError(why)));
+      this.reads.delete(t.name);
+      return;
+    }
     this.reads.set(t.name, reads);
   }
 

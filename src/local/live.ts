@@ -309,6 +309,7 @@ async function live(o: LiveOptions, started: number): Promise<LiveSummary> {
         if (r.partitions > 0 || r.deleted > 0)
           log(`compaction: ${r.partitions} partitions (${r.filesIn} files -> ${r.partitions}), ${r.deleted} replaced files deleted`);
         for (const w of r.waiting) log(`compaction: ${w.table} ${w.partition} waits for a later run: ${w.reason}`);
+        for (const f of r.failed) log(`compaction: ${f.table} ${f.partition} failed (the next round tries again): ${f.reason}`);
       } catch (e) {
         // A `ticklake compact` holding the lock, or a failure: the next round tries again; readers stay exact either way.
         log(`compaction skipped: ${(e as Error).message}`);
