@@ -5,7 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { basename, resolve } from 'node:path';
-import { explainLakeError, LakeSql } from '../local/lake-sql.js';
+import { explainLakeError } from '../local/lake-errors.js';
+import { LakeSql } from '../local/lake-sql.js';
 import { partitionStats } from '../local/lake-snapshot.js';
 import { DEFAULT_SHARDS, DEFAULT_STREAM } from '../local/pipeline.js';
 import { backfill, BackfillFailedError, backfillFiles, type BackfillSummary } from '../local/backfill.js';

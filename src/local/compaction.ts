@@ -43,7 +43,7 @@ import type { TableSchema } from '../lake/table-schema.js';
 import { countKeysStatement, dedupeStatement } from '../sql/compaction.js';
 import { DUCKDB, sqlString } from '../sql/dialect.js';
 import { FileObjectStore } from './file-object-store.js';
-import { explainLakeError } from './lake-sql.js';
+import { explainLakeError } from './lake-errors.js';
 import { LocalExecutionError, type LocalTask, LocalWorkflow } from './ml/executor.js';
 
 export { DEFAULT_GRACE_MS, DEFAULT_OLDER_THAN_MS };

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
+import { explainLakeError } from './lake-errors.js';
 import { LakeSnapshots, type TableSnapshot } from './lake-snapshot.js';
 import { DuckDBInstance, DuckDBTypeId, timestampValue, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import type { SqlValue } from '../sql/panel.js';
@@ -103,15 +104,6 @@ function fileTablesOf(text: string, seen = new Set<string>()): TableSchema[] {
     if (view) out.push(...fileTablesOf(view(), seen));
   }
   return out;
-}
-
-/**
- * An engine error about a lake file, with what to do when the file is not readable Parquet (copied in by hand, a
- * damaged disk: the lake's own writers put whole files only). DuckDB names the file in its message.
- */
-export function explainLakeError(message: string): string {
-  const hint = 'a file of the lake is not readable Parquet: move it out of the lake folder and run again';
-  return /No magic bytes|not a parquet file/i.test(message) && !message.includes(hint) ? `${message} (${hint})` : message;
 }
 
 /** An embedded SQL session over the lake. */
