@@ -6,5 +6,7 @@
  */
 export function explainLakeError(message: string): string {
   const hint = 'a file of the lake is not readable Parquet: move it out of the lake folder and run again';
-  return /No magic bytes|too small to be a Parquet file|Footer length error|not a parquet file/i.test(message) && !message.includes(hint) ? `${message} (${hint})` : message;
+  return /No magic bytes|too small to be a Parquet file|Footer length error|not a parquet file/i.test(message) && !message.includes(hint)
+    ? `${message} (${hint})`
+    : message;
 }
