@@ -131,13 +131,16 @@ export class CompactionStateMachine extends Construct {
       ['s3:PutObject'],
       "lake bucket: the run's staging area, where a plan's lists of replaced files are kept (they outgrow the state)",
     );
-    objects(
-      this.functions.plan.role,
-      lake,
-      `${BACKFILL_MARKERS_PREFIX}*`,
-      ['s3:GetObject'],
-      'lake bucket: the backfill publication markers (an hour a backfill is still publishing into waits for the next run)',
-    );
+    // Every step that plans a partition reads the backfill publication markers: an hour a backfill is still publishing
+    // into waits, and a file backfilled again after its hour was compacted is merged again, never deleted as replaced.
+    for (const f of [this.functions.list, this.functions.plan, this.functions.delete])
+      objects(
+        f.role,
+        lake,
+        `${BACKFILL_MARKERS_PREFIX}*`,
+        ['s3:GetObject'],
+        'lake bucket: the backfill publication markers (an hour a backfill is publishing into waits; a file backfilled again is merged again)',
+      );
     const commitRole = this.functions.commit.role;
     bucketLevel(commitRole, lake, ['s3:ListBucket']);
     objects(

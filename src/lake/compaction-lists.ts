@@ -18,6 +18,8 @@ export interface ListedMerge {
 export interface MergeLists {
   readonly replaced: readonly string[];
   readonly covers?: readonly string[];
+  /** The publication of each backfilled file it merges (a manifest's `backfillRuns`). */
+  readonly backfillRuns?: Readonly<Record<string, string>>;
 }
 
 /** A plan for the state, and the lists it names (written to the store before the plan is returned). */
@@ -27,10 +29,14 @@ export interface Planned<W> {
 }
 
 /** A merge's lists and their key: under the run's staging area (outside every table and UNLOAD location), named by their content. */
-export function listed(staged: string, replaced: readonly string[], covers?: readonly string[]): { key: string; body: MergeLists } {
+export function listed(staged: string, replaced: readonly string[], more: Pick<MergeLists, 'covers' | 'backfillRuns'> = {}): { key: string; body: MergeLists } {
   const m = /^(.*\/)([^/]+)\/$/.exec(staged);
   if (!m) throw new Error(`not a staging prefix: ${staged}`);
-  const body: MergeLists = { replaced, ...(covers ? { covers } : {}) };
+  const body: MergeLists = {
+    replaced,
+    ...(more.covers ? { covers: more.covers } : {}),
+    ...(more.backfillRuns ? { backfillRuns: more.backfillRuns } : {}),
+  };
   const digest = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 20);
   return { key: `${m[1]}replaced/${m[2]}-${digest}.json`, body };
 }

@@ -4,6 +4,7 @@
  */
 import { partitionPath } from '../core/time.js';
 import { COMPACTED_DIR, type CompactionManifest, liveFilesOf, manifestTablePrefix, type PartitionPlan, planPartition } from './compaction.js';
+import { markerReader, rewrittenBackfills } from './compaction-batches.js';
 import type { CompactionRun } from './compaction-run.js';
 import { tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -64,15 +65,34 @@ export async function partitionNow(store: ObjectStore, table: TableSchema, parti
   return { manifests, listing, live: liveFilesOf(listing, manifests, run) };
 }
 
+/** A partition's plan: the protocol's ({@link planPartition}), with the backfilled files written again since a generation merged them. */
+export async function planFrom(
+  markers: ReturnType<typeof markerReader>,
+  table: TableSchema,
+  partition: string,
+  listing: readonly string[],
+  manifests: readonly CompactionManifest[],
+  run: CompactionRun,
+): Promise<PartitionPlan> {
+  const live = liveFilesOf(listing, manifests, run);
+  // Only generations readers see (or will, without another merge) say which publication a file's rows are held from:
+  // one a killed run left without its file, or an unpublished one, holds nothing yet.
+  const listed = new Set(listing);
+  const held = manifests.filter((m) => (run.publish ? m.visibleFromMs !== undefined : listed.has(m.compacted)));
+  const rewritten = await rewrittenBackfills(markers, `${tablePrefix(table)}${partition}/`, listing, held, live);
+  return planPartition(partition, listing, manifests, { ...run, rewritten: rewritten.merge, keep: rewritten.keep });
+}
+
 /** The partition's plan now. */
 export async function planOf(
   store: ObjectStore,
   table: TableSchema,
   partition: string,
   run: CompactionRun,
+  markers: ReturnType<typeof markerReader> = markerReader(store),
 ): Promise<{ plan: PartitionPlan; now: PartitionNow }> {
   const now = await partitionNow(store, table, partition, run);
-  return { plan: planPartition(partition, now.listing, now.manifests, run), now };
+  return { plan: await planFrom(markers, table, partition, now.listing, now.manifests, run), now };
 }
 
 /** A partition's files, relative to it. */

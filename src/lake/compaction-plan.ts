@@ -15,11 +15,10 @@ import {
   manifestTablePrefix,
   PUBLISHED_PREFIX,
   partitionEndMs,
-  planPartition,
 } from './compaction.js';
-import { backfillDerivedNames, batchesOf, batchOf } from './compaction-batches.js';
+import { backfillDerivedNames, backfillPublications, backfillRunsOf, batchesOf, batchOf, markerReader } from './compaction-batches.js';
 import { listed, type Planned, stash } from './compaction-lists.js';
-import { byPartition, dayPrefixes, readManifests, type PartitionNow, partitionFiles, partitionNow, planOf } from './compaction-partition.js';
+import { byPartition, dayPrefixes, type PartitionNow, partitionFiles, partitionNow, planFrom, planOf, readManifests } from './compaction-partition.js';
 import {
   COMPACTION_RUNS_PREFIX,
   type CompactionRun,
@@ -68,6 +67,7 @@ export async function listClosedPartitions(
     tables: (request.tables ? request.tables.map((n) => tableNamed(tables, n)) : tables).map((t) => t.name),
   };
   const selected = run.tables.map((n) => tableNamed(tables, n));
+  const markers = markerReader(store);
   const work: { table: string; partition: string }[] = [];
   for (const table of selected) {
     const root = tablePrefix(table);
@@ -79,7 +79,7 @@ export async function listClosedPartitions(
         store,
         (manifests.get(partition) ?? []).map((f) => `${mroot}${partition}/${f}`),
       );
-      const p = planPartition(partition, partitionFiles(files.get(partition) ?? []), ms, run);
+      const p = await planFrom(markers, table, partition, partitionFiles(files.get(partition) ?? []), ms, run);
       const derivation = derivations.find((x) => x.source === table.name);
       const stale = async () => derivation !== undefined && (await staleDerivation(store, tables, table, derivation, partition, run)) !== undefined;
       if (p.merge.length > 0 || p.delete.length > 0 || p.dropManifests.length > 0 || p.resume || p.retire || (await stale()))
@@ -105,7 +105,8 @@ export async function planCompaction(
 ): Promise<PartitionWork> {
   const { run, item } = input;
   const table = tableNamed(tables, item.table);
-  const { plan, now: sourceNow } = await planOf(store, table, item.partition, run);
+  const markers = markerReader(store);
+  const { plan, now: sourceNow } = await planOf(store, table, item.partition, run, markers);
   const { manifests } = sourceNow;
   if (plan.resume) return { action: 'resume', manifestKey: manifestKey(table, item.partition, plan.resume.compacted) };
   // A derived table is recomputed with its source's partition (never merged beside it: the two would replace the same files).
@@ -161,6 +162,8 @@ export async function planCompaction(
   const compacted = run.publish ? `${PUBLISHED_PREFIX}${generation}.parquet` : `${COMPACTED_DIR}/${generation}.parquet`;
   const staged = stagingPrefix(run.runId, item.index);
   const prefix = `${run.lakeRoot}${tablePrefix(table)}${item.partition}/`;
+  // The publication of each backfilled file merged, so that one backfilled again is merged again (rewrittenBackfills).
+  const publications = await backfillPublications(markers, plan.merge);
   const mergeOf = (n: number): Planned<MergeWork> => {
     const replaced = take(n).sort();
     const taken = new Set(replaced);
@@ -187,7 +190,10 @@ export async function planCompaction(
           })
         : undefined;
     // A table others derive from records the batches each generation holds (see planDerived).
-    const own = listed(staged, replaced, derivation ? [...batchesOf(replaced, manifests)].sort() : undefined);
+    const own = listed(staged, replaced, {
+      ...(derivation ? { covers: [...batchesOf(replaced, manifests)].sort() } : {}),
+      backfillRuns: backfillRunsOf(replaced, manifests, publications),
+    });
     return {
       work: {
         action: 'merge',

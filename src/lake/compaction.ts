@@ -71,6 +71,12 @@ export interface CompactionManifest {
    * which derived files it stands for after their manifests are gone.
    */
   readonly covers?: readonly string[];
+  /**
+   * The publication (the backfill's run id, from its marker) of each backfilled file whose objects the
+   * generation merged, also through the generations it replaced: when a file is backfilled again, its
+   * objects come back under the names this generation replaces, and the next run merges them again.
+   */
+  readonly backfillRuns?: Readonly<Record<string, string>>;
   /** When the run wrote the manifest, ms since epoch (the grace period runs from here). */
   readonly createdAtMs: number;
   /** Rows written, when the engine reports them. */
@@ -178,6 +184,13 @@ export interface PlanOptions {
   readonly graceMs: number;
   /** The run publishes for readers that read through the exact-read view ({@link snapshotAt}). */
   readonly publish?: boolean;
+  /**
+   * Listed files a generation replaces that were written again since (a file backfilled again): still hidden
+   * from readers, merged with the partition's live files (a closed partition) and never deleted as replaced.
+   */
+  readonly rewritten?: readonly string[];
+  /** Listed files a generation replaces that are being written again (a backfill still publishing): never deleted as replaced. */
+  readonly keep?: readonly string[];
 }
 
 /** What one run does to one partition. */
@@ -230,7 +243,8 @@ export function planPartition(partition: string, listing: readonly string[], man
   const listed = new Set(listing);
   const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
   const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
-  const needsMerge = closed && (generations.size > 1 || live.some((f) => !isCompacted(f)));
+  const rewritten = (o.rewritten ?? []).filter((f) => listed.has(f) && !live.includes(f));
+  const needsMerge = closed && (generations.size > 1 || live.some((f) => !isCompacted(f)) || rewritten.length > 0);
   const graceOver = (ms: number | undefined) => ms !== undefined && ms <= o.nowMs - o.graceMs;
   const ripe = manifests.filter((m) => listed.has(m.compacted) && graceOver(m.createdAtMs));
   const byCompacted = new Map(manifests.map((m) => [m.compacted, m]));
@@ -238,13 +252,14 @@ export function planPartition(partition: string, listing: readonly string[], man
   // deleting it first would make them visible again, beside its replacement.
   const partOf = new Map(manifests.flatMap((m) => (m.parts ?? []).map((f) => [f, m] as const)));
   const stillCovering = (f: string) => ((byCompacted.get(f) ?? partOf.get(f))?.replaced ?? []).some((r) => listed.has(r));
-  const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f));
+  const kept = new Set([...(o.rewritten ?? []), ...(o.keep ?? [])]);
+  const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f) && !kept.has(f));
   const named = new Set(manifests.flatMap(generationFiles));
   const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
   const del = [...new Set([...replaced, ...orphans])].sort();
   const deleted = new Set(del);
   const dropManifests = manifests.filter((m) => (!listed.has(m.compacted) || deleted.has(m.compacted)) && graceOver(m.createdAtMs));
-  return { merge: needsMerge ? [...live].sort() : [], delete: del, dropManifests };
+  return { merge: needsMerge ? [...live, ...rewritten].sort() : [], delete: del, dropManifests };
 }
 
 /**
@@ -266,12 +281,14 @@ function planPublished(partition: string, listing: readonly string[], manifests:
   const { live } = snapshotAt(listing, manifests, o.nowMs);
   const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
   const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
-  const needsMerge = closed && resume === undefined && !settling && (generations.size > 1 || live.some((f) => !isCompacted(f)));
+  const rewritten = (o.rewritten ?? []).filter((f) => listed.has(f) && !live.includes(f));
+  const needsMerge = closed && resume === undefined && !settling && (generations.size > 1 || live.some((f) => !isCompacted(f)) || rewritten.length > 0);
   const ripe = visible.filter((m) => graceOver(m.visibleFromMs));
   const owner = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m] as const)));
   // A replaced compacted file goes only once the files it replaced are gone (see planPartition).
   const stillCovering = (f: string) => (owner.get(f)?.replaced ?? []).some((r) => listed.has(r));
-  const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f));
+  const kept = new Set([...(o.rewritten ?? []), ...(o.keep ?? [])]);
+  const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f) && !kept.has(f));
   const named = new Set(manifests.flatMap(generationFiles));
   const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
   const del = [...new Set([...replaced, ...orphans])].sort();
@@ -279,7 +296,7 @@ function planPublished(partition: string, listing: readonly string[], manifests:
   const retire = visible.filter((m) => m.replacedGoneAtMs === undefined && m.replaced.every(gone));
   const dropManifests = visible.filter((m) => generationFiles(m).every(gone) && graceOver(m.replacedGoneAtMs));
   return {
-    merge: needsMerge ? [...live].sort() : [],
+    merge: needsMerge ? [...live, ...rewritten].sort() : [],
     delete: del,
     dropManifests,
     ...(resume ? { resume } : {}),

@@ -5,15 +5,18 @@
  * is ordered by fast-check's scheduler. The Map's items of one hour, stream
  * batches landing late (a batch puts its `trades` and `bar_partials` objects
  * in parallel, as the stream handler does, and a retried one puts them again),
- * files backfilled into the hour by the backfill's publish step,
- * readers and a run killed at any
+ * files backfilled into the hour by the backfill's publish step (and one of
+ * them backfilled again with one key more, before or after its hour was
+ * compacted), readers and a run killed at any
  * operation all interleave; both ways of putting a generation in place (the
  * cloud's publication, read through the exact-read view, and the local
  * `_compacted/` one, read by manifests). The engine is a stand-in with Athena's
  * semantics (a planned file that is gone is skipped; several output objects).
  *
  * Each batch covers its own keys; a `bar_partials` object stands for the
- * trades of its batch, so every reader must count each key once in each table.
+ * trades of its batch, so every reader must count each key once in each table
+ * (a key a file backfilled again added may wait for the next merge; then it is
+ * there once).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +66,8 @@ interface Phase {
   readonly readers: number;
   /** Whether a file is backfilled into the hour meanwhile (two trades objects, one bar_partials object). */
   readonly backfill: boolean;
+  /** Whether the first backfilled file is backfilled again meanwhile, with one more key (a complete download of it). */
+  readonly rebackfill: boolean;
   readonly killAt?: number;
   /** Whether the engine writes each output as two objects (Athena splits large outputs). */
   readonly twoParts: boolean;
@@ -75,10 +80,11 @@ const phaseArb: fc.Arbitrary<Phase> = fc.record(
     retried: fc.boolean(),
     readers: fc.integer({ min: 0, max: 3 }),
     backfill: fc.boolean(),
+    rebackfill: fc.boolean(),
     killAt: fc.integer({ min: 1, max: 60 }),
     twoParts: fc.boolean(),
   },
-  { requiredKeys: ['jumpMinutes', 'batches', 'retried', 'readers', 'backfill', 'twoParts'] },
+  { requiredKeys: ['jumpMinutes', 'batches', 'retried', 'readers', 'backfill', 'rebackfill', 'twoParts'] },
 );
 
 /** The lake, its clock and what was written when; every operation waits for its turn from the scheduler. */
@@ -90,6 +96,10 @@ class World {
   private nextKey = 0;
   private nextBatch = 0;
   private nextBackfill = 0;
+  /** Keys a file backfilled again added: they may wait for the next merge (its hour compacted meanwhile), and must then be there once. */
+  readonly added = new Set<number>();
+  /** The first backfilled file's keys (as its last publication put them), and how many times it was published. */
+  private first: { keys: number[]; publications: number } | undefined;
 
   constructor(
     private readonly s: fc.Scheduler,
@@ -152,15 +162,31 @@ class World {
    * bar_partials as one (named `backfill-<file>-<n>`, one by one, under its publication marker).
    */
   async backfill(): Promise<void> {
-    const runId = `bf${this.nextBackfill}`;
-    const file: BackfillFile = { index: 0, key: `BTCUSDT-trades-f${this.nextBackfill++}`, symbol: 'BTCUSDT', sourceName: 'f.zip', linesLocation: '' };
+    const n = this.nextBackfill++;
     const keys = [this.nextKey++, this.nextKey++, this.nextKey++];
+    await this.putFile(`bf${n}`, `BTCUSDT-trades-f${n}`, keys);
+    if (n === 0) this.first = { keys, publications: 1 }; // backfilled again only once this publication is done (never two at once)
+    for (const t of BOTH) for (const k of keys) this.written.get(t.name)!.set(k, this.now);
+  }
+
+  /** The first backfilled file backfilled again with one more key (nothing when none was backfilled yet). */
+  async rebackfill(): Promise<void> {
+    const first = this.first;
+    if (!first) return;
+    const added = this.nextKey++;
+    first.keys = [...first.keys, added];
+    this.added.add(added);
+    await this.putFile(`rb${first.publications++}`, 'BTCUSDT-trades-f0', first.keys);
+  }
+
+  /** Publishes a file's keys by the backfill's own step: its trades as two objects, its bar_partials as one. */
+  private async putFile(runId: string, fileKey: string, keys: readonly number[]): Promise<void> {
+    const file: BackfillFile = { index: 0, key: fileKey, symbol: 'BTCUSDT', sourceName: 'f.zip', linesLocation: '' };
     const stage = (t: TableSchema, n: number, k: readonly number[]) => this.mem.put(`${outputPrefix(runId, 0, t)}${PARTITION}/${n}.parquet`, encode(k));
     await stage(SOURCE, 0, keys.slice(0, 1));
     await stage(SOURCE, 1, keys.slice(1));
     await stage(DERIVED, 0, keys);
     await publishFile(this.store('backfill'), runId, file);
-    for (const t of BOTH) for (const k of keys) this.written.get(t.name)!.set(k, this.now);
   }
 
   /**
@@ -287,6 +313,7 @@ describe('compaction of a table and its derived table, interleaved at every lake
               ...Array.from({ length: phase.batches }, () => world.batch(phase.retried)),
               ...Array.from({ length: phase.readers }, () => world.read().then((r) => reads.push(r))),
               ...(phase.backfill ? [world.backfill()] : []),
+              ...(phase.rebackfill ? [world.rebackfill()] : []),
             ]);
             // A run killed part-way never ends; one that ends first is waited for (runs never overlap).
             await s.waitFor(Promise.all([others, Promise.race([run, store.killed])]));
@@ -297,7 +324,12 @@ describe('compaction of a table and its derived table, interleaved at every lake
           for (let i = 0; i < phases.length + 3; i++) {
             world.now += 2 * GRACE_MS;
             outcomes.push(
-              await s.waitFor(runOnce({ jumpMinutes: 0, batches: 0, retried: false, readers: 0, backfill: false, twoParts: false }, world.store(`final-${i}`))),
+              await s.waitFor(
+                runOnce(
+                  { jumpMinutes: 0, batches: 0, retried: false, readers: 0, backfill: false, rebackfill: false, twoParts: false },
+                  world.store(`final-${i}`),
+                ),
+              ),
             );
           }
           const final = await s.waitFor(world.read());
@@ -313,7 +345,7 @@ describe('compaction of a table and its derived table, interleaved at every lake
           }
           for (const t of BOTH) {
             const files = (await world.mem.list(folder(t))).map((k) => k.slice(folder(t).length));
-            const all = [...world.written.get(t.name)!.keys()];
+            const all = [...world.written.get(t.name)!.keys(), ...world.added];
             // One generation: its file and its parts (compacted-<ms>-<run>[-<n>].parquet, or in _compacted/).
             const generations = new Set(files.map((f) => /^(?:compacted-|_compacted\/)(\d{15}-[A-Za-z0-9]+)(?:-\d+)?\.parquet$/.exec(f)?.[1] ?? f));
             expect(generations.size, `${t.name}: ${files.join(', ')}`).toBe(all.length > 0 ? 1 : 0);
