@@ -132,7 +132,8 @@ describe('compaction state machine as synthesized (orchestration stack)', () => 
     const writes = (g: Record<string, string[]>) => Object.keys(g).filter((a) => /^s3:(Put|Delete)/.test(a));
     // Assess
     // The manifests, and the backfill publication markers (a file backfilled again after compaction is merged again, not deleted).
-    for (const step of ['list', 'plan', 'delete']) expect(roles[step]!['s3:GetObject'], step).toEqual([`${LAKE}/_backfill/published/*`, `${LAKE}/_compaction/*`]);
+    for (const step of ['list', 'plan', 'delete'])
+      expect(roles[step]!['s3:GetObject'], step).toEqual([`${LAKE}/_backfill/published/*`, `${LAKE}/_compaction/*`]);
     expect(writes(roles.list!)).toEqual([]);
     expect(writes(roles.plan!)).toEqual(['s3:PutObject']);
     expect(roles.plan!['s3:PutObject']).toEqual([`${LAKE}/_compaction/runs/*`]); // its lists of replaced files
