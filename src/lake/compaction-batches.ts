@@ -83,6 +83,7 @@ export function markerReader(store: ObjectStore): MarkerReader {
   };
 }
 
+/** The backfilled file (its marker's key) an object `backfill-<file>-<n>.parquet` belongs to; undefined for any other file. */
 const backfillFileOf = (file: string): string | undefined => {
   const b = batchOf(file);
   return b.startsWith('backfill-') && b !== file.replace(/\.parquet$/, '') ? b.slice('backfill-'.length) : undefined;
