@@ -39,37 +39,8 @@ export function batchOf(file: string): string {
   return /^(backfill-.+)-\d+\.parquet$/.exec(file)?.[1] ?? file.replace(/\.parquet$/, '');
 }
 
-/**
- * For the backfilled files among a source hour's live files: the names of their derived objects in the hour, from
- * their publication markers (read after the listing). The file to wait for while one is publishing, or when its live
- * objects are not those its marker lists (the listing was made during a publication): the hour waits for a later run.
- */
-export async function backfillDerivedNames(
-  store: ObjectStore,
-  partition: string,
-  source: TableSchema,
-  derived: TableSchema,
-  live: readonly string[],
-): Promise<{ readonly names: readonly string[] } | { readonly waitingFor: string }> {
-  const [sourceFolder, derivedFolder] = [source, derived].map((t) => `${tablePrefix(t)}${partition}/`) as [string, string];
-  const files = live.filter((f) => f.startsWith('backfill-'));
-  const names: string[] = [];
-  for (const b of new Set(files.map(batchOf))) {
-    const marker = await readBackfillMarker(store, backfillMarkerKey(b.slice('backfill-'.length)));
-    if (!marker) continue; // published before markers existed: nothing to compare with
-    const waiting = { waitingFor: b.slice('backfill-'.length) };
-    if (marker.pending === true) return waiting;
-    const objects = marker.objects ?? [];
-    const expected = objects.filter((k) => k.startsWith(sourceFolder)).map((k) => k.slice(sourceFolder.length));
-    const seen = new Set(files.filter((f) => batchOf(f) === b));
-    if (expected.length !== seen.size || expected.some((f) => !seen.has(f))) return waiting;
-    names.push(...objects.filter((k) => k.startsWith(derivedFolder)).map((k) => k.slice(derivedFolder.length)));
-  }
-  return { names };
-}
-
-/** A publication marker per backfilled file, read once per plan. */
-type MarkerReader = (fileKey: string) => Promise<BackfillMarker | undefined>;
+/** A publication marker per backfilled file, read once per plan (every decision of a plan sees the same marker). */
+export type MarkerReader = (fileKey: string) => Promise<BackfillMarker | undefined>;
 
 /** Reads each backfilled file's publication marker at most once. */
 export function markerReader(store: ObjectStore): MarkerReader {
@@ -81,6 +52,35 @@ export function markerReader(store: ObjectStore): MarkerReader {
     read.set(fileKey, p);
     return p;
   };
+}
+
+/**
+ * For the backfilled files among a source hour's live files: the names of their derived objects in the hour, from
+ * their publication markers (read after the listing). The file to wait for while one is publishing, or when its live
+ * objects are not those its marker lists (the listing was made during a publication): the hour waits for a later run.
+ */
+export async function backfillDerivedNames(
+  markers: MarkerReader,
+  partition: string,
+  source: TableSchema,
+  derived: TableSchema,
+  live: readonly string[],
+): Promise<{ readonly names: readonly string[] } | { readonly waitingFor: string }> {
+  const [sourceFolder, derivedFolder] = [source, derived].map((t) => `${tablePrefix(t)}${partition}/`) as [string, string];
+  const files = live.filter((f) => f.startsWith('backfill-'));
+  const names: string[] = [];
+  for (const b of new Set(files.map(batchOf))) {
+    const marker = await markers(b.slice('backfill-'.length));
+    if (!marker) continue; // published before markers existed: nothing to compare with
+    const waiting = { waitingFor: b.slice('backfill-'.length) };
+    if (marker.pending === true) return waiting;
+    const objects = marker.objects ?? [];
+    const expected = objects.filter((k) => k.startsWith(sourceFolder)).map((k) => k.slice(sourceFolder.length));
+    const seen = new Set(files.filter((f) => batchOf(f) === b));
+    if (expected.length !== seen.size || expected.some((f) => !seen.has(f))) return waiting;
+    names.push(...objects.filter((k) => k.startsWith(derivedFolder)).map((k) => k.slice(derivedFolder.length)));
+  }
+  return { names };
 }
 
 /** The backfilled file (its marker's key) an object `backfill-<file>-<n>.parquet` belongs to; undefined for any other file. */

@@ -4,7 +4,7 @@
  */
 import { partitionPath } from '../core/time.js';
 import { COMPACTED_DIR, type CompactionManifest, liveFilesOf, manifestTablePrefix, type PartitionPlan, planPartition } from './compaction.js';
-import { markerReader, rewrittenBackfills } from './compaction-batches.js';
+import { type MarkerReader, markerReader, rewrittenBackfills } from './compaction-batches.js';
 import type { CompactionRun } from './compaction-run.js';
 import { tablePrefix } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -67,7 +67,7 @@ export async function partitionNow(store: ObjectStore, table: TableSchema, parti
 
 /** A partition's plan: the protocol's ({@link planPartition}), with the backfilled files written again since a generation merged them. */
 export async function planFrom(
-  markers: ReturnType<typeof markerReader>,
+  markers: MarkerReader,
   table: TableSchema,
   partition: string,
   listing: readonly string[],
@@ -89,7 +89,7 @@ export async function planOf(
   table: TableSchema,
   partition: string,
   run: CompactionRun,
-  markers: ReturnType<typeof markerReader> = markerReader(store),
+  markers: MarkerReader = markerReader(store),
 ): Promise<{ plan: PartitionPlan; now: PartitionNow }> {
   const now = await partitionNow(store, table, partition, run);
   return { plan: await planFrom(markers, table, partition, now.listing, now.manifests, run), now };

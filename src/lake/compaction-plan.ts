@@ -138,7 +138,7 @@ export async function planCompaction(
   if (plan.merge.length === 0 || derivedOnly) return { action: 'none' };
   // A backfill puts a file's objects one by one (trades first) under names that differ between the tables: its
   // marker tells when it is done and which derived objects it has in the hour (replaced even if not listed yet).
-  const backfilled = derivation ? await backfillDerivedNames(store, item.partition, table, tableNamed(tables, derivation.table), plan.merge) : { names: [] };
+  const backfilled = derivation ? await backfillDerivedNames(markers, item.partition, table, tableNamed(tables, derivation.table), plan.merge) : { names: [] };
   if ('waitingFor' in backfilled)
     return {
       action: 'none',
