@@ -230,6 +230,14 @@ export function generationTimeMs(compacted: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Of {@link PlanOptions.rewritten} and `keep`: the listed hidden files to merge again, and every file never to delete as replaced. */
+function rewrittenOf(o: PlanOptions, listed: ReadonlySet<string>, live: readonly string[]): { rewritten: string[]; kept: Set<string> } {
+  return {
+    rewritten: (o.rewritten ?? []).filter((f) => listed.has(f) && !live.includes(f)),
+    kept: new Set([...(o.rewritten ?? []), ...(o.keep ?? [])]),
+  };
+}
+
 /**
  * The plan for one partition: merge its live files when it is closed and holds
  * more than one live file (or any file that is not compacted, e.g. a lone
@@ -243,7 +251,7 @@ export function planPartition(partition: string, listing: readonly string[], man
   const listed = new Set(listing);
   const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
   const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
-  const rewritten = (o.rewritten ?? []).filter((f) => listed.has(f) && !live.includes(f));
+  const { rewritten, kept } = rewrittenOf(o, listed, live);
   const needsMerge = closed && (generations.size > 1 || live.some((f) => !isCompacted(f)) || rewritten.length > 0);
   const graceOver = (ms: number | undefined) => ms !== undefined && ms <= o.nowMs - o.graceMs;
   const ripe = manifests.filter((m) => listed.has(m.compacted) && graceOver(m.createdAtMs));
@@ -252,7 +260,6 @@ export function planPartition(partition: string, listing: readonly string[], man
   // deleting it first would make them visible again, beside its replacement.
   const partOf = new Map(manifests.flatMap((m) => (m.parts ?? []).map((f) => [f, m] as const)));
   const stillCovering = (f: string) => ((byCompacted.get(f) ?? partOf.get(f))?.replaced ?? []).some((r) => listed.has(r));
-  const kept = new Set([...(o.rewritten ?? []), ...(o.keep ?? [])]);
   const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f) && !kept.has(f));
   const named = new Set(manifests.flatMap(generationFiles));
   const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
@@ -281,13 +288,12 @@ function planPublished(partition: string, listing: readonly string[], manifests:
   const { live } = snapshotAt(listing, manifests, o.nowMs);
   const generationOf = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m.compacted] as const)));
   const generations = new Set(live.map((f) => generationOf.get(f) ?? f));
-  const rewritten = (o.rewritten ?? []).filter((f) => listed.has(f) && !live.includes(f));
+  const { rewritten, kept } = rewrittenOf(o, listed, live);
   const needsMerge = closed && resume === undefined && !settling && (generations.size > 1 || live.some((f) => !isCompacted(f)) || rewritten.length > 0);
   const ripe = visible.filter((m) => graceOver(m.visibleFromMs));
   const owner = new Map(manifests.flatMap((m) => generationFiles(m).map((f) => [f, m] as const)));
   // A replaced compacted file goes only once the files it replaced are gone (see planPartition).
   const stillCovering = (f: string) => (owner.get(f)?.replaced ?? []).some((r) => listed.has(r));
-  const kept = new Set([...(o.rewritten ?? []), ...(o.keep ?? [])]);
   const replaced = [...new Set(ripe.flatMap((m) => m.replaced))].filter((f) => listed.has(f) && !stillCovering(f) && !kept.has(f));
   const named = new Set(manifests.flatMap(generationFiles));
   const orphans = listing.filter((f) => isCompacted(f) && !named.has(f) && graceOver(generationTimeMs(f)));
