@@ -68,28 +68,25 @@ const isFileTable = (t: TableSchema) => !DERIVED_TABLES[t.name];
 
 /** The CREATE VIEW statement for a table: a typed empty view without files, else its snapshot (src/local/lake-snapshot.ts). */
 export function viewSql(lakeRoot: string, t: TableSchema, snapshot: TableSnapshot = new LakeSnapshots(lakeRoot).of(t)): string {
-  const cols = [...t.columns, ...t.partitionKeys];
+  const select = [...t.columns, ...t.partitionKeys].map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
   const derived = DERIVED_TABLES[t.name];
-  if (derived) {
-    const select = cols.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
-    return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM (${derived()})`;
-  }
+  if (derived) return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM (${derived()})`;
   const empty = snapshot.mode === 'files' ? snapshot.files.length === 0 : globFiles(lakeRoot, t).length === 0;
-  if (empty) {
-    const select = cols.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
-    return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} WHERE false`;
-  }
+  if (empty) return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${nullColumns(t)} WHERE false`;
   const from = snapshot.mode === 'files' ? `[${snapshot.files.map(sqlString).join(', ')}]` : sqlString(snapshot.glob);
   const hiveTypes = t.partitionKeys.map((p) => `${sqlString(p.name)}: ${DUCKDB_TYPE[p.type]}`).join(', ');
-  const select = cols.map((c) => `CAST(${sqlIdent(c.name)} AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
   const hive = t.partitionKeys.length > 0 ? `hive_partitioning = true, hive_types = {${hiveTypes}}` : 'hive_partitioning = false';
   return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} FROM read_parquet(${from}, ${hive})`;
 }
 
+/** The table's columns and partition keys as typed NULLs: the select list of a view that reads no file. */
+function nullColumns(t: TableSchema): string {
+  return [...t.columns, ...t.partitionKeys].map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
+}
+
 /** A view of the table's columns that fails with `message` when read (and only then: other views may be built on it). */
 function failingViewSql(t: TableSchema, message: string): string {
-  const select = [...t.columns, ...t.partitionKeys].map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${sqlIdent(c.name)}`).join(', ');
-  return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${select} WHERE error(${sqlString(`${t.name}: ${message}`)})`;
+  return `CREATE OR REPLACE VIEW ${sqlIdent(t.name)} AS SELECT ${nullColumns(t)} WHERE error(${sqlString(`${t.name}: ${message}`)})`;
 }
 
 /** The file tables a view or query reads, directly or through other views (by the names in its SQL). */
