@@ -14,6 +14,7 @@ import {
   type PartitionItem,
   type PartitionOutcome,
   type PartitionWork,
+  partitionError,
   tableNamed,
 } from './compaction-run.js';
 import { tablePrefix } from './layout.js';
@@ -160,6 +161,6 @@ export async function deleteReplaced(
     deleted,
     manifestsDropped,
     failedPartitions: failed.length,
-    failureSummary: failed.map((r) => `${r.table} ${r.partition}: ${r.error?.Cause ?? r.error?.Error ?? 'failed'}`).join('; '),
+    failureSummary: failed.map((r) => `${r.table} ${r.partition}: ${partitionError(r)}`).join('; '),
   };
 }

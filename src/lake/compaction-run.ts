@@ -128,6 +128,9 @@ export interface PartitionOutcome {
   readonly error?: { readonly Error?: string; readonly Cause?: string };
 }
 
+/** Why a partition failed: its step's error cause, else the error's name. */
+export const partitionError = (r: PartitionOutcome): string => r.error?.Cause ?? r.error?.Error ?? 'failed';
+
 /** Output of DeleteReplaced. */
 export interface DeletedReplaced {
   readonly deleted: number;

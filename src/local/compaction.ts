@@ -30,6 +30,7 @@ import {
   type ListInput,
   type ListedPartitions,
   type PartitionOutcome,
+  partitionError,
   listClosedPartitions,
   type PartitionItem,
   type PartitionWork,
@@ -235,7 +236,7 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     [S.commitDerived]: (i) => commit(i),
     [S.deleteReplaced]: (i) => {
       for (const r of (i as { results: readonly PartitionOutcome[] }).results.filter((x) => !x.ok))
-        failed.push({ table: r.table, partition: r.partition, reason: failureReason(r) });
+        failed.push({ table: r.table, partition: r.partition, reason: explainLakeError(partitionError(r)) });
       return deleteReplaced(
         store,
         tables,
@@ -331,9 +332,4 @@ export async function compactLake(o: CompactOptions): Promise<CompactSummary> {
     o.onPartition?.(r);
   }
   return { ...totals, seconds: (performance.now() - started) / 1000, waiting: [...waits.values()], failed };
-}
-
-/** Why a partition failed: the step's error, with what to do about an unreadable file. */
-function failureReason(r: PartitionOutcome): string {
-  return explainLakeError(r.error?.Cause ?? r.error?.Error ?? 'failed');
 }
