@@ -13,6 +13,7 @@ import { launchChromium, openDashboard, writeDemoData } from '../lib/tools/dashb
 import { type DashboardServer, startDashboardServer } from '../src/adapters/http/dashboard-server.js';
 import type { PanelInfo } from '../src/dashboard/panels.js';
 import { LakeSql } from '../src/local/lake-sql.js';
+import { clearOfUtcMidnight } from './helpers/utc-day.js';
 
 // What the functions handed to the browser use (they run there; this project type-checks without the DOM lib).
 declare const document: any;
@@ -105,9 +106,11 @@ async function panelList(url: string): Promise<PanelInfo[]> {
 
 beforeAll(async () => {
   browser = await launchChromium();
-  const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+  // Clear of a UTC midnight: the full lake ends 5 minutes ago, and its stocks-volume-today panel shows today's ticks
+  // only (at most about 10 minutes of waiting, only on a run that starts within minutes of midnight).
+  const now = Math.floor((await clearOfUtcMidnight(7 * MINUTE, 3 * MINUTE)) / MINUTE) * MINUTE;
   [full, tradesOnly] = await Promise.all([lakeWith(undefined, 15, now - 5 * MINUTE), lakeWith(['binance-trades'], 3, now)]);
-}, 120_000);
+}, 12 * 60_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -226,7 +229,13 @@ describe('dashboard page in Chromium', () => {
     }
     const outline = await page.$eval('label[for="range-1h"]', (l) => getComputedStyle(l).outlineStyle);
     const asked = requests.length;
+    // The range change's own request, not just any refresh: the 5-second refresh may be under way when the key is
+    // pressed, and the page then fetches the new range right after it.
+    const sixHours = page.waitForRequest((r) => r.url().includes('/api/panels/market-candles') && r.url().includes('from=now-6h'), {
+      timeout: 15_000,
+    });
     await page.keyboard.press('ArrowRight');
+    await sixHours;
     await page.waitForFunction((n) => Number(document.body.dataset.rendered) > n, refreshes, { timeout: 15_000 });
     // Assess
     expect(focused).toBe('range-1h');

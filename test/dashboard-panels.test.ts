@@ -17,6 +17,7 @@ import { SOURCES } from '../src/sources/index.js';
 import { ATHENA, DUCKDB } from '../src/sql/dialect.js';
 import type { PanelArgs } from '../src/sql/panel.js';
 import { TV_AD_SPOTS } from '../src/sources/viewing/schedule.js';
+import { clearOfUtcMidnight } from './helpers/utc-day.js';
 
 /** `?` placeholders outside string literals and quoted identifiers. */
 function placeholderCount(sql: string): number {
@@ -86,12 +87,15 @@ describe('panel catalogue', () => {
 
 describe('panels on a real lake (DuckDB)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ticklake-panels-'));
-  const nowMs = Date.now();
+  let nowMs = 0;
   let app: ReturnType<typeof createDashboardApi>;
   let runner: LakePanelRunner;
 
   beforeAll(async () => {
-    // Prepare: 20 simulated minutes of every source, ending now, through the real pipeline.
+    // Prepare: clear of a UTC midnight, so that "today" panels (volume_today) have today's ticks and keep them while
+    // the file runs (at most about 8 minutes of waiting, only on a run that starts within minutes of midnight).
+    nowMs = await clearOfUtcMidnight(3 * 60_000, 5 * 60_000);
+    // 20 simulated minutes of every source, ending now, through the real pipeline.
     // Enough TV households that even the quietest hour of the viewing simulator (5 % of the evening peak) closes views.
     const options = { minutes: 20, seed: 5, startTimeMs: nowMs - 21 * 60_000, malformedShare: 0.01, extra: { viewingUsers: 40_000 } };
     await runPipeline({
@@ -104,7 +108,7 @@ describe('panels on a real lake (DuckDB)', () => {
     const paths = dataPaths(dir);
     runner = await LakePanelRunner.open(paths.lake);
     app = createDashboardApi({ runner, stats: new LocalLakeStats(paths.lake, paths.deadLetter), now: () => Date.now() });
-  }, 120_000);
+  }, 12 * 60_000);
   afterAll(() => {
     runner?.close();
     rmSync(dir, { recursive: true, force: true });

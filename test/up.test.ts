@@ -274,7 +274,11 @@ describe('ticklake up', () => {
       );
       expect(Number(q!.snapshots)).toBeGreaterThanOrEqual(2);
       expect(Number(q!.n)).toBe(Number(q!.snapshots) * coins);
-      expect(requests).toBe(Number(q!.snapshots) + 1);
+      // One request more for the preflight; up to two more may reach the server yet put nothing, by design: the
+      // first poll runs at once, anywhere in its slot, and its deadline (the slot's end less a guard) can cut it
+      // short while the process starts; and stopping at --for aborts a poll in flight.
+      expect(requests - (Number(q!.snapshots) + 1)).toBeGreaterThanOrEqual(0);
+      expect(requests - (Number(q!.snapshots) + 1)).toBeLessThanOrEqual(2);
     } finally {
       server.close();
     }

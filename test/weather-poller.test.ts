@@ -172,8 +172,8 @@ describe('weather poller: one poll against a local Open-Meteo server', () => {
     // Prepare
     const target = pollTargetOf(weather);
     const producer = new MemoryProducer();
-    // Act
-    const r = await pollOnce({ target, producer });
+    // Act: with time of its own (in the last seconds of an hour the slot's own deadline leaves none)
+    const r = await pollOnce({ target, producer, timeoutMs: 30_000, deadlineMs: Date.now() + 60_000 });
     // Assess
     expect(target).toMatchObject({ simulated: true, url: OPEN_METEO_FORECAST_URL, intervalMs: HOUR });
     expect(weather.poller!.urlFlag).toBe('--weather-url');
